@@ -1,0 +1,131 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/expected.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/session_options.hpp"
+
+namespace ccmesh::client {
+
+// How a request failed, as the broker (or the client itself, for a local deadline) said.
+struct ReplyError {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string code_name;  // the wire name, kept even when this client does not know it
+  std::string message;
+  std::string partial;    // answer text produced before the failure, if any
+};
+
+template <class T>
+using Reply = Expected<T, ReplyError>;
+
+struct ClientOptions {
+  std::string broker = "tcp://127.0.0.1:5555";  // the broker's frontend endpoint
+  Millis timeout{60000};                         // deadline of calls that get none
+  // How long query() waits past its deadline for the broker's own `timeout` reply (which
+  // carries the partial answer) before giving up locally.
+  Millis query_grace{2000};
+};
+
+struct QueryOptions {
+  bool stream = false;  // ask for delta events
+  Millis timeout{0};    // 0: the client's default timeout
+  // Polled while waiting; returning true cancels the query (it then ends with `cancelled`).
+  std::function<bool()> should_cancel;
+};
+
+// One reply of any kind, for callers that keep several requests in flight.
+struct Incoming {
+  MessageType type = MessageType::kError;  // kEvent, kResult or kError
+  uint64_t id = 0;
+  msg::Event event;          // when type == kEvent
+  msg::QueryResult result;   // when type == kResult of a query
+  ReplyError error;          // when type == kError
+};
+
+// A connection to a ccmesh broker. Every call has a deadline; failures are values, never
+// exceptions (except a bad endpoint at construction). Not thread-safe: one per thread.
+//
+// Replies that arrive for other requests while a call waits for its own (the replies of
+// sendQuery) are kept, in arrival order, for receive(). Requests a call gave up on (local
+// timeout) are remembered so that their late replies are dropped, not handed to receive().
+class Client {
+ public:
+  // Connects (lazily: a broker that starts later still gets the requests). Throws
+  // ConfigError (common/config_loader.hpp) when options.broker is not a valid endpoint.
+  explicit Client(ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Runs one prompt; on_event sees each streamed event (only with options.stream).
+  Reply<msg::QueryResult> query(const std::string& session, const std::string& prompt,
+                                const QueryOptions& options = {},
+                                const std::function<void(const msg::Event&)>& on_event = {});
+
+  Reply<msg::Ack> start(const std::string& session, const SessionOptions& options = {});
+  Reply<msg::Ack> terminate(const std::string& session);
+  Reply<msg::Ack> restart(const std::string& session, bool keep_history = false);
+  Reply<msg::SessionInfo> info(const std::string& session);
+  Reply<std::vector<msg::SessionInfo>> list();
+  Reply<msg::CountResult> count();
+  Reply<msg::StatusResult> status();
+  Reply<msg::PingResult> ping();
+
+  // Asynchronous use: send queries without waiting, then collect their replies.
+  uint64_t sendQuery(const std::string& session, const std::string& prompt,
+                     const QueryOptions& options = {});
+  // The next event, result or error for any request, or nothing within `wait`.
+  std::optional<Incoming> receive(Millis wait);
+  // Asks the broker to stop request `id`; it then ends with `cancelled`.
+  void cancel(uint64_t id);
+
+ private:
+  // What to do with a call's events while it waits for its final reply.
+  struct EventSink {
+    const std::function<void(const msg::Event&)>* on_event = nullptr;  // may be null
+    std::string* partial = nullptr;  // receives the text of delta events, may be null
+  };
+
+  // Sends one management request and waits for its final reply until the deadline.
+  Expected<Envelope, ReplyError> call(MessageType type, uint64_t id,
+                                      const msgpack::sbuffer& body);
+  // Sends without blocking past `deadline` (a full queue waits for room).
+  std::optional<ReplyError> sendRequest(MessageType type, const msgpack::sbuffer& body,
+                                        TimePoint deadline);
+  // Waits for the final reply of `id`, passing its events to `sink`, keeping replies of
+  // other requests for receive(). nullopt when the deadline passes first. When
+  // should_cancel (may be null) turns true, sends `cancel` once and keeps waiting.
+  std::optional<Expected<Envelope, DecodeError>> awaitFinal(
+      uint64_t id, TimePoint deadline, const EventSink& sink,
+      const std::function<bool()>* should_cancel);
+  // One message from the socket without blocking, decoded as far as its frames go.
+  std::optional<Expected<Envelope, DecodeError>> readOne();
+  // Keeps a message for receive() unless it belongs to a request this client gave up on.
+  void stash(Expected<Envelope, DecodeError> message);
+  // Blocks until the socket has `events` (ZMQ_POLLIN / ZMQ_POLLOUT) or `wait` passed.
+  void pollFor(short events, Millis wait);
+  // The local timeout error of a call that waited `waited`.
+  ReplyError localTimeout(Millis waited) const;
+
+  ClientOptions options_;   // endpoint and default deadline
+  zmq::context_t context_;  // declared before the socket: destroyed after it
+  zmq::socket_t socket_;    // DEALER connected to the broker frontend
+  uint64_t next_id_ = 1;    // next request id
+  std::deque<Incoming> stashed_;  // replies of other requests, oldest first, for receive()
+  std::set<uint64_t> abandoned_;  // requests given up on locally: their late replies drop
+};
+
+}  // namespace ccmesh::client

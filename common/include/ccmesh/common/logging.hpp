@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace ccmesh {
+
+// Sets up spdlog for a program: one line per event on stderr, with time, component and
+// level. Throws ConfigError for an unknown level.
+void setupLogging(const std::string& level);
+
+// The named logger of a component ("broker", "worker", ...), created on first use.
+std::shared_ptr<spdlog::logger> componentLogger(const std::string& component);
+
+}  // namespace ccmesh

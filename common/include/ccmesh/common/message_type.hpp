@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace ccmesh {
+
+// The second frame of every ccmesh message. Wire names (messageTypeName) are lowercase
+// ASCII; docs/PROTOCOL.md lists which direction each one travels.
+enum class MessageType {
+  // client -> broker requests (each ends with exactly one `result` or `error`)
+  kQuery,
+  kStart,
+  kTerminate,
+  kRestart,
+  kInfo,
+  kList,
+  kCount,
+  kStatus,
+  kPing,
+  // client -> broker, broker -> worker notification: stop a request in flight
+  kCancel,
+  // replies (broker -> client, worker -> broker)
+  kEvent,
+  kResult,
+  kError,
+  // worker -> broker
+  kReady,
+  kHeartbeat,  // both directions
+  kSessionUpdate,
+  kDelivered,
+  kBye,
+  // broker -> worker
+  kWelcome,
+  kAssign,
+};
+
+std::string_view messageTypeName(MessageType type);
+std::optional<MessageType> parseMessageType(std::string_view name);
+
+}  // namespace ccmesh

@@ -1,0 +1,126 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "ccmesh/common/session_options.hpp"
+
+// Bodies of `event`, `result` and `error`: what travels back to the sender of a request.
+namespace ccmesh::msg {
+
+// `event`: one piece of a streamed answer. seq starts at 0 and grows by one per event of a
+// request, so a client can detect a gap.
+struct Event {
+  uint64_t id = 0;
+  uint64_t seq = 0;
+  std::string kind;  // "delta": a piece of the answer text
+  std::string text;
+  MSGPACK_DEFINE_MAP(id, seq, kind, text)
+};
+
+// `error`: the final reply of a failed request.
+struct ErrorReply {
+  uint64_t id = 0;
+  std::string code;     // a stable error code (docs/PROTOCOL.md)
+  std::string message;  // for humans
+  std::string partial;  // answer text produced before the failure, if any
+  std::string session;  // the session concerned, if any
+  MSGPACK_DEFINE_MAP(id, code, message, partial, session)
+};
+
+// `result` of a query.
+struct QueryResult {
+  uint64_t id = 0;
+  std::string session;     // the session that answered
+  std::string text;        // the whole answer
+  std::string session_id;  // the CLI's conversation id
+  std::string worker;      // the worker that ran the turn
+  uint64_t duration_ms = 0;
+  double cost_usd = 0;
+  uint64_t input_tokens = 0;
+  uint64_t output_tokens = 0;
+  MSGPACK_DEFINE_MAP(id, session, text, session_id, worker, duration_ms, cost_usd, input_tokens,
+                     output_tokens)
+};
+
+// `result` of start, terminate and restart.
+struct Ack {
+  uint64_t id = 0;
+  std::string session;
+  std::string worker;       // where the session is (or was) placed; empty if nowhere yet
+  uint64_t generation = 0;  // its placement generation
+  std::string state;        // its state after the request
+  MSGPACK_DEFINE_MAP(id, session, worker, generation, state)
+};
+
+// One session as the broker knows it.
+struct SessionInfo {
+  std::string name;
+  std::string worker;        // hosting worker id, empty while pending
+  uint64_t generation = 0;   // placement generation (grows on every re-placement)
+  std::string state;         // pending, starting, idle, busy, restarting, stopping, failed, ...
+  int64_t pid = 0;           // CLI process id on its worker (0: none)
+  std::string session_id;    // CLI conversation id
+  uint32_t restarts = 0;     // restarts of the CLI since the session was placed
+  uint32_t queue_depth = 0;  // prompts accepted and not yet finished, the running one included
+  uint64_t turns = 0;        // turns completed
+  std::string last_error;    // why it last crashed or failed
+  SessionOptions config;     // the options it was started with
+  MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth,
+                     turns, last_error, config)
+};
+
+struct InfoResult {
+  uint64_t id = 0;
+  SessionInfo session;
+  MSGPACK_DEFINE_MAP(id, session)
+};
+
+struct ListResult {
+  uint64_t id = 0;
+  std::vector<SessionInfo> sessions;  // sorted by name
+  MSGPACK_DEFINE_MAP(id, sessions)
+};
+
+struct CountResult {
+  uint64_t id = 0;
+  uint64_t count = 0;                       // registered sessions
+  std::map<std::string, uint64_t> states;  // sessions per state
+  MSGPACK_DEFINE_MAP(id, count, states)
+};
+
+// One worker as the broker knows it.
+struct WorkerInfo {
+  std::string id;
+  uint32_t capacity = 0;
+  uint32_t sessions = 0;
+  std::map<std::string, std::string> labels;
+  uint64_t heartbeat_age_ms = 0;  // time since the broker last heard from it
+  MSGPACK_DEFINE_MAP(id, capacity, sessions, labels, heartbeat_age_ms)
+};
+
+struct StatusResult {
+  uint64_t id = 0;
+  std::string version;
+  uint64_t uptime_ms = 0;
+  std::vector<WorkerInfo> workers;
+  uint64_t sessions = 0;          // registered sessions
+  uint64_t pending_sessions = 0;  // sessions waiting for a worker
+  uint64_t requests_in_flight = 0;
+  uint64_t malformed_messages = 0;  // rejected frames since start
+  MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
+                     requests_in_flight, malformed_messages)
+};
+
+struct PingResult {
+  uint64_t id = 0;
+  std::string version;
+  uint64_t uptime_ms = 0;
+  MSGPACK_DEFINE_MAP(id, version, uptime_ms)
+};
+
+}  // namespace ccmesh::msg

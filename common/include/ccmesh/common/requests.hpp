@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <msgpack.hpp>
+
+#include "ccmesh/common/session_options.hpp"
+
+// Bodies of the requests a client sends to the broker's frontend. The broker forwards
+// query, cancel, terminate and restart to the hosting worker with its own request id (and
+// the session's generation); docs/PROTOCOL.md is the normative description.
+namespace ccmesh::msg {
+
+// `query`: run one prompt on a session. Ends with `result` (QueryResult) or `error`;
+// `stream` asks for `event` messages (deltas) before that.
+struct Query {
+  uint64_t id = 0;             // request id chosen by the sender, echoed in every reply
+  std::string session;         // session name
+  std::string prompt;          // the user prompt, UTF-8
+  bool stream = false;         // send delta events as the answer is produced
+  uint64_t timeout_ms = 0;     // deadline from receipt (0: the session's query_timeout_ms)
+  uint64_t generation = 0;     // broker -> worker only: placement the query is meant for
+  MSGPACK_DEFINE_MAP(id, session, prompt, stream, timeout_ms, generation)
+};
+
+// `cancel`: stop request `id` of the same sender; that request ends with `cancelled`.
+// A notification: it gets no reply of its own.
+struct Cancel {
+  uint64_t id = 0;  // the request to cancel
+  MSGPACK_DEFINE_MAP(id)
+};
+
+// `start`: register a new session and place it on a worker.
+struct Start {
+  uint64_t id = 0;
+  std::string session;
+  SessionOptions options;
+  MSGPACK_DEFINE_MAP(id, session, options)
+};
+
+// `terminate`: stop a session gently and forget its name.
+struct Terminate {
+  uint64_t id = 0;
+  std::string session;
+  uint64_t generation = 0;  // broker -> worker only
+  MSGPACK_DEFINE_MAP(id, session, generation)
+};
+
+// `restart`: restart a session's CLI; a fresh conversation unless keep_history.
+struct Restart {
+  uint64_t id = 0;
+  std::string session;
+  bool keep_history = false;
+  uint64_t generation = 0;  // broker -> worker only
+  MSGPACK_DEFINE_MAP(id, session, keep_history, generation)
+};
+
+// `info`: one session's registry entry.
+struct Info {
+  uint64_t id = 0;
+  std::string session;
+  MSGPACK_DEFINE_MAP(id, session)
+};
+
+// `list`, `count`, `status`, `ping`: requests that carry only their id.
+struct Plain {
+  uint64_t id = 0;
+  MSGPACK_DEFINE_MAP(id)
+};
+
+}  // namespace ccmesh::msg

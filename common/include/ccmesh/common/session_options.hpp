@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/expected.hpp"
+
+namespace ccmesh {
+
+// What a session is started with: everything that shapes its CLI process and its
+// supervision. Travels as the msgpack map `options`/`config`, is read from the sessions file
+// and from `ccmesh start` flags. Empty strings and zeros mean "the CLI's (or worker's)
+// default".
+struct SessionOptions {
+  std::string system_prompt;                // --system-prompt
+  std::string append_system_prompt;         // --append-system-prompt
+  std::string model;                        // --model
+  uint32_t max_turns = 0;                   // --max-turns (0: unset)
+  std::vector<std::string> allowed_tools;   // --allowedTools a,b
+  std::vector<std::string> disallowed_tools;// --disallowedTools a,b
+  std::vector<std::string> add_dir;         // --add-dir D, once per entry
+  std::string permission_mode;              // --permission-mode
+  std::string cwd;                          // working directory of the CLI (absolute)
+  std::map<std::string, std::string> env;   // extra environment of the CLI
+  uint64_t query_timeout_ms = 0;            // default per-query deadline (0: worker default)
+  std::string resume;                       // session_id to resume at first start
+  uint32_t max_restarts = 5;                // restart intensity: more than this ...
+  uint64_t restart_window_ms = 60000;       // ... within this window marks the session FAILED
+
+  // Applies one `key=value` setting as written in the sessions file or on a command line.
+  // List keys take comma-separated values and append; env takes K=V.
+  std::optional<Error> set(std::string_view key, std::string_view value);
+
+  // Checks values that need no local facts (the worker checks cwd exists). The message names
+  // the offending option.
+  std::optional<Error> validate() const;
+
+  // Decodes from a msgpack map, naming the option whose value has the wrong type.
+  static Expected<SessionOptions, Error> fromObject(const msgpack::object& object);
+
+  bool operator==(const SessionOptions&) const = default;
+
+  template <class Packer>
+  void msgpack_pack(Packer& packer) const {
+    packer.pack_map(14);
+    packField(packer, "system_prompt", system_prompt);
+    packField(packer, "append_system_prompt", append_system_prompt);
+    packField(packer, "model", model);
+    packField(packer, "max_turns", max_turns);
+    packField(packer, "allowed_tools", allowed_tools);
+    packField(packer, "disallowed_tools", disallowed_tools);
+    packField(packer, "add_dir", add_dir);
+    packField(packer, "permission_mode", permission_mode);
+    packField(packer, "cwd", cwd);
+    packField(packer, "env", env);
+    packField(packer, "query_timeout_ms", query_timeout_ms);
+    packField(packer, "resume", resume);
+    packField(packer, "max_restarts", max_restarts);
+    packField(packer, "restart_window_ms", restart_window_ms);
+  }
+  void msgpack_unpack(const msgpack::object& object);
+
+ private:
+  template <class Packer, class T>
+  static void packField(Packer& packer, std::string_view key, const T& value) {
+    packer.pack(key);
+    packer.pack(value);
+  }
+};
+
+// Permission modes the CLI knows.
+bool isKnownPermissionMode(std::string_view mode);
+
+}  // namespace ccmesh

@@ -1,0 +1,48 @@
+#include "ccmesh/common/message_type.hpp"
+
+#include <array>
+#include <utility>
+
+namespace ccmesh {
+namespace {
+
+constexpr std::array<std::pair<MessageType, std::string_view>, 20> kNames{{
+    {MessageType::kQuery, "query"},
+    {MessageType::kStart, "start"},
+    {MessageType::kTerminate, "terminate"},
+    {MessageType::kRestart, "restart"},
+    {MessageType::kInfo, "info"},
+    {MessageType::kList, "list"},
+    {MessageType::kCount, "count"},
+    {MessageType::kStatus, "status"},
+    {MessageType::kPing, "ping"},
+    {MessageType::kCancel, "cancel"},
+    {MessageType::kEvent, "event"},
+    {MessageType::kResult, "result"},
+    {MessageType::kError, "error"},
+    {MessageType::kReady, "ready"},
+    {MessageType::kHeartbeat, "heartbeat"},
+    {MessageType::kSessionUpdate, "session"},
+    {MessageType::kDelivered, "delivered"},
+    {MessageType::kBye, "bye"},
+    {MessageType::kWelcome, "welcome"},
+    {MessageType::kAssign, "assign"},
+}};
+
+}  // namespace
+
+std::string_view messageTypeName(MessageType type) {
+  for (const auto& [t, name] : kNames) {
+    if (t == type) return name;
+  }
+  return "?";
+}
+
+std::optional<MessageType> parseMessageType(std::string_view name) {
+  for (const auto& [t, n] : kNames) {
+    if (n == name) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace ccmesh

@@ -1,0 +1,175 @@
+#include "ccmesh/common/session_options.hpp"
+
+#include <array>
+#include <charconv>
+#include <stdexcept>
+
+#include "ccmesh/common/limits.hpp"
+
+namespace ccmesh {
+namespace {
+
+constexpr std::array<std::string_view, 6> kPermissionModes{
+    "default", "acceptEdits", "bypassPermissions", "plan", "dontAsk", "auto"};
+
+Error badOption(std::string_view key, std::string_view why) {
+  return Error{ErrorCode::kBadRequest, "option " + std::string(key) + ": " + std::string(why)};
+}
+
+template <class T>
+std::optional<Error> parseNumber(std::string_view key, std::string_view text, T& out) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return badOption(key, "expected a non-negative integer, got '" + std::string(text) + "'");
+  }
+  out = value;
+  return std::nullopt;
+}
+
+void appendList(std::string_view text, std::vector<std::string>& out) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    if (!item.empty()) out.emplace_back(item);
+    start = comma + 1;
+  }
+}
+
+template <class T>
+void convertField(const msgpack::object& value, std::string_view key, T& out) {
+  try {
+    value.convert(out);
+  } catch (const msgpack::type_error&) {
+    throw std::invalid_argument("option " + std::string(key) + ": value has the wrong type");
+  }
+}
+
+}  // namespace
+
+bool isKnownPermissionMode(std::string_view mode) {
+  for (auto known : kPermissionModes) {
+    if (known == mode) return true;
+  }
+  return false;
+}
+
+std::optional<Error> SessionOptions::set(std::string_view key, std::string_view value) {
+  if (key == "system_prompt") {
+    system_prompt = value;
+  } else if (key == "append_system_prompt") {
+    append_system_prompt = value;
+  } else if (key == "model") {
+    model = value;
+  } else if (key == "max_turns") {
+    return parseNumber(key, value, max_turns);
+  } else if (key == "allowed_tools") {
+    appendList(value, allowed_tools);
+  } else if (key == "disallowed_tools") {
+    appendList(value, disallowed_tools);
+  } else if (key == "add_dir") {
+    appendList(value, add_dir);
+  } else if (key == "permission_mode") {
+    permission_mode = value;
+  } else if (key == "cwd") {
+    cwd = value;
+  } else if (key == "env") {
+    auto eq = value.find('=');
+    if (eq == std::string_view::npos || eq == 0) return badOption(key, "expected K=V");
+    env[std::string(value.substr(0, eq))] = std::string(value.substr(eq + 1));
+  } else if (key == "query_timeout_ms") {
+    return parseNumber(key, value, query_timeout_ms);
+  } else if (key == "resume") {
+    resume = value;
+  } else if (key == "max_restarts") {
+    return parseNumber(key, value, max_restarts);
+  } else if (key == "restart_window_ms") {
+    return parseNumber(key, value, restart_window_ms);
+  } else {
+    return badOption(key, "unknown option");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> SessionOptions::validate() const {
+  const std::pair<std::string_view, const std::string*> strings[] = {
+      {"system_prompt", &system_prompt}, {"append_system_prompt", &append_system_prompt},
+      {"model", &model},                 {"permission_mode", &permission_mode},
+      {"cwd", &cwd},                     {"resume", &resume}};
+  for (const auto& [key, value] : strings) {
+    if (value->size() > limits::kMaxOptionBytes) return badOption(key, "value too long");
+    if (value->find('\0') != std::string::npos) return badOption(key, "contains a NUL byte");
+  }
+  const std::pair<std::string_view, const std::vector<std::string>*> lists[] = {
+      {"allowed_tools", &allowed_tools},
+      {"disallowed_tools", &disallowed_tools},
+      {"add_dir", &add_dir}};
+  for (const auto& [key, list] : lists) {
+    if (list->size() > limits::kMaxOptionListItems) return badOption(key, "too many entries");
+    for (const auto& item : *list) {
+      if (item.empty() || item.size() > limits::kMaxOptionBytes) {
+        return badOption(key, "empty or too long entry");
+      }
+      if (item.find('\0') != std::string::npos) return badOption(key, "contains a NUL byte");
+    }
+  }
+  if (!permission_mode.empty() && !isKnownPermissionMode(permission_mode)) {
+    return badOption("permission_mode",
+                     "unknown mode '" + permission_mode +
+                         "' (default, acceptEdits, bypassPermissions, plan, dontAsk, auto)");
+  }
+  if (!cwd.empty() && cwd.front() != '/') return badOption("cwd", "must be an absolute path");
+  for (const auto& dir : add_dir) {
+    if (dir.front() != '/') return badOption("add_dir", "must be absolute paths");
+  }
+  if (env.size() > limits::kMaxOptionListItems) return badOption("env", "too many entries");
+  for (const auto& [k, v] : env) {
+    if (k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
+      return badOption("env", "bad variable name '" + k + "'");
+    }
+    if (v.size() > limits::kMaxOptionBytes || v.find('\0') != std::string::npos) {
+      return badOption("env", "bad value for " + k);
+    }
+  }
+  if (!resume.empty() && resume.front() == '-') return badOption("resume", "bad session id");
+  return std::nullopt;
+}
+
+void SessionOptions::msgpack_unpack(const msgpack::object& object) {
+  if (object.type != msgpack::type::MAP) throw std::invalid_argument("options: expected a map");
+  for (uint32_t i = 0; i < object.via.map.size; ++i) {
+    const auto& kv = object.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) throw std::invalid_argument("options: non-string key");
+    std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+    const auto& v = kv.val;
+    if (key == "system_prompt") convertField(v, key, system_prompt);
+    else if (key == "append_system_prompt") convertField(v, key, append_system_prompt);
+    else if (key == "model") convertField(v, key, model);
+    else if (key == "max_turns") convertField(v, key, max_turns);
+    else if (key == "allowed_tools") convertField(v, key, allowed_tools);
+    else if (key == "disallowed_tools") convertField(v, key, disallowed_tools);
+    else if (key == "add_dir") convertField(v, key, add_dir);
+    else if (key == "permission_mode") convertField(v, key, permission_mode);
+    else if (key == "cwd") convertField(v, key, cwd);
+    else if (key == "env") convertField(v, key, env);
+    else if (key == "query_timeout_ms") convertField(v, key, query_timeout_ms);
+    else if (key == "resume") convertField(v, key, resume);
+    else if (key == "max_restarts") convertField(v, key, max_restarts);
+    else if (key == "restart_window_ms") convertField(v, key, restart_window_ms);
+    // Unknown keys are ignored, as everywhere in the protocol.
+  }
+}
+
+Expected<SessionOptions, Error> SessionOptions::fromObject(const msgpack::object& object) {
+  SessionOptions options;
+  try {
+    options.msgpack_unpack(object);
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::kBadRequest, e.what()};
+  }
+  return options;
+}
+
+}  // namespace ccmesh

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The main job, end to end on one machine: installs what is missing, builds, starts a broker
+# and two workers on loopback with the mock CLI, runs the sessions of config/sessions.conf,
+# queries and streams, manages sessions at runtime, then stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j2 --target ccmesh-broker ccmesh-worker ccmesh ccmesh-mock-cli
+bin=$root/build/bin
+
+run_dir=$(mktemp -d /tmp/ccmesh-demo-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+
+step "start a broker on free loopback ports, with the sessions of config/sessions.conf"
+setsid "$bin/ccmesh-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
+  --sessions config/sessions.conf --ready-file "$run_dir/broker.ready" \
+  >"$run_dir/broker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do [ -s "$run_dir/broker.ready" ] && break; sleep 0.05; done
+frontend=$(sed -n 's/^frontend=//p' "$run_dir/broker.ready")
+backend=$(sed -n 's/^backend=//p' "$run_dir/broker.ready")
+[ -n "$frontend" ] || { echo "broker did not start:"; cat "$run_dir/broker.log"; exit 1; }
+echo "frontend $frontend, backend $backend"
+export CCMESH_BROKER=$frontend
+
+step "start two workers, each with its own home (transcripts live there)"
+for w in worker-a worker-b; do
+  mkdir -p "$run_dir/$w"
+  HOME=$run_dir/$w setsid "$bin/ccmesh-worker" --broker "$backend" --id "$w" --capacity 8 \
+    >"$run_dir/$w.log" 2>&1 &
+  pids+=($!)
+done
+for _ in $(seq 200); do
+  n=$("$bin/ccmesh" status --json 2>/dev/null | grep -o '"id":"worker-' | wc -l || true)
+  [ "$n" = 2 ] && break
+  sleep 0.05
+done
+show "$bin/ccmesh" status
+
+step "the static sessions are placed on both workers"
+for _ in $(seq 200); do
+  idle=$("$bin/ccmesh" list --json | grep -o '"state":"idle"' | wc -l || true)
+  [ "$idle" = 3 ] && break
+  sleep 0.05
+done
+show "$bin/ccmesh" list
+show "$bin/ccmesh" count
+
+step "query a session by name, then again: it remembers"
+show "$bin/ccmesh" query code_reviewer "Please review main.cpp"
+show "$bin/ccmesh" query code_reviewer "And the tests?"
+show "$bin/ccmesh" query code_reviewer /history
+
+step "stream an answer as it is produced"
+show "$bin/ccmesh" query assistant "/sleep 1000" --stream
+
+step "start a session at runtime, look at it, terminate it"
+show "$bin/ccmesh" start helper --system-prompt "You answer in one line." --model mock-fast
+show "$bin/ccmesh" query helper /system
+show "$bin/ccmesh" info helper
+show "$bin/ccmesh" terminate helper
+show "$bin/ccmesh" --json count
+
+step "errors are values: an unknown session"
+"$bin/ccmesh" query nobody hello && exit 1 || echo "(exit status $?)"
+
+step "stop everything, and check that no CLI process is left"
+cli_pids=$("$bin/ccmesh" list --json | grep -o '"pid":[0-9]*' | cut -d: -f2)
+cleanup
+trap - EXIT
+for pid in $cli_pids; do
+  if kill -0 "$pid" 2>/dev/null; then echo "CLI process $pid is still running"; exit 1; fi
+done
+echo "demo finished: broker, workers and $(echo $cli_pids | wc -w) CLI processes stopped"

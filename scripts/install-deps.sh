@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ccmesh builds and tests with. Idempotent: does nothing when
+# everything is already present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  cppzmq-dev libzmq3-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
+  libboost-program-options-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  libcpp-httplib-dev libbenchmark-dev procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,101 @@
+#include "harness/cluster.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace ccmesh::test {
+namespace {
+
+// Reads `key=value` lines of the broker's ready file.
+std::map<std::string, std::string> readReadyFile(const std::string& path) {
+  std::map<std::string, std::string> values;
+  std::ifstream file(path);
+  std::string line;
+  while (std::getline(file, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return values;
+}
+
+}  // namespace
+
+Cluster::Cluster(std::vector<std::string> broker_args) {
+  const std::string ready = dir() + "/broker.ready";
+  std::vector<std::string> args{"--frontend", "tcp://127.0.0.1:*", "--backend",
+                                "tcp://127.0.0.1:*", "--ready-file", ready, "--log-level",
+                                "debug"};
+  args.insert(args.end(), broker_args.begin(), broker_args.end());
+  broker_ = std::make_unique<Process>(binaryPath("ccmesh-broker"), args, dir() + "/broker.log");
+  std::map<std::string, std::string> endpoints;
+  bool bound = waitFor([&] {
+    if (!broker_->running()) return true;
+    endpoints = readReadyFile(ready);
+    return endpoints.count("frontend") && endpoints.count("backend");
+  });
+  if (!bound || !endpoints.count("frontend")) {
+    throw std::runtime_error("broker did not bind its ports; log:\n" + broker_->log());
+  }
+  frontend_ = endpoints["frontend"];
+  backend_ = endpoints["backend"];
+}
+
+std::string Cluster::homeOf(const std::string& worker_id) const {
+  return dir() + "/home-" + worker_id;
+}
+
+Process& Cluster::spawnWorker(const std::string& id, std::vector<std::string> args) {
+  const std::string home = homeOf(id);
+  std::filesystem::create_directories(home);
+  std::vector<std::string> all{"--broker", backend_, "--id", id, "--log-level", "debug"};
+  all.insert(all.end(), args.begin(), args.end());
+  std::map<std::string, std::string> env{{"HOME", home},
+                                         {"CLAUDE_CONFIG_DIR", home + "/.claude"}};
+  workers_.erase(id);
+  auto process = std::make_unique<Process>(binaryPath("ccmesh-worker"), all,
+                                           dir() + "/worker-" + id + ".log", env);
+  auto& ref = *process;
+  workers_[id] = std::move(process);
+  return ref;
+}
+
+Process& Cluster::startWorker(const std::string& id, std::vector<std::string> args) {
+  auto& process = spawnWorker(id, std::move(args));
+  auto probe = client(Millis(2000));
+  bool joined = waitFor([&] {
+    auto status = probe->status();
+    if (!status) return false;
+    for (const auto& w : status->workers) {
+      if (w.id == id) return true;
+    }
+    return false;
+  });
+  if (!joined) throw std::runtime_error("worker " + id + " did not join; logs:\n" + logs());
+  return process;
+}
+
+bool Cluster::waitForWorkers(size_t count) {
+  auto probe = client(Millis(2000));
+  return waitFor([&] {
+    auto status = probe->status();
+    return status && status->workers.size() == count;
+  });
+}
+
+std::unique_ptr<client::Client> Cluster::client(Millis timeout) const {
+  client::ClientOptions options;
+  options.broker = frontend_;
+  options.timeout = timeout;
+  return std::make_unique<client::Client>(options);
+}
+
+std::string Cluster::logs() const {
+  std::string all = "--- broker ---\n" + broker_->log();
+  for (const auto& [id, process] : workers_) {
+    all += "--- worker " + id + " ---\n" + process->log();
+  }
+  return all;
+}
+
+}  // namespace ccmesh::test

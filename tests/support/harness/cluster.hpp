@@ -1,0 +1,53 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ccmesh/client/client.hpp"
+#include "harness/process.hpp"
+#include "harness/wait_for.hpp"
+
+namespace ccmesh::test {
+
+// A real broker on wildcard loopback ports plus any number of real workers, each with its
+// own HOME and CLAUDE_CONFIG_DIR, all in one temporary directory. Everything stops when the
+// object goes away.
+class Cluster {
+ public:
+  // Starts the broker (extra arguments appended) and waits until its ports are bound.
+  explicit Cluster(std::vector<std::string> broker_args = {});
+
+  // Starts a worker with the mock CLI and waits until the broker lists it.
+  Process& startWorker(const std::string& id, std::vector<std::string> args = {});
+  // Starts a worker without waiting for it to join.
+  Process& spawnWorker(const std::string& id, std::vector<std::string> args = {});
+  Process& worker(const std::string& id) { return *workers_.at(id); }
+  void removeWorker(const std::string& id) { workers_.erase(id); }
+  Process& broker() { return *broker_; }
+
+  // Waits until the broker's status lists exactly these many workers.
+  bool waitForWorkers(size_t count);
+
+  // A client of the frontend with the given default deadline.
+  std::unique_ptr<client::Client> client(Millis timeout = kEventDeadline) const;
+
+  const std::string& frontend() const { return frontend_; }
+  const std::string& backend() const { return backend_; }
+  const std::string& dir() const { return dir_.path(); }
+  // The HOME of a worker's sessions (their transcripts live under it).
+  std::string homeOf(const std::string& worker_id) const;
+
+  // Logs of every process, for failure messages.
+  std::string logs() const;
+
+ private:
+  TempDir dir_;                                             // holds logs and homes
+  std::unique_ptr<Process> broker_;                         // the broker process
+  std::map<std::string, std::unique_ptr<Process>> workers_; // worker id -> process
+  std::string frontend_;                                    // resolved client endpoint
+  std::string backend_;                                     // resolved worker endpoint
+};
+
+}  // namespace ccmesh::test

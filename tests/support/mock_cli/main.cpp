@@ -1,0 +1,95 @@
+// ccmesh-mock-cli: a deterministic test double of `claude -p --input-format stream-json
+// --output-format stream-json --verbose`. See mock_cli_options.cpp for the usage text.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mock_cli_options.hpp"
+#include "mock_ids.hpp"
+#include "mock_session.hpp"
+#include "transcript_store.hpp"
+
+namespace {
+
+using ccmesh::mock_cli::MockCliOptions;
+
+// Points closed standard descriptors at /dev/null, so that the transcript file can never be
+// opened as fd 1 and receive what is meant for stdout.
+void guardStandardDescriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int opened = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+      if (opened >= 0 && opened != fd) {
+        ::dup2(opened, fd);
+        ::close(opened);
+      }
+    }
+  }
+}
+
+std::string currentDirectory() {
+  std::error_code error;
+  std::filesystem::path cwd = std::filesystem::current_path(error);
+  if (error) return ".";
+  std::filesystem::path resolved = std::filesystem::canonical(cwd, error);
+  return error ? cwd.string() : resolved.string();
+}
+
+// A session id becomes a file name, so it must not be able to leave its directory.
+bool usableSessionId(const std::string& id) {
+  return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos &&
+         id.find('\0') == std::string::npos;
+}
+
+int runMockCli(int argc, char** argv) {
+  MockCliOptions options = MockCliOptions::parse(argc, argv);
+  if (options.show_help) {
+    std::fputs(ccmesh::mock_cli::mockCliUsage(), stdout);
+    return 0;
+  }
+  if (options.show_version) {
+    std::puts("ccmesh-mock-cli 0.1.0");
+    return 0;
+  }
+  bool resuming = !options.resume_id.empty();
+  std::string session_id = resuming                      ? options.resume_id
+                           : !options.session_id.empty() ? options.session_id
+                                                         : ccmesh::mock_cli::newUuidV4();
+  if (!usableSessionId(session_id)) {
+    std::fprintf(stderr, "Invalid session ID: %s\n", session_id.c_str());
+    return 1;
+  }
+  std::string cwd = currentDirectory();
+  ccmesh::mock_cli::TranscriptStore transcript(session_id, cwd);
+  std::vector<std::string> history;
+  if (resuming) {
+    if (!transcript.exists()) {
+      std::fprintf(stderr, "No conversation found with session ID: %s\n", session_id.c_str());
+      return 1;
+    }
+    history = transcript.loadPrompts();
+  }
+  ccmesh::mock_cli::MockSession session(options, session_id, cwd, std::move(history), transcript);
+  return session.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  guardStandardDescriptors();
+  try {
+    return runMockCli(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "mock-cli: fatal: %s\n", error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ccmesh::mock_cli {
+
+// A prompt read as one of the mock's slash commands. Anything not recognised exactly
+// (including a command with a malformed argument) is a plain prompt.
+struct PromptCommand {
+  enum class Kind {
+    kPlain,    // answer "turn n: PROMPT"
+    kHistory,  // /history
+    kSystem,   // /system
+    kArgv,     // /argv
+    kCwd,      // /cwd
+    kEnv,      // /env NAME
+    kModel,    // /model
+    kSleep,    // /sleep MS
+    kHang,     // /hang
+    kCrash,    // /crash
+    kBig,      // /big N
+    kExit,     // /exit CODE
+    kStderr,   // /stderr TEXT
+  };
+
+  Kind kind = Kind::kPlain;
+  std::string text;     // NAME of /env, TEXT of /stderr
+  uint64_t number = 0;  // MS of /sleep, N of /big, CODE of /exit
+
+  static PromptCommand parse(std::string_view prompt);
+};
+
+}  // namespace ccmesh::mock_cli

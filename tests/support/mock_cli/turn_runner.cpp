@@ -1,0 +1,244 @@
+#include "turn_runner.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "mock_ids.hpp"
+
+namespace ccmesh::mock_cli {
+namespace {
+
+using Kind = PromptCommand::Kind;
+
+constexpr std::string_view kBigPattern = "0123456789abcdef";
+constexpr uint64_t kBigDeltaBytes = 65536;
+// Stands in for the /big text in a dumped line; replaced by the streamed bytes.
+constexpr std::string_view kBigPlaceholder = "@@ccmesh-mock-cli-big-text@@";
+constexpr int kSleepDeltas = 10;
+
+// Splits `text` into `pieces` parts of nearly equal byte length, never inside a UTF-8
+// sequence (so a part may come out shorter, or empty, around multi-byte characters).
+std::vector<std::string> splitEvenly(const std::string& text, size_t pieces) {
+  std::vector<std::string> parts;
+  size_t begin = 0;
+  for (size_t i = 1; i <= pieces; ++i) {
+    size_t end = i == pieces ? text.size() : text.size() * i / pieces;
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+    end = std::max(end, begin);
+    parts.push_back(text.substr(begin, end - begin));
+    begin = end;
+  }
+  return parts;
+}
+
+std::string joinHistory(const std::vector<std::string>& earlier) {
+  if (earlier.empty()) return "(none)";
+  std::string joined;
+  for (size_t i = 0; i < earlier.size(); ++i) {
+    if (i > 0) joined += " | ";
+    joined += earlier[i];
+  }
+  return joined;
+}
+
+// Writes `length` bytes of the /big text starting at `offset`, from `tile`, which holds
+// kBigDeltaBytes + kBigPattern.size() bytes of the pattern starting at its first character.
+void writeBigText(OutputWriter& out, const std::string& tile, uint64_t offset, uint64_t length) {
+  while (length > 0) {
+    size_t phase = offset % kBigPattern.size();
+    size_t take = static_cast<size_t>(std::min(length, kBigDeltaBytes));
+    out.writeRaw(std::string_view(tile).substr(phase, take));
+    offset += take;
+    length -= take;
+  }
+}
+
+}  // namespace
+
+TurnRunner::TurnRunner(const MockCliOptions& options, std::string cwd, TranscriptStore& transcript,
+                       const StreamMessages& messages, OutputWriter& out, TurnHost& host)
+    : options_(options),
+      cwd_(std::move(cwd)),
+      transcript_(transcript),
+      messages_(messages),
+      out_(out),
+      host_(host) {}
+
+void TurnRunner::run(const std::string& prompt, SessionState& state) {
+  Turn turn;
+  turn.start = Clock::now();
+  turn.model = state.model;
+  turn.message_id = newMessageId();
+  turn.number = state.history.size() + 1;
+  turn.input_tokens = TokenUsage::estimate(prompt.size());
+
+  out_.writeLine(messages_.systemInit(cwd_, turn.model, options_.tools(), state.permission_mode));
+  PromptCommand command = PromptCommand::parse(prompt);
+  std::string text;
+  if (command.kind != Kind::kSleep && command.kind != Kind::kBig) {
+    text = simpleAnswer(command, prompt, turn, state.history);
+  }
+  state.history.push_back(prompt);
+  record(transcript_.appendUser(prompt));
+
+  switch (command.kind) {
+    case Kind::kExit:
+      std::exit(static_cast<int>(command.number & 0xff));
+    case Kind::kCrash:
+      runCrash(turn);
+    case Kind::kHang:
+      runHang(turn);
+      return;
+    case Kind::kSleep:
+      runSleep(turn, prompt, command.number);
+      return;
+    case Kind::kBig:
+      runBig(turn, command.number);
+      return;
+    case Kind::kStderr:
+      std::fprintf(stderr, "%s\n", command.text.c_str());
+      std::fflush(stderr);
+      break;
+    default:
+      break;
+  }
+  answer(turn, text);
+}
+
+std::string TurnRunner::simpleAnswer(const PromptCommand& command, const std::string& prompt,
+                                     const Turn& turn,
+                                     const std::vector<std::string>& earlier) const {
+  switch (command.kind) {
+    case Kind::kHistory:
+      return joinHistory(earlier);
+    case Kind::kSystem:
+      return options_.effectiveSystemPrompt();
+    case Kind::kArgv:
+      return dumpCompact(Json(options_.args));
+    case Kind::kCwd:
+      return cwd_;
+    case Kind::kEnv: {
+      const char* value = std::getenv(command.text.c_str());
+      return value != nullptr ? std::string(value) : std::string("(unset)");
+    }
+    case Kind::kModel:
+      return turn.model;
+    default:
+      return "turn " + std::to_string(turn.number) + ": " + prompt;
+  }
+}
+
+void TurnRunner::answer(const Turn& turn, const std::string& text) {
+  TokenUsage usage{turn.input_tokens, TokenUsage::estimate(text.size())};
+  if (options_.include_partial_messages) {
+    emitStreamStart(turn);
+    for (const std::string& chunk : splitEvenly(text, text.size() < 3 ? 1 : 3)) {
+      emitEvent(StreamMessages::textDeltaEvent(chunk));
+    }
+    emitStreamEnd(usage.output_tokens);
+  }
+  out_.writeLine(messages_.assistant(turn.message_id, turn.model, text, usage));
+  record(transcript_.appendAssistant(turn.model, text));
+  out_.writeLine(messages_.successResult(text, elapsedMs(turn), usage));
+}
+
+void TurnRunner::runSleep(const Turn& turn, const std::string& prompt, uint64_t sleep_ms) {
+  std::string text = "turn " + std::to_string(turn.number) + ": " + prompt;
+  sleep_ms = std::min<uint64_t>(sleep_ms, 1000ULL * 1000 * 1000 * 1000);  // keep chrono sane
+  auto sleep_start = Clock::now();
+  auto at = [&](uint64_t step) {
+    return sleep_start + std::chrono::microseconds(sleep_ms * 1000 * step / kSleepDeltas);
+  };
+  if (options_.include_partial_messages) emitStreamStart(turn);
+  std::vector<std::string> chunks = splitEvenly(text, kSleepDeltas);
+  for (int step = 0; step <= kSleepDeltas; ++step) {
+    if (host_.waitUntil(at(step)) == TurnHost::WaitEnd::kInterrupted) {
+      emitInterrupted(turn);
+      return;
+    }
+    if (step < kSleepDeltas && options_.include_partial_messages) {
+      emitEvent(StreamMessages::textDeltaEvent(chunks[step]));
+    }
+  }
+  TokenUsage usage{turn.input_tokens, TokenUsage::estimate(text.size())};
+  if (options_.include_partial_messages) emitStreamEnd(usage.output_tokens);
+  out_.writeLine(messages_.assistant(turn.message_id, turn.model, text, usage));
+  record(transcript_.appendAssistant(turn.model, text));
+  out_.writeLine(messages_.successResult(text, elapsedMs(turn), usage));
+}
+
+void TurnRunner::runHang(const Turn& turn) {
+  if (host_.waitUntil(std::nullopt) == TurnHost::WaitEnd::kInterrupted) {
+    emitInterrupted(turn);
+    return;
+  }
+  std::exit(0);  // stdin ended while hanging: leave without a result
+}
+
+void TurnRunner::runCrash(const Turn& turn) {
+  if (options_.include_partial_messages) {
+    emitStreamStart(turn);
+    emitEvent(StreamMessages::textDeltaEvent("partial before crash"));
+  }
+  std::fputs("mock-cli: crashing as asked\n", stderr);
+  std::fflush(stderr);
+  std::exit(3);
+}
+
+void TurnRunner::runBig(const Turn& turn, uint64_t size) {
+  std::string tile;
+  tile.reserve(kBigDeltaBytes + kBigPattern.size());
+  while (tile.size() < kBigDeltaBytes + kBigPattern.size()) tile += kBigPattern;
+  const std::string placeholder(kBigPlaceholder);
+  TokenUsage usage{turn.input_tokens, TokenUsage::estimate(size)};
+
+  if (options_.include_partial_messages) {
+    emitStreamStart(turn);
+    uint64_t offset = 0;
+    do {
+      uint64_t length = std::min(kBigDeltaBytes, size - offset);
+      out_.writeLineWithBody(messages_.streamEvent(StreamMessages::textDeltaEvent(placeholder)),
+                             placeholder, [&] { writeBigText(out_, tile, offset, length); });
+      offset += length;
+    } while (offset < size);
+    emitStreamEnd(usage.output_tokens);
+  }
+  auto write_all = [&] { writeBigText(out_, tile, 0, size); };
+  out_.writeLineWithBody(messages_.assistant(turn.message_id, turn.model, placeholder, usage),
+                         placeholder, write_all);
+  record(transcript_.appendAssistant(turn.model, "[" + std::to_string(size) + " bytes]"));
+  out_.writeLineWithBody(messages_.successResult(placeholder, elapsedMs(turn), usage), placeholder,
+                         write_all);
+}
+
+void TurnRunner::emitEvent(Json event) { out_.writeLine(messages_.streamEvent(std::move(event))); }
+
+void TurnRunner::emitStreamStart(const Turn& turn) {
+  emitEvent(StreamMessages::messageStartEvent(turn.message_id, turn.model, turn.input_tokens));
+  emitEvent(StreamMessages::contentBlockStartEvent());
+}
+
+void TurnRunner::emitStreamEnd(uint64_t output_tokens) {
+  emitEvent(StreamMessages::contentBlockStopEvent());
+  emitEvent(StreamMessages::messageDeltaEvent(output_tokens));
+  emitEvent(StreamMessages::messageStopEvent());
+}
+
+void TurnRunner::emitInterrupted(const Turn& turn) {
+  out_.writeLine(messages_.interruptedResult(elapsedMs(turn), {turn.input_tokens, 0}));
+}
+
+void TurnRunner::record(const Json& entry) {
+  if (!options_.session_mirror) return;
+  out_.writeLine(StreamMessages::transcriptMirror(transcript_.path().string(), entry));
+}
+
+uint64_t TurnRunner::elapsedMs(const Turn& turn) const {
+  auto elapsed = Clock::now() - turn.start;
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+}
+
+}  // namespace ccmesh::mock_cli

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mock_cli_options.hpp"
+#include "output_writer.hpp"
+#include "prompt_command.hpp"
+#include "stream_messages.hpp"
+#include "transcript_store.hpp"
+
+namespace ccmesh::mock_cli {
+
+using Clock = std::chrono::steady_clock;
+
+// What a running turn needs from the session that runs it: a way to let time pass while
+// stdin keeps being served (control requests answered, prompts queued).
+class TurnHost {
+ public:
+  enum class WaitEnd {
+    kDeadline,     // the deadline passed
+    kInterrupted,  // an interrupt control request arrived
+    kEof,          // stdin ended; only reported when waiting without a deadline
+  };
+
+  virtual ~TurnHost() = default;
+
+  // Serves stdin until `deadline` (nullopt: no deadline). Once stdin has ended, a wait with
+  // a deadline simply sleeps until it.
+  virtual WaitEnd waitUntil(std::optional<Clock::time_point> deadline) = 0;
+};
+
+// The session settings that live beyond one turn and that control requests change.
+struct SessionState {
+  std::string model;
+  std::string permission_mode;
+  std::vector<std::string> history;  // every prompt of the conversation so far, in order
+};
+
+// Runs one prompt as one turn: prints system/init, the answer (streamed when partial
+// messages are on), the assistant message and the result, records the transcript entries,
+// and carries out the special prompts (/sleep, /hang, /crash, /big, /exit, ...).
+class TurnRunner {
+ public:
+  TurnRunner(const MockCliOptions& options, std::string cwd, TranscriptStore& transcript,
+             const StreamMessages& messages, OutputWriter& out, TurnHost& host);
+
+  // Runs `prompt`; appends it to `state.history`. /crash, /exit and an end of stdin during
+  // /hang end the process from here.
+  void run(const std::string& prompt, SessionState& state);
+
+ private:
+  // What one turn knows about itself.
+  struct Turn {
+    Clock::time_point start;
+    std::string model;
+    std::string message_id;
+    size_t number = 0;  // n: this prompt's position in the conversation, from 1
+    uint64_t input_tokens = 0;
+  };
+
+  std::string simpleAnswer(const PromptCommand& command, const std::string& prompt,
+                           const Turn& turn, const std::vector<std::string>& earlier) const;
+  void answer(const Turn& turn, const std::string& text);
+  void runSleep(const Turn& turn, const std::string& prompt, uint64_t sleep_ms);
+  void runHang(const Turn& turn);
+  [[noreturn]] void runCrash(const Turn& turn);
+  void runBig(const Turn& turn, uint64_t size);
+
+  void emitEvent(Json event);
+  void emitStreamStart(const Turn& turn);
+  void emitStreamEnd(uint64_t output_tokens);
+  void emitInterrupted(const Turn& turn);
+  void record(const Json& entry);
+  uint64_t elapsedMs(const Turn& turn) const;
+
+  const MockCliOptions& options_;
+  std::string cwd_;
+  TranscriptStore& transcript_;
+  const StreamMessages& messages_;
+  OutputWriter& out_;
+  TurnHost& host_;
+};
+
+}  // namespace ccmesh::mock_cli

@@ -1,0 +1,55 @@
+#include "ccmesh/common/session_options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ccmesh {
+namespace {
+
+TEST(SessionOptions, SetsEveryOptionFromText) {
+  SessionOptions o;
+  EXPECT_FALSE(o.set("system_prompt", "be brief"));
+  EXPECT_FALSE(o.set("max_turns", "3"));
+  EXPECT_FALSE(o.set("allowed_tools", "Read,Bash(echo:*)"));
+  EXPECT_FALSE(o.set("allowed_tools", "Grep"));
+  EXPECT_FALSE(o.set("env", "A=b=c"));
+  EXPECT_FALSE(o.set("query_timeout_ms", "2500"));
+  EXPECT_EQ(o.system_prompt, "be brief");
+  EXPECT_EQ(o.max_turns, 3u);
+  EXPECT_EQ(o.allowed_tools, (std::vector<std::string>{"Read", "Bash(echo:*)", "Grep"}));
+  EXPECT_EQ(o.env.at("A"), "b=c");
+  EXPECT_EQ(o.query_timeout_ms, 2500u);
+}
+
+TEST(SessionOptions, NamesTheOptionItRefuses) {
+  SessionOptions o;
+  auto bad_number = o.set("max_turns", "lots");
+  ASSERT_TRUE(bad_number);
+  EXPECT_EQ(bad_number->code, ErrorCode::kBadRequest);
+  EXPECT_NE(bad_number->message.find("max_turns"), std::string::npos);
+  auto negative = o.set("max_turns", "-1");
+  ASSERT_TRUE(negative);
+  auto unknown = o.set("colour", "blue");
+  ASSERT_TRUE(unknown);
+  EXPECT_NE(unknown->message.find("colour"), std::string::npos);
+  EXPECT_TRUE(o.set("env", "novalue"));
+}
+
+TEST(SessionOptions, ValidatesPermissionModeAndPaths) {
+  SessionOptions o;
+  o.permission_mode = "yolo";
+  auto mode = o.validate();
+  ASSERT_TRUE(mode);
+  EXPECT_NE(mode->message.find("permission_mode"), std::string::npos);
+  o.permission_mode = "acceptEdits";
+  EXPECT_FALSE(o.validate());
+  o.cwd = "relative/dir";
+  auto cwd = o.validate();
+  ASSERT_TRUE(cwd);
+  EXPECT_NE(cwd->message.find("cwd"), std::string::npos);
+  o.cwd = "/tmp";
+  o.resume = "--evil";
+  EXPECT_TRUE(o.validate());
+}
+
+}  // namespace
+}  // namespace ccmesh

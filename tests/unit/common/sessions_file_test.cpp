@@ -1,0 +1,69 @@
+#include "ccmesh/common/sessions_file.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "ccmesh/common/config_loader.hpp"
+
+namespace ccmesh {
+namespace {
+
+// A file in the temp dir holding `text`, removed at the end of the test.
+class TextFile {
+ public:
+  explicit TextFile(const std::string& text) {
+    char name[] = "/tmp/ccmesh-sessions-XXXXXX";
+    int fd = mkstemp(name);
+    path_ = name;
+    ::close(fd);
+    std::ofstream(path_) << text;
+  }
+  ~TextFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(SessionsFile, ReadsSessionsInFileOrder) {
+  TextFile file(
+      "[session.reviewer]\nsystem_prompt = You review code\nmax_turns = 4\n"
+      "[session.support.eu]\nmodel = m\nallowed_tools = Read,Grep\n");
+  auto specs = loadSessionsFile(file.path());
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[0].name, "reviewer");
+  EXPECT_EQ(specs[0].options.system_prompt, "You review code");
+  EXPECT_EQ(specs[0].options.max_turns, 4u);
+  EXPECT_EQ(specs[1].name, "support.eu");
+  EXPECT_EQ(specs[1].options.allowed_tools.size(), 2u);
+}
+
+TEST(SessionsFile, RefusesBadOptionsNamingSectionAndOption) {
+  TextFile file("[session.a]\npermission_mode = sometimes\n");
+  try {
+    loadSessionsFile(file.path());
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("session.a"), std::string::npos) << message;
+    EXPECT_NE(message.find("permission_mode"), std::string::npos) << message;
+  }
+  TextFile other("[worker.x]\ncapacity = 3\n");
+  EXPECT_THROW(loadSessionsFile(other.path()), ConfigError);
+  EXPECT_THROW(loadSessionsFile("/nonexistent/sessions.conf"), ConfigError);
+}
+
+TEST(SessionName, AcceptsPoolMembersAndRefusesOddNames) {
+  EXPECT_FALSE(validateSessionName("pool/3"));
+  EXPECT_FALSE(validateSessionName("user@example.com"));
+  EXPECT_TRUE(validateSessionName(""));
+  EXPECT_TRUE(validateSessionName("-x"));
+  EXPECT_TRUE(validateSessionName("a b"));
+  EXPECT_TRUE(validateSessionName(std::string(129, 'a')));
+}
+
+}  // namespace
+}  // namespace ccmesh
