@@ -27,9 +27,8 @@ uint64_t findId(const msgpack::object& map) {
 Expected<Envelope, DecodeError> decodeFrames(std::span<const zmq::message_t> frames) {
   if (frames.empty()) return bad("empty message");
   if (frames[0].to_string_view() != kProtocolTag) {
-    return DecodeError{{ErrorCode::kVersionMismatch,
-                        "expected protocol tag CCM1 in the first frame"},
-                       0};
+    return DecodeError{
+        {ErrorCode::kVersionMismatch, "expected protocol tag CCM1 in the first frame"}, 0};
   }
   if (frames.size() != 3) {
     return bad("expected 3 frames [CCM1][type][body], got " + std::to_string(frames.size()));

@@ -21,13 +21,12 @@ std::string ConfigLoader::environmentName(const std::string& option) {
 
 bool ConfigLoader::load(int argc, const char* const* argv, po::variables_map& vm) {
   po::options_description generic("General");
-  generic.add_options()
-      ("help,h", "print this help and exit")
-      ("version", "print the version and exit")
-      ("config", po::value<std::string>()->value_name("FILE"),
-       "INI file with any of these options (key = long option name)")
-      ("log-level", po::value<std::string>()->default_value("info")->value_name("L"),
-       "trace, debug, info, warn, error, critical or off");
+  generic.add_options()("help,h", "print this help and exit")("version",
+                                                              "print the version and exit")(
+      "config", po::value<std::string>()->value_name("FILE"),
+      "INI file with any of these options (key = long option name)")(
+      "log-level", po::value<std::string>()->default_value("info")->value_name("L"),
+      "trace, debug, info, warn, error, critical or off");
   po::options_description all;
   all.add(generic).add(options_);
 
@@ -44,7 +43,8 @@ bool ConfigLoader::load(int argc, const char* const* argv, po::variables_map& vm
                                     }),
               vm);
     if (vm.count("help")) {
-      std::cout << synopsis_ << "\n\n" << all << "\nEvery option can also be set as "
+      std::cout << synopsis_ << "\n\n"
+                << all << "\nEvery option can also be set as "
                 << "CCMESH_<OPTION> in the environment or as `option = value` in --config.\n";
       return false;
     }

@@ -7,26 +7,16 @@ namespace ccmesh {
 namespace {
 
 constexpr std::array<std::pair<MessageType, std::string_view>, 20> kNames{{
-    {MessageType::kQuery, "query"},
-    {MessageType::kStart, "start"},
-    {MessageType::kTerminate, "terminate"},
-    {MessageType::kRestart, "restart"},
-    {MessageType::kInfo, "info"},
-    {MessageType::kList, "list"},
-    {MessageType::kCount, "count"},
-    {MessageType::kStatus, "status"},
-    {MessageType::kPing, "ping"},
-    {MessageType::kCancel, "cancel"},
-    {MessageType::kEvent, "event"},
-    {MessageType::kResult, "result"},
-    {MessageType::kError, "error"},
-    {MessageType::kReady, "ready"},
-    {MessageType::kHeartbeat, "heartbeat"},
-    {MessageType::kSessionUpdate, "session"},
-    {MessageType::kDelivered, "delivered"},
-    {MessageType::kBye, "bye"},
-    {MessageType::kWelcome, "welcome"},
-    {MessageType::kAssign, "assign"},
+    {MessageType::kQuery, "query"},         {MessageType::kStart, "start"},
+    {MessageType::kTerminate, "terminate"}, {MessageType::kRestart, "restart"},
+    {MessageType::kInfo, "info"},           {MessageType::kList, "list"},
+    {MessageType::kCount, "count"},         {MessageType::kStatus, "status"},
+    {MessageType::kPing, "ping"},           {MessageType::kCancel, "cancel"},
+    {MessageType::kEvent, "event"},         {MessageType::kResult, "result"},
+    {MessageType::kError, "error"},         {MessageType::kReady, "ready"},
+    {MessageType::kHeartbeat, "heartbeat"}, {MessageType::kSessionUpdate, "session"},
+    {MessageType::kDelivered, "delivered"}, {MessageType::kBye, "bye"},
+    {MessageType::kWelcome, "welcome"},     {MessageType::kAssign, "assign"},
 }};
 
 }  // namespace

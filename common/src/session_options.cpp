@@ -95,9 +95,12 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
 
 std::optional<Error> SessionOptions::validate() const {
   const std::pair<std::string_view, const std::string*> strings[] = {
-      {"system_prompt", &system_prompt}, {"append_system_prompt", &append_system_prompt},
-      {"model", &model},                 {"permission_mode", &permission_mode},
-      {"cwd", &cwd},                     {"resume", &resume}};
+      {"system_prompt", &system_prompt},
+      {"append_system_prompt", &append_system_prompt},
+      {"model", &model},
+      {"permission_mode", &permission_mode},
+      {"cwd", &cwd},
+      {"resume", &resume}};
   for (const auto& [key, value] : strings) {
     if (value->size() > limits::kMaxOptionBytes) return badOption(key, "value too long");
     if (value->find('\0') != std::string::npos) return badOption(key, "contains a NUL byte");
@@ -144,20 +147,34 @@ void SessionOptions::msgpack_unpack(const msgpack::object& object) {
     if (kv.key.type != msgpack::type::STR) throw std::invalid_argument("options: non-string key");
     std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
     const auto& v = kv.val;
-    if (key == "system_prompt") convertField(v, key, system_prompt);
-    else if (key == "append_system_prompt") convertField(v, key, append_system_prompt);
-    else if (key == "model") convertField(v, key, model);
-    else if (key == "max_turns") convertField(v, key, max_turns);
-    else if (key == "allowed_tools") convertField(v, key, allowed_tools);
-    else if (key == "disallowed_tools") convertField(v, key, disallowed_tools);
-    else if (key == "add_dir") convertField(v, key, add_dir);
-    else if (key == "permission_mode") convertField(v, key, permission_mode);
-    else if (key == "cwd") convertField(v, key, cwd);
-    else if (key == "env") convertField(v, key, env);
-    else if (key == "query_timeout_ms") convertField(v, key, query_timeout_ms);
-    else if (key == "resume") convertField(v, key, resume);
-    else if (key == "max_restarts") convertField(v, key, max_restarts);
-    else if (key == "restart_window_ms") convertField(v, key, restart_window_ms);
+    if (key == "system_prompt")
+      convertField(v, key, system_prompt);
+    else if (key == "append_system_prompt")
+      convertField(v, key, append_system_prompt);
+    else if (key == "model")
+      convertField(v, key, model);
+    else if (key == "max_turns")
+      convertField(v, key, max_turns);
+    else if (key == "allowed_tools")
+      convertField(v, key, allowed_tools);
+    else if (key == "disallowed_tools")
+      convertField(v, key, disallowed_tools);
+    else if (key == "add_dir")
+      convertField(v, key, add_dir);
+    else if (key == "permission_mode")
+      convertField(v, key, permission_mode);
+    else if (key == "cwd")
+      convertField(v, key, cwd);
+    else if (key == "env")
+      convertField(v, key, env);
+    else if (key == "query_timeout_ms")
+      convertField(v, key, query_timeout_ms);
+    else if (key == "resume")
+      convertField(v, key, resume);
+    else if (key == "max_restarts")
+      convertField(v, key, max_restarts);
+    else if (key == "restart_window_ms")
+      convertField(v, key, restart_window_ms);
     // Unknown keys are ignored, as everywhere in the protocol.
   }
 }

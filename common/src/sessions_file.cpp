@@ -1,9 +1,8 @@
 #include "ccmesh/common/sessions_file.hpp"
 
+#include <boost/program_options.hpp>
 #include <fstream>
 #include <map>
-
-#include <boost/program_options.hpp>
 
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/limits.hpp"

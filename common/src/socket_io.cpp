@@ -17,8 +17,7 @@ SendStatus sendMessage(zmq::socket_t& socket, std::string_view routing_id, Messa
         return SendStatus::kWouldBlock;
       }
       socket.send(zmq::const_buffer(kProtocolTag.data(), kProtocolTag.size()), flags);
-    } else if (!socket.send(zmq::const_buffer(kProtocolTag.data(), kProtocolTag.size()),
-                            flags)) {
+    } else if (!socket.send(zmq::const_buffer(kProtocolTag.data(), kProtocolTag.size()), flags)) {
       return SendStatus::kWouldBlock;
     }
     socket.send(zmq::const_buffer(type_name.data(), type_name.size()), flags);
@@ -31,8 +30,7 @@ SendStatus sendMessage(zmq::socket_t& socket, std::string_view routing_id, Messa
   return SendStatus::kSent;
 }
 
-bool receiveMessage(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
-                    bool& oversized) {
+bool receiveMessage(zmq::socket_t& socket, std::vector<zmq::message_t>& frames, bool& oversized) {
   frames.clear();
   oversized = false;
   zmq::message_t part;

@@ -98,7 +98,7 @@ TEST_F(QueryTest, RunsPromptsInArrivalOrderAndRefusesWhenTheQueueIsFull) {
   for (int i = 0; i < 16; ++i) queued.push_back(client_->sendQuery("s", "p" + std::to_string(i)));
   ASSERT_TRUE(waitFor([&] {
     auto info = client_->info("s");
-    return info && info->queue_depth == 17;
+    return info && info->state == "busy" && info->queue_depth == 17;
   })) << cluster_->logs();
 
   uint64_t extra = client_->sendQuery("s", "one too many");

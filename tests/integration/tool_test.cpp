@@ -45,8 +45,8 @@ TEST_F(ToolTest, PrintsJsonForEveryCommand) {
   EXPECT_EQ(answer["text"], "turn 1: hi");
 
   auto info = nlohmann::json::parse(ccmesh({"info", "s", "--json"}).out);
-  for (const char* key : {"name", "worker", "generation", "state", "pid", "session_id",
-                          "restarts", "queue_depth", "config"}) {
+  for (const char* key : {"name", "worker", "generation", "state", "pid", "session_id", "restarts",
+                          "queue_depth", "config"}) {
     EXPECT_TRUE(info.contains(key)) << key << " missing in " << info.dump();
   }
   EXPECT_EQ(info["worker"], "w1");
@@ -83,9 +83,8 @@ TEST_F(ToolTest, ReportsErrorsWithCodesAndExitStatus) {
 TEST(ToolWithoutBroker, TimesOutWithExitStatusFive) {
   // Nothing listens on this endpoint: the reply never comes and the deadline ends the call.
   TempDir dir;
-  auto result = runCommand(binaryPath("ccmesh"),
-                           {"--broker", "ipc://" + dir.path() + "/nobody", "--timeout", "300",
-                            "ping"});
+  auto result = runCommand(binaryPath("ccmesh"), {"--broker", "ipc://" + dir.path() + "/nobody",
+                                                  "--timeout", "300", "ping"});
   EXPECT_EQ(result.exit_code, 5) << result.err;
   EXPECT_NE(result.err.find("error: timeout:"), std::string::npos) << result.err;
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <utility>
 
 namespace ccmesh::worker {
 namespace {
@@ -34,92 +36,76 @@ LineReader::ReadStatus LineReader::readFrom(int fd, std::size_t budget) {
     buffer_.resize(old_size + static_cast<std::size_t>(got));
     if (got == 0) return ReadStatus::kEof;
     done += static_cast<std::size_t>(got);
-    checkCap();
+    absorb(old_size);
   }
   return ReadStatus::kData;
 }
 
 void LineReader::append(std::string_view bytes) {
   compact();
+  const std::size_t old_size = buffer_.size();
   buffer_.append(bytes);
-  checkCap();
+  absorb(old_size);
 }
 
 bool LineReader::nextLine(std::string& line) {
-  while (true) {
-    const std::size_t from = std::max(start_, scanned_);
-    const std::size_t newline = buffer_.find('\n', from);
-    if (newline == std::string::npos) {
-      scanned_ = buffer_.size();
-      return false;
-    }
-    if (discarding_) {
-      // The tail of an overlong line: drop it and look for the next line.
-      discarding_ = false;
-      start_ = scanned_ = newline + 1;
-      continue;
-    }
-    std::size_t end = newline;
-    if (end > start_ && buffer_[end - 1] == '\r') --end;
-    line.assign(buffer_, start_, end - start_);
-    start_ = scanned_ = newline + 1;
-    if (start_ == buffer_.size()) {
-      buffer_.clear();
-      start_ = scanned_ = 0;
-    }
-    return true;
-  }
-}
-
-bool LineReader::takeRemainder(std::string& line) {
-  if (discarding_ || start_ >= buffer_.size()) {
+  if (start_ >= tail_start_) return false;
+  const char* base = buffer_.data();
+  const void* found = std::memchr(base + start_, '\n', tail_start_ - start_);
+  // Invariant: [start_, tail_start_) holds whole lines, so a '\n' is always there.
+  const std::size_t newline = static_cast<const char*>(found) - base;
+  std::size_t end = newline;
+  if (end > start_ && buffer_[end - 1] == '\r') --end;
+  line.assign(buffer_, start_, end - start_);
+  start_ = newline + 1;
+  if (start_ == buffer_.size()) {
     buffer_.clear();
-    start_ = scanned_ = 0;
-    discarding_ = false;
-    return false;
+    start_ = tail_start_ = 0;
   }
-  line.assign(buffer_, start_, std::string::npos);
-  buffer_.clear();
-  start_ = scanned_ = 0;
   return true;
 }
 
-std::size_t LineReader::takeOverflows() {
-  return std::exchange(overflows_, 0);
+bool LineReader::takeRemainder(std::string& line) {
+  const bool have = !discarding_ && tail_start_ < buffer_.size();
+  if (have) line.assign(buffer_, tail_start_, std::string::npos);
+  buffer_.erase(std::max(start_, tail_start_));
+  discarding_ = false;
+  if (start_ == buffer_.size()) {
+    buffer_.clear();
+    start_ = 0;
+  }
+  tail_start_ = buffer_.size();
+  return have;
 }
 
-void LineReader::checkCap() {
+std::size_t LineReader::takeOverflows() { return std::exchange(overflows_, 0); }
+
+void LineReader::absorb(std::size_t from) {
+  if (from >= buffer_.size()) return;
   if (discarding_) {
-    // Nothing of an overlong line is kept, except what follows its end.
-    const std::size_t newline = buffer_.find('\n', start_);
-    if (newline == std::string::npos) {
-      buffer_.clear();
-      start_ = scanned_ = 0;
+    const void* found = std::memchr(buffer_.data() + from, '\n', buffer_.size() - from);
+    if (found == nullptr) {
+      buffer_.resize(from);  // still inside the overlong line
+      return;
     }
-    return;
+    const std::size_t newline = static_cast<const char*>(found) - buffer_.data();
+    buffer_.erase(from, newline + 1 - from);
+    discarding_ = false;
+    if (from >= buffer_.size()) return;
   }
-  // Only the unterminated tail counts: complete lines are waiting to be taken.
-  const std::size_t last_newline = buffer_.rfind('\n');
-  const std::size_t tail_start =
-      last_newline == std::string::npos || last_newline < start_ ? start_ : last_newline + 1;
-  if (buffer_.size() - tail_start <= max_line_bytes_) return;
-  ++overflows_;
-  discarding_ = true;
-  buffer_.resize(tail_start);
-  scanned_ = std::min(scanned_, buffer_.size());
-  if (tail_start > start_) {
-    // Complete lines before the overlong one stay; the marker is a newline-free tail, so
-    // the next '\n' found after them ends the overlong line. Keep them and mark where the
-    // discarded part starts by the end of the buffer.
-    discard_from_complete_lines_ = true;
+  const void* last = ::memrchr(buffer_.data() + from, '\n', buffer_.size() - from);
+  if (last != nullptr) tail_start_ = static_cast<const char*>(last) - buffer_.data() + 1;
+  if (buffer_.size() - tail_start_ > max_line_bytes_) {
+    ++overflows_;
+    buffer_.resize(tail_start_);
+    discarding_ = true;
   }
 }
 
 void LineReader::compact() {
-  if (start_ == 0) return;
-  if (start_ * 2 < buffer_.size() && start_ < (1u << 20)) return;
+  if (start_ == 0 || start_ * 2 < buffer_.size()) return;
   buffer_.erase(0, start_);
-  scanned_ -= std::min(scanned_, start_);
+  tail_start_ -= start_;
   start_ = 0;
 }
 

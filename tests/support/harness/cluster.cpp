@@ -23,9 +23,9 @@ std::map<std::string, std::string> readReadyFile(const std::string& path) {
 
 Cluster::Cluster(std::vector<std::string> broker_args) {
   const std::string ready = dir() + "/broker.ready";
-  std::vector<std::string> args{"--frontend", "tcp://127.0.0.1:*", "--backend",
-                                "tcp://127.0.0.1:*", "--ready-file", ready, "--log-level",
-                                "debug"};
+  std::vector<std::string> args{
+      "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--ready-file",
+      ready,        "--log-level",       "debug"};
   args.insert(args.end(), broker_args.begin(), broker_args.end());
   broker_ = std::make_unique<Process>(binaryPath("ccmesh-broker"), args, dir() + "/broker.log");
   std::map<std::string, std::string> endpoints;
@@ -50,8 +50,7 @@ Process& Cluster::spawnWorker(const std::string& id, std::vector<std::string> ar
   std::filesystem::create_directories(home);
   std::vector<std::string> all{"--broker", backend_, "--id", id, "--log-level", "debug"};
   all.insert(all.end(), args.begin(), args.end());
-  std::map<std::string, std::string> env{{"HOME", home},
-                                         {"CLAUDE_CONFIG_DIR", home + "/.claude"}};
+  std::map<std::string, std::string> env{{"HOME", home}, {"CLAUDE_CONFIG_DIR", home + "/.claude"}};
   workers_.erase(id);
   auto process = std::make_unique<Process>(binaryPath("ccmesh-worker"), all,
                                            dir() + "/worker-" + id + ".log", env);

@@ -43,11 +43,11 @@ class Cluster {
   std::string logs() const;
 
  private:
-  TempDir dir_;                                             // holds logs and homes
-  std::unique_ptr<Process> broker_;                         // the broker process
-  std::map<std::string, std::unique_ptr<Process>> workers_; // worker id -> process
-  std::string frontend_;                                    // resolved client endpoint
-  std::string backend_;                                     // resolved worker endpoint
+  TempDir dir_;                                              // holds logs and homes
+  std::unique_ptr<Process> broker_;                          // the broker process
+  std::map<std::string, std::unique_ptr<Process>> workers_;  // worker id -> process
+  std::string frontend_;                                     // resolved client endpoint
+  std::string backend_;                                      // resolved worker endpoint
 };
 
 }  // namespace ccmesh::test

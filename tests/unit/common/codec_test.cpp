@@ -136,8 +136,8 @@ TEST(Codec, RejectsEveryMalformedShape) {
     four.emplace_back("x", 1);
     cases.push_back(std::move(four));  // extra frame
   }
-  cases.push_back(frames(kProtocolTag, "", ping));               // empty type
-  cases.push_back(frames(kProtocolTag, "launch_missiles", ping));  // unknown type
+  cases.push_back(frames(kProtocolTag, "", ping));                    // empty type
+  cases.push_back(frames(kProtocolTag, "launch_missiles", ping));     // unknown type
   cases.push_back(frames(kProtocolTag, "ping", msgpack::sbuffer{}));  // empty body
   {
     msgpack::sbuffer truncated;

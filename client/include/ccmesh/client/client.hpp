@@ -8,7 +8,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "ccmesh/common/clock.hpp"
@@ -25,7 +24,7 @@ struct ReplyError {
   ErrorCode code = ErrorCode::kInternal;
   std::string code_name;  // the wire name, kept even when this client does not know it
   std::string message;
-  std::string partial;    // answer text produced before the failure, if any
+  std::string partial;  // answer text produced before the failure, if any
 };
 
 template <class T>
@@ -33,7 +32,7 @@ using Reply = Expected<T, ReplyError>;
 
 struct ClientOptions {
   std::string broker = "tcp://127.0.0.1:5555";  // the broker's frontend endpoint
-  Millis timeout{60000};                         // deadline of calls that get none
+  Millis timeout{60000};                        // deadline of calls that get none
   // How long query() waits past its deadline for the broker's own `timeout` reply (which
   // carries the partial answer) before giving up locally.
   Millis query_grace{2000};
@@ -41,18 +40,21 @@ struct ClientOptions {
 
 struct QueryOptions {
   bool stream = false;  // ask for delta events
-  Millis timeout{0};    // 0: the client's default timeout
+  // The query's deadline, sent to the broker as timeout_ms. 0: none is sent, so the session's
+  // query_timeout_ms (or the worker's default) applies; the client then waits at most its
+  // own default timeout (plus query_grace) for the answer.
+  Millis timeout{0};
   // Polled while waiting; returning true cancels the query (it then ends with `cancelled`).
-  std::function<bool()> should_cancel;
+  std::function<bool()> should_cancel{};
 };
 
 // One reply of any kind, for callers that keep several requests in flight.
 struct Incoming {
   MessageType type = MessageType::kError;  // kEvent, kResult or kError
   uint64_t id = 0;
-  msg::Event event;          // when type == kEvent
-  msg::QueryResult result;   // when type == kResult of a query
-  ReplyError error;          // when type == kError
+  msg::Event event;         // when type == kEvent
+  msg::QueryResult result;  // when type == kResult of a query
+  ReplyError error;         // when type == kError
 };
 
 // A connection to a ccmesh broker. Every call has a deadline; failures are values, never
@@ -93,24 +95,24 @@ class Client {
   void cancel(uint64_t id);
 
  private:
-  // What to do with a call's events while it waits for its final reply.
-  struct EventSink {
-    const std::function<void(const msg::Event&)>* on_event = nullptr;  // may be null
-    std::string* partial = nullptr;  // receives the text of delta events, may be null
+  // What a call does while it waits for its final reply.
+  struct Waiting {
+    const std::function<void(const msg::Event&)>* on_event = nullptr;  // sees events, or null
+    const std::function<bool()>* should_cancel = nullptr;              // asked every 50 ms, or null
+    std::string partial;       // text of the delta events seen so far
+    bool cancel_sent = false;  // `cancel` went out for this request
   };
 
   // Sends one management request and waits for its final reply until the deadline.
-  Expected<Envelope, ReplyError> call(MessageType type, uint64_t id,
-                                      const msgpack::sbuffer& body);
+  Expected<Envelope, ReplyError> call(MessageType type, uint64_t id, const msgpack::sbuffer& body);
   // Sends without blocking past `deadline` (a full queue waits for room).
   std::optional<ReplyError> sendRequest(MessageType type, const msgpack::sbuffer& body,
                                         TimePoint deadline);
-  // Waits for the final reply of `id`, passing its events to `sink`, keeping replies of
+  // Waits for the final reply of `id`, passing its events to `waiting`, keeping replies of
   // other requests for receive(). nullopt when the deadline passes first. When
-  // should_cancel (may be null) turns true, sends `cancel` once and keeps waiting.
-  std::optional<Expected<Envelope, DecodeError>> awaitFinal(
-      uint64_t id, TimePoint deadline, const EventSink& sink,
-      const std::function<bool()>* should_cancel);
+  // should_cancel turns true, sends `cancel` once and keeps waiting.
+  std::optional<Expected<Envelope, DecodeError>> awaitFinal(uint64_t id, TimePoint deadline,
+                                                            Waiting& waiting);
   // One message from the socket without blocking, decoded as far as its frames go.
   std::optional<Expected<Envelope, DecodeError>> readOne();
   // Keeps a message for receive() unless it belongs to a request this client gave up on.
@@ -120,10 +122,10 @@ class Client {
   // The local timeout error of a call that waited `waited`.
   ReplyError localTimeout(Millis waited) const;
 
-  ClientOptions options_;   // endpoint and default deadline
-  zmq::context_t context_;  // declared before the socket: destroyed after it
-  zmq::socket_t socket_;    // DEALER connected to the broker frontend
-  uint64_t next_id_ = 1;    // next request id
+  ClientOptions options_;         // endpoint and default deadline
+  zmq::context_t context_;        // declared before the socket: destroyed after it
+  zmq::socket_t socket_;          // DEALER connected to the broker frontend
+  uint64_t next_id_ = 1;          // next request id
   std::deque<Incoming> stashed_;  // replies of other requests, oldest first, for receive()
   std::set<uint64_t> abandoned_;  // requests given up on locally: their late replies drop
 };

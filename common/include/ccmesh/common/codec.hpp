@@ -2,11 +2,10 @@
 
 #include <cstdint>
 #include <exception>
+#include <msgpack.hpp>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <msgpack.hpp>
 #include <zmq.hpp>
 
 #include "ccmesh/common/error_code.hpp"
@@ -21,8 +20,8 @@ inline constexpr std::string_view kProtocolTag = "CCM1";
 // A message whose frames were valid: its type and its body, still as a msgpack object.
 struct Envelope {
   MessageType type = MessageType::kPing;
-  uint64_t id = 0;                  // the body's `id` field, 0 when absent
-  msgpack::object_handle body;      // a msgpack map
+  uint64_t id = 0;              // the body's `id` field, 0 when absent
+  msgpack::object_handle body;  // a msgpack map
 };
 
 // Why frames could not be decoded, and the request id to answer if one could be read.
@@ -44,9 +43,8 @@ Expected<T, DecodeError> decodeBody(const Envelope& envelope) {
     envelope.body.get().convert(value);
     return value;
   } catch (const msgpack::type_error&) {
-    return DecodeError{{ErrorCode::kBadRequest,
-                        std::string(messageTypeName(envelope.type)) +
-                            ": a field has the wrong type"},
+    return DecodeError{{ErrorCode::kBadRequest, std::string(messageTypeName(envelope.type)) +
+                                                    ": a field has the wrong type"},
                        envelope.id};
   } catch (const std::exception& e) {
     return DecodeError{{ErrorCode::kBadRequest, e.what()}, envelope.id};

@@ -1,10 +1,9 @@
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 namespace ccmesh {
 

@@ -9,20 +9,20 @@ namespace ccmesh {
 // The stable error codes a request can end with. Their wire names (errorCodeName) are part
 // of the protocol: clients in any language compare against them.
 enum class ErrorCode {
-  kNotFound,        // no session (or pool) of that name
-  kAlreadyExists,   // start of a name that is already registered
-  kBusy,            // the session's queue is full
-  kTimeout,         // the request's deadline passed
-  kCancelled,       // the client (or a restart) cancelled the request
-  kWorkerLost,      // the worker holding the prompt died after the prompt reached its CLI
-  kSessionCrashed,  // the CLI exited in the middle of the turn
-  kSessionFailed,   // the session restarted too often and is FAILED
-  kUnavailable,     // no worker could take the request before its deadline
-  kPoolExhausted,   // every member of a pool is busy or checked out
-  kBadRequest,      // malformed frames, bad fields, oversized values, invalid options
-  kUnauthorized,    // the caller may not do this
-  kVersionMismatch, // the protocol tag is not CCM1
-  kInternal,        // a bug or an unexpected local failure (spawn failed, ...)
+  kNotFound,         // no session (or pool) of that name
+  kAlreadyExists,    // start of a name that is already registered
+  kBusy,             // the session's queue is full
+  kTimeout,          // the request's deadline passed
+  kCancelled,        // the client (or a restart) cancelled the request
+  kWorkerLost,       // the worker holding the prompt died after the prompt reached its CLI
+  kSessionCrashed,   // the CLI exited in the middle of the turn
+  kSessionFailed,    // the session restarted too often and is FAILED
+  kUnavailable,      // no worker could take the request before its deadline
+  kPoolExhausted,    // every member of a pool is busy or checked out
+  kBadRequest,       // malformed frames, bad fields, oversized values, invalid options
+  kUnauthorized,     // the caller may not do this
+  kVersionMismatch,  // the protocol tag is not CCM1
+  kInternal,         // a bug or an unexpected local failure (spawn failed, ...)
 };
 
 std::string_view errorCodeName(ErrorCode code);

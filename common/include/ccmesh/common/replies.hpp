@@ -2,10 +2,9 @@
 
 #include <cstdint>
 #include <map>
+#include <msgpack.hpp>
 #include <string>
 #include <vector>
-
-#include <msgpack.hpp>
 
 #include "ccmesh/common/session_options.hpp"
 
@@ -70,8 +69,8 @@ struct SessionInfo {
   uint64_t turns = 0;        // turns completed
   std::string last_error;    // why it last crashed or failed
   SessionOptions config;     // the options it was started with
-  MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth,
-                     turns, last_error, config)
+  MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth, turns,
+                     last_error, config)
 };
 
 struct InfoResult {
@@ -88,7 +87,7 @@ struct ListResult {
 
 struct CountResult {
   uint64_t id = 0;
-  uint64_t count = 0;                       // registered sessions
+  uint64_t count = 0;                      // registered sessions
   std::map<std::string, uint64_t> states;  // sessions per state
   MSGPACK_DEFINE_MAP(id, count, states)
 };

@@ -1,9 +1,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <msgpack.hpp>
+#include <string>
 
 #include "ccmesh/common/session_options.hpp"
 
@@ -15,12 +14,12 @@ namespace ccmesh::msg {
 // `query`: run one prompt on a session. Ends with `result` (QueryResult) or `error`;
 // `stream` asks for `event` messages (deltas) before that.
 struct Query {
-  uint64_t id = 0;             // request id chosen by the sender, echoed in every reply
-  std::string session;         // session name
-  std::string prompt;          // the user prompt, UTF-8
-  bool stream = false;         // send delta events as the answer is produced
-  uint64_t timeout_ms = 0;     // deadline from receipt (0: the session's query_timeout_ms)
-  uint64_t generation = 0;     // broker -> worker only: placement the query is meant for
+  uint64_t id = 0;          // request id chosen by the sender, echoed in every reply
+  std::string session;      // session name
+  std::string prompt;       // the user prompt, UTF-8
+  bool stream = false;      // send delta events as the answer is produced
+  uint64_t timeout_ms = 0;  // deadline from receipt (0: the session's query_timeout_ms)
+  uint64_t generation = 0;  // broker -> worker only: placement the query is meant for
   MSGPACK_DEFINE_MAP(id, session, prompt, stream, timeout_ms, generation)
 };
 

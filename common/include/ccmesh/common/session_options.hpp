@@ -2,12 +2,11 @@
 
 #include <cstdint>
 #include <map>
+#include <msgpack.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <msgpack.hpp>
 
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/expected.hpp"
@@ -19,20 +18,20 @@ namespace ccmesh {
 // and from `ccmesh start` flags. Empty strings and zeros mean "the CLI's (or worker's)
 // default".
 struct SessionOptions {
-  std::string system_prompt;                // --system-prompt
-  std::string append_system_prompt;         // --append-system-prompt
-  std::string model;                        // --model
-  uint32_t max_turns = 0;                   // --max-turns (0: unset)
-  std::vector<std::string> allowed_tools;   // --allowedTools a,b
-  std::vector<std::string> disallowed_tools;// --disallowedTools a,b
-  std::vector<std::string> add_dir;         // --add-dir D, once per entry
-  std::string permission_mode;              // --permission-mode
-  std::string cwd;                          // working directory of the CLI (absolute)
-  std::map<std::string, std::string> env;   // extra environment of the CLI
-  uint64_t query_timeout_ms = 0;            // default per-query deadline (0: worker default)
-  std::string resume;                       // session_id to resume at first start
-  uint32_t max_restarts = 5;                // restart intensity: more than this ...
-  uint64_t restart_window_ms = 60000;       // ... within this window marks the session FAILED
+  std::string system_prompt;                  // --system-prompt
+  std::string append_system_prompt;           // --append-system-prompt
+  std::string model;                          // --model
+  uint32_t max_turns = 0;                     // --max-turns (0: unset)
+  std::vector<std::string> allowed_tools;     // --allowedTools a,b
+  std::vector<std::string> disallowed_tools;  // --disallowedTools a,b
+  std::vector<std::string> add_dir;           // --add-dir D, once per entry
+  std::string permission_mode;                // --permission-mode
+  std::string cwd;                            // working directory of the CLI (absolute)
+  std::map<std::string, std::string> env;     // extra environment of the CLI
+  uint64_t query_timeout_ms = 0;              // default per-query deadline (0: worker default)
+  std::string resume;                         // session_id to resume at first start
+  uint32_t max_restarts = 5;                  // restart intensity: more than this ...
+  uint64_t restart_window_ms = 60000;         // ... within this window marks the session FAILED
 
   // Applies one `key=value` setting as written in the sessions file or on a command line.
   // List keys take comma-separated values and append; env takes K=V.

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <msgpack.hpp>
 #include <string_view>
 #include <vector>
-
-#include <msgpack.hpp>
 #include <zmq.hpp>
 
 #include "ccmesh/common/codec.hpp"
@@ -32,8 +31,7 @@ SendStatus sendBody(zmq::socket_t& socket, std::string_view routing_id, MessageT
 // Reads one whole multipart message without blocking. Returns false when none is waiting.
 // Frames beyond limits::kMaxFrames (+1 for a routing id) are read and dropped, and
 // `oversized` is set, so a hostile peer cannot make the reader allocate without bound.
-bool receiveMessage(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
-                    bool& oversized);
+bool receiveMessage(zmq::socket_t& socket, std::vector<zmq::message_t>& frames, bool& oversized);
 
 // Socket options every ccmesh socket gets: linger 0 and a maximum message size.
 void applyCommonOptions(zmq::socket_t& socket);

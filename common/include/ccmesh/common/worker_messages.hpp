@@ -2,10 +2,9 @@
 
 #include <cstdint>
 #include <map>
+#include <msgpack.hpp>
 #include <string>
 #include <vector>
-
-#include <msgpack.hpp>
 
 #include "ccmesh/common/session_options.hpp"
 
@@ -16,7 +15,7 @@ namespace ccmesh::msg {
 struct SessionUpdate {
   std::string session;
   uint64_t generation = 0;
-  std::string state;       // starting, idle, busy, restarting, stopping, stopped, failed
+  std::string state;  // starting, idle, busy, restarting, stopping, stopped, failed
   int64_t pid = 0;
   std::string session_id;
   uint32_t restarts = 0;

@@ -47,15 +47,16 @@ class LineReader {
   int lastErrno() const { return last_errno_; }
 
  private:
-  // Enforces the cap on the unterminated tail of the buffer.
-  void checkCap();
+  // Takes note of the bytes appended at [from, end): finds the newest line end, drops the
+  // rest of an overlong line, enforces the cap.
+  void absorb(std::size_t from);
   // Drops consumed bytes at the front once they are the larger part of the buffer.
   void compact();
 
   std::size_t max_line_bytes_;  // longest line kept; longer ones are dropped
   std::string buffer_;          // bytes read; [start_, end) not yet returned
   std::size_t start_ = 0;       // where the next line begins
-  std::size_t scanned_ = 0;     // buffer_ up to here holds no '\n' after start_
+  std::size_t tail_start_ = 0;  // [tail_start_, end) is an unterminated line (no '\n')
   bool discarding_ = false;     // inside an overlong line: drop bytes up to its '\n'
   std::size_t overflows_ = 0;   // overlong lines dropped since takeOverflows()
   int last_errno_ = 0;          // errno of the last failed read

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "ccmesh/broker/broker_config.hpp"
+#include "ccmesh/broker/broker_stats.hpp"
+#include "ccmesh/broker/request_table.hpp"
+#include "ccmesh/broker/session_registry.hpp"
+#include "ccmesh/broker/worker_table.hpp"
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+
+namespace ccmesh::broker {
+
+class ClientRequestHandler;
+class Outbox;
+class RateLimitedLog;
+class SessionRouter;
+class WorkerMessageHandler;
+
+// ccmesh-broker: binds the frontend (clients) and backend (workers) ROUTER sockets and runs
+// one single-threaded zmq::poll loop over them plus a few timers (heartbeats, liveness,
+// request deadlines). No locks: every table belongs to this loop. All objects of one
+// Broker must be used from one thread.
+class Broker {
+ public:
+  // Binds both endpoints (wildcard ports allowed). Throws ConfigError if one cannot be
+  // bound. `context` and `clock` must outlive the broker.
+  Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Registers sessions declared in a sessions file, pending until workers have room.
+  void addSessions(const std::vector<SessionSpec>& specs);
+
+  // The endpoints as bound, with wildcard ports resolved (tcp://127.0.0.1:PORT).
+  const std::string& frontendEndpoint() const { return frontend_endpoint_; }
+  const std::string& backendEndpoint() const { return backend_endpoint_; }
+
+  // One loop iteration: waits up to `max_wait` (less if a timer is due) for input on the
+  // sockets or on `wake_fd` (-1: none; readable bytes are drained), handles a batch of
+  // messages from each socket, runs due timers and retries queued client replies.
+  void pollOnce(Millis max_wait, int wake_fd = -1);
+
+  // Loops until `stop` is set; `wake_fd` (a self-pipe a signal handler writes) cuts waits
+  // short.
+  void run(const std::atomic<bool>& stop, int wake_fd = -1);
+
+  const BrokerStats& stats() const { return stats_; }
+  const SessionRegistry& sessions() const { return sessions_; }
+  const WorkerTable& workers() const { return workers_; }
+  const RequestTable& requests() const { return requests_; }
+
+ private:
+  // Reads and handles up to `budget` messages from one socket.
+  void drain(zmq::socket_t& socket, bool from_clients, int budget);
+  // Handles one raw message; any exception is caught, logged and counted.
+  void handleMessage(std::vector<zmq::message_t>& frames, bool from_clients);
+  // Answers frames that could not be decoded.
+  void rejectFrames(const std::string& routing_id, bool from_clients, uint64_t id,
+                    const Error& error);
+  // Heartbeats, liveness and deadlines that are due.
+  void runTimers();
+  // How long the loop may sleep before a timer is due.
+  Millis untilNextTimer() const;
+
+  BrokerConfig config_;                                    // tuning
+  const Clock& clock_;                                     // time for every timer
+  std::shared_ptr<spdlog::logger> logger_;                 // "broker" component logger
+  zmq::socket_t frontend_;                                 // clients' ROUTER (bound)
+  zmq::socket_t backend_;                                  // workers' ROUTER (bound)
+  std::string frontend_endpoint_;                          // frontend as bound
+  std::string backend_endpoint_;                           // backend as bound
+  TimePoint started_;                                      // for uptime
+  TimePoint next_heartbeat_;                               // when heartbeats go out next
+  BrokerStats stats_;                                      // counters
+  SessionRegistry sessions_;                               // name -> placement
+  WorkerTable workers_;                                    // live workers
+  RequestTable requests_;                                  // requests in flight
+  std::unique_ptr<RateLimitedLog> warnings_;               // rate-limited warnings about peers
+  std::unique_ptr<Outbox> outbox_;                         // every send
+  std::unique_ptr<SessionRouter> router_;                  // placement, forwarding, failover
+  std::unique_ptr<ClientRequestHandler> clients_;          // frontend semantics
+  std::unique_ptr<WorkerMessageHandler> workers_handler_;  // backend semantics
+  std::vector<zmq::message_t> frames_;                     // receive buffer, reused
+};
+
+}  // namespace ccmesh::broker

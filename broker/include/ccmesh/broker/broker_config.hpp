@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/limits.hpp"
+
+namespace ccmesh::broker {
+
+// Everything that tunes a broker. main() fills it from the command line, the environment
+// and --config; tests build one by hand.
+struct BrokerConfig {
+  std::string frontend = "tcp://127.0.0.1:5555";  // clients connect here (ROUTER, bound)
+  std::string backend = "tcp://127.0.0.1:5556";   // workers connect here (ROUTER, bound)
+  Millis heartbeat{1000};  // interval of heartbeats both ways (told to workers in welcome)
+  uint32_t liveness = 3;   // a worker silent for liveness x heartbeat is dead
+  std::size_t max_prompt_bytes = limits::kMaxPromptBytes;  // longer prompts: bad_request
+  std::size_t pending_limit = 16;  // per session: queries waiting for a worker (full: busy)
+  Millis pending_timeout{60000};   // a query waits this long for a worker when it has no
+                                   // timeout of its own, then ends with unavailable
+  Millis backstop_grace{5000};     // after a forwarded query's deadline, the broker waits
+                                   // this long for the worker's answer, then says timeout
+  Millis backstop_default{15 * 60 * 1000};  // deadline of a forwarded query with no timeout
+  Millis control_timeout{60000};            // start / terminate / restart forwarded to a worker
+  std::size_t client_backlog_limit = 4096;  // final replies queued for a client that does
+                                            // not read; beyond this they are dropped
+  bool insecure = false;  // allow binding non-loopback TCP addresses without CURVE keys
+};
+
+// Checks a configuration before the broker starts; throws ConfigError naming the option.
+// Workers run agents that execute commands, so a non-loopback TCP endpoint is refused
+// unless `insecure` is set (then main logs a loud warning).
+void validateConfig(const BrokerConfig& config);
+
+// True for endpoints only this machine can reach: ipc://, inproc://, and tcp:// on
+// 127.0.0.0/8, [::1] or localhost.
+bool isLocalEndpoint(std::string_view endpoint);
+
+}  // namespace ccmesh::broker

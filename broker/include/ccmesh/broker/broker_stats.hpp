@@ -1,0 +1,16 @@
+#pragma once
+
+#include <cstdint>
+
+namespace ccmesh::broker {
+
+// Counters the broker keeps about itself; `status` reports some, tests assert on all.
+struct BrokerStats {
+  uint64_t malformed_messages = 0;  // frames or bodies rejected (answered bad_request etc.)
+  uint64_t stale_messages = 0;      // worker messages about another generation or placement
+  uint64_t dropped_events = 0;      // events not sent because a client was not reading
+  uint64_t dropped_replies = 0;     // final replies lost: a client's backlog was full
+  uint64_t workers_lost = 0;        // workers declared dead (silence, bye, unreachable)
+};
+
+}  // namespace ccmesh::broker

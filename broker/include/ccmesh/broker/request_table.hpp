@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/requests.hpp"
+
+namespace ccmesh::broker {
+
+// What a client asked for; only requests that outlive one loop iteration are tracked.
+enum class RequestKind { kQuery, kStart, kTerminate, kRestart };
+
+// A client request the broker has accepted and not yet answered.
+// `id`, `client`, `client_id`, `session`, `kind` and `deadline` are indexed: change
+// deadline only through RequestTable::setDeadline, the others never.
+struct BrokerRequest {
+  uint64_t id = 0;         // the broker's id: what workers see
+  std::string client;      // routing id of the client on the frontend
+  uint64_t client_id = 0;  // id the client chose; every reply carries it
+  RequestKind kind = RequestKind::kQuery;
+  std::string session;        // the session concerned
+  TimePoint accepted_at{};    // when the broker received it
+  TimePoint deadline{};       // when the broker stops waiting and answers it itself
+  std::string worker;         // worker it was forwarded to; empty while it waits in the broker
+  uint64_t generation = 0;    // the session's generation when forwarded
+  bool delivered = false;     // the worker said its prompt reached the CLI (never re-run)
+  bool client_gone = false;   // the client vanished: replies are processed, not sent
+  msg::Query query;           // kQuery: the client's query (its id, timeout_ms, stream, ...)
+  bool keep_history = false;  // kRestart: the client's keep_history
+  std::string partial;        // answer text seen in events so far (bounded)
+};
+
+// The requests in flight: broker id -> request, with indexes by (client, client id) for
+// cancel, by deadline for expiry, and a count of queries per session for queue_depth.
+class RequestTable {
+ public:
+  // Most partial text kept per request for worker_lost / timeout replies.
+  static constexpr std::size_t kMaxPartialBytes = 4u << 20;
+
+  // Adds a request under a fresh broker id (never 0). Nullptr when the client already has a
+  // request with that id in flight.
+  BrokerRequest* add(const std::string& client, uint64_t client_id, RequestKind kind,
+                     const std::string& session, TimePoint now, TimePoint deadline);
+
+  BrokerRequest* find(uint64_t id);
+  BrokerRequest* findByClient(const std::string& client, uint64_t client_id);
+
+  // Moves a request's deadline.
+  void setDeadline(uint64_t id, TimePoint deadline);
+
+  // Forgets a request and returns it.
+  std::optional<BrokerRequest> take(uint64_t id);
+
+  // Appends event text to a request's partial answer, up to kMaxPartialBytes.
+  static void appendPartial(BrokerRequest& request, std::string_view text);
+
+  // Ids of requests whose deadline is at or before `now`, earliest first.
+  std::vector<uint64_t> expired(TimePoint now) const;
+
+  // The earliest deadline, if any request is in flight.
+  std::optional<TimePoint> nextDeadline() const;
+
+  // Ids of requests forwarded to a worker, in arrival order.
+  std::vector<uint64_t> forwardedTo(const std::string& worker) const;
+
+  // Ids of a client's requests.
+  std::vector<uint64_t> ofClient(const std::string& client) const;
+
+  // Queries of a session accepted and not finished (waiting, queued or running).
+  uint32_t queriesOf(const std::string& session) const;
+
+  std::size_t size() const { return requests_.size(); }
+
+ private:
+  uint64_t next_id_ = 1;                                            // next broker request id
+  std::unordered_map<uint64_t, BrokerRequest> requests_;            // by broker id
+  std::map<std::pair<std::string, uint64_t>, uint64_t> by_client_;  // (client, id) -> id
+  std::set<std::pair<TimePoint, uint64_t>> by_deadline_;            // (deadline, id)
+  std::unordered_map<std::string, uint32_t> queries_per_session_;   // session -> queries
+};
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/worker_messages.hpp"
+
+namespace ccmesh::broker {
+
+// Wire names of the session states the broker itself sets; the others come from workers.
+namespace session_state {
+inline constexpr std::string_view kPending = "pending";    // registered, no worker yet
+inline constexpr std::string_view kStarting = "starting";  // assigned, CLI not up yet
+inline constexpr std::string_view kStopping = "stopping";  // terminate forwarded
+inline constexpr std::string_view kStopped = "stopped";    // gone (terminate answered)
+}  // namespace session_state
+
+// One named session as the broker knows it.
+struct SessionEntry {
+  std::string name;         // the cluster-wide session name
+  SessionOptions options;   // what it was started with
+  std::string worker;       // id of the hosting worker; empty while pending
+  uint64_t generation = 0;  // generation of its current (or last) placement; 0: never
+  std::string state{session_state::kPending};  // last state reported or set by the broker
+  bool terminating = false;                    // terminate forwarded: new requests get not_found
+  int64_t pid = 0;                             // CLI pid on its worker, 0 if none
+  std::string session_id;                      // the CLI's conversation id
+  uint32_t restarts = 0;                       // CLI restarts since placement
+  uint64_t turns = 0;                          // turns completed
+  std::string last_error;                      // why it last crashed or failed
+  std::deque<uint64_t> waiting;  // broker ids of queries waiting for placement, oldest first
+};
+
+// The session names of the cluster: name -> entry, plus which worker hosts which names and
+// which names wait for a worker. Keeps both indexes consistent; knows nothing of sockets.
+class SessionRegistry {
+ public:
+  // Registers a new name in state pending. False if the name is taken.
+  bool add(const std::string& name, const SessionOptions& options);
+
+  // Forgets a name. False if it was not registered.
+  bool remove(const std::string& name);
+
+  SessionEntry* find(const std::string& name);
+  const SessionEntry* find(const std::string& name) const;
+
+  // Places a registered name on a worker with a new generation (previous + 1), state
+  // starting. Returns the new generation.
+  uint64_t place(const std::string& name, const std::string& worker);
+
+  // Binds a name to a worker at a generation the worker reports holding, registering the
+  // name first if needed (a worker that outlived a broker restart brings its sessions).
+  SessionEntry& adopt(const std::string& name, const SessionOptions& options,
+                      const std::string& worker, uint64_t generation);
+
+  // Takes a name off its worker: state pending, generation kept.
+  void unplace(const std::string& name);
+
+  // Every name on a worker goes back to pending; returns those names in name order.
+  std::vector<std::string> releaseWorker(const std::string& worker);
+
+  // Applies a worker's report of a session's state to its entry.
+  static void applyUpdate(SessionEntry& entry, const msg::SessionUpdate& update);
+
+  // Names hosted by a worker (empty set if none).
+  const std::set<std::string>& sessionsOn(const std::string& worker) const;
+
+  // Number of names hosted by a worker.
+  std::size_t countOn(const std::string& worker) const;
+
+  // Names waiting for a worker, in name order.
+  const std::set<std::string>& pendingNames() const { return pending_; }
+
+  // All entries, sorted by name.
+  const std::map<std::string, SessionEntry>& entries() const { return entries_; }
+
+  std::size_t size() const { return entries_.size(); }
+  std::size_t pendingCount() const { return pending_.size(); }
+
+ private:
+  // Moves a name to `worker` at `generation`, keeping the indexes right.
+  void bind(SessionEntry& entry, const std::string& worker, uint64_t generation);
+  // Removes a name from the index of the worker hosting it.
+  void detach(SessionEntry& entry);
+
+  std::map<std::string, SessionEntry> entries_;  // every registered name, sorted
+  std::unordered_map<std::string, std::set<std::string>> by_worker_;  // worker -> names
+  std::set<std::string> pending_;                                     // names with no worker
+};
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ccmesh/common/clock.hpp"
+
+namespace ccmesh::broker {
+
+// One connected worker as the broker knows it.
+struct WorkerEntry {
+  std::string id;                             // worker id from `ready` (its name in logs)
+  std::string routing_id;                     // its routing id on the backend ROUTER
+  uint32_t capacity = 0;                      // how many sessions it may host (0: none)
+  std::map<std::string, std::string> labels;  // placement labels it announced
+  TimePoint last_heard{};                     // when any message last came from it
+  uint64_t last_seq = 0;                      // last heartbeat seq it sent (echoed as ack)
+  uint64_t sent_seq = 0;                      // the broker's own heartbeat counter for it
+  bool lost = false;  // a send found it unreachable; it is removed once the current message
+                      // is handled, and placement already skips it
+};
+
+// The live workers: id -> entry, with a routing id -> id index for the backend socket.
+class WorkerTable {
+ public:
+  // Registers a worker, or refreshes it when it sends `ready` again (also under a new
+  // routing id: ROUTER_HANDOVER). Returns the entry and whether the id was new.
+  std::pair<WorkerEntry*, bool> upsert(const std::string& id, const std::string& routing_id);
+
+  // Forgets a worker. False if unknown.
+  bool remove(const std::string& id);
+
+  WorkerEntry* find(const std::string& id);
+  const WorkerEntry* find(const std::string& id) const;
+  WorkerEntry* findByRoutingId(const std::string& routing_id);
+
+  // Ids of workers last heard from before `cutoff`, and of workers marked lost.
+  std::vector<std::string> deadSince(TimePoint cutoff) const;
+
+  // When the worker heard from longest ago was last heard; nullopt with no worker.
+  std::optional<TimePoint> oldestLastHeard() const;
+
+  // All workers, sorted by id.
+  const std::map<std::string, WorkerEntry>& entries() const { return entries_; }
+  std::map<std::string, WorkerEntry>& entries() { return entries_; }
+
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  std::map<std::string, WorkerEntry> entries_;                  // by worker id
+  std::unordered_map<std::string, std::string> by_routing_id_;  // routing id -> worker id
+};
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,132 @@
+// ccmesh-broker: parses options, binds, writes the ready file, runs the loop until SIGTERM.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <zmq.hpp>
+
+#include "ccmesh/broker/broker.hpp"
+#include "ccmesh/broker/broker_config.hpp"
+#include "ccmesh/broker/ready_file.hpp"
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/logging.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+
+namespace po = boost::program_options;
+using namespace ccmesh;
+
+namespace {
+
+std::atomic<bool> g_stop{false};  // set by SIGTERM / SIGINT
+int g_wake_write = -1;            // write end of the self-pipe the loop polls
+
+void onSignal(int) {
+  g_stop.store(true);
+  if (g_wake_write >= 0) {
+    const char byte = 1;
+    [[maybe_unused]] auto written = ::write(g_wake_write, &byte, 1);
+  }
+}
+
+// Creates the self-pipe and installs the handlers; returns the read end.
+int installSignalHandlers() {
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  g_wake_write = fds[1];
+  struct sigaction action {};
+  action.sa_handler = onSignal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return fds[0];
+}
+
+// Reads the command line, environment and --config into a BrokerConfig. False: --help or
+// --version was printed.
+bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string& sessions,
+                std::string& ready_file, std::string& log_level) {
+  ConfigLoader loader("ccmesh-broker",
+                      "Usage: ccmesh-broker [options]\n"
+                      "Routes prompts for named Claude Code sessions to ccmesh workers.");
+  uint64_t heartbeat_ms = 0;
+  uint64_t pending_timeout_ms = 0;
+  // clang-format off
+  loader.options().add_options()
+      ("frontend", po::value(&config.frontend)->default_value(config.frontend)->value_name("ENDPOINT"),
+       "where clients connect (ROUTER, bound); a wildcard port tcp://127.0.0.1:* is allowed")
+      ("backend", po::value(&config.backend)->default_value(config.backend)->value_name("ENDPOINT"),
+       "where workers connect (ROUTER, bound); a wildcard port is allowed")
+      ("sessions", po::value(&sessions)->value_name("FILE"),
+       "INI file of sessions to create at start-up ([session.NAME] option = value); they "
+       "are placed as soon as workers connect")
+      ("heartbeat-ms", po::value(&heartbeat_ms)->default_value(1000)->value_name("N"),
+       "heartbeat interval both ways, told to workers in welcome")
+      ("liveness", po::value(&config.liveness)->default_value(config.liveness)->value_name("N"),
+       "a worker silent for liveness x heartbeat-ms is dead and its sessions move")
+      ("max-prompt-bytes", po::value(&config.max_prompt_bytes)->default_value(config.max_prompt_bytes)->value_name("N"),
+       "longest prompt accepted; longer ones get bad_request")
+      ("pending-limit", po::value(&config.pending_limit)->default_value(config.pending_limit)->value_name("N"),
+       "per session, queries kept waiting while no worker hosts it; more get busy")
+      ("pending-timeout-ms", po::value(&pending_timeout_ms)->default_value(60000)->value_name("N"),
+       "how long a query with no timeout of its own waits for a worker before unavailable")
+      ("ready-file", po::value(&ready_file)->value_name("FILE"),
+       "once bound, write frontend=ENDPOINT and backend=ENDPOINT lines here (atomically)")
+      ("insecure", po::bool_switch(&config.insecure),
+       "allow binding addresses other machines can reach, without CURVE keys (dangerous)");
+  // clang-format on
+  po::variables_map vm;
+  if (!loader.load(argc, argv, vm)) return false;
+  config.heartbeat = Millis(heartbeat_ms);
+  config.pending_timeout = Millis(pending_timeout_ms);
+  log_level = vm["log-level"].as<std::string>();
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  broker::BrokerConfig config;
+  std::string sessions_path;
+  std::string ready_file;
+  std::string log_level;
+  std::vector<SessionSpec> specs;
+  try {
+    if (!loadConfig(argc, argv, config, sessions_path, ready_file, log_level)) return 0;
+    setupLogging(log_level);
+    broker::validateConfig(config);
+    if (!sessions_path.empty()) specs = loadSessionsFile(sessions_path);
+  } catch (const std::exception& e) {
+    std::cerr << "ccmesh-broker: " << e.what() << "\n";
+    return 2;
+  }
+  auto logger = componentLogger("broker");
+  if (config.insecure) {
+    logger->warn(
+        "--insecure: endpoints may be reachable from other machines WITHOUT "
+        "authentication; anyone who connects can run commands through the workers");
+  }
+  try {
+    const int wake_fd = installSignalHandlers();
+    zmq::context_t context(1);
+    SteadyClock clock;
+    broker::Broker broker(config, context, clock);
+    broker.addSessions(specs);
+    if (!ready_file.empty()) {
+      broker::writeReadyFile(ready_file, broker.frontendEndpoint(), broker.backendEndpoint());
+    }
+    broker.run(g_stop, wake_fd);
+  } catch (const ConfigError& e) {
+    std::cerr << "ccmesh-broker: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    logger->critical("fatal: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

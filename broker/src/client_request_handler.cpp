@@ -1,0 +1,278 @@
+#include "client_request_handler.hpp"
+
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/common/version.hpp"
+#include "peer_name.hpp"
+
+namespace ccmesh::broker {
+
+ClientRequestHandler::ClientRequestHandler(SessionRouter& router, RateLimitedLog& warnings,
+                                           TimePoint started)
+    : router_(router), warnings_(warnings), started_(started) {}
+
+template <class T, class F>
+void ClientRequestHandler::with(const std::string& client, const Envelope& envelope, F&& then) {
+  auto body = decodeBody<T>(envelope);
+  if (!body) {
+    rejectMalformed(client, body.error().id, body.error().error, "undecodable body");
+    return;
+  }
+  if (envelope.type != MessageType::kCancel && body->id == 0) {
+    rejectMalformed(client, 0, {ErrorCode::kBadRequest, "request id must be non-zero"},
+                    "request id 0");
+    return;
+  }
+  then(std::move(*body));
+}
+
+void ClientRequestHandler::handle(const std::string& client, const Envelope& envelope) {
+  switch (envelope.type) {
+    case MessageType::kQuery:
+      return with<msg::Query>(client, envelope,
+                              [&](msg::Query q) { onQuery(client, std::move(q)); });
+    case MessageType::kCancel:
+      return with<msg::Cancel>(client, envelope, [&](msg::Cancel c) { onCancel(client, c); });
+    case MessageType::kStart:
+      return with<msg::Start>(client, envelope, [&](msg::Start s) { onStart(client, s); });
+    case MessageType::kTerminate:
+      return with<msg::Terminate>(client, envelope,
+                                  [&](msg::Terminate t) { onTerminate(client, t); });
+    case MessageType::kRestart:
+      return with<msg::Restart>(client, envelope, [&](msg::Restart r) { onRestart(client, r); });
+    case MessageType::kInfo:
+      return with<msg::Info>(client, envelope, [&](msg::Info i) { onInfo(client, i); });
+    case MessageType::kList:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onList(client, p.id); });
+    case MessageType::kCount:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onCount(client, p.id); });
+    case MessageType::kStatus:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onStatus(client, p.id); });
+    case MessageType::kPing:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onPing(client, p.id); });
+    default:
+      rejectMalformed(client, envelope.id,
+                      {ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
+                                                   "' is not a request a client may send"},
+                      "not a client request");
+  }
+}
+
+void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) {
+  if (!checkName(client, query.id, query.session)) return;
+  const auto& config = router_.config();
+  if (query.prompt.size() > config.max_prompt_bytes) {
+    router_.replyError(client, query.id, ErrorCode::kBadRequest,
+                       "prompt is " + std::to_string(query.prompt.size()) +
+                           " bytes; the limit is " + std::to_string(config.max_prompt_bytes) +
+                           " (--max-prompt-bytes)",
+                       query.session);
+    return;
+  }
+  auto* entry = router_.sessions().find(query.session);
+  if (!entry || entry->terminating) return notFound(client, query.id, query.session);
+  auto& requests = router_.requests();
+  if (requests.findByClient(client, query.id)) {
+    router_.replyError(client, query.id, ErrorCode::kBadRequest,
+                       "request id " + std::to_string(query.id) + " is already in flight",
+                       query.session);
+    return;
+  }
+  const bool placed = !entry->worker.empty();
+  if (!placed && entry->waiting.size() >= config.pending_limit) {
+    router_.replyError(client, query.id, ErrorCode::kBusy,
+                       "session " + query.session + " has " +
+                           std::to_string(entry->waiting.size()) + " queries waiting for a worker",
+                       query.session);
+    return;
+  }
+  const auto now = router_.clock().now();
+  auto* request = requests.add(client, query.id, RequestKind::kQuery, query.session, now, now);
+  request->query = std::move(query);
+  router_.enqueueWaiting(*entry, *request);
+  if (placed) router_.forwardWaiting(*entry);
+}
+
+void ClientRequestHandler::onCancel(const std::string& client, const msg::Cancel& cancel) {
+  auto* request = router_.requests().findByClient(client, cancel.id);
+  // Unknown ids are ignored: the request may have ended already (cancel is a notification).
+  if (!request || request->client_gone || request->kind != RequestKind::kQuery) return;
+  if (request->worker.empty()) {
+    router_.failRequest(request->id, ErrorCode::kCancelled, "cancelled by the client");
+  } else {
+    router_.toWorkerBody(request->worker, MessageType::kCancel, msg::Cancel{request->id});
+  }
+}
+
+void ClientRequestHandler::onStart(const std::string& client, const msg::Start& start) {
+  if (!checkName(client, start.id, start.session)) return;
+  if (auto bad = start.options.validate()) {
+    router_.replyError(client, start.id, bad->code, bad->message, start.session);
+    return;
+  }
+  auto& requests = router_.requests();
+  if (requests.findByClient(client, start.id)) {
+    router_.replyError(client, start.id, ErrorCode::kBadRequest,
+                       "request id " + std::to_string(start.id) + " is already in flight",
+                       start.session);
+    return;
+  }
+  if (!router_.sessions().add(start.session, start.options)) {
+    router_.replyError(client, start.id, ErrorCode::kAlreadyExists,
+                       "session " + start.session + " already exists", start.session);
+    return;
+  }
+  const auto now = router_.clock().now();
+  auto* request = requests.add(client, start.id, RequestKind::kStart, start.session, now,
+                               now + router_.config().control_timeout);
+  const uint64_t request_id = request->id;
+  if (router_.place(start.session, request_id)) {
+    const auto* entry = router_.sessions().find(start.session);
+    router_.log().info("[session {}] started on [worker {}] generation {}", start.session,
+                       entry->worker, entry->generation);
+  } else {
+    router_.log().info("[session {}] registered; pending until a worker has room", start.session);
+    router_.ackRequest(request_id, session_state::kPending);
+  }
+}
+
+void ClientRequestHandler::onTerminate(const std::string& client, const msg::Terminate& terminate) {
+  if (!checkName(client, terminate.id, terminate.session)) return;
+  auto* entry = router_.sessions().find(terminate.session);
+  if (!entry || entry->terminating) return notFound(client, terminate.id, terminate.session);
+  auto& requests = router_.requests();
+  if (entry->worker.empty()) {
+    // Never placed: nothing runs anywhere, the name just goes away.
+    const uint64_t generation = entry->generation;
+    for (uint64_t id : std::vector<uint64_t>(entry->waiting.begin(), entry->waiting.end())) {
+      router_.failRequest(id, ErrorCode::kCancelled,
+                          "session " + terminate.session + " was terminated");
+    }
+    router_.sessions().remove(terminate.session);
+    router_.log().info("[session {}] terminated while pending", terminate.session);
+    router_.outbox().toClientBody(client, MessageType::kResult,
+                                  msg::Ack{terminate.id, terminate.session, "", generation,
+                                           std::string(session_state::kStopped)});
+    return;
+  }
+  if (requests.findByClient(client, terminate.id)) {
+    router_.replyError(client, terminate.id, ErrorCode::kBadRequest,
+                       "request id " + std::to_string(terminate.id) + " is already in flight",
+                       terminate.session);
+    return;
+  }
+  const auto now = router_.clock().now();
+  auto* request = requests.add(client, terminate.id, RequestKind::kTerminate, terminate.session,
+                               now, now + router_.config().control_timeout);
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  entry->terminating = true;
+  router_.log().info("[session {}] terminating on [worker {}]", entry->name, entry->worker);
+  router_.toWorkerBody(entry->worker, MessageType::kTerminate,
+                       msg::Terminate{request->id, entry->name, entry->generation});
+}
+
+void ClientRequestHandler::onRestart(const std::string& client, const msg::Restart& restart) {
+  if (!checkName(client, restart.id, restart.session)) return;
+  auto* entry = router_.sessions().find(restart.session);
+  if (!entry || entry->terminating) return notFound(client, restart.id, restart.session);
+  if (entry->worker.empty()) {
+    router_.outbox().toClientBody(client, MessageType::kResult,
+                                  msg::Ack{restart.id, restart.session, "", entry->generation,
+                                           std::string(session_state::kPending)});
+    return;
+  }
+  auto& requests = router_.requests();
+  if (requests.findByClient(client, restart.id)) {
+    router_.replyError(client, restart.id, ErrorCode::kBadRequest,
+                       "request id " + std::to_string(restart.id) + " is already in flight",
+                       restart.session);
+    return;
+  }
+  const auto now = router_.clock().now();
+  auto* request = requests.add(client, restart.id, RequestKind::kRestart, restart.session, now,
+                               now + router_.config().control_timeout);
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  request->keep_history = restart.keep_history;
+  router_.toWorkerBody(
+      entry->worker, MessageType::kRestart,
+      msg::Restart{request->id, entry->name, restart.keep_history, entry->generation});
+}
+
+void ClientRequestHandler::onInfo(const std::string& client, const msg::Info& info) {
+  if (!checkName(client, info.id, info.session)) return;
+  const auto* entry = router_.sessions().find(info.session);
+  if (!entry) return notFound(client, info.id, info.session);
+  router_.outbox().toClientBody(client, MessageType::kResult,
+                                msg::InfoResult{info.id, router_.describe(*entry)});
+}
+
+void ClientRequestHandler::onList(const std::string& client, uint64_t id) {
+  msg::ListResult result{id, {}};
+  result.sessions.reserve(router_.sessions().size());
+  for (const auto& [name, entry] : router_.sessions().entries()) {
+    result.sessions.push_back(router_.describe(entry));
+  }
+  router_.outbox().toClientBody(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onCount(const std::string& client, uint64_t id) {
+  msg::CountResult result{id, router_.sessions().size(), {}};
+  for (const auto& [name, entry] : router_.sessions().entries()) {
+    const bool stopping = entry.terminating && entry.state != session_state::kStopped;
+    ++result.states[stopping ? std::string(session_state::kStopping) : entry.state];
+  }
+  router_.outbox().toClientBody(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
+  msg::StatusResult result;
+  result.id = id;
+  result.version = kVersion;
+  result.uptime_ms = uptimeMs();
+  const auto now = router_.clock().now();
+  for (const auto& [worker_id, worker] : router_.workers().entries()) {
+    const auto age = std::chrono::duration_cast<Millis>(now - worker.last_heard).count();
+    result.workers.push_back(msg::WorkerInfo{
+        worker_id, worker.capacity, static_cast<uint32_t>(router_.sessions().countOn(worker_id)),
+        worker.labels, static_cast<uint64_t>(std::max<int64_t>(0, age))});
+  }
+  result.sessions = router_.sessions().size();
+  result.pending_sessions = router_.sessions().pendingCount();
+  result.requests_in_flight = router_.requests().size();
+  result.malformed_messages = router_.stats().malformed_messages;
+  router_.outbox().toClientBody(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onPing(const std::string& client, uint64_t id) {
+  router_.outbox().toClientBody(client, MessageType::kResult,
+                                msg::PingResult{id, kVersion, uptimeMs()});
+}
+
+void ClientRequestHandler::rejectMalformed(const std::string& client, uint64_t id,
+                                           const Error& error, std::string_view what) {
+  ++router_.stats().malformed_messages;
+  warnings_.warn("[client {}] {}: {}", peerName(client), what, error.message);
+  router_.replyError(client, id, error.code, error.message);
+}
+
+bool ClientRequestHandler::checkName(const std::string& client, uint64_t id,
+                                     const std::string& name) {
+  auto bad = validateSessionName(name);
+  if (!bad) return true;
+  router_.replyError(client, id, bad->code, bad->message);
+  return false;
+}
+
+void ClientRequestHandler::notFound(const std::string& client, uint64_t id,
+                                    const std::string& name) {
+  router_.replyError(client, id, ErrorCode::kNotFound, "no session named " + name, name);
+}
+
+uint64_t ClientRequestHandler::uptimeMs() const {
+  const auto up = std::chrono::duration_cast<Millis>(router_.clock().now() - started_).count();
+  return static_cast<uint64_t>(std::max<int64_t>(0, up));
+}
+
+}  // namespace ccmesh::broker

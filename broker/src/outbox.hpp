@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <msgpack.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include <zmq.hpp>
+
+#include "ccmesh/broker/broker_stats.hpp"
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/message_type.hpp"
+#include "ccmesh/common/socket_io.hpp"
+
+namespace ccmesh::broker {
+
+// Everything the broker sends goes through here, and nothing here ever blocks.
+//
+// Clients: a reply that finds the client's pipe full (EAGAIN) is handled by kind. Events
+// are dropped and counted (the client sees a gap in `seq`); final replies wait in a small
+// per-client queue, retried on every loop iteration, in order, and later messages for that
+// client queue behind them. A client that lets `client_backlog_limit` final replies pile
+// up loses further ones (counted). A client found unreachable (EHOSTUNREACH) is recorded as
+// lost; the broker then cancels its requests.
+//
+// Workers: sends return their status; the caller decides (unreachable = dead).
+class Outbox {
+ public:
+  Outbox(zmq::socket_t& frontend, zmq::socket_t& backend, std::size_t client_backlog_limit,
+         BrokerStats& stats);
+
+  // Sends an event (dropped if the client is not reading) or a final reply (queued).
+  void toClient(const std::string& client, MessageType type, msgpack::sbuffer body);
+
+  template <class T>
+  void toClientBody(const std::string& client, MessageType type, const T& body) {
+    toClient(client, type, encodeBody(body));
+  }
+
+  // Sends to a worker by routing id, never blocking.
+  SendStatus toWorker(const std::string& routing_id, MessageType type,
+                      const msgpack::sbuffer& body);
+
+  // Retries queued client replies. True while some remain.
+  bool flush();
+
+  bool hasBacklog() const { return !backlog_.empty(); }
+
+  // Clients found unreachable since the last call.
+  std::vector<std::string> takeLostClients();
+
+ private:
+  // A reply waiting for its client to read.
+  struct Queued {
+    MessageType type;       // its message type
+    msgpack::sbuffer body;  // its encoded body
+  };
+
+  // Records a client as gone and drops what was queued for it.
+  void lose(const std::string& client);
+
+  zmq::socket_t& frontend_;           // clients' ROUTER
+  zmq::socket_t& backend_;            // workers' ROUTER
+  std::size_t client_backlog_limit_;  // most final replies queued per client
+  BrokerStats& stats_;                // dropped_events / dropped_replies
+  std::unordered_map<std::string, std::deque<Queued>> backlog_;  // client -> queued replies
+  std::vector<std::string> lost_clients_;  // unreachable clients not yet taken
+};
+
+}  // namespace ccmesh::broker

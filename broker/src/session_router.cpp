@@ -1,0 +1,213 @@
+#include "session_router.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/worker_messages.hpp"
+
+namespace ccmesh::broker {
+
+SessionRouter::SessionRouter(const BrokerConfig& config, const Clock& clock,
+                             SessionRegistry& sessions, WorkerTable& workers,
+                             RequestTable& requests, Outbox& outbox, BrokerStats& stats,
+                             std::shared_ptr<spdlog::logger> logger)
+    : config_(config),
+      clock_(clock),
+      sessions_(sessions),
+      workers_(workers),
+      requests_(requests),
+      outbox_(outbox),
+      stats_(stats),
+      logger_(std::move(logger)) {}
+
+bool SessionRouter::place(const std::string& name, uint64_t request_id) {
+  auto* entry = sessions_.find(name);
+  if (!entry || !entry->worker.empty() || entry->terminating) return false;
+  const auto list = candidates();
+  auto chosen = PlacementPolicy::choose(list);
+  if (!chosen) return false;
+  placeOn(*entry, list[*chosen].id, request_id);
+  return true;
+}
+
+void SessionRouter::placePending() {
+  if (sessions_.pendingCount() == 0 || workers_.size() == 0) return;
+  PlacementPolicy policy(candidates());
+  const std::vector<std::string> names(sessions_.pendingNames().begin(),
+                                       sessions_.pendingNames().end());
+  std::size_t placed = 0;
+  for (const auto& name : names) {
+    auto* entry = sessions_.find(name);
+    if (!entry || !entry->worker.empty() || entry->terminating) continue;
+    auto worker = policy.pick();
+    if (!worker) break;
+    placeOn(*entry, *worker, 0);
+    ++placed;
+  }
+  if (placed > 0) {
+    logger_->info("placed {} pending session(s); {} still pending", placed,
+                  sessions_.pendingCount());
+  }
+}
+
+void SessionRouter::placeOn(SessionEntry& entry, const std::string& worker, uint64_t request_id) {
+  const uint64_t generation = sessions_.place(entry.name, worker);
+  logger_->debug("[session {}] placed on [worker {}] generation {}", entry.name, worker,
+                 generation);
+  if (auto* request = requests_.find(request_id)) {
+    request->worker = worker;
+    request->generation = generation;
+    requests_.setDeadline(request_id, clock_.now() + config_.control_timeout);
+  }
+  toWorkerBody(worker, MessageType::kAssign,
+               msg::Assign{request_id, entry.name, generation, entry.options});
+  forwardWaiting(entry);
+}
+
+std::vector<PlacementCandidate> SessionRouter::candidates() const {
+  std::vector<PlacementCandidate> list;
+  list.reserve(workers_.size());
+  for (const auto& [id, worker] : workers_.entries()) {
+    if (worker.lost) continue;
+    list.push_back({id, worker.capacity, sessions_.countOn(id)});
+  }
+  return list;
+}
+
+void SessionRouter::enqueueWaiting(SessionEntry& entry, BrokerRequest& request) {
+  request.worker.clear();
+  request.delivered = false;
+  const auto now = clock_.now();
+  auto deadline = now + config_.pending_timeout;
+  if (request.query.timeout_ms > 0) {
+    deadline = request.accepted_at + Millis(request.query.timeout_ms);
+  }
+  requests_.setDeadline(request.id, deadline);
+  // Broker ids grow with arrival, so sorting by id keeps mailbox order even when queries
+  // come back from a dead worker.
+  auto at = std::lower_bound(entry.waiting.begin(), entry.waiting.end(), request.id);
+  if (at == entry.waiting.end() || *at != request.id) entry.waiting.insert(at, request.id);
+}
+
+void SessionRouter::forwardWaiting(SessionEntry& entry) {
+  while (!entry.worker.empty() && !entry.waiting.empty()) {
+    const uint64_t id = entry.waiting.front();
+    entry.waiting.pop_front();
+    if (auto* request = requests_.find(id)) forwardQuery(*request, entry);
+  }
+}
+
+void SessionRouter::forwardQuery(BrokerRequest& request, const SessionEntry& entry) {
+  msg::Query query = request.query;
+  query.id = request.id;
+  query.session = entry.name;
+  query.generation = entry.generation;
+  if (request.query.timeout_ms > 0) {
+    // The client's deadline runs from receipt: pass on what is left of it.
+    const auto left = std::chrono::duration_cast<Millis>(
+        request.accepted_at + Millis(request.query.timeout_ms) - clock_.now());
+    query.timeout_ms = static_cast<uint64_t>(std::max<int64_t>(1, left.count()));
+  }
+  request.worker = entry.worker;
+  request.generation = entry.generation;
+  request.delivered = false;
+  requests_.setDeadline(request.id, forwardedDeadline(request, entry));
+  toWorkerBody(entry.worker, MessageType::kQuery, query);
+}
+
+TimePoint SessionRouter::forwardedDeadline(const BrokerRequest& request,
+                                           const SessionEntry& entry) const {
+  if (request.query.timeout_ms > 0) {
+    return request.accepted_at + Millis(request.query.timeout_ms) + config_.backstop_grace;
+  }
+  if (entry.options.query_timeout_ms > 0) {
+    return clock_.now() + Millis(entry.options.query_timeout_ms) + config_.backstop_grace;
+  }
+  return clock_.now() + config_.backstop_default;
+}
+
+bool SessionRouter::toWorker(const std::string& worker_id, MessageType type,
+                             const msgpack::sbuffer& body) {
+  auto* worker = workers_.find(worker_id);
+  if (!worker || worker->lost) return false;
+  switch (outbox_.toWorker(worker->routing_id, type, body)) {
+    case SendStatus::kSent:
+      return true;
+    case SendStatus::kUnreachable:
+      lost_why_[worker_id] = "unreachable (disconnected)";
+      break;
+    case SendStatus::kWouldBlock:
+      lost_why_[worker_id] = "not reading (its send queue is full)";
+      break;
+  }
+  worker->lost = true;
+  return false;
+}
+
+void SessionRouter::replyError(const std::string& client, uint64_t client_id, ErrorCode code,
+                               std::string message, std::string session, std::string partial) {
+  outbox_.toClientBody(client, MessageType::kError,
+                       msg::ErrorReply{client_id, std::string(errorCodeName(code)),
+                                       std::move(message), std::move(partial), std::move(session)});
+}
+
+void SessionRouter::failRequest(uint64_t request_id, ErrorCode code, std::string message) {
+  auto request = forget(request_id);
+  if (!request || request->client_gone) return;
+  replyError(request->client, request->client_id, code, std::move(message), request->session,
+             std::move(request->partial));
+}
+
+void SessionRouter::finishRequest(uint64_t request_id, MessageType type, msgpack::sbuffer body) {
+  auto request = forget(request_id);
+  if (!request || request->client_gone) return;
+  outbox_.toClient(request->client, type, std::move(body));
+}
+
+void SessionRouter::ackRequest(uint64_t request_id, std::string_view state) {
+  auto* request = requests_.find(request_id);
+  if (!request) return;
+  msg::Ack ack{request->client_id, request->session, {}, request->generation, std::string(state)};
+  if (const auto* entry = sessions_.find(request->session)) {
+    ack.worker = entry->worker;
+    ack.generation = entry->generation;
+  }
+  finishRequest(request_id, MessageType::kResult, encodeBody(ack));
+}
+
+std::optional<BrokerRequest> SessionRouter::forget(uint64_t request_id) {
+  auto request = requests_.take(request_id);
+  if (request && request->worker.empty() && request->kind == RequestKind::kQuery) {
+    if (auto* entry = sessions_.find(request->session)) {
+      auto& waiting = entry->waiting;
+      waiting.erase(std::remove(waiting.begin(), waiting.end(), request_id), waiting.end());
+    }
+  }
+  return request;
+}
+
+void SessionRouter::failWaiting(SessionEntry& entry, ErrorCode code, const std::string& message) {
+  const std::vector<uint64_t> ids(entry.waiting.begin(), entry.waiting.end());
+  for (uint64_t id : ids) failRequest(id, code, message);
+}
+
+msg::SessionInfo SessionRouter::describe(const SessionEntry& entry) const {
+  msg::SessionInfo info;
+  info.name = entry.name;
+  info.worker = entry.worker;
+  info.generation = entry.generation;
+  info.state = entry.terminating && entry.state != session_state::kStopped
+                   ? std::string(session_state::kStopping)
+                   : entry.state;
+  info.pid = entry.pid;
+  info.session_id = entry.session_id;
+  info.restarts = entry.restarts;
+  info.queue_depth = requests_.queriesOf(entry.name);
+  info.turns = entry.turns;
+  info.last_error = entry.last_error;
+  info.config = entry.options;
+  return info;
+}
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,239 @@
+#include "worker_message_handler.hpp"
+
+#include "ccmesh/common/limits.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+#include "peer_name.hpp"
+#include "reply_rewrite.hpp"
+
+namespace ccmesh::broker {
+
+WorkerMessageHandler::WorkerMessageHandler(SessionRouter& router, RateLimitedLog& warnings)
+    : router_(router), warnings_(warnings) {}
+
+void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope& envelope) {
+  if (envelope.type == MessageType::kReady) return onReady(routing_id, envelope);
+  auto* worker = router_.workers().findByRoutingId(routing_id);
+  if (!worker) {
+    // A worker the broker declared dead (or one that skipped `ready`): it hears no
+    // heartbeats, so it will reconnect and send `ready` again.
+    ++router_.stats().stale_messages;
+    warnings_.warn("[peer {}] '{}' from an unregistered worker ignored; expecting ready",
+                   peerName(routing_id), messageTypeName(envelope.type));
+    return;
+  }
+  worker->last_heard = router_.clock().now();
+  switch (envelope.type) {
+    case MessageType::kHeartbeat: {
+      auto heartbeat = decodeBody<msg::Heartbeat>(envelope);
+      if (!heartbeat) return rejectMalformed(routing_id, 0, heartbeat.error().error);
+      worker->last_seq = heartbeat->seq;
+      return;
+    }
+    case MessageType::kSessionUpdate: {
+      auto update = decodeBody<msg::SessionUpdate>(envelope);
+      if (!update) return rejectMalformed(routing_id, 0, update.error().error);
+      return onSessionUpdate(*worker, *update);
+    }
+    case MessageType::kDelivered: {
+      auto delivered = decodeBody<msg::Delivered>(envelope);
+      if (!delivered) return rejectMalformed(routing_id, envelope.id, delivered.error().error);
+      return onDelivered(*worker, *delivered);
+    }
+    case MessageType::kEvent:
+      return onEvent(*worker, envelope);
+    case MessageType::kResult:
+      return onResult(*worker, envelope);
+    case MessageType::kError:
+      return onError(*worker, envelope);
+    case MessageType::kBye:
+      router_.log().info("[worker {}] said bye", worker->id);
+      router_.dropWorker(worker->id, "said bye");
+      return;
+    default:
+      return rejectMalformed(
+          routing_id, envelope.id,
+          {ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
+                                       "' is not a message a worker may send"});
+  }
+}
+
+void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope& envelope) {
+  auto ready = decodeBody<msg::Ready>(envelope);
+  if (!ready) return rejectMalformed(routing_id, 0, ready.error().error);
+  const std::string id = ready->worker.empty() ? peerName(routing_id) : ready->worker;
+  if (id.size() > limits::kMaxSessionNameBytes) {
+    return rejectMalformed(routing_id, 0, {ErrorCode::kBadRequest, "worker id too long"});
+  }
+  auto& workers = router_.workers();
+  if (auto* previous = workers.findByRoutingId(routing_id); previous && previous->id != id) {
+    router_.dropWorker(previous->id, "its connection now belongs to worker " + id);
+  }
+  auto [worker, is_new] = workers.upsert(id, routing_id);
+  worker->capacity = ready->capacity;
+  worker->labels = ready->labels;
+  worker->last_heard = router_.clock().now();
+  router_.log().info("[worker {}] {}: capacity {}, reports {} session(s)", id,
+                     is_new ? "joined" : "registered again", ready->capacity,
+                     ready->sessions.size());
+  const auto& config = router_.config();
+  router_.toWorkerBody(
+      id, MessageType::kWelcome,
+      msg::Welcome{static_cast<uint64_t>(config.heartbeat.count()), config.liveness});
+  std::set<std::string> held;
+  for (const auto& report : ready->sessions) adoptReport(*worker, report, held);
+  // Whatever the registry placed here that the worker no longer holds moves on, and its
+  // requests with it.
+  router_.recoverFrom(id, &held);
+  router_.placePending();
+}
+
+void WorkerMessageHandler::adoptReport(WorkerEntry& worker, const msg::SessionReport& report,
+                                       std::set<std::string>& held) {
+  const auto& update = report.update;
+  if (validateSessionName(update.session)) {
+    ++router_.stats().malformed_messages;
+    warnings_.warn("[worker {}] reported an invalid session name; ignored", worker.id);
+    return;
+  }
+  auto& sessions = router_.sessions();
+  auto* entry = sessions.find(update.session);
+  const uint64_t generation = update.generation;
+  if (entry && entry->worker == worker.id && entry->generation == generation) {
+    SessionRegistry::applyUpdate(*entry, update);
+    held.insert(update.session);
+    return;
+  }
+  const bool newer = !entry || generation > entry->generation ||
+                     (generation == entry->generation && entry->worker.empty());
+  if (!newer || (entry && entry->terminating)) {
+    ++router_.stats().stale_messages;
+    fence(worker.id, update.session, generation);
+    return;
+  }
+  if (entry && !entry->worker.empty() && entry->worker != worker.id) {
+    fence(entry->worker, entry->name, entry->generation);  // the older copy elsewhere
+  }
+  auto& adopted = sessions.adopt(update.session, report.options, worker.id, generation);
+  SessionRegistry::applyUpdate(adopted, update);
+  held.insert(update.session);
+  router_.log().info("[session {}] adopted from [worker {}] generation {}", update.session,
+                     worker.id, generation);
+  router_.forwardWaiting(adopted);
+}
+
+void WorkerMessageHandler::onSessionUpdate(WorkerEntry& worker, const msg::SessionUpdate& update) {
+  auto* entry = router_.sessions().find(update.session);
+  if (entry && entry->worker == worker.id && entry->generation == update.generation) {
+    SessionRegistry::applyUpdate(*entry, update);
+    return;
+  }
+  ++router_.stats().stale_messages;
+  const bool going =
+      update.state == session_state::kStopped || update.state == session_state::kStopping;
+  if (!going) fence(worker.id, update.session, update.generation);
+}
+
+void WorkerMessageHandler::onDelivered(WorkerEntry& worker, const msg::Delivered& delivered) {
+  if (auto* request = requestFrom(worker, delivered.id, "delivered")) request->delivered = true;
+}
+
+void WorkerMessageHandler::onEvent(WorkerEntry& worker, const Envelope& envelope) {
+  auto event = decodeBody<msg::Event>(envelope);
+  if (!event) return rejectMalformed(worker.routing_id, envelope.id, event.error().error);
+  auto* request = requestFrom(worker, event->id, "event");
+  if (!request || request->kind != RequestKind::kQuery) return;
+  if (event->kind == "delta") RequestTable::appendPartial(*request, event->text);
+  if (request->client_gone || !request->query.stream) return;
+  router_.outbox().toClient(request->client, MessageType::kEvent,
+                            rewriteId(envelope.body.get(), request->client_id));
+}
+
+void WorkerMessageHandler::onResult(WorkerEntry& worker, const Envelope& envelope) {
+  auto* request = requestFrom(worker, envelope.id, "result");
+  if (!request) return;
+  if (request->kind == RequestKind::kQuery) {
+    router_.finishRequest(request->id, MessageType::kResult,
+                          rewriteId(envelope.body.get(), request->client_id));
+    return;
+  }
+  auto decoded = decodeBody<msg::Ack>(envelope);
+  msg::Ack ack = decoded ? *decoded : msg::Ack{};
+  ack.id = request->client_id;
+  if (ack.session.empty()) ack.session = request->session;
+  if (ack.worker.empty()) ack.worker = worker.id;
+  if (ack.generation == 0) ack.generation = request->generation;
+  auto* entry = router_.sessions().find(request->session);
+  const bool current =
+      entry && entry->worker == worker.id && entry->generation == request->generation;
+  if (request->kind == RequestKind::kTerminate) {
+    ack.state = session_state::kStopped;
+    if (current && entry->terminating) {
+      router_.sessions().remove(request->session);
+      router_.log().info("[session {}] terminated on [worker {}]", ack.session, worker.id);
+    }
+  } else if (current && !ack.state.empty()) {
+    entry->state = ack.state;
+  }
+  router_.finishRequest(request->id, MessageType::kResult, encodeBody(ack));
+}
+
+void WorkerMessageHandler::onError(WorkerEntry& worker, const Envelope& envelope) {
+  auto error = decodeBody<msg::ErrorReply>(envelope);
+  if (!error) return rejectMalformed(worker.routing_id, envelope.id, error.error().error);
+  if (error->id == 0) {
+    warnings_.warn("[worker {}] reported error {}: {}", worker.id, error->code, error->message);
+    return;
+  }
+  auto* request = requestFrom(worker, error->id, "error");
+  if (!request) return;
+  auto* entry = router_.sessions().find(request->session);
+  const bool current =
+      entry && entry->worker == worker.id && entry->generation == request->generation;
+  if (request->kind == RequestKind::kStart && current) {
+    // The worker could not host it (bad cwd, spawn failure...): the name is free again.
+    router_.log().info("[session {}] start failed on [worker {}]: {} {}", request->session,
+                       worker.id, error->code, error->message);
+    router_.sessions().remove(request->session);
+  } else if (request->kind == RequestKind::kTerminate && current) {
+    if (error->code == errorCodeName(ErrorCode::kNotFound)) {
+      router_.sessions().remove(request->session);  // already gone there: done
+      router_.ackRequest(request->id, session_state::kStopped);
+      return;
+    }
+    entry->terminating = false;
+  }
+  router_.finishRequest(request->id, MessageType::kError,
+                        rewriteId(envelope.body.get(), request->client_id));
+}
+
+BrokerRequest* WorkerMessageHandler::requestFrom(const WorkerEntry& worker, uint64_t id,
+                                                 std::string_view type) {
+  auto* request = router_.requests().find(id);
+  if (request && request->worker == worker.id) return request;
+  // Usually a reply that lost a race (cancelled, timed out, moved); not an error.
+  ++router_.stats().stale_messages;
+  router_.log().debug("[worker {}] stale {} for request {} dropped", worker.id, type, id);
+  return nullptr;
+}
+
+void WorkerMessageHandler::fence(const std::string& worker_id, const std::string& session,
+                                 uint64_t generation) {
+  warnings_.warn("[worker {}] holds a stale copy of [session {}] generation {}: told to stop",
+                 worker_id, session, generation);
+  router_.toWorkerBody(worker_id, MessageType::kTerminate, msg::Terminate{0, session, generation});
+}
+
+void WorkerMessageHandler::rejectMalformed(const std::string& routing_id, uint64_t id,
+                                           const Error& error) {
+  ++router_.stats().malformed_messages;
+  warnings_.warn("[worker {}] malformed message: {}", peerName(routing_id), error.message);
+  // Workers get the same answer as clients; the send's status does not matter here.
+  router_.outbox().toWorker(
+      routing_id, MessageType::kError,
+      encodeBody(
+          msg::ErrorReply{id, std::string(errorCodeName(error.code)), error.message, {}, {}}));
+}
+
+}  // namespace ccmesh::broker

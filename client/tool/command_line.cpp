@@ -1,0 +1,246 @@
+#include "command_line.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string_view>
+
+#include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/version.hpp"
+#include "start_flags.hpp"
+
+namespace po = boost::program_options;
+
+namespace ccmesh::client {
+namespace {
+
+constexpr std::string_view kDefaultBroker = "tcp://127.0.0.1:5555";
+constexpr int64_t kDefaultTimeoutMs = 60000;
+
+// One subcommand: its name, what it takes and what it does.
+struct CommandSpec {
+  std::string_view name;       // the command word
+  CommandKind kind;            // what it parses into
+  std::string_view arguments;  // positional arguments, for the synopsis
+  std::string_view summary;    // one line for the general help
+};
+
+constexpr std::array<CommandSpec, 9> kCommands{{
+    {"query", CommandKind::kQuery, "NAME PROMPT [--stream]",
+     "run one prompt on a session and print the answer"},
+    {"start", CommandKind::kStart, "NAME [session options]",
+     "register a session and place it on a worker"},
+    {"terminate", CommandKind::kTerminate, "NAME", "stop a session and forget its name"},
+    {"restart", CommandKind::kRestart, "NAME [--keep-history]",
+     "restart a session's CLI (a fresh conversation unless --keep-history)"},
+    {"info", CommandKind::kInfo, "NAME", "show one session"},
+    {"list", CommandKind::kList, "", "list every session"},
+    {"count", CommandKind::kCount, "", "count sessions, per state"},
+    {"status", CommandKind::kStatus, "", "show the broker's workers and totals"},
+    {"ping", CommandKind::kPing, "", "check that the broker answers"},
+}};
+
+const CommandSpec* findCommand(std::string_view name) {
+  auto it = std::find_if(kCommands.begin(), kCommands.end(),
+                         [name](const CommandSpec& spec) { return spec.name == name; });
+  return it == kCommands.end() ? nullptr : &*it;
+}
+
+// Long options only, whole words: a misspelt option is an error, not a guess.
+int parserStyle() {
+  return po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+}
+
+po::options_description globalOptions() {
+  po::options_description global("Global options (before or after the command)");
+  // clang-format off
+  global.add_options()
+      ("broker", po::value<std::string>()->value_name("ENDPOINT"),
+       "the broker's frontend (default: $CCMESH_BROKER, else tcp://127.0.0.1:5555)")
+      ("json", po::bool_switch(), "print exactly one JSON object on stdout")
+      ("timeout", po::value<int64_t>()->default_value(kDefaultTimeoutMs)->value_name("MS"),
+       "deadline of the call in ms; a query sends it to the broker as its deadline (without "
+       "--timeout the session's query_timeout_ms applies)")
+      ("help,h", "print help (`ccmesh COMMAND --help` describes a command)")
+      ("version", "print the version");
+  // clang-format on
+  return global;
+}
+
+po::options_description commandOptions(CommandKind kind) {
+  po::options_description options("Command options");
+  if (kind == CommandKind::kQuery) {
+    options.add_options()("stream", po::bool_switch(),
+                          "print the answer as it is produced (Ctrl-C cancels the query)");
+  } else if (kind == CommandKind::kRestart) {
+    options.add_options()("keep-history", po::bool_switch(),
+                          "resume the same conversation instead of a fresh one");
+  } else if (kind == CommandKind::kStart) {
+    addStartFlags(options);
+  }
+  return options;
+}
+
+std::string generalHelp() {
+  std::ostringstream out;
+  out << "Usage: ccmesh [--broker ENDPOINT] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
+      << "Talks to a ccmesh broker: runs prompts on named Claude Code sessions and manages "
+         "them.\n\nCommands:\n";
+  for (const auto& spec : kCommands) {
+    std::string synopsis = std::string(spec.name) + " " + std::string(spec.arguments);
+    out << "  " << synopsis << std::string(synopsis.size() < 34 ? 34 - synopsis.size() : 1, ' ')
+        << spec.summary << "\n";
+  }
+  out << "\n"
+      << globalOptions() << "\n"
+      << "`ccmesh COMMAND --help` lists a command's own options.\n"
+      << "Exit status: 0 success, 2 usage error or bad_request, 3 not_found, 4 busy, 5 timeout,\n"
+      << "1 any other error. Errors go to stderr as `error: CODE: message`.\n"
+      << "With --json every command prints exactly one JSON object on stdout: "
+         "{\"ok\":true,...}\nwith the result's fields, or "
+         "{\"ok\":false,\"error\":{\"code\",\"message\",\"partial\"}}.\n";
+  return out.str();
+}
+
+std::string commandHelp(const CommandSpec& spec) {
+  std::ostringstream out;
+  std::string summary(spec.summary);
+  summary.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(summary.front())));
+  out << "Usage: ccmesh [global options] " << spec.name << " " << spec.arguments << "\n\n"
+      << summary << ".\n";
+  if (spec.kind == CommandKind::kQuery) {
+    out << "Prints the answer on stdout. PROMPT is one argument (quote it); put `--` before a\n"
+           "prompt that starts with '-'. The deadline is --timeout.\n";
+  } else if (spec.kind == CommandKind::kStart) {
+    out << "Relative --cwd and --add-dir paths are made absolute against this directory.\n";
+  }
+  auto own = commandOptions(spec.kind);
+  out << "\n";
+  if (!own.options().empty()) out << own << "\n";
+  out << globalOptions();
+  return out.str();
+}
+
+// Finds the command word: the first positional argument, whatever options surround it.
+// Nothing when there is none or the line does not parse (pass 2 then reports why).
+std::optional<std::string> findCommandWord(const std::vector<std::string>& args) {
+  po::options_description scan = globalOptions();
+  scan.add_options()("command", po::value<std::string>())("rest",
+                                                          po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("command", 1).add("rest", -1);
+  try {
+    auto parsed = po::command_line_parser(args)
+                      .options(scan)
+                      .positional(positional)
+                      .style(parserStyle())
+                      .allow_unregistered()
+                      .run();
+    for (const auto& option : parsed.options) {
+      if (option.string_key == "command" && !option.value.empty()) return option.value.front();
+    }
+  } catch (const po::error&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>& args,
+                                                 const CommandLineContext& context) {
+  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+  auto usage = [json](std::string message) { return UsageError{std::move(message), json}; };
+
+  // Pass 1 finds the command; pass 2 parses everything knowing that command's options.
+  auto word = findCommandWord(args);
+  const CommandSpec* spec = nullptr;
+  if (word) {
+    spec = findCommand(*word);
+    if (!spec) return usage("unknown command '" + *word + "' (see ccmesh --help)");
+  }
+  po::options_description all = globalOptions();
+  po::positional_options_description positional;
+  all.add_options()("command", po::value<std::string>());
+  positional.add("command", 1);
+  if (spec) {
+    all.add(commandOptions(spec->kind));
+    if (spec->arguments.starts_with("NAME")) {
+      all.add_options()("name", po::value<std::string>());
+      positional.add("name", 1);
+    }
+    if (spec->kind == CommandKind::kQuery) {
+      all.add_options()("prompt", po::value<std::string>());
+      positional.add("prompt", 1);
+    }
+  }
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args)
+                  .options(all)
+                  .positional(positional)
+                  .style(parserStyle())
+                  .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::string see = spec ? "ccmesh " + std::string(spec->name) + " --help" : "ccmesh --help";
+    return usage(std::string(e.what()) + " (see " + see + ")");
+  }
+
+  Command command;
+  if (vm.count("version")) {
+    command.text = std::string("ccmesh ") + kVersion + "\n";
+    return command;
+  }
+  if (vm.count("help")) {
+    command.text = spec ? commandHelp(*spec) : generalHelp();
+    return command;
+  }
+  if (!spec) return usage("no command given (see ccmesh --help)");
+
+  command.kind = spec->kind;
+  command.json = vm["json"].as<bool>();
+  if (vm.count("broker")) {
+    command.broker = vm["broker"].as<std::string>();
+  } else {
+    command.broker = context.broker_from_environment.value_or(std::string(kDefaultBroker));
+  }
+  const int64_t timeout_ms = vm["timeout"].as<int64_t>();
+  if (timeout_ms <= 0) return usage("--timeout must be a positive number of milliseconds");
+  command.timeout = Millis{timeout_ms};
+  if (!vm["timeout"].defaulted()) command.query_timeout = command.timeout;
+
+  const std::string see = " (see ccmesh " + std::string(spec->name) + " --help)";
+  if (all.find_nothrow("name", false) != nullptr) {
+    if (!vm.count("name")) return usage(std::string(spec->name) + ": missing NAME" + see);
+    command.session = vm["name"].as<std::string>();
+  }
+  if (spec->kind == CommandKind::kQuery) {
+    if (!vm.count("prompt")) return usage("query: missing PROMPT" + see);
+    command.prompt = vm["prompt"].as<std::string>();
+    command.stream = vm["stream"].as<bool>();
+  } else if (spec->kind == CommandKind::kRestart) {
+    command.keep_history = vm["keep-history"].as<bool>();
+  } else if (spec->kind == CommandKind::kStart) {
+    if (auto error = readStartFlags(vm, context.working_directory, command.options))
+      return usage(*error);
+  }
+  return command;
+}
+
+CommandLineContext CommandLine::processContext() {
+  CommandLineContext context;
+  if (const char* broker = std::getenv(ConfigLoader::environmentName("broker").c_str())) {
+    if (*broker != '\0') context.broker_from_environment = broker;
+  }
+  std::error_code error;
+  context.working_directory = std::filesystem::current_path(error).string();
+  return context;
+}
+
+}  // namespace ccmesh::client

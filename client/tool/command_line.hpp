@@ -1,0 +1,67 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/expected.hpp"
+#include "ccmesh/common/session_options.hpp"
+
+namespace ccmesh::client {
+
+// The `ccmesh` subcommands.
+enum class CommandKind {
+  kHelp,  // --help or --version was asked for: print `text`, exit 0
+  kQuery,
+  kStart,
+  kTerminate,
+  kRestart,
+  kInfo,
+  kList,
+  kCount,
+  kStatus,
+  kPing,
+};
+
+// One invocation of `ccmesh`, fully parsed and checked.
+struct Command {
+  CommandKind kind = CommandKind::kHelp;
+  std::string text;       // kHelp: what to print
+  std::string broker;     // the broker's frontend endpoint
+  bool json = false;      // print one JSON object instead of text
+  Millis timeout{60000};  // how long the tool waits for the broker
+  // query: the deadline sent to the broker, only when --timeout was given (0: the session's
+  // query_timeout_ms, or the worker's default, applies)
+  Millis query_timeout{0};
+  std::string session;        // the session a command names
+  std::string prompt;         // query: the prompt
+  bool stream = false;        // query: print deltas as they arrive
+  bool keep_history = false;  // restart: keep the conversation
+  SessionOptions options;     // start: the session's options, validated
+};
+
+// What a command line cannot be run for: printed as `error: bad_request: message`, exit 2.
+struct UsageError {
+  std::string message;
+  bool json = false;  // --json was on the command line: report it as a JSON object
+};
+
+// What parsing needs from the process besides argv, so tests can supply it.
+struct CommandLineContext {
+  std::optional<std::string> broker_from_environment;  // $CCMESH_BROKER, if set
+  std::string working_directory;                       // relative --cwd/--add-dir resolve here
+};
+
+// Parses `ccmesh [global options] COMMAND [arguments and options]`; global options (--broker,
+// --json, --timeout, --help) may also follow the command. Never throws.
+class CommandLine {
+ public:
+  static Expected<Command, UsageError> parse(const std::vector<std::string>& args,
+                                             const CommandLineContext& context);
+
+  // The context of this process: $CCMESH_BROKER and the current directory.
+  static CommandLineContext processContext();
+};
+
+}  // namespace ccmesh::client

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <functional>
+#include <ostream>
+
+#include "ccmesh/client/client.hpp"
+#include "command_line.hpp"
+
+namespace ccmesh::client {
+
+// Runs one parsed `ccmesh` command on a Client and prints its outcome: text for people, or
+// exactly one JSON object with --json. Returns the process exit status.
+class CommandRunner {
+ public:
+  CommandRunner(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
+
+  // Runs `command`; a query polls should_cancel (may be empty) to cancel on Ctrl-C.
+  int run(const Command& command, Client& client, const std::function<bool()>& should_cancel);
+
+  // Prints a usage error (as bad_request) and returns its exit status, 2.
+  int reportUsage(const UsageError& error);
+
+  // Prints a failed request (stderr, or one JSON object on stdout) and returns its exit
+  // status; partial_shown: the partial answer is already on stdout.
+  int report(const ReplyError& error, bool json, bool partial_shown = false);
+
+  // The exit status for an error code: 2 bad_request, 3 not_found, 4 busy, 5 timeout, else 1.
+  static int exitStatus(ErrorCode code);
+
+ private:
+  int runQuery(const Command& command, Client& client, const std::function<bool()>& should_cancel);
+
+  std::ostream& out_;  // results (stdout)
+  std::ostream& err_;  // errors (stderr)
+};
+
+}  // namespace ccmesh::client

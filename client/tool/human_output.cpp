@@ -1,0 +1,101 @@
+#include "human_output.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "json_output.hpp"
+
+namespace ccmesh::client {
+namespace {
+
+using Row = std::vector<std::string>;
+
+// Columns separated by two spaces, each as wide as its widest cell.
+void printTable(std::ostream& out, const Row& header, const std::vector<Row>& rows) {
+  std::vector<size_t> widths(header.size());
+  for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  auto print_row = [&](const Row& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << line << "\n";
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+std::string orDash(const std::string& text) { return text.empty() ? "-" : text; }
+
+std::string seconds(uint64_t ms) { return std::to_string(ms / 1000); }
+
+}  // namespace
+
+void printAck(std::ostream& out, const char* verb, const msg::Ack& ack) {
+  out << verb << " " << ack.session << " on "
+      << (ack.worker.empty() ? std::string("no worker yet") : ack.worker) << " (generation "
+      << ack.generation << ", state " << ack.state << ")\n";
+}
+
+void printInfo(std::ostream& out, const msg::SessionInfo& info) {
+  out << "name: " << info.name << "\n"
+      << "worker: " << info.worker << "\n"
+      << "generation: " << info.generation << "\n"
+      << "state: " << info.state << "\n"
+      << "pid: " << info.pid << "\n"
+      << "session_id: " << info.session_id << "\n"
+      << "restarts: " << info.restarts << "\n"
+      << "queue_depth: " << info.queue_depth << "\n"
+      << "turns: " << info.turns << "\n"
+      << "last_error: " << info.last_error << "\n"
+      << "config: " << Json(info.config).dump() << "\n";
+}
+
+void printList(std::ostream& out, const std::vector<msg::SessionInfo>& sessions) {
+  std::vector<Row> rows;
+  for (const auto& s : sessions) {
+    rows.push_back({s.name, s.state, orDash(s.worker), std::to_string(s.generation),
+                    std::to_string(s.queue_depth), s.pid > 0 ? std::to_string(s.pid) : "-"});
+  }
+  printTable(out, {"NAME", "STATE", "WORKER", "GEN", "QUEUE", "PID"}, rows);
+}
+
+void printCount(std::ostream& out, const msg::CountResult& count) { out << count.count << "\n"; }
+
+void printStatus(std::ostream& out, const msg::StatusResult& status) {
+  std::vector<Row> rows;
+  for (const auto& w : status.workers) {
+    std::string labels;
+    for (const auto& [key, value] : w.labels) {
+      labels += (labels.empty() ? "" : ",") + key + "=" + value;
+    }
+    rows.push_back({w.id, std::to_string(w.capacity), std::to_string(w.sessions),
+                    std::to_string(w.heartbeat_age_ms), orDash(labels)});
+  }
+  printTable(out, {"WORKER", "CAPACITY", "SESSIONS", "HEARTBEAT_AGE_MS", "LABELS"}, rows);
+  out << "\nbroker " << status.version << ", up " << seconds(status.uptime_ms) << " s\n"
+      << "workers: " << status.workers.size() << "\n"
+      << "sessions: " << status.sessions << " (" << status.pending_sessions
+      << " waiting for a worker)\n"
+      << "requests in flight: " << status.requests_in_flight << "\n"
+      << "malformed messages: " << status.malformed_messages << "\n";
+}
+
+void printPing(std::ostream& out, const msg::PingResult& ping) {
+  out << "pong from broker " << ping.version << " (up " << seconds(ping.uptime_ms) << " s)\n";
+}
+
+void printError(std::ostream& err, const ReplyError& error, bool partial_shown) {
+  err << "error: " << wireCode(error) << ": " << error.message << "\n";
+  if (!partial_shown && !error.partial.empty()) {
+    err << "partial answer:\n" << error.partial << "\n";
+  }
+}
+
+}  // namespace ccmesh::client

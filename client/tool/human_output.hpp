@@ -1,0 +1,33 @@
+#pragma once
+
+#include <ostream>
+#include <vector>
+
+#include "ccmesh/client/client.hpp"
+#include "ccmesh/common/replies.hpp"
+
+// What `ccmesh` prints for people (without --json): one function per result shape.
+namespace ccmesh::client {
+
+// `started NAME on WORKER (generation G, state S)`; verb is started/terminated/restarted.
+void printAck(std::ostream& out, const char* verb, const msg::Ack& ack);
+
+// `key: value` lines, config as one JSON object.
+void printInfo(std::ostream& out, const msg::SessionInfo& info);
+
+// A table: NAME  STATE  WORKER  GEN  QUEUE  PID.
+void printList(std::ostream& out, const std::vector<msg::SessionInfo>& sessions);
+
+// The number of sessions.
+void printCount(std::ostream& out, const msg::CountResult& count);
+
+// The workers as a table, then the broker's totals.
+void printStatus(std::ostream& out, const msg::StatusResult& status);
+
+// `pong from broker VERSION (up N s)`.
+void printPing(std::ostream& out, const msg::PingResult& ping);
+
+// `error: CODE: message`, then the partial answer if there is one and it was not shown.
+void printError(std::ostream& err, const ReplyError& error, bool partial_shown);
+
+}  // namespace ccmesh::client

@@ -1,0 +1,110 @@
+#include "json_output.hpp"
+
+namespace ccmesh {
+
+void to_json(Json& json, const SessionOptions& options) {
+  json = Json{
+      {"system_prompt", options.system_prompt},
+      {"append_system_prompt", options.append_system_prompt},
+      {"model", options.model},
+      {"max_turns", options.max_turns},
+      {"allowed_tools", options.allowed_tools},
+      {"disallowed_tools", options.disallowed_tools},
+      {"add_dir", options.add_dir},
+      {"permission_mode", options.permission_mode},
+      {"cwd", options.cwd},
+      {"env", options.env},
+      {"query_timeout_ms", options.query_timeout_ms},
+      {"resume", options.resume},
+      {"max_restarts", options.max_restarts},
+      {"restart_window_ms", options.restart_window_ms},
+  };
+}
+
+namespace msg {
+
+void to_json(Json& json, const QueryResult& result) {
+  json = Json{
+      {"session", result.session},           {"text", result.text},
+      {"session_id", result.session_id},     {"worker", result.worker},
+      {"duration_ms", result.duration_ms},   {"cost_usd", result.cost_usd},
+      {"input_tokens", result.input_tokens}, {"output_tokens", result.output_tokens},
+  };
+}
+
+void to_json(Json& json, const Ack& ack) {
+  json = Json{{"session", ack.session},
+              {"worker", ack.worker},
+              {"generation", ack.generation},
+              {"state", ack.state}};
+}
+
+void to_json(Json& json, const SessionInfo& info) {
+  json = Json{
+      {"name", info.name},
+      {"worker", info.worker},
+      {"generation", info.generation},
+      {"state", info.state},
+      {"pid", info.pid},
+      {"session_id", info.session_id},
+      {"restarts", info.restarts},
+      {"queue_depth", info.queue_depth},
+      {"turns", info.turns},
+      {"last_error", info.last_error},
+      {"config", info.config},
+  };
+}
+
+void to_json(Json& json, const CountResult& count) {
+  json = Json{{"count", count.count}, {"states", count.states}};
+}
+
+void to_json(Json& json, const WorkerInfo& worker) {
+  json = Json{{"id", worker.id},
+              {"capacity", worker.capacity},
+              {"sessions", worker.sessions},
+              {"labels", worker.labels},
+              {"heartbeat_age_ms", worker.heartbeat_age_ms}};
+}
+
+void to_json(Json& json, const StatusResult& status) {
+  json = Json{
+      {"version", status.version},
+      {"uptime_ms", status.uptime_ms},
+      {"workers", status.workers},
+      {"sessions", status.sessions},
+      {"pending_sessions", status.pending_sessions},
+      {"requests_in_flight", status.requests_in_flight},
+      {"malformed_messages", status.malformed_messages},
+  };
+}
+
+void to_json(Json& json, const PingResult& ping) {
+  json = Json{{"version", ping.version}, {"uptime_ms", ping.uptime_ms}};
+}
+
+}  // namespace msg
+
+namespace client {
+
+std::string wireCode(const ReplyError& error) {
+  return error.code_name.empty() ? std::string(errorCodeName(error.code)) : error.code_name;
+}
+
+Json successJson(const Json& fields) {
+  Json out = Json::object();
+  out["ok"] = true;
+  for (const auto& [key, value] : fields.items()) out[key] = value;
+  return out;
+}
+
+Json errorJson(const ReplyError& error) {
+  Json out = Json::object();
+  out["ok"] = false;
+  out["error"] =
+      Json{{"code", wireCode(error)}, {"message", error.message}, {"partial", error.partial}};
+  return out;
+}
+
+}  // namespace client
+}  // namespace ccmesh

@@ -1,0 +1,43 @@
+// ccmesh: the command-line client of a ccmesh broker. Parses the command line, connects,
+// runs one command and exits with its status (see `ccmesh --help`).
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cancel_on_interrupt.hpp"
+#include "ccmesh/client/client.hpp"
+#include "ccmesh/common/config_loader.hpp"
+#include "command_line.hpp"
+#include "command_runner.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ccmesh::client;
+  CommandRunner runner(std::cout, std::cerr);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = CommandLine::parse(args, CommandLine::processContext());
+  if (!parsed.ok()) return runner.reportUsage(parsed.error());
+  const Command& command = parsed.value();
+  try {
+    if (command.kind == CommandKind::kHelp) {
+      std::cout << command.text;
+      return 0;
+    }
+    Client client(ClientOptions{command.broker, command.timeout});
+    // Ctrl-C during a query cancels it (the query then ends with `cancelled`).
+    std::optional<CancelOnInterrupt> interrupt;
+    std::function<bool()> should_cancel;
+    if (command.kind == CommandKind::kQuery) {
+      interrupt.emplace();
+      should_cancel = [&interrupt] { return interrupt->requested(); };
+    }
+    return runner.run(command, client, should_cancel);
+  } catch (const ccmesh::ConfigError& e) {
+    return runner.reportUsage(UsageError{e.what(), command.json});
+  } catch (const std::exception& e) {
+    // Not expected (Client reports failures as values), but still reported like one.
+    return runner.report(ReplyError{ccmesh::ErrorCode::kInternal, "internal", e.what(), ""},
+                         command.json);
+  }
+}

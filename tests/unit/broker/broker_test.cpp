@@ -1,0 +1,341 @@
+// The broker as clients see it, driven in-process over inproc with a ManualClock.
+#include <gtest/gtest.h>
+
+#include "broker_peer.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/requests.hpp"
+
+namespace ccmesh::broker::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class BrokerTest : public BrokerFixture {};
+
+// A query whose session field has the wrong type.
+struct BadQuery {
+  uint64_t id = 42;
+  int session = 5;
+  MSGPACK_DEFINE_MAP(id, session)
+};
+
+TEST_F(BrokerTest, AnswersPingWithVersion) {
+  startBroker();
+  auto peer = client();
+  clock_.advance(1500ms);
+  auto reply = ask(*peer, MessageType::kPing, msg::Plain{7});
+  ASSERT_EQ(reply.type, MessageType::kResult);
+  auto ping = reply.as<msg::PingResult>();
+  EXPECT_EQ(ping.id, 7u);
+  EXPECT_EQ(ping.version, "0.1.0");
+  EXPECT_EQ(ping.uptime_ms, 1500u);
+}
+
+TEST_F(BrokerTest, AnswersGarbageWithErrorsAndKeepsServing) {
+  startBroker();
+  auto peer = client();
+  peer->sendFrames({"XXXX", "ping", "zz"});
+  EXPECT_EQ(peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>().code,
+            "version_mismatch");
+  peer->sendFrames({"CCM1", "ping", "\xc1"});
+  EXPECT_EQ(peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>().code, "bad_request");
+  peer->sendFrames({"CCM1", "nonsense", "\x80"});
+  EXPECT_EQ(peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>().code, "bad_request");
+  peer->sendFrames({"CCM1"});
+  EXPECT_EQ(peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>().code, "bad_request");
+  peer->sendFrames({"CCM1", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"});
+  EXPECT_EQ(peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>().code, "bad_request");
+  // A readable id is echoed even when a field has the wrong type.
+  auto bad = ask(*peer, MessageType::kQuery, BadQuery{});
+  EXPECT_EQ(bad.as<msg::ErrorReply>().id, 42u);
+  EXPECT_EQ(bad.as<msg::ErrorReply>().code, "bad_request");
+  // A worker-only message type on the frontend.
+  EXPECT_EQ(ask(*peer, MessageType::kReady, msg::Plain{3}).as<msg::ErrorReply>().code,
+            "bad_request");
+
+  auto status = ask(*peer, MessageType::kStatus, msg::Plain{9});
+  ASSERT_EQ(status.type, MessageType::kResult);
+  EXPECT_EQ(status.as<msg::StatusResult>().malformed_messages, 7u);
+  EXPECT_EQ(broker_->stats().malformed_messages, 7u);
+}
+
+TEST_F(BrokerTest, RejectsBadNamesLongPromptsAndUnknownSessions) {
+  config_.max_prompt_bytes = 10;
+  startBroker();
+  auto peer = client();
+  auto bad_name = ask(*peer, MessageType::kQuery, msg::Query{1, "-bad", "hi"});
+  EXPECT_EQ(bad_name.as<msg::ErrorReply>().code, "bad_request");
+  auto unknown = ask(*peer, MessageType::kQuery, msg::Query{2, "nobody", "hi"});
+  EXPECT_EQ(unknown.as<msg::ErrorReply>().code, "not_found");
+  EXPECT_EQ(unknown.as<msg::ErrorReply>().id, 2u);
+  ask(*peer, MessageType::kStart, msg::Start{3, "s", {}});
+  auto too_long = ask(*peer, MessageType::kQuery, msg::Query{4, "s", "01234567890"});
+  EXPECT_EQ(too_long.as<msg::ErrorReply>().code, "bad_request");
+  EXPECT_NE(too_long.as<msg::ErrorReply>().message.find("10"), std::string::npos)
+      << "the message names the limit";
+  SessionOptions bad_options;
+  bad_options.permission_mode = "yolo";
+  auto invalid = ask(*peer, MessageType::kStart, msg::Start{5, "t", bad_options});
+  EXPECT_EQ(invalid.as<msg::ErrorReply>().code, "bad_request");
+  auto twice = ask(*peer, MessageType::kStart, msg::Start{6, "s", {}});
+  EXPECT_EQ(twice.as<msg::ErrorReply>().code, "already_exists");
+}
+
+TEST_F(BrokerTest, StartWithoutWorkersIsPendingThenPlacedWhenOneJoins) {
+  startBroker();
+  auto peer = client();
+  auto ack = ask(*peer, MessageType::kStart, msg::Start{3, "s1", {}}).as<msg::Ack>();
+  EXPECT_EQ(ack.id, 3u);
+  EXPECT_EQ(ack.state, "pending");
+  EXPECT_EQ(ack.worker, "");
+
+  auto worker = joinWorker("w1", 4);
+  auto assign = worker->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  EXPECT_EQ(assign.id, 0u) << "nobody waits for this placement";
+  EXPECT_EQ(assign.session, "s1");
+  EXPECT_EQ(assign.generation, 1u);
+  auto info = ask(*peer, MessageType::kInfo, msg::Info{4, "s1"}).as<msg::InfoResult>();
+  EXPECT_EQ(info.session.worker, "w1");
+  EXPECT_EQ(info.session.state, "starting");
+}
+
+TEST_F(BrokerTest, PlacesSessionsFromTheSessionsFileWhenWorkersJoin) {
+  startBroker();
+  broker_->addSessions({{"a", {}}, {"b", {}}, {"c", {}}});
+  EXPECT_EQ(broker_->sessions().pendingCount(), 3u);
+  auto w1 = joinWorker("w1", 2);
+  auto first = w1->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  auto second = w1->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  EXPECT_EQ(first.session, "a");
+  EXPECT_EQ(second.session, "b");
+  w1->expectSilence(*broker_);
+  EXPECT_EQ(broker_->sessions().pendingCount(), 1u) << "w1 is full";
+  auto w2 = joinWorker("w2", 2);
+  EXPECT_EQ(w2->expect(*broker_, MessageType::kAssign).as<msg::Assign>().session, "c");
+}
+
+TEST_F(BrokerTest, RelaysStartAndStreamingQueryWithClientIdsRestored) {
+  startBroker();
+  auto worker = joinWorker("w1", 4);
+  auto peer = client();
+  peer->send(MessageType::kStart, msg::Start{3, "s1", {}});
+  auto assign = worker->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  EXPECT_NE(assign.id, 0u);
+  EXPECT_EQ(assign.generation, 1u);
+  worker->send(MessageType::kResult, msg::Ack{assign.id, "s1", "w1", 1, "idle"});
+  auto ack = peer->expect(*broker_, MessageType::kResult).as<msg::Ack>();
+  EXPECT_EQ(ack.id, 3u);
+  EXPECT_EQ(ack.state, "idle");
+  EXPECT_EQ(ack.worker, "w1");
+
+  peer->send(MessageType::kQuery, msg::Query{7, "s1", "hello", true, 0});
+  auto query = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>();
+  EXPECT_NE(query.id, 7u);
+  EXPECT_EQ(query.generation, 1u);
+  EXPECT_EQ(query.prompt, "hello");
+  EXPECT_EQ(query.timeout_ms, 0u) << "0 lets the worker apply its defaults";
+  worker->send(MessageType::kDelivered, msg::Delivered{query.id});
+  worker->send(MessageType::kEvent, msg::Event{query.id, 0, "delta", "Hel"});
+  worker->send(MessageType::kEvent, msg::Event{query.id, 1, "delta", "lo"});
+  worker->send(MessageType::kResult,
+               msg::QueryResult{query.id, "s1", "Hello", "uuid", "w1", 5, 0.5, 1, 2});
+  auto e0 = peer->expect(*broker_, MessageType::kEvent).as<msg::Event>();
+  auto e1 = peer->expect(*broker_, MessageType::kEvent).as<msg::Event>();
+  EXPECT_EQ(e0.id, 7u);
+  EXPECT_EQ(e0.seq, 0u);
+  EXPECT_EQ(e0.text, "Hel");
+  EXPECT_EQ(e1.seq, 1u);
+  auto result = peer->expect(*broker_, MessageType::kResult).as<msg::QueryResult>();
+  EXPECT_EQ(result.id, 7u);
+  EXPECT_EQ(result.text, "Hello");
+  EXPECT_EQ(result.session_id, "uuid");
+  EXPECT_DOUBLE_EQ(result.cost_usd, 0.5);
+  EXPECT_EQ(broker_->requests().size(), 0u);
+  // A late duplicate from the worker is dropped, not relayed.
+  worker->send(MessageType::kResult, answer(query.id, "s1", "again"));
+  peer->expectSilence(*broker_);
+  EXPECT_GE(broker_->stats().stale_messages, 1u);
+}
+
+TEST_F(BrokerTest, RelaysEventsOnlyToStreamingQueries) {
+  startBroker();
+  broker_->addSessions({{"s", {}}});
+  auto worker = joinWorker("w1", 4);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto peer = client();
+  peer->send(MessageType::kQuery, msg::Query{7, "s", "hello", false, 0});
+  auto query = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>();
+  EXPECT_FALSE(query.stream);
+  worker->send(MessageType::kEvent, msg::Event{query.id, 0, "delta", "Hel"});
+  worker->send(MessageType::kResult, answer(query.id, "s", "Hello"));
+  auto result = peer->expect(*broker_, MessageType::kResult).as<msg::QueryResult>();
+  EXPECT_EQ(result.id, 7u);
+  EXPECT_EQ(result.text, "Hello");
+}
+
+TEST_F(BrokerTest, QueryWaitsForAWorkerThenEndsUnavailable) {
+  config_.pending_timeout = 60s;
+  startBroker();
+  auto peer = client();
+  ask(*peer, MessageType::kStart, msg::Start{1, "s", {}});
+  peer->send(MessageType::kQuery, msg::Query{2, "s", "hi", false, 500});
+  peer->send(MessageType::kQuery, msg::Query{3, "s", "hi", false, 0});
+  peer->expectSilence(*broker_);
+  auto info = ask(*peer, MessageType::kInfo, msg::Info{4, "s"}).as<msg::InfoResult>();
+  EXPECT_EQ(info.session.queue_depth, 2u);
+  clock_.advance(501ms);
+  auto first = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(first.id, 2u);
+  EXPECT_EQ(first.code, "unavailable");
+  peer->expectSilence(*broker_);
+  clock_.advance(60s);
+  auto second = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(second.id, 3u);
+  EXPECT_EQ(second.code, "unavailable");
+}
+
+TEST_F(BrokerTest, QueuedQueriesFollowTheirSessionInOrderWhenAWorkerJoins) {
+  startBroker();
+  auto peer = client();
+  ask(*peer, MessageType::kStart, msg::Start{1, "s", {}});
+  peer->send(MessageType::kQuery, msg::Query{2, "s", "first", false, 10000});
+  peer->send(MessageType::kQuery, msg::Query{3, "s", "second"});
+  peer->expectSilence(*broker_);
+  clock_.advance(4000ms);
+  auto worker = joinWorker("w1", 1);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto q1 = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>();
+  auto q2 = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>();
+  EXPECT_EQ(q1.prompt, "first");
+  EXPECT_EQ(q1.timeout_ms, 6000u) << "the deadline runs from receipt";
+  EXPECT_EQ(q2.prompt, "second");
+  EXPECT_EQ(q2.timeout_ms, 0u);
+  EXPECT_EQ(q1.generation, 1u);
+}
+
+TEST_F(BrokerTest, FullPendingQueueAnswersBusy) {
+  config_.pending_limit = 2;
+  startBroker();
+  auto peer = client();
+  ask(*peer, MessageType::kStart, msg::Start{1, "s", {}});
+  peer->send(MessageType::kQuery, msg::Query{2, "s", "a"});
+  peer->send(MessageType::kQuery, msg::Query{3, "s", "b"});
+  auto busy = ask(*peer, MessageType::kQuery, msg::Query{4, "s", "c"}).as<msg::ErrorReply>();
+  EXPECT_EQ(busy.id, 4u);
+  EXPECT_EQ(busy.code, "busy");
+}
+
+TEST_F(BrokerTest, CancelEndsAWaitingQueryAndIsForwardedForARunningOne) {
+  startBroker();
+  auto peer = client();
+  ask(*peer, MessageType::kStart, msg::Start{1, "s", {}});
+  peer->send(MessageType::kQuery, msg::Query{2, "s", "a"});
+  peer->send(MessageType::kCancel, msg::Cancel{2});
+  auto cancelled = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(cancelled.id, 2u);
+  EXPECT_EQ(cancelled.code, "cancelled");
+  peer->send(MessageType::kCancel, msg::Cancel{99});  // unknown: ignored
+  peer->expectSilence(*broker_);
+
+  auto worker = joinWorker("w1", 1);
+  worker->expect(*broker_, MessageType::kAssign);
+  peer->send(MessageType::kQuery, msg::Query{5, "s", "b"});
+  auto query = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>();
+  peer->send(MessageType::kCancel, msg::Cancel{5});
+  EXPECT_EQ(worker->expect(*broker_, MessageType::kCancel).as<msg::Cancel>().id, query.id);
+  worker->send(MessageType::kError,
+               msg::ErrorReply{query.id, "cancelled", "by client", "par", "s"});
+  auto relayed = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(relayed.id, 5u);
+  EXPECT_EQ(relayed.code, "cancelled");
+  EXPECT_EQ(relayed.partial, "par");
+}
+
+TEST_F(BrokerTest, TerminateForgetsTheNameOnTheWorkersAck) {
+  startBroker();
+  auto worker = joinWorker("w1", 2);
+  auto peer = client();
+  peer->send(MessageType::kStart, msg::Start{1, "s", {}});
+  auto assign = worker->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  worker->send(MessageType::kResult, msg::Ack{assign.id, "s", "w1", 1, "idle"});
+  peer->expect(*broker_, MessageType::kResult);
+
+  peer->send(MessageType::kTerminate, msg::Terminate{2, "s"});
+  auto terminate = worker->expect(*broker_, MessageType::kTerminate).as<msg::Terminate>();
+  EXPECT_EQ(terminate.generation, 1u);
+  auto info = ask(*peer, MessageType::kInfo, msg::Info{3, "s"}).as<msg::InfoResult>();
+  EXPECT_EQ(info.session.state, "stopping");
+  EXPECT_EQ(ask(*peer, MessageType::kQuery, msg::Query{4, "s", "x"}).as<msg::ErrorReply>().code,
+            "not_found");
+  worker->send(MessageType::kResult, msg::Ack{terminate.id, "s", "w1", 1, "stopped"});
+  auto ack = peer->expect(*broker_, MessageType::kResult).as<msg::Ack>();
+  EXPECT_EQ(ack.id, 2u);
+  EXPECT_EQ(ack.state, "stopped");
+  EXPECT_EQ(ask(*peer, MessageType::kInfo, msg::Info{5, "s"}).as<msg::ErrorReply>().code,
+            "not_found");
+  peer->send(MessageType::kStart, msg::Start{6, "s", {}});
+  EXPECT_EQ(worker->expect(*broker_, MessageType::kAssign).as<msg::Assign>().session, "s")
+      << "the name is free again";
+}
+
+TEST_F(BrokerTest, TerminateOfAPendingSessionAnswersAtOnce) {
+  startBroker();
+  auto peer = client();
+  ask(*peer, MessageType::kStart, msg::Start{1, "s", {}});
+  peer->send(MessageType::kQuery, msg::Query{2, "s", "a"});
+  peer->send(MessageType::kTerminate, msg::Terminate{3, "s"});
+  auto cancelled = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(cancelled.id, 2u);
+  auto ack = peer->expect(*broker_, MessageType::kResult).as<msg::Ack>();
+  EXPECT_EQ(ack.id, 3u);
+  EXPECT_EQ(ack.state, "stopped");
+  EXPECT_EQ(broker_->sessions().size(), 0u);
+}
+
+TEST_F(BrokerTest, FailedStartFreesTheName) {
+  startBroker();
+  auto worker = joinWorker("w1", 2);
+  auto peer = client();
+  peer->send(MessageType::kStart, msg::Start{1, "s", {}});
+  auto assign = worker->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  worker->send(MessageType::kError,
+               msg::ErrorReply{assign.id, "bad_request", "option cwd: missing", "", "s"});
+  auto error = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(error.id, 1u);
+  EXPECT_EQ(error.code, "bad_request");
+  EXPECT_EQ(broker_->sessions().size(), 0u);
+}
+
+TEST_F(BrokerTest, ListCountAndStatusDescribeTheCluster) {
+  startBroker();
+  broker_->addSessions({{"b", {}}, {"a", {}}});
+  auto worker = joinWorker("w1", 1);
+  auto assign = worker->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  worker->send(MessageType::kSessionUpdate,
+               msg::SessionUpdate{assign.session, 1, "idle", 321, "uuid", 0, 3, ""});
+  auto peer = client();
+  auto list = ask(*peer, MessageType::kList, msg::Plain{1}).as<msg::ListResult>();
+  ASSERT_EQ(list.sessions.size(), 2u);
+  EXPECT_EQ(list.sessions[0].name, "a");
+  EXPECT_EQ(list.sessions[0].state, "idle");
+  EXPECT_EQ(list.sessions[0].pid, 321);
+  EXPECT_EQ(list.sessions[0].turns, 3u);
+  EXPECT_EQ(list.sessions[1].name, "b");
+  EXPECT_EQ(list.sessions[1].state, "pending");
+  auto count = ask(*peer, MessageType::kCount, msg::Plain{2}).as<msg::CountResult>();
+  EXPECT_EQ(count.count, 2u);
+  EXPECT_EQ(count.states["idle"], 1u);
+  EXPECT_EQ(count.states["pending"], 1u);
+  clock_.advance(250ms);
+  auto status = ask(*peer, MessageType::kStatus, msg::Plain{3}).as<msg::StatusResult>();
+  ASSERT_EQ(status.workers.size(), 1u);
+  EXPECT_EQ(status.workers[0].id, "w1");
+  EXPECT_EQ(status.workers[0].capacity, 1u);
+  EXPECT_EQ(status.workers[0].sessions, 1u);
+  EXPECT_EQ(status.workers[0].heartbeat_age_ms, 250u);
+  EXPECT_EQ(status.sessions, 2u);
+  EXPECT_EQ(status.pending_sessions, 1u);
+}
+
+}  // namespace
+}  // namespace ccmesh::broker::testing

@@ -1,0 +1,173 @@
+#include "ccmesh/worker/stream_json_parser.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ccmesh::worker {
+namespace {
+
+using Kind = CliEvent::Kind;
+
+// Every behaviour holds for both parsers: the DOM one for short lines (the default limit)
+// and the DOM-free one for long lines (limit 0 sends every line there).
+class StreamJsonParserTest : public ::testing::TestWithParam<std::size_t> {
+ protected:
+  StreamJsonParser parser{GetParam()};
+};
+
+TEST_P(StreamJsonParserTest, ReadsSystemInit) {
+  auto event = parser.parse(
+      R"({"type":"system","subtype":"init","session_id":"abc","tools":["Bash"],"permissionMode":"default"})");
+  EXPECT_EQ(event.kind, Kind::kInit);
+  EXPECT_EQ(event.session_id, "abc");
+  auto camel = parser.parse(R"({"type":"system","subtype":"init","sessionId":"def"})");
+  EXPECT_EQ(camel.kind, Kind::kInit);
+  EXPECT_EQ(camel.session_id, "def");
+  // Other system subtypes are not acted on.
+  EXPECT_EQ(parser.parse(R"({"type":"system","subtype":"compact_boundary"})").kind, Kind::kIgnored);
+}
+
+TEST_P(StreamJsonParserTest, ReadsTextDeltasOnly) {
+  auto delta = parser.parse(
+      R"({"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}},"parent_tool_use_id":null,"session_id":"s"})");
+  EXPECT_EQ(delta.kind, Kind::kTextDelta);
+  EXPECT_EQ(delta.text, "Hel");
+  EXPECT_FALSE(delta.from_subagent);
+  auto json_delta = parser.parse(
+      R"({"type":"stream_event","event":{"type":"content_block_delta","delta":{"type":"input_json_delta","partial_json":"{"}}})");
+  EXPECT_EQ(json_delta.kind, Kind::kIgnored);
+  auto start = parser.parse(R"({"type":"stream_event","event":{"type":"message_start"}})");
+  EXPECT_EQ(start.kind, Kind::kIgnored);
+  auto sub = parser.parse(
+      R"({"type":"stream_event","event":{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}},"parentToolUseId":"toolu_1"})");
+  EXPECT_EQ(sub.kind, Kind::kTextDelta);
+  EXPECT_TRUE(sub.from_subagent);
+}
+
+TEST_P(StreamJsonParserTest, JoinsAssistantTextBlocks) {
+  auto event = parser.parse(
+      R"({"type":"assistant","message":{"content":[{"type":"text","text":"a"},{"type":"tool_use","id":"t","name":"Bash","input":{}},{"type":"text","text":"b"}]},"parent_tool_use_id":null})");
+  EXPECT_EQ(event.kind, Kind::kAssistant);
+  EXPECT_EQ(event.text, "ab");
+}
+
+TEST_P(StreamJsonParserTest, ReadsASuccessResult) {
+  auto event = parser.parse(
+      R"({"type":"result","subtype":"success","is_error":false,"duration_ms":8806,"num_turns":4,"result":"Done.","session_id":"2a65","total_cost_usd":0.1172429,"usage":{"input_tokens":9,"output_tokens":124}})");
+  EXPECT_EQ(event.kind, Kind::kResult);
+  EXPECT_EQ(event.subtype, "success");
+  EXPECT_FALSE(event.is_error);
+  EXPECT_TRUE(event.solicited);
+  EXPECT_EQ(event.text, "Done.");
+  EXPECT_EQ(event.session_id, "2a65");
+  EXPECT_EQ(event.duration_ms, 8806u);
+  EXPECT_DOUBLE_EQ(event.cost_usd, 0.1172429);
+  EXPECT_EQ(event.input_tokens, 9u);
+  EXPECT_EQ(event.output_tokens, 124u);
+}
+
+TEST_P(StreamJsonParserTest, ReadsCamelCaseResultFields) {
+  auto event = parser.parse(
+      R"({"type":"result","subtype":"success","isError":true,"durationMs":5,"result":"API Error: 500","sessionId":"s","totalCostUsd":2,"usage":{"inputTokens":1,"outputTokens":2}})");
+  EXPECT_EQ(event.kind, Kind::kResult);
+  EXPECT_TRUE(event.is_error);
+  EXPECT_EQ(event.duration_ms, 5u);
+  EXPECT_EQ(event.session_id, "s");
+  EXPECT_DOUBLE_EQ(event.cost_usd, 2.0);
+  EXPECT_EQ(event.input_tokens, 1u);
+  EXPECT_EQ(event.output_tokens, 2u);
+}
+
+TEST_P(StreamJsonParserTest, ReadsErrorResultsAndTheirErrors) {
+  auto event = parser.parse(
+      R"j({"type":"result","subtype":"error_max_turns","is_error":true,"errors":["Reached maximum number of turns (10)","second"]})j");
+  EXPECT_EQ(event.kind, Kind::kResult);
+  EXPECT_TRUE(event.is_error);
+  EXPECT_EQ(event.subtype, "error_max_turns");
+  EXPECT_TRUE(event.text.empty());
+  EXPECT_EQ(event.errors, "Reached maximum number of turns (10); second");
+}
+
+TEST_P(StreamJsonParserTest, TellsUnsolicitedResultsByTheirOrigin) {
+  EXPECT_FALSE(
+      parser.parse(R"({"type":"result","is_error":false,"origin":{"kind":"task-notification"}})")
+          .solicited);
+  EXPECT_TRUE(
+      parser.parse(R"({"type":"result","is_error":false,"origin":{"kind":"user"}})").solicited);
+  EXPECT_TRUE(parser.parse(R"({"type":"result","is_error":false,"origin":null})").solicited);
+}
+
+TEST_P(StreamJsonParserTest, ReadsControlResponses) {
+  auto ok = parser.parse(
+      R"({"type":"control_response","response":{"subtype":"success","request_id":"init_1","response":{}}})");
+  EXPECT_EQ(ok.kind, Kind::kControlResponse);
+  EXPECT_EQ(ok.subtype, "success");
+  EXPECT_EQ(ok.request_id, "init_1");
+  auto failed = parser.parse(
+      R"({"type":"control_response","response":{"subtype":"error","requestId":"int_2","error":"no turn"}})");
+  EXPECT_EQ(failed.kind, Kind::kControlResponse);
+  EXPECT_EQ(failed.request_id, "int_2");
+  EXPECT_EQ(failed.error, "no turn");
+}
+
+TEST_P(StreamJsonParserTest, ReadsControlRequestsFromTheCli) {
+  auto event = parser.parse(
+      R"({"type":"control_request","request_id":"req_1_ab","request":{"subtype":"can_use_tool","tool_name":"Bash","input":{"command":"ls"}}})");
+  EXPECT_EQ(event.kind, Kind::kControlRequest);
+  EXPECT_EQ(event.request_id, "req_1_ab");
+  EXPECT_EQ(event.subtype, "can_use_tool");
+  EXPECT_EQ(event.tool_name, "Bash");
+}
+
+TEST_P(StreamJsonParserTest, RecognisesTranscriptMirrors) {
+  EXPECT_EQ(parser.parse(R"({"type":"transcript_mirror","filePath":"/x.jsonl","entries":[]})").kind,
+            Kind::kTranscriptMirror);
+}
+
+TEST_P(StreamJsonParserTest, IgnoresUnknownTypesAndNonJsonLines) {
+  EXPECT_EQ(parser.parse(R"({"type":"rate_limit_event","rate_limit_info":{}})").kind,
+            Kind::kIgnored);
+  EXPECT_EQ(parser.parse(R"({"no_type":1})").kind, Kind::kIgnored);
+  EXPECT_EQ(parser.parse("[SandboxDebug] something").kind, Kind::kIgnored);
+  EXPECT_EQ(parser.parse("").kind, Kind::kIgnored);
+  EXPECT_EQ(parser.parse("   ").kind, Kind::kIgnored);
+  EXPECT_EQ(parser.malformedLines(), 0u);
+}
+
+TEST_P(StreamJsonParserTest, CountsMalformedJsonWithoutThrowing) {
+  EXPECT_EQ(parser.parse(R"({"type":"result",)").kind, Kind::kMalformed);
+  EXPECT_EQ(parser.parse("{not json at all").kind, Kind::kMalformed);
+  EXPECT_EQ(parser.parse(std::string("{\"type\":\"x\"}\xff\xfe")).kind, Kind::kMalformed);
+  EXPECT_EQ(parser.malformedLines(), 3u);
+  // Wrong field types are tolerated, not thrown on.
+  auto odd = parser.parse(R"({"type":"result","is_error":"yes","result":42,"usage":[1]})");
+  EXPECT_EQ(odd.kind, Kind::kResult);
+  EXPECT_FALSE(odd.is_error);
+  EXPECT_TRUE(odd.text.empty());
+}
+
+TEST_P(StreamJsonParserTest, DecodesEscapesInText) {
+  auto event = parser.parse(
+      R"({"type":"result","is_error":false,"result":"a\"b\\c\n\u00e9\ud83d\ude00\/"})");
+  EXPECT_EQ(event.text, "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80/");
+}
+
+TEST_P(StreamJsonParserTest, ReadsAHugeResultLine) {
+  const std::string text(20u << 20, 'q');
+  const std::string line = R"({"type":"result","subtype":"success","is_error":false,"result":")" +
+                           text + R"(","session_id":"s","usage":{"output_tokens":5}})";
+  auto event = parser.parse(line);
+  EXPECT_EQ(event.kind, Kind::kResult);
+  EXPECT_EQ(event.text.size(), text.size());
+  EXPECT_EQ(event.session_id, "s");
+  EXPECT_EQ(event.output_tokens, 5u);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothParsers, StreamJsonParserTest,
+                         ::testing::Values(StreamJsonParser::kDefaultDomLimit, std::size_t{0}),
+                         [](const auto& info) {
+                           return info.param == 0 ? std::string("WithoutDom")
+                                                  : std::string("WithDom");
+                         });
+
+}  // namespace
+}  // namespace ccmesh::worker

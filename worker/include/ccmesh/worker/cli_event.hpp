@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ccmesh::worker {
+
+// One line of the CLI's stdout, reduced to what the worker acts on.
+struct CliEvent {
+  enum class Kind {
+    kIgnored,           // blank, not JSON (e.g. "[SandboxDebug] ..."), or a type we skip
+    kMalformed,         // started with '{' but was not a JSON object
+    kInit,              // system/init: session_id
+    kTextDelta,         // stream_event content_block_delta text_delta: text
+    kAssistant,         // assistant message: text = its text blocks joined
+    kResult,            // result: the end of a turn
+    kControlResponse,   // answer to one of our control requests
+    kControlRequest,    // the CLI asks us something (can_use_tool, hook_callback, ...)
+    kTranscriptMirror,  // --session-mirror transcript entries
+  };
+
+  Kind kind = Kind::kIgnored;
+  std::string type;            // the line's `type` field as written
+  std::string subtype;         // system/result subtype, or the control request/response subtype
+  std::string session_id;      // init, result and most other lines
+  std::string text;            // delta text, assistant text, or the result's `result` text
+  bool from_subagent = false;  // parent_tool_use_id was set: a subagent's output
+
+  // kResult
+  bool is_error = false;
+  bool solicited = true;  // false: `origin` says the CLI started this turn itself
+  std::string errors;     // the `errors` array, joined with "; "
+  uint64_t duration_ms = 0;
+  double cost_usd = 0;  // total_cost_usd
+  uint64_t input_tokens = 0;
+  uint64_t output_tokens = 0;
+
+  // kControlResponse / kControlRequest
+  std::string request_id;
+  std::string error;      // control_response error message (subtype "error")
+  std::string tool_name;  // can_use_tool: the tool asked about
+
+  // kMalformed: why parsing failed (for the log)
+  std::string problem;
+};
+
+}  // namespace ccmesh::worker

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+// The lines the worker writes to a CLI's stdin (stream-json input), each ending in '\n'.
+namespace ccmesh::worker::cli_messages {
+
+// A user prompt: {"type":"user","message":{"role":"user","content":PROMPT},...}.
+std::string userMessage(std::string_view prompt);
+
+// The `initialize` control request that must precede any prompt.
+std::string initializeRequest(std::string_view request_id);
+
+// The `interrupt` control request: the running turn ends with error_during_execution.
+std::string interruptRequest(std::string_view request_id);
+
+// Answer to the CLI's can_use_tool: deny (the worker has nobody to ask).
+std::string denyToolResponse(std::string_view request_id, std::string_view tool_name);
+
+// Answer to a control request the worker does not support, so the CLI does not wait.
+std::string unsupportedResponse(std::string_view request_id, std::string_view subtype);
+
+}  // namespace ccmesh::worker::cli_messages

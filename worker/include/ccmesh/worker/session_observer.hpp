@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/worker_messages.hpp"
+
+namespace ccmesh::worker {
+
+// Where a Session sends what the broker must hear: its state changes and the replies to
+// the requests it was given. Every request given to a session ends with exactly one of
+// onQueryResult, onError or onAck (for ids other than 0).
+class SessionObserver {
+ public:
+  virtual ~SessionObserver() = default;
+  // A field of the session's SessionUpdate changed.
+  virtual void onSessionChanged(const msg::SessionUpdate& update) = 0;
+  // A query's prompt was written to the CLI.
+  virtual void onDelivered(uint64_t id) = 0;
+  // A streamed piece of an answer.
+  virtual void onEvent(const msg::Event& event) = 0;
+  // Final replies.
+  virtual void onQueryResult(const msg::QueryResult& result) = 0;
+  virtual void onError(const msg::ErrorReply& error) = 0;
+  virtual void onAck(const msg::Ack& ack) = 0;
+};
+
+}  // namespace ccmesh::worker

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/error_code.hpp"
+#include "ccmesh/worker/session_context.hpp"
+#include "ccmesh/worker/worker_config.hpp"
+
+namespace ccmesh::worker {
+
+class BrokerLink;
+class SessionTable;
+class SignalPipe;
+
+// ccmesh-worker's event loop: one zmq::poll over the broker DEALER, every CLI's stdout,
+// stderr (and stdin while input waits) and the signal self-pipe, plus timers. Decodes broker
+// requests into the session table, never throws out of the loop for anything a peer or a
+// CLI does, and on SIGTERM/SIGINT stops every session gently, says `bye` and returns.
+class Worker {
+ public:
+  Worker(WorkerConfig config, const Clock& clock);
+  ~Worker();
+
+  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  int run();
+
+ private:
+  void pollOnce();
+  void receiveFromBroker();
+  void dispatch(std::vector<zmq::message_t>& frames, bool oversized);
+  void reject(ErrorCode code, const std::string& message, uint64_t id);
+  void handleSignals();
+  void beginShutdown();
+  void reconnect();
+  void sayGoodbye();
+  Millis pollTimeout() const;
+
+  WorkerConfig config_;                  // as configured
+  const Clock& clock_;                   // time source
+  std::shared_ptr<spdlog::logger> log_;  // the "worker" logger
+  SessionContext context_;               // shared by every session
+  std::unique_ptr<zmq::context_t> zmq_;  // declared before the socket: destroyed after it
+  std::unique_ptr<SignalPipe> signals_;  // SIGCHLD/SIGTERM/SIGINT as bytes
+  std::unique_ptr<BrokerLink> link_;     // the DEALER and its queue
+  std::unique_ptr<SessionTable> table_;  // the sessions
+  bool shutting_down_ = false;           // SIGTERM/SIGINT seen
+  TimePoint shutdown_deadline_{};        // kill what still runs at this time
+  uint64_t malformed_ = 0;               // rejected broker messages
+};
+
+}  // namespace ccmesh::worker

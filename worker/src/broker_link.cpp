@@ -1,0 +1,125 @@
+#include "broker_link.hpp"
+
+#include <algorithm>
+
+#include "ccmesh/common/socket_io.hpp"
+
+namespace ccmesh::worker {
+
+BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, std::string worker_id,
+                       Millis heartbeat, uint32_t liveness, const Clock& clock,
+                       std::shared_ptr<spdlog::logger> log)
+    : context_(context),
+      endpoint_(std::move(endpoint)),
+      worker_id_(std::move(worker_id)),
+      heartbeat_(heartbeat),
+      liveness_(std::max<uint32_t>(1, liveness)),
+      clock_(clock),
+      log_(std::move(log)),
+      reconnect_backoff_(heartbeat) {}
+
+void BrokerLink::connect(const msg::Ready& ready) {
+  const bool first = socket_ == nullptr;
+  socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  applyCommonOptions(*socket_);
+  socket_->set(zmq::sockopt::routing_id, worker_id_);
+  // Queue nothing for a connection that is not up: while the broker is away, messages wait
+  // in queue_, which survives the socket being remade.
+  socket_->set(zmq::sockopt::immediate, 1);
+  socket_->connect(endpoint_);
+  // Heartbeats and session updates queued for the old socket are stale: `ready` carries
+  // every session. Final replies, events and `delivered` still go out, after `ready`.
+  std::deque<Outgoing> kept;
+  queued_bytes_ = 0;
+  for (auto& message : queue_) {
+    if (message.type == MessageType::kHeartbeat || message.type == MessageType::kSessionUpdate ||
+        message.type == MessageType::kReady) {
+      continue;
+    }
+    queued_bytes_ += message.body.size();
+    kept.push_back(std::move(message));
+  }
+  queue_ = std::move(kept);
+  auto body = encodeBody(ready);
+  queued_bytes_ += body.size();
+  queue_.push_front(Outgoing{MessageType::kReady, std::move(body)});
+  const TimePoint now = clock_.now();
+  next_heartbeat_ = now + heartbeat_;
+  if (first) {
+    reconnect_due_ = now + silenceLimit();
+  } else {
+    ++reconnects_;
+    reconnect_due_ = now + reconnect_backoff_;
+    reconnect_backoff_ = std::min(reconnect_backoff_ * 2, kMaxReconnectBackoff);
+  }
+  log_->info("{} broker at {} as {} ({} sessions held)",
+             first ? "connecting to" : "reconnecting to", endpoint_, worker_id_,
+             ready.sessions.size());
+  flush();
+}
+
+void BrokerLink::enqueue(MessageType type, msgpack::sbuffer body) {
+  if (queued_bytes_ > kMaxQueuedBytes &&
+      (type == MessageType::kEvent || type == MessageType::kHeartbeat ||
+       type == MessageType::kSessionUpdate)) {
+    if (dropped_++ % 1000 == 0) {
+      log_->warn("broker link backed up ({} bytes queued); dropping {} messages", queued_bytes_,
+                 messageTypeName(type));
+    }
+    return;
+  }
+  queued_bytes_ += body.size();
+  queue_.push_back(Outgoing{type, std::move(body)});
+  flush();
+}
+
+void BrokerLink::flush() {
+  while (!queue_.empty() && socket_) {
+    Outgoing& front = queue_.front();
+    SendStatus status;
+    try {
+      status = sendMessage(*socket_, {}, front.type, front.body);
+    } catch (const zmq::error_t& e) {
+      log_->error("cannot send {} to the broker: {}; dropped", messageTypeName(front.type),
+                  e.what());
+      status = SendStatus::kSent;
+    }
+    if (status == SendStatus::kWouldBlock) return;
+    queued_bytes_ -= std::min(queued_bytes_, front.body.size());
+    queue_.pop_front();
+  }
+}
+
+void BrokerLink::noteHeard() {
+  reconnect_due_ = clock_.now() + silenceLimit();
+  reconnect_backoff_ = heartbeat_;
+}
+
+void BrokerLink::adopt(const msg::Welcome& welcome) {
+  if (welcome.heartbeat_ms > 0) heartbeat_ = Millis(std::max<uint64_t>(welcome.heartbeat_ms, 10));
+  if (welcome.liveness > 0) liveness_ = welcome.liveness;
+  log_->info("welcomed by the broker (heartbeat {} ms, liveness {})", heartbeat_.count(),
+             liveness_);
+  next_heartbeat_ = std::min(next_heartbeat_, clock_.now() + heartbeat_);
+  noteHeard();
+}
+
+bool BrokerLink::onTimer() {
+  const TimePoint now = clock_.now();
+  if (now >= next_heartbeat_) {
+    next_heartbeat_ = now + heartbeat_;
+    // A backed-up queue already says nothing new; don't pile heartbeats onto it.
+    if (queue_.empty()) send(MessageType::kHeartbeat, msg::Heartbeat{++heartbeat_seq_, 0});
+  }
+  if (now >= reconnect_due_) {
+    log_->warn("no word from the broker at {} for a while; reconnecting", endpoint_);
+    return true;
+  }
+  return false;
+}
+
+std::optional<TimePoint> BrokerLink::nextDeadline() const {
+  return std::min(next_heartbeat_, reconnect_due_);
+}
+
+}  // namespace ccmesh::worker

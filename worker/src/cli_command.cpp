@@ -1,0 +1,78 @@
+#include "ccmesh/worker/cli_command.hpp"
+
+#include <unistd.h>
+
+namespace ccmesh::worker {
+namespace {
+
+std::string joinComma(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const auto& item : items) {
+    if (!joined.empty()) joined += ',';
+    joined += item;
+  }
+  return joined;
+}
+
+// Splits K=V; false for a malformed entry (no '=' or an empty name).
+bool splitAssignment(const std::string& entry, std::string& key, std::string& value) {
+  const auto eq = entry.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  key = entry.substr(0, eq);
+  value = entry.substr(eq + 1);
+  return true;
+}
+
+}  // namespace
+
+CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& options,
+                             ConversationStart start, const std::string& conversation_id,
+                             const std::map<std::string, std::string>& base_env) {
+  CliCommand command;
+  command.program = settings.program;
+  command.cwd = options.cwd;
+  auto& argv = command.argv;
+  argv = {settings.program,  "-p",          "--input-format", "stream-json",
+          "--output-format", "stream-json", "--verbose",      "--include-partial-messages"};
+  auto flag = [&argv](const char* name, const std::string& value) {
+    if (value.empty()) return;
+    argv.emplace_back(name);
+    argv.push_back(value);
+  };
+  flag("--system-prompt", options.system_prompt);
+  flag("--append-system-prompt", options.append_system_prompt);
+  flag("--model", options.model);
+  if (options.max_turns > 0) flag("--max-turns", std::to_string(options.max_turns));
+  flag("--allowedTools", joinComma(options.allowed_tools));
+  flag("--disallowedTools", joinComma(options.disallowed_tools));
+  for (const auto& dir : options.add_dir) flag("--add-dir", dir);
+  flag("--permission-mode", options.permission_mode);
+  // Always the `=` form: an id starting with '-' must not be taken for a flag, and a bare
+  // --resume would open the interactive picker.
+  argv.push_back((start == ConversationStart::kResume ? "--resume=" : "--session-id=") +
+                 conversation_id);
+  argv.insert(argv.end(), settings.extra_args.begin(), settings.extra_args.end());
+
+  std::map<std::string, std::string> env = base_env;
+  env.erase("CLAUDECODE");
+  for (const auto& [key, value] : options.env) env[key] = value;
+  for (const auto& entry : settings.extra_env) {
+    std::string key, value;
+    if (splitAssignment(entry, key, value)) env[key] = value;
+  }
+  if (!options.cwd.empty()) env["PWD"] = options.cwd;
+  command.env.reserve(env.size());
+  for (const auto& [key, value] : env) command.env.push_back(key + "=" + value);
+  return command;
+}
+
+std::map<std::string, std::string> CliCommand::currentEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = ::environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string key, value;
+    if (splitAssignment(*entry, key, value)) env.emplace(std::move(key), std::move(value));
+  }
+  return env;
+}
+
+}  // namespace ccmesh::worker

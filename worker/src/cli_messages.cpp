@@ -1,0 +1,65 @@
+#include "ccmesh/worker/cli_messages.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ccmesh::worker::cli_messages {
+namespace {
+
+using Json = nlohmann::json;
+
+// One JSON line. Invalid UTF-8 in a prompt is replaced rather than thrown on: the prompt
+// comes from a peer.
+std::string line(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string controlRequest(std::string_view request_id, Json request) {
+  Json json;
+  json["type"] = "control_request";
+  json["request_id"] = request_id;
+  json["request"] = std::move(request);
+  return line(json);
+}
+
+}  // namespace
+
+std::string userMessage(std::string_view prompt) {
+  Json json;
+  json["type"] = "user";
+  json["message"] = {{"role", "user"}, {"content", prompt}};
+  json["parent_tool_use_id"] = nullptr;
+  json["session_id"] = "default";
+  return line(json);
+}
+
+std::string initializeRequest(std::string_view request_id) {
+  return controlRequest(request_id, {{"subtype", "initialize"}, {"hooks", nullptr}});
+}
+
+std::string interruptRequest(std::string_view request_id) {
+  return controlRequest(request_id, {{"subtype", "interrupt"}});
+}
+
+std::string denyToolResponse(std::string_view request_id, std::string_view tool_name) {
+  Json response;
+  response["behavior"] = "deny";
+  response["message"] = "ccmesh worker: no interactive permission prompts; allow " +
+                        std::string(tool_name) + " with allowed_tools or permission_mode";
+  response["interrupt"] = false;
+  Json json;
+  json["type"] = "control_response";
+  json["response"] = {
+      {"subtype", "success"}, {"request_id", request_id}, {"response", std::move(response)}};
+  return line(json);
+}
+
+std::string unsupportedResponse(std::string_view request_id, std::string_view subtype) {
+  Json json;
+  json["type"] = "control_response";
+  json["response"] = {{"subtype", "error"},
+                      {"request_id", request_id},
+                      {"error", "Unsupported control request subtype: " + std::string(subtype)}};
+  return line(json);
+}
+
+}  // namespace ccmesh::worker::cli_messages

@@ -1,0 +1,334 @@
+#include "ccmesh/worker/session.hpp"
+
+#include <algorithm>
+
+#include "ccmesh/common/uuid.hpp"
+#include "ccmesh/worker/cli_messages.hpp"
+
+namespace ccmesh::worker {
+namespace {
+
+// The request id of the initialize request; one per process, so always the same.
+constexpr std::string_view kInitRequestId = "init_1";
+// How much output a dead CLI may still have buffered that we read before handling its exit.
+constexpr std::size_t kExitDrainBytes = 64u << 20;
+
+bool sameUpdate(const msg::SessionUpdate& a, const msg::SessionUpdate& b) {
+  return a.session == b.session && a.generation == b.generation && a.state == b.state &&
+         a.pid == b.pid && a.session_id == b.session_id && a.restarts == b.restarts &&
+         a.turns == b.turns && a.last_error == b.last_error;
+}
+
+}  // namespace
+
+std::string_view sessionStateName(SessionState state) {
+  switch (state) {
+    case SessionState::kStarting:
+      return "starting";
+    case SessionState::kIdle:
+      return "idle";
+    case SessionState::kBusy:
+      return "busy";
+    case SessionState::kRestarting:
+      return "restarting";
+    case SessionState::kStopping:
+      return "stopping";
+    case SessionState::kStopped:
+      return "stopped";
+    case SessionState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+Session::Session(std::string name, uint64_t generation, SessionOptions options,
+                 const SessionContext& context, SessionObserver& observer)
+    : name_(std::move(name)),
+      generation_(generation),
+      options_(std::move(options)),
+      context_(context),
+      observer_(observer),
+      queue_(context.queue_depth + 1) {}
+
+Session::~Session() = default;
+
+void Session::start(uint64_t ack_id) {
+  if (ack_id != 0) spawn_acks_.push_back(ack_id);
+  if (!options_.resume.empty()) {
+    conversation_id_ = options_.resume;
+    has_history_ = true;
+    spawn(ConversationStart::kResume);
+  } else {
+    conversation_id_ = randomUuid();
+    has_history_ = false;
+    spawn(ConversationStart::kNew);
+  }
+}
+
+void Session::spawn(ConversationStart start) {
+  auto command =
+      CliCommand::build(context_.cli, options_, start, conversation_id_, context_.base_env);
+  auto started = CliProcess::start(command, context_.max_line_bytes);
+  if (!started) {
+    const std::string why = "cannot start CLI " + context_.cli.program + ": " + started.error();
+    context_.log->error("[session {}] {}", name_, why);
+    for (uint64_t id : spawn_acks_) replyError(id, ErrorCode::kInternal, why);
+    spawn_acks_.clear();
+    becomeFailed(why);
+    return;
+  }
+  process_ = std::move(*started);
+  initialized_ = false;
+  init_deadline_ = now() + context_.initialize_timeout;
+  draining_ = false;
+  kill_reason_.clear();
+  stderr_tail_.clear();
+  process_->send(cli_messages::initializeRequest(kInitRequestId));
+  context_.log->info("[session {}] started CLI pid {} ({}={})", name_, process_->pid(),
+                     start == ConversationStart::kResume ? "--resume" : "--session-id",
+                     conversation_id_);
+  setState(SessionState::kStarting);
+  sendAcks(spawn_acks_);
+}
+
+void Session::onChildExited() {
+  if (process_ && process_->tryReap()) onExit();
+}
+
+void Session::drainOutput() {
+  // The CLI is gone but its last lines (perhaps the result) may still sit in the pipes.
+  for (std::size_t total = 0; total < kExitDrainBytes; total += 1u << 20) {
+    const auto status = process_->readOutput(1u << 20);
+    handleLines();
+    if (status != LineReader::ReadStatus::kData) break;
+  }
+  std::string line;
+  if (process_->outputLines().takeRemainder(line)) handleEvent(parser_.parse(line));
+  process_->readErrors(1u << 20);
+  handleErrorLines();
+  if (process_->errorLines().takeRemainder(line)) noteErrorLine(line);
+}
+
+void Session::onExit() {
+  drainOutput();
+  if (!process_) return;
+  const std::string status = process_->describeExit();
+  const int code = process_->exitCode();
+  context_.log->info("[session {}] CLI pid {} exited ({})", name_, process_->pid(), status);
+  process_.reset();
+  if (state_ == SessionState::kStopping) {
+    finishStop();
+  } else if (respawn_) {
+    const ConversationStart start = *respawn_;
+    respawn_.reset();
+    ++restarts_;
+    spawn(start);
+  } else {
+    onCrash(status, code);
+  }
+}
+
+void Session::onCrash(const std::string& exit_status, int exit_code) {
+  std::string why = kill_reason_.empty() ? "CLI exited unexpectedly (" + exit_status + ")"
+                                         : kill_reason_ + " (" + exit_status + ")";
+  if (!stderr_tail_.empty()) {
+    why += "; stderr:";
+    for (const auto& line : stderr_tail_) why += " " + line;
+  }
+  last_error_ = why;
+  context_.log->warn("[session {}] {}", name_, why);
+  failRunning(ErrorCode::kSessionCrashed, why);
+  draining_ = false;
+  if (!initialized_ && exit_code == 127) {
+    becomeFailed("cannot start CLI " + context_.cli.program + ": " + why);
+    return;
+  }
+  const TimePoint t = now();
+  crashes_.push_back(t);
+  while (!crashes_.empty() && crashes_.front() + Millis(options_.restart_window_ms) < t) {
+    crashes_.pop_front();
+  }
+  if (crashes_.size() > options_.max_restarts) {
+    becomeFailed("restarted more than " + std::to_string(options_.max_restarts) + " times in " +
+                 std::to_string(options_.restart_window_ms) + " ms; last: " + why);
+    return;
+  }
+  Millis backoff = context_.restart_backoff_min;
+  for (std::size_t i = 1; i < crashes_.size() && backoff < context_.restart_backoff_max; ++i) {
+    backoff *= 2;
+  }
+  backoff = std::min(backoff, context_.restart_backoff_max);
+  restart_at_ = t + backoff;
+  context_.log->info("[session {}] restarting in {} ms", name_, backoff.count());
+  setState(SessionState::kRestarting);
+}
+
+void Session::becomeFailed(const std::string& why) {
+  last_error_ = why;
+  restart_at_.reset();
+  respawn_.reset();
+  failRunning(ErrorCode::kSessionFailed, "session " + name_ + " failed: " + why);
+  failQueued(ErrorCode::kSessionFailed, "session " + name_ + " failed: " + why);
+  setState(SessionState::kFailed);
+}
+
+void Session::terminate(uint64_t ack_id, const std::string& reason) {
+  if (state_ == SessionState::kStopped) {
+    std::vector<uint64_t> ids{ack_id};
+    sendAcks(ids);
+    return;
+  }
+  if (ack_id != 0) stop_acks_.push_back(ack_id);
+  if (state_ == SessionState::kStopping) return;
+  const bool in_turn = running_ || draining_;
+  failRunning(ErrorCode::kCancelled, reason);
+  failQueued(ErrorCode::kCancelled, reason);
+  for (uint64_t id : spawn_acks_) replyError(id, ErrorCode::kCancelled, reason);
+  spawn_acks_.clear();
+  draining_ = false;
+  respawn_.reset();
+  restart_at_.reset();
+  setState(SessionState::kStopping);
+  if (!process_) {
+    finishStop();
+    return;
+  }
+  if (in_turn) {
+    process_->send(cli_messages::interruptRequest("int_" + std::to_string(++control_counter_)));
+  }
+  process_->beginStop(now(), context_.stop_grace);
+}
+
+void Session::finishStop() {
+  setState(SessionState::kStopped);
+  sendAcks(stop_acks_);
+}
+
+void Session::restart(uint64_t ack_id, bool keep_history) {
+  if (state_ == SessionState::kStopping || state_ == SessionState::kStopped) {
+    replyError(ack_id, ErrorCode::kNotFound, "session " + name_ + " is stopping");
+    return;
+  }
+  if (ack_id != 0) spawn_acks_.push_back(ack_id);
+  const bool in_turn = running_ || draining_;
+  failRunning(ErrorCode::kCancelled, "session restarted");
+  draining_ = false;
+  const bool was_failed = state_ == SessionState::kFailed;
+  if (was_failed) {
+    crashes_.clear();
+    restarts_ = 0;
+  }
+  ConversationStart start = ConversationStart::kNew;
+  if (keep_history && has_history_) {
+    start = ConversationStart::kResume;
+  } else if (!keep_history) {
+    conversation_id_ = randomUuid();
+    has_history_ = false;
+  }
+  if (process_) {
+    respawn_ = start;
+    if (in_turn) {
+      process_->send(cli_messages::interruptRequest("int_" + std::to_string(++control_counter_)));
+    }
+    process_->beginStop(now(), context_.stop_grace);
+    setState(SessionState::kRestarting);
+    return;
+  }
+  restart_at_.reset();
+  if (!was_failed) ++restarts_;
+  spawn(start);
+}
+
+void Session::requestRespawn(ConversationStart start) {
+  respawn_ = start;
+  if (process_) process_->killGroup();
+  setState(SessionState::kRestarting);
+}
+
+void Session::acknowledge(uint64_t ack_id) {
+  std::vector<uint64_t> ids{ack_id};
+  sendAcks(ids);
+}
+
+void Session::kill() {
+  if (process_) process_->killGroup();
+}
+
+void Session::onTimer() {
+  const TimePoint t = now();
+  if (process_) process_->onTimer(t);
+  expireDeadlines();
+  if (draining_ && process_ && t >= drain_deadline_) {
+    context_.log->warn("[session {}] interrupted turn did not end within {} ms; restarting CLI",
+                       name_, context_.interrupt_grace.count());
+    draining_ = false;
+    requestRespawn(has_history_ ? ConversationStart::kResume : ConversationStart::kNew);
+  }
+  if (process_ && !initialized_ && !process_->stopping() && t >= init_deadline_) {
+    kill_reason_ = "CLI did not answer initialize within " +
+                   std::to_string(context_.initialize_timeout.count()) + " ms";
+    context_.log->warn("[session {}] {}", name_, kill_reason_);
+    process_->killGroup();
+  }
+  if (state_ == SessionState::kRestarting && !process_ && restart_at_ && t >= *restart_at_) {
+    restart_at_.reset();
+    ++restarts_;
+    spawn(has_history_ ? ConversationStart::kResume : ConversationStart::kNew);
+  }
+}
+
+std::optional<TimePoint> Session::nextDeadline() const {
+  std::optional<TimePoint> next;
+  auto consider = [&next](std::optional<TimePoint> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  if (process_) {
+    consider(process_->nextDeadline());
+    if (!initialized_ && !process_->stopping()) consider(init_deadline_);
+  }
+  consider(queue_.earliestDeadline());
+  if (running_) consider(running_->deadline);
+  if (draining_) consider(drain_deadline_);
+  consider(restart_at_);
+  return next;
+}
+
+msg::SessionUpdate Session::update() const {
+  msg::SessionUpdate update;
+  update.session = name_;
+  update.generation = generation_;
+  update.state = std::string(sessionStateName(state_));
+  update.pid = process_ ? process_->pid() : 0;
+  update.session_id = conversation_id_;
+  update.restarts = restarts_;
+  update.turns = turns_;
+  update.last_error = last_error_;
+  return update;
+}
+
+void Session::setState(SessionState state) {
+  if (state != state_) {
+    context_.log->debug("[session {}] {} -> {}", name_, sessionStateName(state_),
+                        sessionStateName(state));
+  }
+  state_ = state;
+  notify();
+}
+
+void Session::notify() {
+  msg::SessionUpdate current = update();
+  if (last_update_ && sameUpdate(*last_update_, current)) return;
+  last_update_ = current;
+  observer_.onSessionChanged(current);
+}
+
+void Session::sendAcks(std::vector<uint64_t>& ids) {
+  for (uint64_t id : ids) {
+    if (id == 0) continue;
+    observer_.onAck(msg::Ack{id, name_, context_.worker_id, generation_,
+                             std::string(sessionStateName(state_))});
+  }
+  ids.clear();
+}
+
+}  // namespace ccmesh::worker

@@ -1,0 +1,281 @@
+// Session: the prompts it runs and what the CLI prints while running them.
+#include <algorithm>
+
+#include "ccmesh/worker/cli_messages.hpp"
+#include "ccmesh/worker/session.hpp"
+
+namespace ccmesh::worker {
+namespace {
+
+constexpr std::string_view kInitRequestId = "init_1";
+// stderr lines kept for crash reports, and how much of each.
+constexpr std::size_t kStderrTailLines = 10;
+constexpr std::size_t kStderrLineChars = 500;
+// The longest deadline a query may ask for (keeps time arithmetic far from overflow).
+constexpr Millis kMaxTimeout{30LL * 24 * 3600 * 1000};
+
+std::string millis(Millis value) { return std::to_string(value.count()) + " ms"; }
+
+}  // namespace
+
+void Session::query(const msg::Query& query) {
+  if (state_ == SessionState::kFailed) {
+    replyError(query.id, ErrorCode::kSessionFailed, "session " + name_ + " failed: " + last_error_);
+    return;
+  }
+  if (state_ == SessionState::kStopping || state_ == SessionState::kStopped) {
+    replyError(query.id, ErrorCode::kNotFound, "session " + name_ + " is stopping");
+    return;
+  }
+  if (queueDepth() > context_.queue_depth) {
+    replyError(query.id, ErrorCode::kBusy,
+               "session " + name_ + " has " + std::to_string(queue_.size()) +
+                   " prompts waiting (the most it queues)");
+    return;
+  }
+  Millis timeout = context_.query_timeout;
+  if (query.timeout_ms > 0) {
+    timeout = Millis(std::min<uint64_t>(query.timeout_ms, kMaxTimeout.count()));
+  } else if (options_.query_timeout_ms > 0) {
+    timeout = Millis(std::min<uint64_t>(options_.query_timeout_ms, kMaxTimeout.count()));
+  }
+  queue_.push(PendingQuery{query.id, query.prompt, query.stream, now() + timeout, timeout});
+  pump();
+}
+
+bool Session::cancel(uint64_t id) {
+  if (auto queued = queue_.remove(id)) {
+    replyError(id, ErrorCode::kCancelled, "cancelled before it started");
+    return true;
+  }
+  if (running_ && running_->id == id) {
+    interruptTurn(ErrorCode::kCancelled, "cancelled");
+    return true;
+  }
+  return false;
+}
+
+void Session::pump() {
+  while (state_ == SessionState::kIdle && !running_ && !draining_ && process_ &&
+         !process_->exited() && !queue_.empty()) {
+    // A CLI killed since the last SIGCHLD was handled would swallow the prompt: reap first,
+    // so the prompt waits for the restart instead of being lost with the dead process.
+    if (process_->tryReap()) {
+      onExit();
+      return;
+    }
+    PendingQuery next = std::move(*queue_.pop());
+    if (next.deadline <= now()) {
+      replyError(next.id, ErrorCode::kTimeout,
+                 "query timed out after " + millis(next.timeout) + " waiting in the queue");
+      continue;
+    }
+    process_->send(cli_messages::userMessage(next.prompt));
+    has_history_ = true;
+    RunningTurn turn;
+    turn.id = next.id;
+    turn.stream = next.stream;
+    turn.deadline = next.deadline;
+    turn.timeout = next.timeout;
+    running_ = std::move(turn);
+    observer_.onDelivered(next.id);
+    setState(SessionState::kBusy);
+  }
+}
+
+void Session::expireDeadlines() {
+  const TimePoint t = now();
+  for (const auto& expired : queue_.takeExpired(t)) {
+    replyError(expired.id, ErrorCode::kTimeout,
+               "query timed out after " + millis(expired.timeout) + " waiting in the queue");
+  }
+  if (running_ && t >= running_->deadline) {
+    interruptTurn(ErrorCode::kTimeout, "query timed out after " + millis(running_->timeout));
+  }
+}
+
+void Session::interruptTurn(ErrorCode code, const std::string& message) {
+  if (!running_) return;
+  // The next prompt waits for this turn's result: written earlier, it would get this
+  // turn's answer.
+  process_->send(cli_messages::interruptRequest("int_" + std::to_string(++control_counter_)));
+  RunningTurn turn = std::move(*running_);
+  running_.reset();
+  draining_ = true;
+  drain_deadline_ = now() + context_.interrupt_grace;
+  replyError(turn.id, code, message, turn.partial());
+  notify();
+}
+
+void Session::failRunning(ErrorCode code, const std::string& message) {
+  if (!running_) return;
+  RunningTurn turn = std::move(*running_);
+  running_.reset();
+  replyError(turn.id, code, message, turn.partial());
+}
+
+void Session::failQueued(ErrorCode code, const std::string& message) {
+  for (const auto& query : queue_.takeAll()) replyError(query.id, code, message);
+}
+
+void Session::replyError(uint64_t id, ErrorCode code, const std::string& message,
+                         const std::string& partial) {
+  if (id == 0) return;
+  observer_.onError(msg::ErrorReply{id, std::string(errorCodeName(code)), message, partial, name_});
+}
+
+void Session::onOutputReadable(std::size_t budget) {
+  if (!process_) return;
+  process_->readOutput(budget);
+  handleLines();
+}
+
+void Session::onErrorsReadable(std::size_t budget) {
+  if (!process_) return;
+  process_->readErrors(budget);
+  handleErrorLines();
+}
+
+void Session::onInputWritable() {
+  if (process_) process_->onInputWritable();
+}
+
+void Session::handleLines() {
+  std::string line;
+  while (process_ && process_->outputLines().nextLine(line)) handleEvent(parser_.parse(line));
+  if (!process_) return;
+  if (const std::size_t dropped = process_->outputLines().takeOverflows(); dropped > 0) {
+    const std::string why = "a line of CLI output exceeded " +
+                            std::to_string(context_.max_line_bytes) + " bytes and was dropped";
+    context_.log->error("[session {}] {}", name_, why);
+    interruptTurn(ErrorCode::kInternal, why);
+  }
+}
+
+void Session::handleErrorLines() {
+  std::string line;
+  while (process_ && process_->errorLines().nextLine(line)) noteErrorLine(line);
+  if (process_) process_->errorLines().takeOverflows();
+}
+
+void Session::noteErrorLine(const std::string& line) {
+  if (line.empty()) return;
+  std::string shown = line.substr(0, kStderrLineChars);
+  context_.log->info("[session {}] {}", name_, shown);
+  stderr_tail_.push_back(std::move(shown));
+  while (stderr_tail_.size() > kStderrTailLines) stderr_tail_.pop_front();
+}
+
+void Session::handleEvent(const CliEvent& event) {
+  using Kind = CliEvent::Kind;
+  switch (event.kind) {
+    case Kind::kMalformed: {
+      const uint64_t count = parser_.malformedLines();
+      if (count <= 5 || count % 1000 == 0) {
+        context_.log->warn("[session {}] ignoring malformed CLI output line ({}; {} so far)", name_,
+                           event.problem, count);
+      }
+      break;
+    }
+    case Kind::kTextDelta:
+      if (!running_ || event.from_subagent) break;
+      running_->deltas += event.text;
+      if (running_->stream) {
+        observer_.onEvent(msg::Event{running_->id, running_->next_seq++, "delta", event.text});
+      }
+      break;
+    case Kind::kAssistant:
+      if (running_ && !event.from_subagent) running_->assistant_text += event.text;
+      break;
+    case Kind::kResult:
+      handleResult(event);
+      break;
+    case Kind::kControlResponse:
+      if (event.request_id == kInitRequestId) {
+        if (initialized_) break;
+        initialized_ = true;
+        if (event.subtype == "error") {
+          context_.log->warn("[session {}] initialize failed: {}", name_, event.error);
+        }
+        if (state_ == SessionState::kStarting) {
+          setState(SessionState::kIdle);
+          pump();
+        }
+      } else if (event.subtype == "error") {
+        context_.log->warn("[session {}] control request {} failed: {}", name_, event.request_id,
+                           event.error);
+      }
+      break;
+    case Kind::kControlRequest:
+      handleControlRequest(event);
+      break;
+    case Kind::kInit:
+      context_.log->debug("[session {}] CLI init, session_id {}", name_, event.session_id);
+      break;
+    case Kind::kTranscriptMirror:
+    case Kind::kIgnored:
+      break;
+  }
+}
+
+void Session::handleResult(const CliEvent& event) {
+  if (!event.solicited) {
+    context_.log->info("[session {}] ignoring a result the CLI produced by itself", name_);
+    return;
+  }
+  if (draining_) {
+    // The end of an interrupted turn, whose query was answered already.
+    draining_ = false;
+    if (state_ == SessionState::kBusy) setState(SessionState::kIdle);
+    pump();
+    return;
+  }
+  if (!running_) {
+    context_.log->debug("[session {}] ignoring a result with no turn running", name_);
+    return;
+  }
+  RunningTurn turn = std::move(*running_);
+  running_.reset();
+  ++turns_;
+  if (!event.session_id.empty()) reported_session_id_ = event.session_id;
+  // The broker hears the new state before the reply, so a client that asks `info` after
+  // its answer sees the finished turn.
+  if (state_ == SessionState::kBusy) {
+    setState(SessionState::kIdle);
+  } else {
+    notify();
+  }
+  if (!event.is_error) {
+    msg::QueryResult result;
+    result.id = turn.id;
+    result.session = name_;
+    result.text = event.text;
+    result.session_id = reported_session_id_.empty() ? conversation_id_ : reported_session_id_;
+    result.worker = context_.worker_id;
+    result.duration_ms = event.duration_ms;
+    result.cost_usd = event.cost_usd;
+    result.input_tokens = event.input_tokens;
+    result.output_tokens = event.output_tokens;
+    observer_.onQueryResult(result);
+  } else {
+    std::string message = !event.text.empty()     ? event.text
+                          : !event.errors.empty() ? event.errors
+                                                  : "the CLI ended the turn with " + event.subtype;
+    replyError(turn.id, ErrorCode::kInternal, message, turn.partial());
+  }
+  pump();
+}
+
+void Session::handleControlRequest(const CliEvent& event) {
+  if (!process_) return;
+  if (event.subtype == "can_use_tool") {
+    context_.log->info("[session {}] denied the CLI permission to use {}", name_, event.tool_name);
+    process_->send(cli_messages::denyToolResponse(event.request_id, event.tool_name));
+  } else {
+    context_.log->warn("[session {}] CLI sent unsupported control request '{}'", name_,
+                       event.subtype);
+    process_->send(cli_messages::unsupportedResponse(event.request_id, event.subtype));
+  }
+}
+
+}  // namespace ccmesh::worker

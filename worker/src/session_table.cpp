@@ -1,0 +1,276 @@
+#include "session_table.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/limits.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+
+namespace ccmesh::worker {
+namespace {
+
+// Checks what only the worker can: the working directory exists here.
+std::optional<Error> checkLocalOptions(const SessionOptions& options) {
+  if (options.cwd.empty()) return std::nullopt;
+  struct stat info {};
+  if (::stat(options.cwd.c_str(), &info) != 0) {
+    return Error{ErrorCode::kBadRequest, "option cwd: " + options.cwd + " does not exist"};
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return Error{ErrorCode::kBadRequest, "option cwd: " + options.cwd + " is not a directory"};
+  }
+  return std::nullopt;
+}
+
+// Room kept for everything but the text when a reply must be cut to the body limit.
+constexpr std::size_t kEnvelopeSlack = 64u << 10;
+
+// `text` cut to at most `limit` bytes, not inside a UTF-8 sequence.
+std::string truncateUtf8(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
+
+SessionTable::SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox)
+    : context_(context), capacity_(capacity), outbox_(std::move(outbox)) {}
+
+SessionTable::~SessionTable() = default;
+
+void SessionTable::assign(const msg::Assign& assign) {
+  if (auto bad = validateSessionName(assign.session)) {
+    replyError(assign.id, bad->code, bad->message, assign.session);
+    return;
+  }
+  std::optional<Error> bad = assign.options.validate();
+  if (!bad) bad = checkLocalOptions(assign.options);
+  if (bad) {
+    replyError(assign.id, bad->code, bad->message, assign.session);
+    return;
+  }
+  auto it = sessions_.find(assign.session);
+  if (it != sessions_.end()) {
+    Session& existing = *it->second;
+    if (existing.generation() == assign.generation) {
+      existing.acknowledge(assign.id);  // a repeated assign: nothing to do
+      return;
+    }
+    context_.log->info("[session {}] generation {} replaces generation {}", assign.session,
+                       assign.generation, existing.generation());
+    if (auto pending = deferred_.find(assign.session); pending != deferred_.end()) {
+      if (pending->second != 0) {
+        replyError(pending->second, ErrorCode::kCancelled, "replaced by a newer generation",
+                   assign.session);
+      }
+      deferred_.erase(pending);
+    }
+    existing.terminate(0, "session replaced by generation " + std::to_string(assign.generation));
+    retired_.push_back(std::move(it->second));
+    sessions_.erase(it);
+  } else if (sessions_.size() >= capacity_) {
+    replyError(assign.id, ErrorCode::kUnavailable,
+               "worker " + context_.worker_id + " is at capacity (" + std::to_string(capacity_) +
+                   " sessions)",
+               assign.session);
+    return;
+  }
+  auto session =
+      std::make_unique<Session>(assign.session, assign.generation, assign.options, context_, *this);
+  Session& added = *session;
+  sessions_.emplace(assign.session, std::move(session));
+  if (hasRetired(assign.session)) {
+    deferred_[assign.session] = assign.id;  // starts once the old copy has exited
+  } else {
+    added.start(assign.id);
+  }
+}
+
+void SessionTable::query(const msg::Query& query) {
+  Session* session = find(query.session, query.generation, query.id);
+  if (session == nullptr) return;
+  if (query.id != 0) query_owners_[query.id] = session;
+  session->query(query);
+}
+
+void SessionTable::cancel(uint64_t id) {
+  auto it = query_owners_.find(id);
+  if (it == query_owners_.end()) return;  // finished already, or never here: nothing to do
+  it->second->cancel(id);
+}
+
+void SessionTable::terminate(const msg::Terminate& terminate) {
+  Session* session = find(terminate.session, terminate.generation, terminate.id);
+  if (session == nullptr) return;
+  if (auto pending = deferred_.find(terminate.session); pending != deferred_.end()) {
+    if (pending->second != 0) {
+      replyError(pending->second, ErrorCode::kCancelled, "session terminated", terminate.session);
+    }
+    deferred_.erase(pending);
+  }
+  session->terminate(terminate.id, "session terminated");
+}
+
+void SessionTable::restart(const msg::Restart& restart) {
+  Session* session = find(restart.session, restart.generation, restart.id);
+  if (session == nullptr) return;
+  if (deferred_.count(restart.session) != 0) {
+    session->acknowledge(restart.id);  // it has not started yet: it will start fresh
+    return;
+  }
+  session->restart(restart.id, restart.keep_history);
+}
+
+void SessionTable::terminateAll(const std::string& reason) {
+  for (auto& [name, pending] : deferred_) {
+    if (pending != 0) replyError(pending, ErrorCode::kCancelled, reason, name);
+  }
+  deferred_.clear();
+  forEach([&reason](Session& session) { session.terminate(0, reason); });
+}
+
+void SessionTable::killAll() {
+  forEach([](Session& session) { session.kill(); });
+}
+
+std::vector<msg::SessionReport> SessionTable::reports() const {
+  std::vector<msg::SessionReport> reports;
+  for (const auto& [name, session] : sessions_) {
+    if (session->state() == SessionState::kStopped) continue;
+    reports.push_back(msg::SessionReport{session->update(), session->options()});
+  }
+  return reports;
+}
+
+void SessionTable::forEach(const std::function<void(Session&)>& f) {
+  for (auto& [name, session] : sessions_) f(*session);
+  for (auto& session : retired_) f(*session);
+}
+
+void SessionTable::onChildExited() {
+  forEach([](Session& session) { session.onChildExited(); });
+}
+
+void SessionTable::onTimer() {
+  const TimePoint now = context_.clock->now();
+  forEach([now](Session& session) {
+    if (auto due = session.nextDeadline(); due && *due <= now) session.onTimer();
+  });
+  collectFinished();
+}
+
+std::optional<TimePoint> SessionTable::nextDeadline() const {
+  std::optional<TimePoint> next;
+  auto consider = [&next](const Session& session) {
+    auto due = session.nextDeadline();
+    if (due && (!next || *due < *next)) next = due;
+  };
+  for (const auto& [name, session] : sessions_) consider(*session);
+  for (const auto& session : retired_) consider(*session);
+  return next;
+}
+
+void SessionTable::collectFinished() {
+  // A stopped session has answered all its queries; drop any stale index entry anyway.
+  std::erase_if(query_owners_, [](const auto& entry) { return entry.second->finished(); });
+  std::erase_if(retired_, [](const auto& session) { return session->finished(); });
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    it = it->second->finished() ? sessions_.erase(it) : std::next(it);
+  }
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    auto session = sessions_.find(it->first);
+    if (session == sessions_.end()) {
+      it = deferred_.erase(it);
+    } else if (!hasRetired(it->first)) {
+      const uint64_t ack_id = it->second;
+      it = deferred_.erase(it);
+      session->second->start(ack_id);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SessionTable::onSessionChanged(const msg::SessionUpdate& update) {
+  // A replaced copy's news would confuse the broker about the current one.
+  auto it = sessions_.find(update.session);
+  if (it == sessions_.end() || it->second->generation() != update.generation) return;
+  outbox_(MessageType::kSessionUpdate, encodeBody(update));
+}
+
+void SessionTable::onDelivered(uint64_t id) {
+  outbox_(MessageType::kDelivered, encodeBody(msg::Delivered{id}));
+}
+
+// No body may exceed limits::kMaxBodyBytes: the broker would drop the connection. Texts
+// that do not fit are cut, and an answer that does not fit becomes an error.
+void SessionTable::onEvent(const msg::Event& event) {
+  if (event.text.size() + kEnvelopeSlack <= limits::kMaxBodyBytes) {
+    outbox_(MessageType::kEvent, encodeBody(event));
+    return;
+  }
+  msg::Event cut = event;
+  cut.text = truncateUtf8(event.text, limits::kMaxBodyBytes - kEnvelopeSlack);
+  outbox_(MessageType::kEvent, encodeBody(cut));
+}
+
+void SessionTable::onQueryResult(const msg::QueryResult& result) {
+  query_owners_.erase(result.id);
+  if (result.text.size() + kEnvelopeSlack <= limits::kMaxBodyBytes) {
+    outbox_(MessageType::kResult, encodeBody(result));
+    return;
+  }
+  onError(msg::ErrorReply{result.id, std::string(errorCodeName(ErrorCode::kInternal)),
+                          "the answer has " + std::to_string(result.text.size()) +
+                              " bytes, more than a message may carry (" +
+                              std::to_string(limits::kMaxBodyBytes) + "); partial holds its start",
+                          result.text, result.session});
+}
+
+void SessionTable::onError(const msg::ErrorReply& error) {
+  query_owners_.erase(error.id);
+  if (error.partial.size() + error.message.size() + kEnvelopeSlack <= limits::kMaxBodyBytes) {
+    outbox_(MessageType::kError, encodeBody(error));
+    return;
+  }
+  msg::ErrorReply cut = error;
+  cut.message = truncateUtf8(error.message, 4096);
+  cut.partial = truncateUtf8(error.partial, limits::kMaxBodyBytes - kEnvelopeSlack);
+  outbox_(MessageType::kError, encodeBody(cut));
+}
+
+void SessionTable::onAck(const msg::Ack& ack) { outbox_(MessageType::kResult, encodeBody(ack)); }
+
+Session* SessionTable::find(const std::string& name, uint64_t generation, uint64_t reply_id) {
+  auto it = sessions_.find(name);
+  if (it == sessions_.end() || it->second->finished()) {
+    replyError(reply_id, ErrorCode::kNotFound, "no session " + name + " on this worker", name);
+    return nullptr;
+  }
+  if (it->second->generation() != generation) {
+    replyError(reply_id, ErrorCode::kNotFound,
+               "session " + name + " here is generation " +
+                   std::to_string(it->second->generation()) + ", not " + std::to_string(generation),
+               name);
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+void SessionTable::replyError(uint64_t id, ErrorCode code, const std::string& message,
+                              const std::string& session) {
+  if (id == 0) return;
+  outbox_(MessageType::kError,
+          encodeBody(msg::ErrorReply{id, std::string(errorCodeName(code)), message, {}, session}));
+}
+
+bool SessionTable::hasRetired(const std::string& name) const {
+  return std::any_of(retired_.begin(), retired_.end(),
+                     [&name](const auto& session) { return session->name() == name; });
+}
+
+}  // namespace ccmesh::worker

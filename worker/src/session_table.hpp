@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <msgpack.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ccmesh/common/message_type.hpp"
+#include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/worker_messages.hpp"
+#include "ccmesh/worker/session.hpp"
+
+namespace ccmesh::worker {
+
+// The sessions a worker hosts, by name, and the broker requests addressed to them: checks
+// names, generations and capacity, routes queries and cancels, and turns the sessions'
+// replies into outgoing messages. Older-generation copies being replaced are kept in
+// `retired_` until their CLI has exited, and the new copy starts only then, so two CLIs
+// never write one transcript.
+class SessionTable final : public SessionObserver {
+ public:
+  // Sends one message to the broker.
+  using Outbox = std::function<void(MessageType, msgpack::sbuffer)>;
+
+  SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox);
+  ~SessionTable() override;
+
+  void assign(const msg::Assign& assign);
+  void query(const msg::Query& query);
+  void cancel(uint64_t id);
+  void terminate(const msg::Terminate& terminate);
+  void restart(const msg::Restart& restart);
+
+  // Worker shutdown: every session stops gently, in parallel.
+  void terminateAll(const std::string& reason);
+  // Second signal or shutdown deadline: SIGKILL every CLI group.
+  void killAll();
+
+  // What `ready` reports: every session still held.
+  std::vector<msg::SessionReport> reports() const;
+  // Calls f(Session&) for every session, retired copies included.
+  void forEach(const std::function<void(Session&)>& f);
+  // SIGCHLD arrived.
+  void onChildExited();
+  // Runs every session's timers, forgets stopped sessions and starts deferred ones.
+  void onTimer();
+  std::optional<TimePoint> nextDeadline() const;
+  // Forgets stopped sessions; starts sessions whose retired copy has exited.
+  void collectFinished();
+  // No session left at all (shutdown is complete).
+  bool empty() const { return sessions_.empty() && retired_.empty(); }
+
+  // SessionObserver
+  void onSessionChanged(const msg::SessionUpdate& update) override;
+  void onDelivered(uint64_t id) override;
+  void onEvent(const msg::Event& event) override;
+  void onQueryResult(const msg::QueryResult& result) override;
+  void onError(const msg::ErrorReply& error) override;
+  void onAck(const msg::Ack& ack) override;
+
+ private:
+  // The session `name` of generation `generation`, or null after answering not_found.
+  Session* find(const std::string& name, uint64_t generation, uint64_t reply_id);
+  void replyError(uint64_t id, ErrorCode code, const std::string& message,
+                  const std::string& session);
+  bool hasRetired(const std::string& name) const;
+
+  const SessionContext& context_;                             // shared session settings
+  uint32_t capacity_;                                         // most sessions hosted at once
+  Outbox outbox_;                                             // to the broker
+  std::map<std::string, std::unique_ptr<Session>> sessions_;  // current copies by name
+  std::vector<std::unique_ptr<Session>> retired_;             // replaced copies, stopping
+  std::map<std::string, uint64_t> deferred_;                  // name -> assign id waiting to start
+  std::unordered_map<uint64_t, Session*> query_owners_;       // query id -> its session
+};
+
+}  // namespace ccmesh::worker

@@ -1,0 +1,195 @@
+#include "ccmesh/worker/stream_json_parser.hpp"
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "ccmesh/worker/json_view.hpp"
+
+namespace ccmesh::worker {
+namespace {
+
+using Json = nlohmann::json;
+using Kind = CliEvent::Kind;
+
+// nlohmann::json behind the same small interface as JsonView, so one set of extraction
+// functions serves both parsers.
+class DomNode {
+ public:
+  explicit DomNode(const Json* json = nullptr) : json_(json) {}
+  DomNode get(std::string_view key) const {
+    if (json_ == nullptr || !json_->is_object()) return DomNode();
+    auto it = json_->find(key);
+    return it == json_->end() ? DomNode() : DomNode(&*it);
+  }
+  bool present() const { return json_ != nullptr && !json_->is_null(); }
+  bool isString() const { return json_ != nullptr && json_->is_string(); }
+  bool isObject() const { return json_ != nullptr && json_->is_object(); }
+  bool isArray() const { return json_ != nullptr && json_->is_array(); }
+  bool isNumber() const { return json_ != nullptr && json_->is_number(); }
+  bool isTrue() const { return json_ != nullptr && json_->is_boolean() && json_->get<bool>(); }
+  std::string string() const { return isString() ? json_->get<std::string>() : std::string(); }
+  double number() const { return isNumber() ? json_->get<double>() : 0; }
+  uint64_t unsignedNumber() const {
+    if (json_ == nullptr) return 0;
+    if (json_->is_number_unsigned()) return json_->get<uint64_t>();
+    if (json_->is_number_integer()) return 0;  // negative
+    if (json_->is_number_float()) {
+      const double value = json_->get<double>();
+      return value > 0 && value < 1.8e19 ? static_cast<uint64_t>(value) : 0;
+    }
+    return 0;
+  }
+  template <class F>
+  void forEach(F&& f) const {
+    if (!isArray()) return;
+    for (const Json& element : *json_) f(DomNode(&element));
+  }
+
+ private:
+  const Json* json_;  // the value, or null when missing
+};
+
+// Adds array iteration to JsonView in DomNode's shape.
+class ViewNode {
+ public:
+  explicit ViewNode(JsonView view) : view_(view) {}
+  ViewNode get(std::string_view key) const { return ViewNode(view_.get(key)); }
+  bool present() const { return view_.present(); }
+  bool isString() const { return view_.isString(); }
+  bool isObject() const { return view_.isObject(); }
+  bool isArray() const { return view_.isArray(); }
+  bool isNumber() const { return view_.isNumber(); }
+  bool isTrue() const { return view_.isTrue(); }
+  std::string string() const { return view_.string(); }
+  double number() const { return view_.number(); }
+  uint64_t unsignedNumber() const { return view_.unsignedNumber(); }
+  template <class F>
+  void forEach(F&& f) const {
+    for (JsonView element = view_.first(); element.type() != JsonView::Type::kMissing;
+         element = element.next(view_)) {
+      f(ViewNode(element));
+    }
+  }
+
+ private:
+  JsonView view_;  // the value
+};
+
+// `snake` if present, else `camel`.
+template <class Node>
+Node either(const Node& object, std::string_view snake, std::string_view camel) {
+  Node value = object.get(snake);
+  return value.present() ? value : object.get(camel);
+}
+
+// `origin` absent or naming the user means the turn answers our prompt; anything else
+// (e.g. {"kind":"task-notification"}) is a turn the CLI started by itself.
+template <class Node>
+bool solicitedOrigin(const Node& line) {
+  const Node origin = line.get("origin");
+  if (!origin.present()) return true;
+  std::string kind;
+  if (origin.isString()) {
+    kind = origin.string();
+  } else if (origin.isObject()) {
+    kind = either(origin, "kind", "type").string();
+  } else {
+    return true;
+  }
+  constexpr std::array<std::string_view, 6> kUserKinds{"",      "user",        "prompt",
+                                                       "human", "user_prompt", "user-prompt"};
+  return std::find(kUserKinds.begin(), kUserKinds.end(), kind) != kUserKinds.end();
+}
+
+template <class Node>
+void extractResult(const Node& line, CliEvent& event) {
+  event.kind = Kind::kResult;
+  event.subtype = line.get("subtype").string();
+  event.is_error = either(line, "is_error", "isError").isTrue();
+  event.solicited = solicitedOrigin(line);
+  event.text = line.get("result").string();
+  line.get("errors").forEach([&event](const Node& error) {
+    if (!error.isString()) return;
+    if (!event.errors.empty()) event.errors += "; ";
+    event.errors += error.string();
+  });
+  event.duration_ms = either(line, "duration_ms", "durationMs").unsignedNumber();
+  event.cost_usd = std::max(0.0, either(line, "total_cost_usd", "totalCostUsd").number());
+  const Node usage = line.get("usage");
+  event.input_tokens = either(usage, "input_tokens", "inputTokens").unsignedNumber();
+  event.output_tokens = either(usage, "output_tokens", "outputTokens").unsignedNumber();
+}
+
+template <class Node>
+void extract(const Node& line, CliEvent& event) {
+  event.type = line.get("type").string();
+  event.session_id = either(line, "session_id", "sessionId").string();
+  event.from_subagent = either(line, "parent_tool_use_id", "parentToolUseId").present();
+  if (event.type == "system") {
+    event.subtype = line.get("subtype").string();
+    if (event.subtype == "init") event.kind = Kind::kInit;
+  } else if (event.type == "stream_event") {
+    const Node inner = line.get("event");
+    const Node delta = inner.get("delta");
+    if (inner.get("type").string() == "content_block_delta" &&
+        delta.get("type").string() == "text_delta") {
+      event.kind = Kind::kTextDelta;
+      event.text = delta.get("text").string();
+    }
+  } else if (event.type == "assistant") {
+    event.kind = Kind::kAssistant;
+    const Node content = line.get("message").get("content");
+    if (content.isString()) event.text = content.string();
+    content.forEach([&event](const Node& block) {
+      if (block.get("type").string() == "text") event.text += block.get("text").string();
+    });
+  } else if (event.type == "result") {
+    extractResult(line, event);
+  } else if (event.type == "control_response") {
+    event.kind = Kind::kControlResponse;
+    const Node response = line.get("response");
+    const Node& body = response.isObject() ? response : line;
+    event.subtype = body.get("subtype").string();
+    event.request_id = either(body, "request_id", "requestId").string();
+    if (event.request_id.empty())
+      event.request_id = either(line, "request_id", "requestId").string();
+    event.error = body.get("error").string();
+  } else if (event.type == "control_request") {
+    event.kind = Kind::kControlRequest;
+    event.request_id = either(line, "request_id", "requestId").string();
+    const Node request = line.get("request");
+    event.subtype = request.get("subtype").string();
+    event.tool_name = either(request, "tool_name", "toolName").string();
+  } else if (event.type == "transcript_mirror") {
+    event.kind = Kind::kTranscriptMirror;
+  }
+}
+
+}  // namespace
+
+CliEvent StreamJsonParser::parse(std::string_view line) {
+  CliEvent event;
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos || line[first] != '{') return event;  // kIgnored
+  line.remove_prefix(first);
+  auto malformed = [&](const char* problem) {
+    ++malformed_;
+    event.kind = Kind::kMalformed;
+    event.problem = problem;
+    return event;
+  };
+  if (line.size() > dom_limit_) {
+    auto view = JsonView::parse(line);
+    if (!view) return malformed("not valid JSON");
+    extract(ViewNode(*view), event);
+    return event;
+  }
+  const Json json = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return malformed("not valid JSON");
+  if (!json.is_object()) return malformed("not a JSON object");
+  extract(DomNode(&json), event);
+  return event;
+}
+
+}  // namespace ccmesh::worker

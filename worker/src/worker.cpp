@@ -1,0 +1,269 @@
+#include "ccmesh/worker/worker.hpp"
+
+#include <poll.h>
+
+#include <zmq.hpp>
+
+#include "broker_link.hpp"
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/logging.hpp"
+#include "ccmesh/common/socket_io.hpp"
+#include "ccmesh/common/version.hpp"
+#include "session_table.hpp"
+#include "signal_pipe.hpp"
+
+namespace ccmesh::worker {
+namespace {
+
+// Bytes read from one CLI descriptor per loop iteration, so a flood cannot starve others.
+constexpr std::size_t kReadBudget = 1u << 20;
+// Broker messages handled per loop iteration.
+constexpr int kMessagesPerIteration = 512;
+// Longest poll wait (keeps timers honest even if a deadline computation is off).
+constexpr Millis kMaxPollWait{1000};
+// Time for `bye` and final replies to leave after the sessions stopped.
+constexpr Millis kGoodbyeWait{1000};
+
+// What a polled descriptor belongs to.
+struct PollTarget {
+  enum class Kind { kOutput, kErrors, kInput } kind;
+  Session* session;
+};
+
+}  // namespace
+
+Worker::Worker(WorkerConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock), log_(componentLogger("worker")) {
+  context_.worker_id = config_.id;
+  context_.cli = CliSettings{config_.cli, config_.cli_args, config_.cli_env};
+  context_.base_env = CliCommand::currentEnvironment();
+  context_.queue_depth = config_.queue_depth;
+  context_.query_timeout = config_.query_timeout;
+  context_.stop_grace = config_.stop_grace;
+  context_.clock = &clock_;
+  context_.log = log_;
+  zmq_ = std::make_unique<zmq::context_t>(1);
+  zmq_->set(zmq::ctxopt::blocky, 0);
+  signals_ = std::make_unique<SignalPipe>();
+  link_ = std::make_unique<BrokerLink>(*zmq_, config_.broker, config_.id, config_.heartbeat,
+                                       config_.liveness, clock_, log_);
+  table_ = std::make_unique<SessionTable>(
+      context_, config_.capacity,
+      [this](MessageType type, msgpack::sbuffer body) { link_->enqueue(type, std::move(body)); });
+}
+
+Worker::~Worker() {
+  table_.reset();  // kills any CLI still running, before the signal handlers go
+  link_.reset();
+  signals_.reset();
+}
+
+int Worker::run() {
+  log_->info("worker {} starting (cli {}, capacity {})", config_.id, config_.cli, config_.capacity);
+  link_->connect(msg::Ready{config_.id, config_.capacity, config_.labels, {}, kVersion});
+  while (!(shutting_down_ && (table_->empty() || clock_.now() >= shutdown_deadline_))) {
+    try {
+      pollOnce();
+    } catch (const std::exception& e) {
+      // Nothing a peer or a CLI does may end the loop; log and carry on.
+      log_->error("event loop: {}", e.what());
+    }
+  }
+  if (!table_->empty()) {
+    log_->warn("sessions still running at the shutdown deadline; killing them");
+    table_->killAll();
+  }
+  sayGoodbye();
+  log_->info("worker {} stopped", config_.id);
+  return 0;
+}
+
+void Worker::pollOnce() {
+  std::vector<zmq::pollitem_t> items;
+  std::vector<PollTarget> targets;
+  items.push_back({link_->socket().handle(), 0,
+                   static_cast<short>(ZMQ_POLLIN | (link_->wantsWrite() ? ZMQ_POLLOUT : 0)), 0});
+  items.push_back({nullptr, signals_->fd(), ZMQ_POLLIN, 0});
+  table_->forEach([&](Session& session) {
+    CliProcess* process = session.process();
+    if (process == nullptr) return;
+    auto add = [&](int fd, short events, PollTarget::Kind kind) {
+      if (fd < 0) return;
+      items.push_back({nullptr, fd, events, 0});
+      targets.push_back({kind, &session});
+    };
+    add(process->outputFd(), ZMQ_POLLIN, PollTarget::Kind::kOutput);
+    add(process->errorFd(), ZMQ_POLLIN, PollTarget::Kind::kErrors);
+    add(process->pendingInputFd(), ZMQ_POLLOUT, PollTarget::Kind::kInput);
+  });
+  try {
+    zmq::poll(items.data(), items.size(), pollTimeout());
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  if (items[1].revents != 0) handleSignals();
+  if (items[0].revents & ZMQ_POLLIN) receiveFromBroker();
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const short revents = items[i + 2].revents;
+    if (revents == 0) continue;
+    Session& session = *targets[i].session;
+    switch (targets[i].kind) {
+      case PollTarget::Kind::kOutput:
+        session.onOutputReadable(kReadBudget);
+        break;
+      case PollTarget::Kind::kErrors:
+        session.onErrorsReadable(kReadBudget);
+        break;
+      case PollTarget::Kind::kInput:
+        session.onInputWritable();
+        break;
+    }
+  }
+  // Reading the CLIs may have taken a while: hear the broker out before judging it silent.
+  receiveFromBroker();
+  table_->onTimer();
+  if (link_->onTimer()) reconnect();
+  link_->flush();
+}
+
+Millis Worker::pollTimeout() const {
+  std::optional<TimePoint> next = link_->nextDeadline();
+  if (auto sessions = table_->nextDeadline(); sessions && (!next || *sessions < *next)) {
+    next = sessions;
+  }
+  if (shutting_down_ && (!next || shutdown_deadline_ < *next)) next = shutdown_deadline_;
+  if (!next) return kMaxPollWait;
+  const auto left = std::chrono::ceil<Millis>(*next - clock_.now());
+  return std::clamp(left, Millis(0), kMaxPollWait);
+}
+
+void Worker::receiveFromBroker() {
+  std::vector<zmq::message_t> frames;
+  bool oversized = false;
+  for (int i = 0; i < kMessagesPerIteration; ++i) {
+    if (!receiveMessage(link_->socket(), frames, oversized)) return;
+    link_->noteHeard();
+    dispatch(frames, oversized);
+  }
+}
+
+void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
+  if (oversized) {
+    reject(ErrorCode::kBadRequest, "too many frames", 0);
+    return;
+  }
+  auto envelope = decodeFrames(frames);
+  if (!envelope) {
+    reject(envelope.error().error.code, envelope.error().error.message, envelope.error().id);
+    return;
+  }
+  // Decodes the body as T, or answers bad_request and returns nullopt.
+  auto body = [&]<class T>(std::type_identity<T>) -> std::optional<T> {
+    auto decoded = decodeBody<T>(*envelope);
+    if (!decoded) {
+      reject(decoded.error().error.code, decoded.error().error.message, decoded.error().id);
+      return std::nullopt;
+    }
+    return std::move(decoded.value());
+  };
+  switch (envelope->type) {
+    case MessageType::kWelcome:
+      if (auto welcome = body(std::type_identity<msg::Welcome>{})) link_->adopt(*welcome);
+      break;
+    case MessageType::kHeartbeat:
+      break;  // any message counts as a sign of life
+    case MessageType::kAssign:
+      if (auto assign = body(std::type_identity<msg::Assign>{})) {
+        if (shutting_down_) {
+          reject(ErrorCode::kUnavailable, "worker is shutting down", assign->id);
+        } else {
+          table_->assign(*assign);
+        }
+      }
+      break;
+    case MessageType::kQuery:
+      if (auto query = body(std::type_identity<msg::Query>{})) {
+        if (shutting_down_) {
+          reject(ErrorCode::kUnavailable, "worker is shutting down", query->id);
+        } else {
+          table_->query(*query);
+        }
+      }
+      break;
+    case MessageType::kCancel:
+      if (auto cancel = body(std::type_identity<msg::Cancel>{})) table_->cancel(cancel->id);
+      break;
+    case MessageType::kTerminate:
+      if (auto terminate = body(std::type_identity<msg::Terminate>{})) {
+        table_->terminate(*terminate);
+      }
+      break;
+    case MessageType::kRestart:
+      if (auto restart = body(std::type_identity<msg::Restart>{})) {
+        if (shutting_down_) {
+          reject(ErrorCode::kUnavailable, "worker is shutting down", restart->id);
+        } else {
+          table_->restart(*restart);
+        }
+      }
+      break;
+    default:
+      reject(ErrorCode::kBadRequest,
+             "unexpected message type '" + std::string(messageTypeName(envelope->type)) +
+                 "' from the broker",
+             envelope->id);
+      break;
+  }
+}
+
+void Worker::reject(ErrorCode code, const std::string& message, uint64_t id) {
+  if (code != ErrorCode::kUnavailable) {
+    ++malformed_;
+    if (malformed_ <= 10 || malformed_ % 1000 == 0) {
+      log_->warn("bad message from the broker ({} so far): {}", malformed_, message);
+    }
+  }
+  link_->send(MessageType::kError,
+              msg::ErrorReply{id, std::string(errorCodeName(code)), message, {}, {}});
+}
+
+void Worker::handleSignals() {
+  const SignalPipe::Signals signals = signals_->drain();
+  if (signals.child_exited) table_->onChildExited();
+  if (signals.stop_requests == 0) return;
+  if (!shutting_down_) {
+    beginShutdown();
+    if (signals.stop_requests > 1) table_->killAll();
+  } else {
+    log_->warn("second stop signal: killing every CLI now");
+    table_->killAll();
+  }
+}
+
+void Worker::beginShutdown() {
+  log_->info("stopping: stopping {} sessions gently", table_->reports().size());
+  shutting_down_ = true;
+  // Gentle stop (stop-grace), then SIGTERM, then SIGKILL 2 s later; a little slack after.
+  shutdown_deadline_ = clock_.now() + config_.stop_grace + CliProcess::kTermGrace + Millis(500);
+  table_->terminateAll("worker shutting down");
+}
+
+void Worker::reconnect() {
+  link_->connect(
+      msg::Ready{config_.id, config_.capacity, config_.labels, table_->reports(), kVersion});
+}
+
+void Worker::sayGoodbye() {
+  link_->send(MessageType::kBye, msg::Bye{config_.id});
+  const TimePoint until = clock_.now() + kGoodbyeWait;
+  while (link_->wantsWrite() && clock_.now() < until) {
+    zmq::pollitem_t item{link_->socket().handle(), 0, ZMQ_POLLOUT, 0};
+    try {
+      zmq::poll(&item, 1, Millis(50));
+    } catch (const zmq::error_t&) {
+    }
+    link_->flush();
+  }
+}
+
+}  // namespace ccmesh::worker

@@ -1,0 +1,121 @@
+#include "ccmesh/worker/worker_config.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+#include <filesystem>
+
+#include "ccmesh/common/config_loader.hpp"
+
+namespace po = boost::program_options;
+
+namespace ccmesh::worker {
+namespace {
+
+std::map<std::string, std::string> parseLabels(const std::string& text) {
+  std::map<std::string, std::string> labels;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string item = text.substr(start, comma - start);
+    start = comma + 1;
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw ConfigError("--labels: expected k=v[,k=v...], got '" + item + "'");
+    }
+    labels[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return labels;
+}
+
+std::string defaultWorkerId() {
+  char host[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    std::snprintf(host, sizeof host, "worker");
+  }
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+template <class T>
+T positive(const po::variables_map& vm, const char* name, T minimum) {
+  const T value = vm[name].as<T>();
+  if (value < minimum) {
+    throw ConfigError(std::string("--") + name + " must be at least " + std::to_string(minimum));
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string defaultCliPath() {
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "ccmesh-mock-cli";
+  return (self.parent_path() / "ccmesh-mock-cli").string();
+}
+
+std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) {
+  ConfigLoader loader("ccmesh-worker",
+                      "Usage: ccmesh-worker [options]\n\n"
+                      "Hosts ccmesh sessions: connects to a broker's backend, spawns and\n"
+                      "supervises one Claude Code CLI process (stream-json) per session.");
+  WorkerConfig defaults;
+  // clang-format off
+  loader.options().add_options()
+      ("broker", po::value<std::string>()->default_value(defaults.broker)->value_name("ENDPOINT"),
+       "the broker's backend endpoint")
+      ("id", po::value<std::string>()->value_name("ID"),
+       "worker id, unique in the cluster (default: <hostname>-<pid>)")
+      ("capacity", po::value<uint32_t>()->default_value(defaults.capacity)->value_name("N"),
+       "most sessions this worker hosts")
+      ("labels", po::value<std::string>()->value_name("k=v,..."),
+       "placement labels, e.g. gpu=1,zone=a")
+      ("cli", po::value<std::string>()->value_name("PATH"),
+       "the CLI to run (default: ccmesh-mock-cli next to this executable; e.g. claude)")
+      ("cli-arg", po::value<std::vector<std::string>>()->composing()->value_name("ARG"),
+       "extra argument for every CLI, repeatable; write --cli-arg=--flag for dashes")
+      ("cli-env", po::value<std::vector<std::string>>()->composing()->value_name("K=V"),
+       "extra environment for every CLI, repeatable (wins over the session's env)")
+      ("queue-depth", po::value<std::size_t>()->default_value(defaults.queue_depth)->value_name("N"),
+       "prompts a session queues besides the running one; more get `busy`")
+      ("query-timeout-ms", po::value<uint64_t>()->default_value(300000)->value_name("N"),
+       "deadline of a query that sets none and whose session sets none")
+      ("stop-grace-ms", po::value<uint64_t>()->default_value(5000)->value_name("N"),
+       "stopping a CLI: time between closing its stdin and SIGTERM (SIGKILL 2 s later)")
+      ("heartbeat-ms", po::value<uint64_t>()->default_value(1000)->value_name("N"),
+       "heartbeat interval until the broker's welcome says otherwise")
+      ("liveness", po::value<uint32_t>()->default_value(defaults.liveness)->value_name("N"),
+       "heartbeat intervals of broker silence before the worker reconnects");
+  // clang-format on
+  po::variables_map vm;
+  if (!loader.load(argc, argv, vm)) return std::nullopt;
+
+  WorkerConfig config;
+  config.broker = vm["broker"].as<std::string>();
+  config.id = vm.count("id") ? vm["id"].as<std::string>() : defaultWorkerId();
+  if (config.id.empty() || config.id.size() > 255 || config.id.front() == '\0') {
+    throw ConfigError("--id must be 1..255 bytes and not start with a NUL byte");
+  }
+  config.capacity = positive<uint32_t>(vm, "capacity", 1);
+  if (vm.count("labels")) config.labels = parseLabels(vm["labels"].as<std::string>());
+  config.cli = vm.count("cli") ? vm["cli"].as<std::string>() : defaultCliPath();
+  if (config.cli.empty()) throw ConfigError("--cli must not be empty");
+  if (vm.count("cli-arg")) config.cli_args = vm["cli-arg"].as<std::vector<std::string>>();
+  if (vm.count("cli-env")) config.cli_env = vm["cli-env"].as<std::vector<std::string>>();
+  for (const auto& entry : config.cli_env) {
+    if (entry.find('=') == std::string::npos || entry.front() == '=') {
+      throw ConfigError("--cli-env: expected K=V, got '" + entry + "'");
+    }
+  }
+  config.queue_depth = vm["queue-depth"].as<std::size_t>();
+  config.query_timeout = Millis(positive<uint64_t>(vm, "query-timeout-ms", 1));
+  config.stop_grace = Millis(vm["stop-grace-ms"].as<uint64_t>());
+  config.heartbeat = Millis(positive<uint64_t>(vm, "heartbeat-ms", 10));
+  config.liveness = positive<uint32_t>(vm, "liveness", 1);
+  config.log_level = vm["log-level"].as<std::string>();
+  return config;
+}
+
+}  // namespace ccmesh::worker
