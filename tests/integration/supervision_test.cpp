@@ -193,6 +193,12 @@ TEST_F(SupervisionTest, KilledWorkerLeavesNoCliProcessBehind) {
     }
     return clis.size() == 3;
   }));
+  // A process the CLI started (as a tool would) shares its process group.
+  auto spawned = client_->query("s0", "/spawn");
+  ASSERT_TRUE(spawned.ok()) << spawned.error().message;
+  const pid_t grandchild = static_cast<pid_t>(std::stol(spawned->text));
+  ASSERT_TRUE(processExists(grandchild));
+  clis.push_back(grandchild);
   auto& worker = cluster_->worker("w1");
   std::vector<pid_t> children = childrenOf(worker.pid());
   EXPECT_GE(children.size(), 3u);
@@ -207,6 +213,16 @@ TEST_F(SupervisionTest, KilledWorkerLeavesNoCliProcessBehind) {
     }
     return true;
   })) << "CLI processes survived their worker";
+}
+
+TEST_F(SupervisionTest, TerminateStopsWhatTheCliStarted) {
+  startSession("s");
+  auto spawned = client_->query("s", "/spawn");
+  ASSERT_TRUE(spawned.ok()) << spawned.error().message;
+  const pid_t grandchild = static_cast<pid_t>(std::stol(spawned->text));
+  ASSERT_TRUE(processExists(grandchild));
+  ASSERT_TRUE(client_->terminate("s").ok());
+  EXPECT_TRUE(waitFor([&] { return !processExists(grandchild); }));
 }
 
 TEST_F(SupervisionTest, StoppedWorkerStopsItsSessionsGently) {

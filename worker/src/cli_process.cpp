@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "child_spawner.hpp"
+#include "group_keeper.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -26,6 +27,7 @@ Expected<std::unique_ptr<CliProcess>, std::string> CliProcess::start(const CliCo
                                                                      std::size_t max_line_bytes) {
   auto child = spawnChild(command);
   if (!child) return child.error();
+  GroupKeeper::watch(child->pid);
   return std::unique_ptr<CliProcess>(new CliProcess(child->pid, child->stdin_fd, child->stdout_fd,
                                                     child->stderr_fd, max_line_bytes));
 }
@@ -49,6 +51,10 @@ CliProcess::~CliProcess() {
     while (::waitpid(pid_, &wait_status_, 0) < 0 && errno == EINTR) {
     }
   }
+  // Whatever the CLI started and left behind in its group goes with it. Only the group:
+  // the pid itself is reaped and may already belong to someone else.
+  ::kill(-pid_, SIGKILL);
+  GroupKeeper::forget(pid_);
 }
 
 void CliProcess::send(std::string_view line) {

@@ -5,6 +5,7 @@
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/worker/worker.hpp"
+#include "group_keeper.hpp"
 #include "ccmesh/worker/worker_config.hpp"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
     auto config = ccmesh::worker::loadWorkerConfig(argc, argv);
     if (!config) return 0;
     ccmesh::setupLogging(config->log_level);
+    // Before any thread exists: the keeper is a plain fork of this small process.
+    ccmesh::worker::GroupKeeper::start();
     ccmesh::SteadyClock clock;
     ccmesh::worker::Worker worker(std::move(*config), clock);
     return worker.run();

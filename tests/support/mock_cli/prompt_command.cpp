@@ -9,7 +9,8 @@ namespace {
 
 using Kind = PromptCommand::Kind;
 
-constexpr std::array<std::pair<std::string_view, Kind>, 7> kBareCommands{{
+constexpr std::array<std::pair<std::string_view, Kind>, 8> kBareCommands{{
+    {"/spawn", Kind::kSpawn},
     {"/crash", Kind::kCrash},
     {"/history", Kind::kHistory},
     {"/system", Kind::kSystem},

@@ -23,6 +23,7 @@ struct PromptCommand {
     kBig,      // /big N
     kExit,     // /exit CODE
     kStderr,   // /stderr TEXT
+    kSpawn,    // /spawn: start a long-lived child (a stand-in for a tool) and answer its pid
   };
 
   Kind kind = Kind::kPlain;

@@ -1,5 +1,8 @@
 #include "turn_runner.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -125,9 +128,25 @@ std::string TurnRunner::simpleAnswer(const PromptCommand& command, const std::st
     }
     case Kind::kModel:
       return turn.model;
+    case Kind::kSpawn:
+      return std::to_string(spawnLongLivedChild());
     default:
       return "turn " + std::to_string(turn.number) + ": " + prompt;
   }
+}
+
+pid_t TurnRunner::spawnLongLivedChild() {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Stays in the CLI's process group, like a tool's shell would; detached from its pipes.
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 0);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+    ::execl("/bin/sleep", "sleep", "600", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
 }
 
 void TurnRunner::answer(const Turn& turn, const std::string& text) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -64,6 +66,8 @@ class TurnRunner {
 
   std::string simpleAnswer(const PromptCommand& command, const std::string& prompt,
                            const Turn& turn, const std::vector<std::string>& earlier) const;
+  // Starts `sleep 600` in this process group (for /spawn); returns its pid.
+  static pid_t spawnLongLivedChild();
   void answer(const Turn& turn, const std::string& text);
   void runSleep(const Turn& turn, const std::string& prompt, uint64_t sleep_ms);
   void runHang(const Turn& turn);
