@@ -52,7 +52,7 @@ for _ in $(seq 200); do
 done
 show "$bin/ccmesh" status
 
-step "the static sessions are placed on both workers"
+step "the sessions of config/sessions.conf are placed as soon as a worker joins"
 for _ in $(seq 200); do
   idle=$("$bin/ccmesh" list --json | grep -o '"state":"idle"' | wc -l || true)
   [ "$idle" = 3 ] && break
