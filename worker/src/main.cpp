@@ -5,8 +5,8 @@
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/worker/worker.hpp"
-#include "group_keeper.hpp"
 #include "ccmesh/worker/worker_config.hpp"
+#include "group_keeper.hpp"
 
 int main(int argc, char** argv) {
   try {
