@@ -22,11 +22,12 @@ using namespace ccmesh;
 
 namespace {
 
-std::atomic<bool> g_stop{false};  // set by SIGTERM / SIGINT
-int g_wake_write = -1;            // write end of the self-pipe the loop polls
+std::atomic<bool> g_stop{false};    // set by SIGTERM / SIGINT
+std::atomic<bool> g_reload{false};  // set by SIGHUP: read the allow-lists again
+int g_wake_write = -1;              // write end of the self-pipe the loop polls
 
-void onSignal(int) {
-  g_stop.store(true);
+void onSignal(int signo) {
+  (signo == SIGHUP ? g_reload : g_stop).store(true);
   if (g_wake_write >= 0) {
     const char byte = 1;
     [[maybe_unused]] auto written = ::write(g_wake_write, &byte, 1);
@@ -43,6 +44,7 @@ int installSignalHandlers() {
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGHUP, &action, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   return fds[0];
 }
@@ -56,6 +58,7 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
                       "Routes prompts for named Claude Code sessions to ccmesh workers.");
   uint64_t heartbeat_ms = 0;
   uint64_t pending_timeout_ms = 0;
+  uint64_t fence_margin_ms = 0;
   // clang-format off
   loader.options().add_options()
       ("frontend", po::value(&config.frontend)->default_value(config.frontend)->value_name("ENDPOINT"),
@@ -63,12 +66,16 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
       ("backend", po::value(&config.backend)->default_value(config.backend)->value_name("ENDPOINT"),
        "where workers connect (ROUTER, bound); a wildcard port is allowed")
       ("sessions", po::value(&sessions)->value_name("FILE"),
-       "INI file of sessions to create at start-up ([session.NAME] option = value); they "
-       "are placed as soon as workers connect")
+       "INI file of sessions to create at start-up ([session.NAME] option = value) and of "
+       "pools ([pool.NAME] size = N, strategy = S); they are placed as soon as workers connect")
       ("heartbeat-ms", po::value(&heartbeat_ms)->default_value(1000)->value_name("N"),
        "heartbeat interval both ways, told to workers in welcome")
       ("liveness", po::value(&config.liveness)->default_value(config.liveness)->value_name("N"),
-       "a worker silent for liveness x heartbeat-ms is dead and its sessions move")
+       "a worker silent for liveness x heartbeat-ms (+ fence margin) is dead and its sessions "
+       "move; its lease lasts liveness x heartbeat-ms")
+      ("fence-margin-ms", po::value(&fence_margin_ms)->default_value(0)->value_name("N"),
+       "extra wait after a silent worker's lease has lapsed before its sessions move (0: one "
+       "heartbeat); see docs/OPERATIONS.md")
       ("max-prompt-bytes", po::value(&config.max_prompt_bytes)->default_value(config.max_prompt_bytes)->value_name("N"),
        "longest prompt accepted; longer ones get bad_request")
       ("pending-limit", po::value(&config.pending_limit)->default_value(config.pending_limit)->value_name("N"),
@@ -78,11 +85,25 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
       ("ready-file", po::value(&ready_file)->value_name("FILE"),
        "once bound, write frontend=ENDPOINT and backend=ENDPOINT lines here (atomically)")
       ("insecure", po::bool_switch(&config.insecure),
-       "allow binding addresses other machines can reach, without CURVE keys (dangerous)");
+       "allow binding addresses other machines can reach, without CURVE keys (dangerous)")
+      ("curve-secret", po::value(&config.curve_secret_file)->value_name("FILE"),
+       "the broker's CURVE secret key (`ccmesh keygen broker` makes broker.key): turns on "
+       "CURVE encryption and authentication on both ports; needs --clients-allow and "
+       "--workers-allow")
+      ("clients-allow", po::value(&config.clients_allow_file)->value_name("FILE"),
+       "client public keys allowed on the frontend, one a line: `<key> <admin|query> [name]`; "
+       "reread on SIGHUP")
+      ("workers-allow", po::value(&config.workers_allow_file)->value_name("FILE"),
+       "worker public keys allowed on the backend, one a line: `<key> [name]`; reread on SIGHUP")
+      ("max-sessions-per-client", po::value(&config.max_sessions_per_client)->default_value(config.max_sessions_per_client)->value_name("N"),
+       "sessions one client key may have created (CURVE); more starts get busy")
+      ("max-pending-per-client", po::value(&config.max_pending_per_client)->default_value(config.max_pending_per_client)->value_name("N"),
+       "requests in flight per client key (without CURVE: per connection); more get busy");
   // clang-format on
   po::variables_map vm;
   if (!loader.load(argc, argv, vm)) return false;
   config.heartbeat = Millis(heartbeat_ms);
+  config.fence_margin = Millis(fence_margin_ms);
   config.pending_timeout = Millis(pending_timeout_ms);
   log_level = vm["log-level"].as<std::string>();
   return true;
@@ -95,18 +116,18 @@ int main(int argc, char** argv) {
   std::string sessions_path;
   std::string ready_file;
   std::string log_level;
-  std::vector<SessionSpec> specs;
+  SessionsFile declared;
   try {
     if (!loadConfig(argc, argv, config, sessions_path, ready_file, log_level)) return 0;
     setupLogging(log_level);
     broker::validateConfig(config);
-    if (!sessions_path.empty()) specs = loadSessionsFile(sessions_path);
+    if (!sessions_path.empty()) declared = readSessionsFile(sessions_path);
   } catch (const std::exception& e) {
     std::cerr << "ccmesh-broker: " << e.what() << "\n";
     return 2;
   }
   auto logger = componentLogger("broker");
-  if (config.insecure) {
+  if (config.insecure && config.curve_secret_file.empty()) {
     logger->warn(
         "--insecure: endpoints may be reachable from other machines WITHOUT "
         "authentication; anyone who connects can run commands through the workers");
@@ -116,11 +137,12 @@ int main(int argc, char** argv) {
     zmq::context_t context(1);
     SteadyClock clock;
     broker::Broker broker(config, context, clock);
-    broker.addSessions(specs);
+    broker.addSessions(declared.sessions);
+    broker.addPools(declared.pools);
     if (!ready_file.empty()) {
       broker::writeReadyFile(ready_file, broker.frontendEndpoint(), broker.backendEndpoint());
     }
-    broker.run(g_stop, wake_fd);
+    broker.run(g_stop, wake_fd, &g_reload);
   } catch (const ConfigError& e) {
     std::cerr << "ccmesh-broker: " << e.what() << "\n";
     return 2;

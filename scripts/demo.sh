@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on one machine: installs what is missing, builds, starts a broker
 # and two workers on loopback with the mock CLI, runs the sessions of config/sessions.conf,
-# queries and streams, manages sessions at runtime, then stops everything it started.
+# queries and streams, manages sessions at runtime, balances a pool, then stops everything
+# it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -75,6 +76,12 @@ show "$bin/ccmesh" query helper /system
 show "$bin/ccmesh" info helper
 show "$bin/ccmesh" terminate helper
 show "$bin/ccmesh" --json count
+
+step "a pool: three sessions behind one name; the broker rotates prompts over them"
+show "$bin/ccmesh" pool create helpers --size 3 --system-prompt "You answer in one line."
+for i in 1 2 3; do show "$bin/ccmesh" pool query helpers "Question $i"; done
+show "$bin/ccmesh" pool info helpers
+show "$bin/ccmesh" pool delete helpers
 
 step "errors are values: an unknown session"
 "$bin/ccmesh" query nobody hello && exit 1 || echo "(exit status $?)"

@@ -4,19 +4,24 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <span>
 
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/curve_keys.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "client_request_handler.hpp"
+#include "disconnect_watch.hpp"
 #include "outbox.hpp"
 #include "peer_name.hpp"
+#include "pool_request_handler.hpp"
 #include "rate_limited_log.hpp"
 #include "session_router.hpp"
 #include "worker_message_handler.hpp"
+#include "zap_authenticator.hpp"
 
 namespace ccmesh::broker {
 namespace {
@@ -29,10 +34,13 @@ constexpr int kBatch = 256;
 constexpr int kClientSendHwm = 100000;
 constexpr int kWorkerSendHwm = 1000000;
 
-// Opens and binds one ROUTER socket; returns the endpoint as bound.
+// Opens and binds one ROUTER socket; returns the endpoint as bound. A non-empty
+// `curve_secret` makes it a CURVE server checked by the ZAP handler under `zap_domain`.
 std::string bindRouter(zmq::socket_t& socket, const std::string& endpoint, int send_hwm,
-                       bool handover, const char* role) {
+                       bool handover, const char* role, const std::string& curve_secret,
+                       std::string_view zap_domain) {
   applyCommonOptions(socket);
+  if (!curve_secret.empty()) applyCurveServer(socket, curve_secret, std::string(zap_domain));
   socket.set(zmq::sockopt::router_mandatory, 1);
   socket.set(zmq::sockopt::sndhwm, send_hwm);
   if (handover) socket.set(zmq::sockopt::router_handover, 1);
@@ -42,6 +50,23 @@ std::string bindRouter(zmq::socket_t& socket, const std::string& endpoint, int s
     throw ConfigError(std::string("cannot bind the ") + role + " to " + endpoint + ": " + e.what());
   }
   return socket.get(zmq::sockopt::last_endpoint);
+}
+
+// Where this incarnation's request ids start: replies a worker still holds for a broker that
+// died must never match a request of this one. The wall clock in microseconds, times 1024:
+// the previous broker would have had to issue more than 1024 ids per microsecond of its
+// life to reach it. Brokers of one process (tests) also start 2^32 apart.
+uint64_t firstRequestId() {
+  static std::atomic<uint64_t> last{0};
+  const auto epoch_us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const uint64_t wanted = static_cast<uint64_t>(epoch_us.count()) << 10;
+  uint64_t previous = last.load();
+  uint64_t first = 0;
+  do {
+    first = std::max(wanted, previous + (uint64_t{1} << 32));
+  } while (!last.compare_exchange_weak(previous, first));
+  return first;
 }
 
 }  // namespace
@@ -54,13 +79,26 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
       backend_(context, zmq::socket_type::router),
       started_(clock.now()),
       next_heartbeat_(clock.now() + config_.heartbeat) {
-  frontend_endpoint_ = bindRouter(frontend_, config_.frontend, kClientSendHwm, false, "frontend");
-  backend_endpoint_ = bindRouter(backend_, config_.backend, kWorkerSendHwm, true, "backend");
   warnings_ = std::make_unique<RateLimitedLog>(logger_, clock_);
+  access_ = std::make_unique<AccessControl>(config_, sessions_, requests_, logger_);
+  // The ZAP handler must be up before the CURVE sockets bind.
+  if (access_->curve()) {
+    zap_ = std::make_unique<ZapAuthenticator>(context, *access_, stats_, *warnings_, logger_);
+  }
+  const std::string& secret = access_->secretKey();
+  frontend_endpoint_ = bindRouter(frontend_, config_.frontend, kClientSendHwm, false, "frontend",
+                                  secret, kClientsZapDomain);
+  backend_endpoint_ = bindRouter(backend_, config_.backend, kWorkerSendHwm, true, "backend", secret,
+                                 kWorkersZapDomain);
+  disconnects_ = std::make_unique<DisconnectWatch>(context, backend_, clock_);
+  requests_.startIdsAt(firstRequestId());
   outbox_ = std::make_unique<Outbox>(frontend_, backend_, config_.client_backlog_limit, stats_);
   router_ = std::make_unique<SessionRouter>(config_, clock_, sessions_, workers_, requests_,
                                             *outbox_, stats_, logger_);
-  clients_ = std::make_unique<ClientRequestHandler>(*router_, *warnings_, started_);
+  pools_handler_ = std::make_unique<PoolRequestHandler>(*router_, pools_, *warnings_);
+  router_->setPoolHooks(pools_handler_.get());
+  clients_ =
+      std::make_unique<ClientRequestHandler>(*router_, *pools_handler_, *warnings_, started_);
   workers_handler_ = std::make_unique<WorkerMessageHandler>(*router_, *warnings_);
   logger_->info("frontend (clients) bound to {}", frontend_endpoint_);
   logger_->info("backend (workers) bound to {}", backend_endpoint_);
@@ -81,8 +119,16 @@ void Broker::addSessions(const std::vector<SessionSpec>& specs) {
   router_->placePending();
 }
 
-void Broker::run(const std::atomic<bool>& stop, int wake_fd) {
-  while (!stop.load()) pollOnce(config_.heartbeat, wake_fd);
+void Broker::addPools(const std::vector<PoolSpec>& specs) {
+  pools_handler_->addPools(specs);
+  router_->placePending();
+}
+
+void Broker::run(const std::atomic<bool>& stop, int wake_fd, std::atomic<bool>* reload) {
+  while (!stop.load()) {
+    pollOnce(config_.heartbeat, wake_fd);
+    if (reload != nullptr && reload->exchange(false)) reloadAllowLists();
+  }
   logger_->info("stopping: {} worker(s), {} session(s), {} request(s) in flight", workers_.size(),
                 sessions_.size(), requests_.size());
 }
@@ -90,21 +136,31 @@ void Broker::run(const std::atomic<bool>& stop, int wake_fd) {
 void Broker::pollOnce(Millis max_wait, int wake_fd) {
   auto wait = std::clamp(std::min(max_wait, untilNextTimer()), Millis(0), max_wait);
   if (outbox_->hasBacklog()) wait = std::min(wait, Millis(5));
-  std::array<zmq::pollitem_t, 3> items{{
+  std::array<zmq::pollitem_t, 5> items{{
       {frontend_.handle(), 0, ZMQ_POLLIN, 0},
       {backend_.handle(), 0, ZMQ_POLLIN, 0},
-      {nullptr, wake_fd, ZMQ_POLLIN, 0},
+      {disconnects_->socket().handle(), 0, ZMQ_POLLIN, 0},
   }};
-  const std::size_t count = wake_fd >= 0 ? 3 : 2;
+  std::size_t count = 3;
+  const std::size_t zap_index = count;
+  if (zap_) items[count++] = {zap_->socket().handle(), 0, ZMQ_POLLIN, 0};
+  const std::size_t wake_index = count;
+  if (wake_fd >= 0) items[count++] = {nullptr, wake_fd, ZMQ_POLLIN, 0};
   try {
     zmq::poll(items.data(), count, wait);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
     return;  // a signal: the caller checks its stop flag
   }
+  // Handshakes first: a peer's first message waits for them.
+  if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->drain(kBatch);
+  // Closed worker connections: probe their workers at once (dead ones are reaped below).
+  if (items[2].revents & ZMQ_POLLIN) {
+    for (const auto& worker_id : disconnects_->drain()) router_->sendHeartbeat(worker_id);
+  }
   if (items[1].revents & ZMQ_POLLIN) drain(backend_, false, kBatch);
   if (items[0].revents & ZMQ_POLLIN) drain(frontend_, true, kBatch);
-  if (count == 3 && (items[2].revents & ZMQ_POLLIN)) {
+  if (wake_fd >= 0 && (items[wake_index].revents & ZMQ_POLLIN)) {
     char buffer[64];
     while (::read(wake_fd, buffer, sizeof buffer) > 0) {
     }
@@ -125,6 +181,12 @@ void Broker::drain(zmq::socket_t& socket, bool from_clients, int budget) {
       continue;
     }
     handleMessage(frames_, from_clients);
+    if (!from_clients && frames_.size() > 1) {
+      // Which connection the worker talks on, so a closed one is traced back to it.
+      if (const auto* worker = workers_.findByRoutingId(frames_[0].to_string())) {
+        disconnects_->noteMessage(worker->id, sourceDescriptor(frames_[1]));
+      }
+    }
   }
 }
 
@@ -132,13 +194,15 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
   if (frames.empty()) return;
   const std::string routing_id = frames[0].to_string();
   try {
+    const auto caller = access_->identify(frames, from_clients);
     auto envelope = decodeFrames(std::span<const zmq::message_t>(frames).subspan(1));
+    if (!caller) return refuseUnknownKey(routing_id, from_clients, envelope ? envelope->id : 0);
     if (!envelope) {
       rejectFrames(routing_id, from_clients, envelope.error().id, envelope.error().error);
       return;
     }
     if (from_clients) {
-      clients_->handle(routing_id, *envelope);
+      handleClient(*caller, routing_id, *envelope);
     } else {
       workers_handler_->handle(routing_id, *envelope);
     }
@@ -148,6 +212,57 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
                    peerName(routing_id), e.what());
   }
   router_->reapLost();
+}
+
+void Broker::handleClient(const Caller& caller, const std::string& routing_id,
+                          const Envelope& envelope) {
+  auto admission = access_->admit(caller, routing_id, envelope);
+  if (admission.refusal) {
+    const auto& refusal = *admission.refusal;
+    if (refusal.code == ErrorCode::kUnauthorized) {
+      ++stats_.unauthorized;
+      warnings_->warn("[client {}] refused: {}", caller.name, refusal.message);
+    }
+    router_->replyError(routing_id, envelope.id, refusal.code, refusal.message);
+    return;
+  }
+  clients_->handle(routing_id, envelope);
+  if (!admission.new_session.empty()) access_->recordCreator(caller, admission.new_session);
+}
+
+void Broker::refuseUnknownKey(const std::string& routing_id, bool from_clients, uint64_t id) {
+  ++stats_.unauthorized;
+  const char* list = from_clients ? "--clients-allow" : "--workers-allow";
+  warnings_->warn("[{} {}] message refused: its key is not (or no longer) in {}",
+                  from_clients ? "client" : "peer", peerName(routing_id), list);
+  msg::ErrorReply reply;
+  reply.id = id;
+  reply.code = errorCodeName(ErrorCode::kUnauthorized);
+  reply.message = std::string("this key is not (or no longer) in the broker's ") + list;
+  if (from_clients) {
+    outbox_->toClientBody(routing_id, MessageType::kError, reply);
+    return;
+  }
+  // A worker whose key was removed: its sessions move to workers still allowed.
+  if (const auto* worker = workers_.findByRoutingId(routing_id)) {
+    const std::string worker_id = worker->id;  // dropWorker forgets the entry
+    router_->dropWorker(worker_id, "its key was removed from the workers' allow-list");
+  }
+  outbox_->toWorker(routing_id, MessageType::kError, encodeBody(reply));
+}
+
+void Broker::reloadAllowLists() {
+  if (!access_->curve()) {
+    logger_->info("SIGHUP: nothing to reload (CURVE is off)");
+    return;
+  }
+  try {
+    access_->reload();
+    logger_->info("allow-lists reloaded: {} client key(s), {} worker key(s)", access_->clientKeys(),
+                  access_->workerKeys());
+  } catch (const ConfigError& e) {
+    logger_->error("allow-lists NOT reloaded, the previous ones stay in force: {}", e.what());
+  }
 }
 
 void Broker::rejectFrames(const std::string& routing_id, bool from_clients, uint64_t id,
@@ -168,19 +283,25 @@ void Broker::runTimers() {
   if (now >= next_heartbeat_) {
     router_->sendHeartbeats();
     next_heartbeat_ = now + config_.heartbeat;
+    disconnects_->keepOnly([this](const std::string& id) { return workers_.find(id) != nullptr; });
   }
+  for (const auto& worker_id : disconnects_->dueProbes(now)) router_->sendHeartbeat(worker_id);
   router_->checkLiveness(now);
   router_->reapLost();
   router_->expireRequests(now);
+  pools_handler_->expire(now);
 }
 
 Millis Broker::untilNextTimer() const {
   const auto now = clock_.now();
   auto next = next_heartbeat_;
   if (auto deadline = requests_.nextDeadline()) next = std::min(next, *deadline);
+  if (auto deadline = pools_handler_->nextDeadline()) next = std::min(next, *deadline);
   if (auto oldest = workers_.oldestLastHeard()) {
-    next = std::min(next, *oldest + config_.heartbeat * config_.liveness + Millis(1));
+    next = std::min(next, *oldest + workerExpiry(config_) + Millis(1));
   }
+  if (auto probe = disconnects_->nextProbe()) next = std::min(next, *probe);
+  if (const auto ends = router_->recovery().ends(); now < ends) next = std::min(next, ends);
   // Round up so the loop does not wake a hair early and spin.
   auto left = std::chrono::ceil<Millis>(next - now);
   return std::max(left, Millis(0));

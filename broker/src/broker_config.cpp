@@ -16,10 +16,15 @@ void checkEndpoint(const BrokerConfig& config, const std::string& endpoint, cons
     throw ConfigError(std::string("--") + option + " '" + endpoint +
                       "' must start with tcp://, ipc:// or inproc://");
   }
-  if (!config.insecure && !isLocalEndpoint(endpoint)) {
-    throw ConfigError(std::string("--") + option + " " + endpoint +
-                      " is reachable from other machines, and workers run agents that "
-                      "execute commands; bind a loopback address or pass --insecure");
+  if (!config.insecure && config.curve_secret_file.empty() && !isLocalEndpoint(endpoint)) {
+    throw ConfigError(
+        std::string("--") + option + " " + endpoint +
+        " is reachable from other machines, and workers run agents that execute commands. "
+        "Turn on CURVE authentication: make keys with `ccmesh keygen broker`, `ccmesh keygen "
+        "NAME` for each client and worker, list the clients' public keys in a file given to "
+        "--clients-allow and the workers' in one given to --workers-allow, and start the "
+        "broker with --curve-secret broker.key (see docs/SECURITY.md). Or bind a loopback "
+        "address, or pass --insecure on a network you trust completely");
   }
 }
 
@@ -33,14 +38,35 @@ bool isLocalEndpoint(std::string_view endpoint) {
          startsWith(address, "[::1]:");
 }
 
+Millis workerExpiry(const BrokerConfig& config) {
+  const Millis margin = config.fence_margin > Millis(0) ? config.fence_margin : config.heartbeat;
+  return config.heartbeat * config.liveness + margin;
+}
+
 void validateConfig(const BrokerConfig& config) {
+  const bool curve = !config.curve_secret_file.empty();
+  if (curve && (config.clients_allow_file.empty() || config.workers_allow_file.empty())) {
+    throw ConfigError(
+        "--curve-secret needs --clients-allow FILE and --workers-allow FILE (the public keys "
+        "allowed on each port; see docs/SECURITY.md)");
+  }
+  if (!curve && !(config.clients_allow_file.empty() && config.workers_allow_file.empty())) {
+    throw ConfigError("--clients-allow and --workers-allow need --curve-secret FILE");
+  }
+  if (config.max_sessions_per_client < 1 || config.max_pending_per_client < 1) {
+    throw ConfigError("--max-sessions-per-client and --max-pending-per-client must be at least 1");
+  }
   checkEndpoint(config, config.frontend, "frontend");
   checkEndpoint(config, config.backend, "backend");
   if (config.heartbeat < Millis(10) || config.heartbeat > Millis(600000)) {
     throw ConfigError("--heartbeat-ms must be between 10 and 600000");
   }
-  if (config.liveness < 1 || config.liveness > 100) {
-    throw ConfigError("--liveness must be between 1 and 100");
+  // With liveness 1 a worker's lease would lapse between each heartbeat and its ack.
+  if (config.liveness < 2 || config.liveness > 100) {
+    throw ConfigError("--liveness must be between 2 and 100");
+  }
+  if (config.fence_margin < Millis(0) || config.fence_margin > Millis(600000)) {
+    throw ConfigError("--fence-margin-ms must be between 0 and 600000");
   }
   if (config.max_prompt_bytes < 1 || config.max_prompt_bytes > limits::kMaxBodyBytes / 2) {
     throw ConfigError("--max-prompt-bytes must be between 1 and " +

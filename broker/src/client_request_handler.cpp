@@ -7,9 +7,9 @@
 
 namespace ccmesh::broker {
 
-ClientRequestHandler::ClientRequestHandler(SessionRouter& router, RateLimitedLog& warnings,
-                                           TimePoint started)
-    : router_(router), warnings_(warnings), started_(started) {}
+ClientRequestHandler::ClientRequestHandler(SessionRouter& router, PoolRequestHandler& pools,
+                                           RateLimitedLog& warnings, TimePoint started)
+    : router_(router), pools_(pools), warnings_(warnings), started_(started) {}
 
 template <class T, class F>
 void ClientRequestHandler::with(const std::string& client, const Envelope& envelope, F&& then) {
@@ -49,8 +49,9 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
     case MessageType::kStatus:
       return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onStatus(client, p.id); });
     case MessageType::kPing:
-      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onPing(client, p.id); });
+      return with<msg::Ping>(client, envelope, [&](msg::Ping p) { onPing(client, p); });
     default:
+      if (PoolRequestHandler::handles(envelope.type)) return pools_.handle(client, envelope);
       rejectMalformed(client, envelope.id,
                       {ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
                                                    "' is not a request a client may send"},
@@ -108,6 +109,13 @@ void ClientRequestHandler::onStart(const std::string& client, const msg::Start& 
   if (!checkName(client, start.id, start.session)) return;
   if (auto bad = start.options.validate()) {
     router_.replyError(client, start.id, bad->code, bad->message, start.session);
+    return;
+  }
+  if (!router_.sessions().find(start.session) &&
+      router_.recovery().recovering(router_.clock().now())) {
+    // A worker that has not reconnected yet may run this name.
+    router_.replyError(client, start.id, ErrorCode::kUnavailable, recoveringMessage(start.session),
+                       start.session);
     return;
   }
   auto& requests = router_.requests();
@@ -236,18 +244,32 @@ void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
     const auto age = std::chrono::duration_cast<Millis>(now - worker.last_heard).count();
     result.workers.push_back(msg::WorkerInfo{
         worker_id, worker.capacity, static_cast<uint32_t>(router_.sessions().countOn(worker_id)),
-        worker.labels, static_cast<uint64_t>(std::max<int64_t>(0, age))});
+        worker.labels, static_cast<uint64_t>(std::max<int64_t>(0, age)), worker.max_live,
+        worker.live, worker.hibernated});
   }
   result.sessions = router_.sessions().size();
   result.pending_sessions = router_.sessions().pendingCount();
   result.requests_in_flight = router_.requests().size();
   result.malformed_messages = router_.stats().malformed_messages;
+  result.stale_messages = router_.stats().stale_messages;
+  result.workers_lost = router_.stats().workers_lost;
+  result.curve = !router_.config().curve_secret_file.empty();
+  result.insecure = router_.config().insecure && !result.curve;
+  result.refused_handshakes = router_.stats().refused_handshakes;
+  result.unauthorized = router_.stats().unauthorized;
   router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
 
-void ClientRequestHandler::onPing(const std::string& client, uint64_t id) {
-  router_.outbox().toClientBody(client, MessageType::kResult,
-                                msg::PingResult{id, kVersion, uptimeMs()});
+void ClientRequestHandler::onPing(const std::string& client, const msg::Ping& ping) {
+  msg::PingResult result{ping.id, kVersion, uptimeMs()};
+  // Requests the client still waits for that this broker never saw, or has lost: the
+  // client can end them now instead of at their deadline.
+  for (uint64_t pending : ping.pending) {
+    if (router_.requests().findByClient(client, pending) == nullptr) {
+      result.unknown.push_back(pending);
+    }
+  }
+  router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
 
 void ClientRequestHandler::rejectMalformed(const std::string& client, uint64_t id,
@@ -267,7 +289,17 @@ bool ClientRequestHandler::checkName(const std::string& client, uint64_t id,
 
 void ClientRequestHandler::notFound(const std::string& client, uint64_t id,
                                     const std::string& name) {
+  if (!router_.sessions().find(name) && router_.recovery().uncertain(router_.clock().now())) {
+    router_.replyError(client, id, ErrorCode::kUnavailable, recoveringMessage(name), name);
+    return;
+  }
   router_.replyError(client, id, ErrorCode::kNotFound, "no session named " + name, name);
+}
+
+std::string ClientRequestHandler::recoveringMessage(const std::string& name) const {
+  const auto left = std::chrono::ceil<Millis>(router_.recovery().ends() - router_.clock().now());
+  return "the broker has just started and workers may still report session " + name +
+         "; retry in " + std::to_string(std::max<int64_t>(0, left.count())) + " ms";
 }
 
 uint64_t ClientRequestHandler::uptimeMs() const {

@@ -6,6 +6,7 @@
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/requests.hpp"
+#include "pool_request_handler.hpp"
 #include "rate_limited_log.hpp"
 #include "session_router.hpp"
 
@@ -17,7 +18,9 @@ namespace ccmesh::broker {
 // anything a client sends: bad input gets `error` bad_request.
 class ClientRequestHandler {
  public:
-  ClientRequestHandler(SessionRouter& router, RateLimitedLog& warnings, TimePoint started);
+  // Pool requests go to `pools`.
+  ClientRequestHandler(SessionRouter& router, PoolRequestHandler& pools, RateLimitedLog& warnings,
+                       TimePoint started);
 
   // Handles one decoded message from client `client` (its routing id).
   void handle(const std::string& client, const Envelope& envelope);
@@ -32,7 +35,7 @@ class ClientRequestHandler {
   void onList(const std::string& client, uint64_t id);
   void onCount(const std::string& client, uint64_t id);
   void onStatus(const std::string& client, uint64_t id);
-  void onPing(const std::string& client, uint64_t id);
+  void onPing(const std::string& client, const msg::Ping& ping);
 
   // Decodes a body and runs `then` with it, or answers bad_request and counts it.
   template <class T, class F>
@@ -45,15 +48,20 @@ class ClientRequestHandler {
   // Checks the name a request names; answers bad_request and returns false if invalid.
   bool checkName(const std::string& client, uint64_t id, const std::string& name);
 
-  // Answers not_found for a name that is not registered (or is being terminated).
+  // Answers not_found for a name that is not registered (or is being terminated), or
+  // unavailable while workers may still report it (RecoveryWindow::uncertain).
   void notFound(const std::string& client, uint64_t id, const std::string& name);
+
+  // Why a name the broker does not know yet gets `unavailable`.
+  std::string recoveringMessage(const std::string& name) const;
 
   // Milliseconds since the broker started.
   uint64_t uptimeMs() const;
 
-  SessionRouter& router_;     // shared tables and actions
-  RateLimitedLog& warnings_;  // rate-limited warnings about bad input
-  TimePoint started_;         // for uptime_ms
+  SessionRouter& router_;      // shared tables and actions
+  PoolRequestHandler& pools_;  // pool requests
+  RateLimitedLog& warnings_;   // rate-limited warnings about bad input
+  TimePoint started_;          // for uptime_ms
 };
 
 }  // namespace ccmesh::broker

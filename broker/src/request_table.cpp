@@ -20,6 +20,7 @@ BrokerRequest* RequestTable::add(const std::string& client, uint64_t client_id, 
   by_client_.emplace(std::move(key), id);
   by_deadline_.emplace(deadline, id);
   if (kind == RequestKind::kQuery) ++queries_per_session_[session];
+  ++per_client_[client];
   return &request;
 }
 
@@ -48,6 +49,10 @@ std::optional<BrokerRequest> RequestTable::take(uint64_t id) {
   requests_.erase(it);
   by_client_.erase({request.client, request.client_id});
   by_deadline_.erase({request.deadline, id});
+  if (auto mine = per_client_.find(request.client);
+      mine != per_client_.end() && --mine->second == 0) {
+    per_client_.erase(mine);
+  }
   if (request.kind == RequestKind::kQuery) {
     auto count = queries_per_session_.find(request.session);
     if (count != queries_per_session_.end() && --count->second == 0) {
@@ -98,6 +103,11 @@ std::vector<uint64_t> RequestTable::ofClient(const std::string& client) const {
 uint32_t RequestTable::queriesOf(const std::string& session) const {
   auto it = queries_per_session_.find(session);
   return it == queries_per_session_.end() ? 0 : it->second;
+}
+
+std::size_t RequestTable::countOfClient(const std::string& client) const {
+  auto it = per_client_.find(client);
+  return it == per_client_.end() ? 0 : it->second;
 }
 
 }  // namespace ccmesh::broker

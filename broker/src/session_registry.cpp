@@ -69,7 +69,11 @@ std::vector<std::string> SessionRegistry::releaseWorker(const std::string& worke
   return names;
 }
 
-void SessionRegistry::applyUpdate(SessionEntry& entry, const msg::SessionUpdate& update) {
+void SessionRegistry::applyUpdate(SessionEntry& entry, const msg::SessionUpdate& update,
+                                  TimePoint received_at) {
+  entry.recycles = update.recycles;
+  entry.rss_kb = update.rss_kb;
+  if (received_at != TimePoint{}) entry.last_used_at = received_at - Millis(update.last_used_ms);
   entry.state = update.state;
   entry.pid = update.pid;
   entry.session_id = update.session_id;

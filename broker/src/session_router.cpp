@@ -19,13 +19,21 @@ SessionRouter::SessionRouter(const BrokerConfig& config, const Clock& clock,
       requests_(requests),
       outbox_(outbox),
       stats_(stats),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      recovery_(clock.now(), workerExpiry(config)) {}
 
-bool SessionRouter::place(const std::string& name, uint64_t request_id) {
+bool SessionRouter::place(const std::string& name, uint64_t request_id, const std::string& avoid) {
   auto* entry = sessions_.find(name);
   if (!entry || !entry->worker.empty() || entry->terminating) return false;
-  const auto list = candidates();
-  auto chosen = PlacementPolicy::choose(list);
+  // A worker that has not reconnected yet may run a name no worker has reported.
+  if (entry->generation == 0 && recovery_.recovering(clock_.now())) return false;
+  auto list = candidates();
+  if (!avoid.empty() && list.size() > 1) {
+    auto others = list;
+    std::erase_if(others, [&avoid](const auto& candidate) { return candidate.id == avoid; });
+    if (PlacementPolicy::choose(others, entry->options.require)) list = std::move(others);
+  }
+  auto chosen = PlacementPolicy::choose(list, entry->options.require);
   if (!chosen) return false;
   placeOn(*entry, list[*chosen].id, request_id);
   return true;
@@ -33,6 +41,7 @@ bool SessionRouter::place(const std::string& name, uint64_t request_id) {
 
 void SessionRouter::placePending() {
   if (sessions_.pendingCount() == 0 || workers_.size() == 0) return;
+  const bool recovering = recovery_.recovering(clock_.now());
   PlacementPolicy policy(candidates());
   const std::vector<std::string> names(sessions_.pendingNames().begin(),
                                        sessions_.pendingNames().end());
@@ -40,8 +49,12 @@ void SessionRouter::placePending() {
   for (const auto& name : names) {
     auto* entry = sessions_.find(name);
     if (!entry || !entry->worker.empty() || entry->terminating) continue;
-    auto worker = policy.pick();
-    if (!worker) break;
+    if (recovering && entry->generation == 0) continue;  // see place()
+    auto worker = policy.pick(entry->options.require);
+    if (!worker) {
+      if (entry->options.require.empty()) break;  // every worker is full
+      continue;                                   // none with its labels has room
+    }
     placeOn(*entry, *worker, 0);
     ++placed;
   }
@@ -70,7 +83,8 @@ std::vector<PlacementCandidate> SessionRouter::candidates() const {
   list.reserve(workers_.size());
   for (const auto& [id, worker] : workers_.entries()) {
     if (worker.lost) continue;
-    list.push_back({id, worker.capacity, sessions_.countOn(id)});
+    list.push_back(
+        {id, worker.capacity, sessions_.countOn(id), &worker.labels, worker.max_live, worker.live});
   }
   return list;
 }
@@ -160,6 +174,11 @@ void SessionRouter::failRequest(uint64_t request_id, ErrorCode code, std::string
 }
 
 void SessionRouter::finishRequest(uint64_t request_id, MessageType type, msgpack::sbuffer body) {
+  if (auto* pending = requests_.find(request_id);
+      pending && !pending->pool.empty() && pool_hooks_ != nullptr &&
+      pool_hooks_->onPoolQueryReply(*pending, type, body)) {
+    return;  // a pool member refused it: the pools retry it elsewhere
+  }
   auto request = forget(request_id);
   if (!request || request->client_gone) return;
   outbox_.toClient(request->client, type, std::move(body));
@@ -207,6 +226,13 @@ msg::SessionInfo SessionRouter::describe(const SessionEntry& entry) const {
   info.turns = entry.turns;
   info.last_error = entry.last_error;
   info.config = entry.options;
+  info.creator = entry.creator;
+  info.recycles = entry.recycles;
+  info.rss_kb = entry.rss_kb;
+  if (entry.last_used_at != TimePoint{}) {
+    const auto idle = std::chrono::duration_cast<Millis>(clock_.now() - entry.last_used_at);
+    info.last_used_ms = static_cast<uint64_t>(std::max<int64_t>(0, idle.count()));
+  }
   return info;
 }
 

@@ -22,6 +22,8 @@
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "outbox.hpp"
+#include "pool_hooks.hpp"
+#include "recovery_window.hpp"
 
 namespace ccmesh::broker {
 
@@ -44,11 +46,15 @@ class SessionRouter {
   Outbox& outbox() { return outbox_; }
   BrokerStats& stats() { return stats_; }
   spdlog::logger& log() { return *logger_; }
+  // The start-up window in which workers may still report sessions (after a restart).
+  RecoveryWindow& recovery() { return recovery_; }
 
-  // Places a name that has no worker on the best live worker with a new generation, sends
-  // `assign` (id = request_id; 0 wants no reply), then forwards the queries waiting for it.
-  // False if no worker has room.
-  bool place(const std::string& name, uint64_t request_id = 0);
+  // Places a name that has no worker on the best live worker that carries the labels it
+  // requires, with a new generation, sends `assign` (id = request_id; 0 wants no reply),
+  // then forwards the queries waiting for it. False if no worker has room, or while the
+  // broker is recovering and no worker has ever reported the name (generation 0).
+  // A worker to `avoid` gets it only when no other has room.
+  bool place(const std::string& name, uint64_t request_id = 0, const std::string& avoid = {});
 
   // Places every pending name that fits (a worker joined or got room).
   void placePending();
@@ -99,17 +105,33 @@ class SessionRouter {
   // Handles workers and clients found unreachable since the last call.
   void reapLost();
 
-  // Marks workers silent for liveness x heartbeat as lost.
+  // Marks workers silent for one worker expiry (workerExpiry()) as lost; places the names
+  // held back once the recovery window ends.
   void checkLiveness(TimePoint now);
 
   // Sends every worker a heartbeat carrying the last seq received from it.
   void sendHeartbeats();
+
+  // Sends one worker a heartbeat at once (an ack, or a probe: unreachable marks it lost).
+  void sendHeartbeat(const std::string& worker_id);
+
+  // A worker no longer holds `name` (it says the session stopped, or does not know it): the
+  // name moves like a dead worker's, with the requests forwarded for it.
+  void relocate(const std::string& worker_id, const std::string& name, std::string_view why);
 
   // Answers requests whose deadline passed: unavailable (never placed) or timeout.
   void expireRequests(TimePoint now);
 
   // A session as `info` and `list` show it.
   msg::SessionInfo describe(const SessionEntry& entry) const;
+
+  // Lets the pools see pool queries' final replies and adopted sessions (nullptr: none).
+  void setPoolHooks(PoolHooks* hooks) { pool_hooks_ = hooks; }
+
+  // A worker's report made the registry adopt `entry`: tells the pools.
+  void noteAdopted(const SessionEntry& entry) {
+    if (pool_hooks_ != nullptr) pool_hooks_->onSessionAdopted(entry);
+  }
 
  private:
   // Places a session on a chosen worker (see place()).
@@ -132,6 +154,8 @@ class SessionRouter {
   BrokerStats& stats_;                                     // counters
   std::shared_ptr<spdlog::logger> logger_;                 // "broker" component logger
   std::unordered_map<std::string, std::string> lost_why_;  // lost worker -> reason
+  RecoveryWindow recovery_;                                // see recovery()
+  PoolHooks* pool_hooks_ = nullptr;                        // the pools, if any
 };
 
 }  // namespace ccmesh::broker

@@ -1,5 +1,6 @@
 // SessionRouter, continued: what happens when workers die or stay silent, clients vanish,
 // and deadlines pass.
+#include <algorithm>
 #include <map>
 
 #include "ccmesh/common/requests.hpp"
@@ -81,7 +82,7 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
       start_id = it->second;
       starts.erase(it);
     }
-    if (place(name, start_id)) {
+    if (place(name, start_id, worker_id)) {
       const auto* entry = sessions_.find(name);
       logger_->info("[session {}] moved from [worker {}] to [worker {}] generation {}", name,
                     worker_id, entry->worker, entry->generation);
@@ -140,12 +141,22 @@ void SessionRouter::reapLost() {
       dropClient(client);
       any = true;
     }
+    // Every worker marked lost has its reason in lost_why_, so only those are looked at,
+    // not every worker on every message; a reason left by a worker that registered again
+    // since (which clears `lost`) is dropped here.
     std::vector<std::string> lost;
-    for (const auto& [id, worker] : workers_.entries()) {
-      if (worker.lost) lost.push_back(id);
+    for (auto it = lost_why_.begin(); it != lost_why_.end();) {
+      const auto* worker = workers_.find(it->first);
+      if (worker != nullptr && worker->lost) {
+        lost.push_back(it->first);
+        ++it;
+      } else {
+        it = lost_why_.erase(it);
+      }
     }
+    std::sort(lost.begin(), lost.end());
     for (const auto& id : lost) {
-      auto why = lost_why_.count(id) ? lost_why_[id] : std::string("lost");
+      const std::string why = lost_why_[id];
       dropWorker(id, why);
       any = true;
     }
@@ -154,13 +165,38 @@ void SessionRouter::reapLost() {
 }
 
 void SessionRouter::checkLiveness(TimePoint now) {
-  const auto limit = config_.heartbeat * config_.liveness;
+  // The worker's lease ran liveness x heartbeat from when it sent the heartbeat last
+  // acknowledged, which it sent before the last message the broker received from it; one
+  // fence margin later it has surely stopped its sessions.
+  const auto limit = workerExpiry(config_);
   for (const auto& id : workers_.deadSince(now - limit)) {
     auto* worker = workers_.find(id);
     if (worker->lost) continue;
     worker->lost = true;
     lost_why_[id] = "silent for more than " + std::to_string(limit.count()) + " ms";
   }
+  if (recovery_.takeEnd(now)) {
+    logger_->info("recovery window over: {} session(s) reported by {} worker(s)",
+                  sessions_.size() - sessions_.pendingCount(), workers_.size());
+    placePending();
+  }
+}
+
+void SessionRouter::sendHeartbeat(const std::string& worker_id) {
+  auto* worker = workers_.find(worker_id);
+  if (worker == nullptr || worker->lost) return;
+  toWorkerBody(worker_id, MessageType::kHeartbeat,
+               msg::Heartbeat{++worker->sent_seq, worker->last_seq});
+}
+
+void SessionRouter::relocate(const std::string& worker_id, const std::string& name,
+                             std::string_view why) {
+  const auto* entry = sessions_.find(name);
+  if (entry == nullptr || entry->worker != worker_id) return;
+  logger_->warn("[session {}] lost by [worker {}] ({}): moving it", name, worker_id, why);
+  std::set<std::string> still_held = sessions_.sessionsOn(worker_id);
+  still_held.erase(name);
+  recoverFrom(worker_id, &still_held);
 }
 
 void SessionRouter::sendHeartbeats() {
@@ -168,10 +204,7 @@ void SessionRouter::sendHeartbeats() {
   for (const auto& [id, worker] : workers_.entries()) {
     if (!worker.lost) ids.push_back(id);
   }
-  for (const auto& id : ids) {
-    auto* worker = workers_.find(id);
-    toWorkerBody(id, MessageType::kHeartbeat, msg::Heartbeat{++worker->sent_seq, worker->last_seq});
-  }
+  for (const auto& id : ids) sendHeartbeat(id);
 }
 
 void SessionRouter::expireRequests(TimePoint now) {

@@ -16,19 +16,32 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
   if (envelope.type == MessageType::kReady) return onReady(routing_id, envelope);
   auto* worker = router_.workers().findByRoutingId(routing_id);
   if (!worker) {
-    // A worker the broker declared dead (or one that skipped `ready`): it hears no
-    // heartbeats, so it will reconnect and send `ready` again.
+    // A worker the broker declared dead, or one that outlived a broker restart: it must
+    // send `ready` again, with the sessions it still holds. (Never answer an error or a
+    // bye: that could ping-pong.)
     ++router_.stats().stale_messages;
-    warnings_.warn("[peer {}] '{}' from an unregistered worker ignored; expecting ready",
+    warnings_.warn("[peer {}] '{}' from an unregistered worker ignored; asked it to rejoin",
                    peerName(routing_id), messageTypeName(envelope.type));
+    if (envelope.type != MessageType::kError && envelope.type != MessageType::kBye) {
+      router_.outbox().toWorker(routing_id, MessageType::kRejoin,
+                                encodeBody(msg::Rejoin{"this broker does not know you"}));
+    }
     return;
   }
   worker->last_heard = router_.clock().now();
   switch (envelope.type) {
+    case MessageType::kLoad: {
+      auto load = decodeBody<msg::Load>(envelope);
+      if (!load) return rejectMalformed(routing_id, 0, load.error().error);
+      return WorkerTable::applyLoad(*worker, *load);
+    }
     case MessageType::kHeartbeat: {
       auto heartbeat = decodeBody<msg::Heartbeat>(envelope);
       if (!heartbeat) return rejectMalformed(routing_id, 0, heartbeat.error().error);
       worker->last_seq = heartbeat->seq;
+      // Ack at once: the worker's lease is renewed by acks, counted from when it sent the
+      // heartbeat, so an early ack keeps the lease far from lapsing.
+      router_.sendHeartbeat(worker->id);
       return;
     }
     case MessageType::kSessionUpdate: {
@@ -73,14 +86,17 @@ void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope
   auto [worker, is_new] = workers.upsert(id, routing_id);
   worker->capacity = ready->capacity;
   worker->labels = ready->labels;
+  WorkerTable::applyLoad(*worker, msg::Load{ready->max_live, ready->live, ready->hibernated});
   worker->last_heard = router_.clock().now();
+  worker->last_seq = ready->seq;
+  router_.recovery().noteWorker(ready->rejoining, !ready->sessions.empty(), worker->last_heard);
   router_.log().info("[worker {}] {}: capacity {}, reports {} session(s)", id,
                      is_new ? "joined" : "registered again", ready->capacity,
                      ready->sessions.size());
   const auto& config = router_.config();
   router_.toWorkerBody(
       id, MessageType::kWelcome,
-      msg::Welcome{static_cast<uint64_t>(config.heartbeat.count()), config.liveness});
+      msg::Welcome{static_cast<uint64_t>(config.heartbeat.count()), config.liveness, ready->seq});
   std::set<std::string> held;
   for (const auto& report : ready->sessions) adoptReport(*worker, report, held);
   // Whatever the registry placed here that the worker no longer holds moves on, and its
@@ -101,7 +117,7 @@ void WorkerMessageHandler::adoptReport(WorkerEntry& worker, const msg::SessionRe
   auto* entry = sessions.find(update.session);
   const uint64_t generation = update.generation;
   if (entry && entry->worker == worker.id && entry->generation == generation) {
-    SessionRegistry::applyUpdate(*entry, update);
+    SessionRegistry::applyUpdate(*entry, update, router_.clock().now());
     held.insert(update.session);
     return;
   }
@@ -116,17 +132,22 @@ void WorkerMessageHandler::adoptReport(WorkerEntry& worker, const msg::SessionRe
     fence(entry->worker, entry->name, entry->generation);  // the older copy elsewhere
   }
   auto& adopted = sessions.adopt(update.session, report.options, worker.id, generation);
-  SessionRegistry::applyUpdate(adopted, update);
+  SessionRegistry::applyUpdate(adopted, update, router_.clock().now());
   held.insert(update.session);
   router_.log().info("[session {}] adopted from [worker {}] generation {}", update.session,
                      worker.id, generation);
   router_.forwardWaiting(adopted);
+  router_.noteAdopted(adopted);  // pool members bring their pool back after a broker restart
 }
 
 void WorkerMessageHandler::onSessionUpdate(WorkerEntry& worker, const msg::SessionUpdate& update) {
   auto* entry = router_.sessions().find(update.session);
   if (entry && entry->worker == worker.id && entry->generation == update.generation) {
-    SessionRegistry::applyUpdate(*entry, update);
+    if (update.state == session_state::kStopped && !entry->terminating) {
+      // Nobody asked it to stop (the worker is shutting down, or fenced itself).
+      return router_.relocate(worker.id, update.session, "its copy stopped");
+    }
+    SessionRegistry::applyUpdate(*entry, update, router_.clock().now());
     return;
   }
   ++router_.stats().stale_messages;
@@ -191,6 +212,12 @@ void WorkerMessageHandler::onError(WorkerEntry& worker, const Envelope& envelope
   auto* entry = router_.sessions().find(request->session);
   const bool current =
       entry && entry->worker == worker.id && entry->generation == request->generation;
+  if (request->kind == RequestKind::kQuery && current && !request->delivered &&
+      error->code == errorCodeName(ErrorCode::kNotFound)) {
+    // The worker no longer holds the placement the broker gave it: move the session, and
+    // this query (never delivered) with it.
+    return router_.relocate(worker.id, request->session, "it answered not_found");
+  }
   if (request->kind == RequestKind::kStart && current) {
     // The worker could not host it (bad cwd, spawn failure...): the name is free again.
     router_.log().info("[session {}] start failed on [worker {}]: {} {}", request->session,

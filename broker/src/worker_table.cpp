@@ -14,6 +14,12 @@ std::pair<WorkerEntry*, bool> WorkerTable::upsert(const std::string& id,
   return {&entry, inserted};
 }
 
+void WorkerTable::applyLoad(WorkerEntry& entry, const msg::Load& load) {
+  entry.max_live = load.max_live;
+  entry.live = load.live;
+  entry.hibernated = load.hibernated;
+}
+
 bool WorkerTable::remove(const std::string& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;

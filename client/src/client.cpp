@@ -1,11 +1,13 @@
 #include "ccmesh/client/client.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/socket_io.hpp"
+#include "lost_request_check.hpp"
 #include "reply_decoding.hpp"
 
 namespace ccmesh::client {
@@ -47,9 +49,13 @@ Reply<T> unwrap(Expected<Envelope, ReplyError> reply) {
 }  // namespace
 
 Client::Client(ClientOptions options)
-    : options_(std::move(options)), context_(1), socket_(context_, zmq::socket_type::dealer) {
+    : options_(std::move(options)),
+      context_(1),
+      socket_(context_, zmq::socket_type::dealer),
+      handshakes_(context_, socket_) {
   applyCommonOptions(socket_);
   try {
+    if (options_.curve) applyCurveClient(socket_, *options_.curve);
     socket_.connect(options_.broker);
   } catch (const zmq::error_t& e) {
     throw ConfigError("bad broker endpoint '" + options_.broker + "': " + e.what());
@@ -61,23 +67,30 @@ Client::~Client() = default;
 Reply<msg::QueryResult> Client::query(const std::string& session, const std::string& prompt,
                                       const QueryOptions& options,
                                       const std::function<void(const msg::Event&)>& on_event) {
+  const msg::Query request = makeQuery(next_id_++, session, prompt, options);
+  return runQuery(MessageType::kQuery, request.id, encodeBody(request), options, on_event);
+}
+
+Reply<msg::QueryResult> Client::runQuery(MessageType type, uint64_t id,
+                                         const msgpack::sbuffer& body, const QueryOptions& options,
+                                         const std::function<void(const msg::Event&)>& on_event) {
   const Millis timeout = options.timeout > Millis{0} ? options.timeout : options_.timeout;
   const Millis waited = timeout + options_.query_grace;
   const TimePoint deadline = now() + waited;
-  const msg::Query request = makeQuery(next_id_++, session, prompt, options);
-  if (auto error = sendRequest(MessageType::kQuery, encodeBody(request), deadline)) {
-    return *error;
-  }
+  if (auto error = sendRequest(type, body, deadline)) return *error;
 
   Waiting waiting;
   if (on_event) waiting.on_event = &on_event;
   if (options.should_cancel) waiting.should_cancel = &options.should_cancel;
-  auto final_reply = awaitFinal(request.id, deadline, waiting);
+  LostRequestCheck check(id, type == MessageType::kQuery ? options_.broker_check : Millis{0},
+                         now());
+  waiting.check = &check;
+  auto final_reply = awaitFinal(id, deadline, waiting);
   if (!final_reply) {
     // The broker's own timeout reply did not come: stop the request and forget it.
-    if (!waiting.cancel_sent) cancel(request.id);
-    abandoned_.insert(request.id);
-    ReplyError error = localTimeout(waited);
+    if (!waiting.cancel_sent) cancel(id);
+    abandoned_.insert(id);
+    ReplyError error = noReply(waited);
     error.partial = std::move(waiting.partial);
     return error;
   }
@@ -172,14 +185,20 @@ void Client::cancel(uint64_t id) {
 }
 
 Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
-                                            const msgpack::sbuffer& body) {
-  const TimePoint deadline = now() + options_.timeout;
+                                            const msgpack::sbuffer& body, Millis wait) {
+  if (wait <= Millis{0}) wait = options_.timeout;
+  const TimePoint deadline = now() + wait;
   if (auto error = sendRequest(type, body, deadline)) return *error;
   Waiting waiting;
+  // Requests the broker forwards to a worker: it tracks them until they end.
+  const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
+                       type == MessageType::kRestart;
+  LostRequestCheck check(id, tracked ? options_.broker_check : Millis{0}, now());
+  waiting.check = &check;
   auto final_reply = awaitFinal(id, deadline, waiting);
   if (!final_reply) {
     abandoned_.insert(id);
-    return localTimeout(options_.timeout);
+    return noReply(wait);
   }
   if (!final_reply->ok()) return malformedReply(final_reply->error().error.message);
   return std::move(final_reply->value());
@@ -194,6 +213,8 @@ std::optional<ReplyError> Client::sendRequest(MessageType type, const msgpack::s
       return ReplyError{ErrorCode::kInternal, std::string(errorCodeName(ErrorCode::kInternal)),
                         "cannot send to broker at " + options_.broker + ": " + e.what(), ""};
     }
+    handshakes_.drain();
+    if (handshakes_.failure()) return noReply(Millis{0});
     if (now() >= deadline) {
       return ReplyError{ErrorCode::kTimeout, std::string(errorCodeName(ErrorCode::kTimeout)),
                         "cannot send to broker at " + options_.broker +
@@ -207,8 +228,19 @@ std::optional<ReplyError> Client::sendRequest(MessageType type, const msgpack::s
 std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, TimePoint deadline,
                                                                   Waiting& waiting) {
   while (true) {
+    // A refused handshake is final: nothing this request sent will get through.
+    handshakes_.drain();
+    if (handshakes_.failure()) return std::nullopt;
     while (auto message = readOne()) {
       const uint64_t message_id = requestId(*message);
+      if (waiting.check != nullptr) {
+        waiting.check->heard(now());
+        if (message_id != 0 && message_id == waiting.check->outstanding()) {
+          abandoned_.erase(message_id);
+          if (!waiting.check->lost(*message)) continue;
+          return LostRequestCheck::lostReply(id, options_.broker, waiting.partial);
+        }
+      }
       const bool final_reply = isFinal(*message);
       // A final reply with no readable id answers something this client sent; while a call
       // waits, the call is the best owner for it (it would otherwise wait to its deadline).
@@ -227,11 +259,25 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
       cancel(id);
       waiting.cancel_sent = true;
     }
+    if (waiting.check != nullptr && waiting.check->due(now())) sendCheck(id, *waiting.check);
     Millis wait = remaining(deadline);
     if (wait <= Millis{0}) return std::nullopt;
     if (watch_cancel) wait = std::min(wait, kCancelPollInterval);
+    if (waiting.check != nullptr) wait = std::min(wait, waiting.check->untilDue(now()));
     pollFor(ZMQ_POLLIN, wait);
   }
+}
+
+void Client::sendCheck(uint64_t id, LostRequestCheck& check) {
+  const uint64_t ping_id = next_id_++;
+  // The check's answer may come after the call has ended: it is dropped then.
+  abandoned_.insert(ping_id);
+  if (sendRequest(MessageType::kPing, encodeBody(msg::Ping{ping_id, {id}}),
+                  now() + kCancelSendWait)) {
+    abandoned_.erase(ping_id);
+    return;  // could not send: try again at the next pass
+  }
+  check.sent(ping_id);
 }
 
 std::optional<Expected<Envelope, DecodeError>> Client::readOne() {
@@ -259,13 +305,24 @@ void Client::stash(Expected<Envelope, DecodeError> message) {
 }
 
 void Client::pollFor(short events, Millis wait) {
-  zmq::pollitem_t item{socket_.handle(), 0, events, 0};
+  std::array<zmq::pollitem_t, 2> items{
+      {{socket_.handle(), 0, events, 0}, {handshakes_.socket().handle(), 0, ZMQ_POLLIN, 0}}};
   try {
-    zmq::poll(&item, 1, wait);
+    zmq::poll(items.data(), items.size(), wait);
   } catch (const zmq::error_t& e) {
     // EINTR: a signal (Ctrl-C) arrived; the caller looks at its cancel flag and polls again.
     if (e.num() != EINTR) return;
   }
+}
+
+ReplyError Client::noReply(Millis waited) {
+  handshakes_.drain();
+  if (const auto& failure = handshakes_.failure()) {
+    return ReplyError{ErrorCode::kUnauthorized,
+                      std::string(errorCodeName(ErrorCode::kUnauthorized)),
+                      "broker at " + options_.broker + ": " + *failure, ""};
+  }
+  return localTimeout(waited);
 }
 
 ReplyError Client::localTimeout(Millis waited) const {

@@ -11,6 +11,7 @@
 
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/version.hpp"
+#include "pool_flags.hpp"
 #include "start_flags.hpp"
 
 namespace po = boost::program_options;
@@ -29,7 +30,7 @@ struct CommandSpec {
   std::string_view summary;    // one line for the general help
 };
 
-constexpr std::array<CommandSpec, 9> kCommands{{
+constexpr std::array<CommandSpec, 18> kCommands{{
     {"query", CommandKind::kQuery, "NAME PROMPT [--stream]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
@@ -42,6 +43,23 @@ constexpr std::array<CommandSpec, 9> kCommands{{
     {"count", CommandKind::kCount, "", "count sessions, per state"},
     {"status", CommandKind::kStatus, "", "show the broker's workers and totals"},
     {"ping", CommandKind::kPing, "", "check that the broker answers"},
+    {"keygen", CommandKind::kKeygen, "NAME",
+     "write a CURVE key pair: NAME.key (secret) and NAME.pub (public)"},
+    {"pool create", CommandKind::kPoolCreate, "NAME --size N|--members a,b [--strategy S]",
+     "create a pool of N new sessions NAME/i, or of existing ones"},
+    {"pool query", CommandKind::kPoolQuery, "NAME PROMPT [--stream]",
+     "run one prompt on the member the pool's strategy picks"},
+    {"pool checkout", CommandKind::kPoolCheckout, "NAME [--lease MS]",
+     "reserve one idle member of a pool for yourself"},
+    {"pool checkin", CommandKind::kPoolCheckin, "NAME MEMBER [--lease-id N]",
+     "give a checked-out member back to its pool"},
+    {"pool list", CommandKind::kPoolList, "", "list every pool"},
+    {"pool info", CommandKind::kPoolInfo, "NAME",
+     "show a pool: each member's state, worker, turns, checkout"},
+    {"pool resize", CommandKind::kPoolResize, "NAME N",
+     "grow or shrink a pool that created its members"},
+    {"pool delete", CommandKind::kPoolDelete, "NAME",
+     "delete a pool (terminating the members it created)"},
 }};
 
 const CommandSpec* findCommand(std::string_view name) {
@@ -65,6 +83,11 @@ po::options_description globalOptions() {
       ("timeout", po::value<int64_t>()->default_value(kDefaultTimeoutMs)->value_name("MS"),
        "deadline of the call in ms; a query sends it to the broker as its deadline (without "
        "--timeout the session's query_timeout_ms applies)")
+      ("curve-server-key", po::value<std::string>()->value_name("FILE"),
+       "the broker's CURVE public key file, for a broker with keys (default: "
+       "$CCMESH_CURVE_SERVER_KEY)")
+      ("curve-secret", po::value<std::string>()->value_name("FILE"),
+       "this client's CURVE secret key file (default: $CCMESH_CURVE_SECRET)")
       ("help,h", "print help (`ccmesh COMMAND --help` describes a command)")
       ("version", "print the version");
   // clang-format on
@@ -81,6 +104,8 @@ po::options_description commandOptions(CommandKind kind) {
                           "resume the same conversation instead of a fresh one");
   } else if (kind == CommandKind::kStart) {
     addStartFlags(options);
+  } else if (isPoolCommand(kind)) {
+    addPoolFlags(kind, options);
   }
   return options;
 }
@@ -117,7 +142,13 @@ std::string commandHelp(const CommandSpec& spec) {
            "prompt that starts with '-'. The deadline is --timeout.\n";
   } else if (spec.kind == CommandKind::kStart) {
     out << "Relative --cwd and --add-dir paths are made absolute against this directory.\n";
+  } else if (spec.kind == CommandKind::kKeygen) {
+    out << "NAME may include a directory. The secret file gets mode 0600; neither file is\n"
+           "overwritten. Put the public key in the broker's --clients-allow or --workers-allow\n"
+           "file; give the secret to the client or worker (--curve-secret). See "
+           "docs/SECURITY.md.\n";
   }
+  out << poolCommandNotes(spec.kind);
   auto own = commandOptions(spec.kind);
   out << "\n";
   if (!own.options().empty()) out << own << "\n";
@@ -125,8 +156,25 @@ std::string commandHelp(const CommandSpec& spec) {
   return out.str();
 }
 
-// Finds the command word: the first positional argument, whatever options surround it.
-// Nothing when there is none or the line does not parse (pass 2 then reports why).
+// `ccmesh pool --help`: the pool commands.
+std::string poolHelp() {
+  std::ostringstream out;
+  out << "Usage: ccmesh [global options] pool SUBCOMMAND [ARGS]\n\n"
+      << "Pools balance prompts over groups of sessions, in the broker, so every client shares\n"
+      << "one rotation and one view of who is busy.\n\nSubcommands:\n";
+  for (const auto& spec : kCommands) {
+    if (!isPoolCommand(spec.kind)) continue;
+    std::string synopsis(spec.name);
+    if (!spec.arguments.empty()) synopsis += " " + std::string(spec.arguments);
+    out << "  " << synopsis << "\n      " << spec.summary << "\n";
+  }
+  out << "\n`ccmesh pool SUBCOMMAND --help` lists a subcommand's options.\n";
+  return out.str();
+}
+
+// Finds the command word: the first positional argument, whatever options surround it
+// (`pool SUBCOMMAND`: both words). Nothing when there is none or the line does not parse
+// (pass 2 then reports why).
 std::optional<std::string> findCommandWord(const std::vector<std::string>& args) {
   po::options_description scan = globalOptions();
   scan.add_options()("command", po::value<std::string>())("rest",
@@ -140,9 +188,16 @@ std::optional<std::string> findCommandWord(const std::vector<std::string>& args)
                       .style(parserStyle())
                       .allow_unregistered()
                       .run();
+    std::optional<std::string> word;
     for (const auto& option : parsed.options) {
-      if (option.string_key == "command" && !option.value.empty()) return option.value.front();
+      if (option.value.empty()) continue;
+      if (option.string_key == "command") {
+        word = option.value.front();
+      } else if (option.string_key == "rest" && word == "pool") {
+        return "pool " + option.value.front();  // `pool SUBCOMMAND` is one command
+      }
     }
+    return word;
   } catch (const po::error&) {
   }
   return std::nullopt;
@@ -158,6 +213,15 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   // Pass 1 finds the command; pass 2 parses everything knowing that command's options.
   auto word = findCommandWord(args);
   const CommandSpec* spec = nullptr;
+  if (word == "pool") {
+    Command help;
+    help.text = poolHelp();
+    if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+        std::find(args.begin(), args.end(), "-h") != args.end()) {
+      return help;
+    }
+    return usage("pool: missing SUBCOMMAND (see ccmesh pool --help)");
+  }
   if (word) {
     spec = findCommand(*word);
     if (!spec) return usage("unknown command '" + *word + "' (see ccmesh --help)");
@@ -168,6 +232,10 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   positional.add("command", 1);
   if (spec) {
     all.add(commandOptions(spec->kind));
+    if (isPoolCommand(spec->kind)) {
+      all.add_options()("subcommand", po::value<std::string>());
+      positional.add("subcommand", 1);
+    }
     if (spec->arguments.starts_with("NAME")) {
       all.add_options()("name", po::value<std::string>());
       positional.add("name", 1);
@@ -176,6 +244,7 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
       all.add_options()("prompt", po::value<std::string>());
       positional.add("prompt", 1);
     }
+    addPoolPositionals(spec->kind, all, positional);
   }
 
   po::variables_map vm;
@@ -210,6 +279,12 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   } else {
     command.broker = context.broker_from_environment.value_or(std::string(kDefaultBroker));
   }
+  auto file_option = [&](const char* name, const std::optional<std::string>& from_environment) {
+    return vm.count(name) ? vm[name].as<std::string>() : from_environment.value_or("");
+  };
+  command.curve_server_key_file =
+      file_option("curve-server-key", context.curve_server_key_from_environment);
+  command.curve_secret_file = file_option("curve-secret", context.curve_secret_from_environment);
   const int64_t timeout_ms = vm["timeout"].as<int64_t>();
   if (timeout_ms <= 0) return usage("--timeout must be a positive number of milliseconds");
   command.timeout = Millis{timeout_ms};
@@ -229,15 +304,24 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   } else if (spec->kind == CommandKind::kStart) {
     if (auto error = readStartFlags(vm, context.working_directory, command.options))
       return usage(*error);
+  } else if (isPoolCommand(spec->kind)) {
+    if (auto error = readPoolFlags(vm, context.working_directory, command)) {
+      return usage(std::string(spec->name) + ": " + *error + see);
+    }
   }
   return command;
 }
 
 CommandLineContext CommandLine::processContext() {
   CommandLineContext context;
-  if (const char* broker = std::getenv(ConfigLoader::environmentName("broker").c_str())) {
-    if (*broker != '\0') context.broker_from_environment = broker;
-  }
+  auto environment = [](const char* option) -> std::optional<std::string> {
+    const char* value = std::getenv(ConfigLoader::environmentName(option).c_str());
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
+  context.broker_from_environment = environment("broker");
+  context.curve_server_key_from_environment = environment("curve-server-key");
+  context.curve_secret_from_environment = environment("curve-secret");
   std::error_code error;
   context.working_directory = std::filesystem::current_path(error).string();
   return context;

@@ -22,6 +22,26 @@ enum class CommandKind {
   kCount,
   kStatus,
   kPing,
+  kKeygen,  // writes a CURVE key pair; talks to no broker
+  // `ccmesh pool SUBCOMMAND` (pool_flags.hpp)
+  kPoolCreate,
+  kPoolQuery,
+  kPoolCheckout,
+  kPoolCheckin,
+  kPoolList,
+  kPoolInfo,
+  kPoolResize,
+  kPoolDelete,
+};
+
+// What the `pool` subcommands take besides NAME (the pool, in Command::session).
+struct PoolArguments {
+  uint32_t size = 0;                 // create (--size), resize (N)
+  std::string strategy;              // create: --strategy
+  std::vector<std::string> members;  // create: --members a,b,c
+  std::string member;                // checkin: MEMBER
+  Millis lease{0};                   // checkout: --lease (0: the broker's default)
+  uint64_t lease_id = 0;             // checkin: --lease-id (0: any)
 };
 
 // One invocation of `ccmesh`, fully parsed and checked.
@@ -34,11 +54,15 @@ struct Command {
   // query: the deadline sent to the broker, only when --timeout was given (0: the session's
   // query_timeout_ms, or the worker's default, applies)
   Millis query_timeout{0};
-  std::string session;        // the session a command names
+  std::string session;        // the session (pool commands: the pool) a command names
   std::string prompt;         // query: the prompt
   bool stream = false;        // query: print deltas as they arrive
   bool keep_history = false;  // restart: keep the conversation
-  SessionOptions options;     // start: the session's options, validated
+  SessionOptions options;     // start, pool create: the session's options, validated
+  PoolArguments pool;         // pool commands: the rest of their arguments
+  // CURVE: the broker's public key file and this client's secret key file, or empty.
+  std::string curve_server_key_file;
+  std::string curve_secret_file;
 };
 
 // What a command line cannot be run for: printed as `error: bad_request: message`, exit 2.
@@ -51,6 +75,9 @@ struct UsageError {
 struct CommandLineContext {
   std::optional<std::string> broker_from_environment;  // $CCMESH_BROKER, if set
   std::string working_directory;                       // relative --cwd/--add-dir resolve here
+  // $CCMESH_CURVE_SERVER_KEY and $CCMESH_CURVE_SECRET, if set.
+  std::optional<std::string> curve_server_key_from_environment{};
+  std::optional<std::string> curve_secret_from_environment{};
 };
 
 // Parses `ccmesh [global options] COMMAND [arguments and options]`; global options (--broker,

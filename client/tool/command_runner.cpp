@@ -1,5 +1,9 @@
 #include "command_runner.hpp"
 
+#include <filesystem>
+
+#include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/curve_keys.hpp"
 #include "human_output.hpp"
 #include "json_output.hpp"
 
@@ -91,8 +95,51 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kPing:
       return finish(client.ping(), as_json,
                     [this](const msg::PingResult& v) { printPing(out_, v); });
+    case CommandKind::kKeygen:
+      return runKeygen(command);
+    case CommandKind::kPoolQuery:
+      return runQuery(command, client, should_cancel);
+    case CommandKind::kPoolCreate:
+    case CommandKind::kPoolCheckout:
+    case CommandKind::kPoolCheckin:
+    case CommandKind::kPoolList:
+    case CommandKind::kPoolInfo:
+    case CommandKind::kPoolResize:
+    case CommandKind::kPoolDelete:
+      return runPool(command, client);
   }
   return 1;
+}
+
+int CommandRunner::runKeygen(const Command& command) {
+  const std::string name = std::filesystem::path(command.session).filename().string();
+  if (name.empty()) return reportUsage(UsageError{"keygen: NAME must name a file", command.json});
+  CurveKeyPair pair;
+  try {
+    pair = generateCurveKeyPair();
+    writeCurveKeyFiles(command.session, pair, name);
+  } catch (const ConfigError& e) {
+    return report(ReplyError{ErrorCode::kInternal, "internal", e.what(), ""}, command.json);
+  }
+  const std::string secret_file = command.session + ".key";
+  const std::string public_file = command.session + ".pub";
+  if (command.json) {
+    Json fields{{"name", name},
+                {"public_key", pair.public_key},
+                {"secret_file", secret_file},
+                {"public_file", public_file}};
+    out_ << successJson(fields).dump() << "\n";
+  } else {
+    out_ << "wrote " << secret_file << " (secret key, mode 0600: keep it private) and "
+         << public_file << " (public key)\n"
+         << "public key: " << pair.public_key << "\n"
+         << "line for the broker's --clients-allow file: " << pair.public_key << " admin " << name
+         << "   (or query instead of admin)\n"
+         << "line for the broker's --workers-allow file: " << pair.public_key << " " << name
+         << "\n";
+  }
+  out_.flush();
+  return 0;
 }
 
 int CommandRunner::runQuery(const Command& command, Client& client,
@@ -108,7 +155,9 @@ int CommandRunner::runQuery(const Command& command, Client& client,
     out_.flush();
     streamed = true;
   };
-  auto reply = client.query(command.session, command.prompt, options, on_event);
+  auto reply = command.kind == CommandKind::kPoolQuery
+                   ? client.poolQuery(command.session, command.prompt, options, on_event)
+                   : client.query(command.session, command.prompt, options, on_event);
   if (!reply.ok()) {
     if (streamed) out_ << "\n";
     return report(reply.error(), command.json, streamed);
@@ -120,6 +169,7 @@ int CommandRunner::runQuery(const Command& command, Client& client,
   } else {
     out_ << reply.value().text << "\n";
   }
+  if (!command.json && !reply.value().pool.empty()) printAnsweredBy(out_, reply.value());
   out_.flush();
   return 0;
 }

@@ -17,6 +17,10 @@ class CommandRunner {
   // Runs `command`; a query polls should_cancel (may be empty) to cancel on Ctrl-C.
   int run(const Command& command, Client& client, const std::function<bool()>& should_cancel);
 
+  // `ccmesh keygen NAME`: writes NAME.key and NAME.pub, prints the public key and the
+  // allow-list lines to use. Needs no broker.
+  int runKeygen(const Command& command);
+
   // Prints a usage error (as bad_request) and returns its exit status, 2.
   int reportUsage(const UsageError& error);
 
@@ -28,7 +32,10 @@ class CommandRunner {
   static int exitStatus(ErrorCode code);
 
  private:
+  // query and pool query.
   int runQuery(const Command& command, Client& client, const std::function<bool()>& should_cancel);
+  // The other pool commands (command_runner_pools.cpp).
+  int runPool(const Command& command, Client& client);
 
   std::ostream& out_;  // results (stdout)
   std::ostream& err_;  // errors (stderr)

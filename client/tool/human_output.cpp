@@ -54,7 +54,11 @@ void printInfo(std::ostream& out, const msg::SessionInfo& info) {
       << "queue_depth: " << info.queue_depth << "\n"
       << "turns: " << info.turns << "\n"
       << "last_error: " << info.last_error << "\n"
-      << "config: " << Json(info.config).dump() << "\n";
+      << "last_used_ms: " << info.last_used_ms << "\n"
+      << "rss_kb: " << info.rss_kb << "\n"
+      << "recycles: " << info.recycles << "\n"
+      << "config: " << Json(info.config).dump() << "\n"
+      << "creator: " << orDash(info.creator) << "\n";
 }
 
 void printList(std::ostream& out, const std::vector<msg::SessionInfo>& sessions) {
@@ -75,20 +79,80 @@ void printStatus(std::ostream& out, const msg::StatusResult& status) {
     for (const auto& [key, value] : w.labels) {
       labels += (labels.empty() ? "" : ",") + key + "=" + value;
     }
-    rows.push_back({w.id, std::to_string(w.capacity), std::to_string(w.sessions),
-                    std::to_string(w.heartbeat_age_ms), orDash(labels)});
+    rows.push_back(
+        {w.id, std::to_string(w.capacity), std::to_string(w.sessions),
+         std::to_string(w.live) + "/" + (w.max_live == 0 ? "-" : std::to_string(w.max_live)),
+         std::to_string(w.hibernated), std::to_string(w.heartbeat_age_ms), orDash(labels)});
   }
-  printTable(out, {"WORKER", "CAPACITY", "SESSIONS", "HEARTBEAT_AGE_MS", "LABELS"}, rows);
+  printTable(out,
+             {"WORKER", "CAPACITY", "SESSIONS", "LIVE", "HIBERNATED", "HEARTBEAT_AGE_MS", "LABELS"},
+             rows);
   out << "\nbroker " << status.version << ", up " << seconds(status.uptime_ms) << " s\n"
       << "workers: " << status.workers.size() << "\n"
       << "sessions: " << status.sessions << " (" << status.pending_sessions
       << " waiting for a worker)\n"
       << "requests in flight: " << status.requests_in_flight << "\n"
-      << "malformed messages: " << status.malformed_messages << "\n";
+      << "malformed messages: " << status.malformed_messages << "\n"
+      << "stale messages dropped: " << status.stale_messages << "\n"
+      << "workers lost: " << status.workers_lost << "\n"
+      << "authentication: "
+      << (status.curve      ? "CURVE"
+          : status.insecure ? "NONE (--insecure: anyone who reaches the ports may use them)"
+                            : "none (loopback only)")
+      << "\n"
+      << "refused: " << status.refused_handshakes << " handshake(s), " << status.unauthorized
+      << " message(s)\n";
 }
 
 void printPing(std::ostream& out, const msg::PingResult& ping) {
   out << "pong from broker " << ping.version << " (up " << seconds(ping.uptime_ms) << " s)\n";
+}
+
+void printPoolInfo(std::ostream& out, const char* verb, const msg::PoolInfo& pool) {
+  if (verb != nullptr) out << verb << " pool " << pool.name << "\n";
+  out << "pool: " << pool.name << "\n"
+      << "strategy: " << pool.strategy << "\n"
+      << "members: " << pool.size
+      << (pool.owned ? " (created by the pool)" : " (existing sessions)") << "\n"
+      << "checked out: " << pool.checked_out << " (" << pool.waiting_checkouts
+      << " checkout(s) waiting)\n"
+      << "reclaims: " << pool.reclaims << "\n"
+      << "exhausted: " << pool.exhausted << "\n";
+  std::vector<Row> rows;
+  for (const auto& m : pool.members) {
+    std::string checkout = "-";
+    if (m.checked_out) {
+      checkout = "lease " + std::to_string(m.lease_id) + " (" + std::to_string(m.lease_left_ms) +
+                 " ms left)";
+    }
+    rows.push_back({m.name, m.state, orDash(m.worker), std::to_string(m.turns),
+                    std::to_string(m.served), std::to_string(m.queue_depth), checkout});
+  }
+  printTable(out, {"MEMBER", "STATE", "WORKER", "TURNS", "SERVED", "QUEUE", "CHECKED_OUT"}, rows);
+}
+
+void printPoolList(std::ostream& out, const std::vector<msg::PoolInfo>& pools) {
+  std::vector<Row> rows;
+  for (const auto& p : pools) {
+    const auto idle = std::count_if(p.members.begin(), p.members.end(), [](const auto& m) {
+      return m.state == "idle" && !m.checked_out && m.queue_depth == 0;
+    });
+    rows.push_back({p.name, p.strategy, std::to_string(p.size), std::to_string(idle),
+                    std::to_string(p.checked_out), std::to_string(p.waiting_checkouts),
+                    std::to_string(p.reclaims)});
+  }
+  printTable(out, {"POOL", "STRATEGY", "SIZE", "IDLE", "CHECKED_OUT", "WAITING", "RECLAIMS"}, rows);
+}
+
+void printCheckout(std::ostream& out, const msg::CheckoutResult& checkout) {
+  out << "checked out " << checkout.member << " of pool " << checkout.pool << " on "
+      << (checkout.worker.empty() ? std::string("no worker yet") : checkout.worker) << " (lease "
+      << checkout.lease_id << ", " << checkout.lease_ms << " ms)\n";
+}
+
+void printAnsweredBy(std::ostream& out, const msg::QueryResult& result) {
+  out << "answered by " << result.session << " of pool " << result.pool << " on "
+      << orDash(result.worker) << "\n";
 }
 
 void printError(std::ostream& err, const ReplyError& error, bool partial_shown) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ccmesh/client/client.hpp"
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 
 // What `ccmesh` prints for people (without --json): one function per result shape.
@@ -26,6 +27,19 @@ void printStatus(std::ostream& out, const msg::StatusResult& status);
 
 // `pong from broker VERSION (up N s)`.
 void printPing(std::ostream& out, const msg::PingResult& ping);
+
+// A pool: a header line (`VERB pool NAME`, when verb is not null), its totals, then its
+// members as a table: MEMBER  STATE  WORKER  TURNS  SERVED  QUEUE  CHECKED_OUT.
+void printPoolInfo(std::ostream& out, const char* verb, const msg::PoolInfo& pool);
+
+// A table: POOL  STRATEGY  SIZE  IDLE  CHECKED_OUT  WAITING  RECLAIMS.
+void printPoolList(std::ostream& out, const std::vector<msg::PoolInfo>& pools);
+
+// `checked out MEMBER of pool NAME on WORKER (lease L, N ms)`.
+void printCheckout(std::ostream& out, const msg::CheckoutResult& checkout);
+
+// `answered by MEMBER of pool NAME on WORKER`, after a pool query's answer.
+void printAnsweredBy(std::ostream& out, const msg::QueryResult& result);
 
 // `error: CODE: message`, then the partial answer if there is one and it was not shown.
 void printError(std::ostream& err, const ReplyError& error, bool partial_shown);

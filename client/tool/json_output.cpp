@@ -18,6 +18,12 @@ void to_json(Json& json, const SessionOptions& options) {
       {"resume", options.resume},
       {"max_restarts", options.max_restarts},
       {"restart_window_ms", options.restart_window_ms},
+      {"pool", options.pool},
+      {"pool_strategy", options.pool_strategy},
+      {"require", options.require},
+      {"start", options.start},
+      {"idle_timeout_ms", options.idle_timeout_ms},
+      {"max_rss_mb", options.max_rss_mb},
   };
 }
 
@@ -30,6 +36,7 @@ void to_json(Json& json, const QueryResult& result) {
       {"duration_ms", result.duration_ms},   {"cost_usd", result.cost_usd},
       {"input_tokens", result.input_tokens}, {"output_tokens", result.output_tokens},
   };
+  if (!result.pool.empty()) json["pool"] = result.pool;  // pool query: `session` is its member
 }
 
 void to_json(Json& json, const Ack& ack) {
@@ -51,7 +58,11 @@ void to_json(Json& json, const SessionInfo& info) {
       {"queue_depth", info.queue_depth},
       {"turns", info.turns},
       {"last_error", info.last_error},
+      {"last_used_ms", info.last_used_ms},
+      {"rss_kb", info.rss_kb},
+      {"recycles", info.recycles},
       {"config", info.config},
+      {"creator", info.creator},
   };
 }
 
@@ -64,7 +75,10 @@ void to_json(Json& json, const WorkerInfo& worker) {
               {"capacity", worker.capacity},
               {"sessions", worker.sessions},
               {"labels", worker.labels},
-              {"heartbeat_age_ms", worker.heartbeat_age_ms}};
+              {"heartbeat_age_ms", worker.heartbeat_age_ms},
+              {"max_live", worker.max_live},
+              {"live", worker.live},
+              {"hibernated", worker.hibernated}};
 }
 
 void to_json(Json& json, const StatusResult& status) {
@@ -76,11 +90,53 @@ void to_json(Json& json, const StatusResult& status) {
       {"pending_sessions", status.pending_sessions},
       {"requests_in_flight", status.requests_in_flight},
       {"malformed_messages", status.malformed_messages},
+      {"stale_messages", status.stale_messages},
+      {"workers_lost", status.workers_lost},
+      {"curve", status.curve},
+      {"insecure", status.insecure},
+      {"refused_handshakes", status.refused_handshakes},
+      {"unauthorized", status.unauthorized},
   };
 }
 
 void to_json(Json& json, const PingResult& ping) {
   json = Json{{"version", ping.version}, {"uptime_ms", ping.uptime_ms}};
+}
+
+void to_json(Json& json, const PoolMemberInfo& member) {
+  json = Json{{"name", member.name},
+              {"state", member.state},
+              {"worker", member.worker},
+              {"turns", member.turns},
+              {"served", member.served},
+              {"queue_depth", member.queue_depth},
+              {"checked_out", member.checked_out},
+              {"lease_id", member.lease_id},
+              {"lease_left_ms", member.lease_left_ms}};
+}
+
+void to_json(Json& json, const PoolInfo& pool) {
+  json = Json{{"name", pool.name},
+              {"strategy", pool.strategy},
+              {"owned", pool.owned},
+              {"size", pool.size},
+              {"members", pool.members},
+              {"checked_out", pool.checked_out},
+              {"waiting_checkouts", pool.waiting_checkouts},
+              {"reclaims", pool.reclaims},
+              {"exhausted", pool.exhausted}};
+}
+
+void to_json(Json& json, const CheckoutResult& checkout) {
+  json = Json{{"pool", checkout.pool},
+              {"member", checkout.member},
+              {"worker", checkout.worker},
+              {"lease_id", checkout.lease_id},
+              {"lease_ms", checkout.lease_ms}};
+}
+
+void to_json(Json& json, const CheckinResult& checkin) {
+  json = Json{{"pool", checkin.pool}, {"member", checkin.member}};
 }
 
 }  // namespace msg

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ccmesh/client/client.hpp"
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/session_options.hpp"
 
@@ -23,6 +24,10 @@ void to_json(Json& json, const CountResult& count);
 void to_json(Json& json, const WorkerInfo& worker);
 void to_json(Json& json, const StatusResult& status);
 void to_json(Json& json, const PingResult& ping);
+void to_json(Json& json, const PoolMemberInfo& member);
+void to_json(Json& json, const PoolInfo& pool);
+void to_json(Json& json, const CheckoutResult& checkout);
+void to_json(Json& json, const CheckinResult& checkin);
 }  // namespace msg
 
 namespace client {

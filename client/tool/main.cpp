@@ -9,6 +9,7 @@
 #include "cancel_on_interrupt.hpp"
 #include "ccmesh/client/client.hpp"
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/curve_keys.hpp"
 #include "command_line.hpp"
 #include "command_runner.hpp"
 
@@ -24,11 +25,17 @@ int main(int argc, char** argv) {
       std::cout << command.text;
       return 0;
     }
-    Client client(ClientOptions{command.broker, command.timeout});
+    if (command.kind == CommandKind::kKeygen) return runner.runKeygen(command);
+    ClientOptions options{command.broker, command.timeout};
+    if (!command.curve_server_key_file.empty() || !command.curve_secret_file.empty()) {
+      options.curve =
+          ccmesh::loadCurveClientKeys(command.curve_server_key_file, command.curve_secret_file);
+    }
+    Client client(options);
     // Ctrl-C during a query cancels it (the query then ends with `cancelled`).
     std::optional<CancelOnInterrupt> interrupt;
     std::function<bool()> should_cancel;
-    if (command.kind == CommandKind::kQuery) {
+    if (command.kind == CommandKind::kQuery || command.kind == CommandKind::kPoolQuery) {
       interrupt.emplace();
       should_cancel = [&interrupt] { return interrupt->requested(); };
     }

@@ -20,7 +20,7 @@ struct StartFlag {
   bool path;               // a relative value is made absolute against the caller's directory
 };
 
-constexpr std::array<StartFlag, 14> kStartFlags{{
+constexpr std::array<StartFlag, 18> kStartFlags{{
     {"system-prompt", "system_prompt", "S", "replace the CLI's system prompt", false, false},
     {"append-system-prompt", "append_system_prompt", "S", "append to the CLI's system prompt",
      false, false},
@@ -39,6 +39,14 @@ constexpr std::array<StartFlag, 14> kStartFlags{{
     {"resume", "resume", "ID", "resume this CLI conversation id at first start", false, false},
     {"max-restarts", "max_restarts", "N", "restarts allowed within --restart-window", false, false},
     {"restart-window", "restart_window_ms", "MS", "window of --max-restarts", false, false},
+    {"require", "require", "K=V",
+     "place only on workers with this label value (repeatable, or K=V,K2=V2)", true, false},
+    {"start", "start", "eager|on_demand",
+     "eager: the CLI starts at once; on_demand: with the first query", false, false},
+    {"idle-timeout", "idle_timeout_ms", "MS",
+     "hibernate the session (stop its CLI, keep its conversation) after MS idle", false, false},
+    {"max-rss-mb", "max_rss_mb", "MB",
+     "restart the CLI with its history, between turns, once it holds more memory", false, false},
 }};
 
 // "a,b" -> {"a", "b"}, empty entries dropped (as SessionOptions::set does).

@@ -6,17 +6,37 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 20> kNames{{
-    {MessageType::kQuery, "query"},         {MessageType::kStart, "start"},
-    {MessageType::kTerminate, "terminate"}, {MessageType::kRestart, "restart"},
-    {MessageType::kInfo, "info"},           {MessageType::kList, "list"},
-    {MessageType::kCount, "count"},         {MessageType::kStatus, "status"},
-    {MessageType::kPing, "ping"},           {MessageType::kCancel, "cancel"},
-    {MessageType::kEvent, "event"},         {MessageType::kResult, "result"},
-    {MessageType::kError, "error"},         {MessageType::kReady, "ready"},
-    {MessageType::kHeartbeat, "heartbeat"}, {MessageType::kSessionUpdate, "session"},
-    {MessageType::kDelivered, "delivered"}, {MessageType::kBye, "bye"},
-    {MessageType::kWelcome, "welcome"},     {MessageType::kAssign, "assign"},
+constexpr std::array<std::pair<MessageType, std::string_view>, 30> kNames{{
+    {MessageType::kQuery, "query"},
+    {MessageType::kStart, "start"},
+    {MessageType::kTerminate, "terminate"},
+    {MessageType::kRestart, "restart"},
+    {MessageType::kInfo, "info"},
+    {MessageType::kList, "list"},
+    {MessageType::kCount, "count"},
+    {MessageType::kStatus, "status"},
+    {MessageType::kPing, "ping"},
+    {MessageType::kCancel, "cancel"},
+    {MessageType::kEvent, "event"},
+    {MessageType::kResult, "result"},
+    {MessageType::kError, "error"},
+    {MessageType::kReady, "ready"},
+    {MessageType::kHeartbeat, "heartbeat"},
+    {MessageType::kSessionUpdate, "session"},
+    {MessageType::kDelivered, "delivered"},
+    {MessageType::kBye, "bye"},
+    {MessageType::kWelcome, "welcome"},
+    {MessageType::kAssign, "assign"},
+    {MessageType::kPoolCreate, "pool_create"},
+    {MessageType::kPoolQuery, "pool_query"},
+    {MessageType::kPoolCheckout, "pool_checkout"},
+    {MessageType::kPoolCheckin, "pool_checkin"},
+    {MessageType::kPoolList, "pool_list"},
+    {MessageType::kPoolInfo, "pool_info"},
+    {MessageType::kPoolResize, "pool_resize"},
+    {MessageType::kPoolDelete, "pool_delete"},
+    {MessageType::kRejoin, "rejoin"},
+    {MessageType::kLoad, "load"},
 }};
 
 }  // namespace

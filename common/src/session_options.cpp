@@ -12,6 +12,10 @@ namespace {
 constexpr std::array<std::string_view, 6> kPermissionModes{
     "default", "acceptEdits", "bypassPermissions", "plan", "dontAsk", "auto"};
 
+// Upper bounds of idle_timeout_ms (30 days) and max_rss_mb (1 PiB).
+constexpr uint64_t kMaxIdleTimeoutMs = 30ULL * 24 * 3600 * 1000;
+constexpr uint64_t kMaxRssMb = 1ULL << 30;
+
 Error badOption(std::string_view key, std::string_view why) {
   return Error{ErrorCode::kBadRequest, "option " + std::string(key) + ": " + std::string(why)};
 }
@@ -79,6 +83,16 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
     auto eq = value.find('=');
     if (eq == std::string_view::npos || eq == 0) return badOption(key, "expected K=V");
     env[std::string(value.substr(0, eq))] = std::string(value.substr(eq + 1));
+  } else if (key == "require") {
+    std::vector<std::string> pairs;
+    appendList(value, pairs);
+    for (const auto& pair : pairs) {
+      auto eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return badOption(key, "expected label=value[,label=value...], got '" + pair + "'");
+      }
+      require[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
   } else if (key == "query_timeout_ms") {
     return parseNumber(key, value, query_timeout_ms);
   } else if (key == "resume") {
@@ -87,6 +101,12 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
     return parseNumber(key, value, max_restarts);
   } else if (key == "restart_window_ms") {
     return parseNumber(key, value, restart_window_ms);
+  } else if (key == "start") {
+    start = value;
+  } else if (key == "idle_timeout_ms") {
+    return parseNumber(key, value, idle_timeout_ms);
+  } else if (key == "max_rss_mb") {
+    return parseNumber(key, value, max_rss_mb);
   } else {
     return badOption(key, "unknown option");
   }
@@ -100,7 +120,9 @@ std::optional<Error> SessionOptions::validate() const {
       {"model", &model},
       {"permission_mode", &permission_mode},
       {"cwd", &cwd},
-      {"resume", &resume}};
+      {"resume", &resume},
+      {"pool", &pool},
+      {"pool_strategy", &pool_strategy}};
   for (const auto& [key, value] : strings) {
     if (value->size() > limits::kMaxOptionBytes) return badOption(key, "value too long");
     if (value->find('\0') != std::string::npos) return badOption(key, "contains a NUL byte");
@@ -137,6 +159,19 @@ std::optional<Error> SessionOptions::validate() const {
     }
   }
   if (!resume.empty() && resume.front() == '-') return badOption("resume", "bad session id");
+  if (start != kStartEager && start != kStartOnDemand) {
+    return badOption("start", "expected eager or on_demand, got '" + start.substr(0, 64) + "'");
+  }
+  // Far beyond any sensible value, and far from overflowing time or byte arithmetic.
+  if (idle_timeout_ms > kMaxIdleTimeoutMs) return badOption("idle_timeout_ms", "too large");
+  if (max_rss_mb > kMaxRssMb) return badOption("max_rss_mb", "too large");
+  if (require.size() > limits::kMaxOptionListItems) return badOption("require", "too many labels");
+  for (const auto& [label, wanted] : require) {
+    if (label.empty() || label.size() > limits::kMaxOptionBytes ||
+        wanted.size() > limits::kMaxOptionBytes) {
+      return badOption("require", "empty or too long label '" + label + "'");
+    }
+  }
   return std::nullopt;
 }
 
@@ -175,6 +210,18 @@ void SessionOptions::msgpack_unpack(const msgpack::object& object) {
       convertField(v, key, max_restarts);
     else if (key == "restart_window_ms")
       convertField(v, key, restart_window_ms);
+    else if (key == "start")
+      convertField(v, key, start);
+    else if (key == "idle_timeout_ms")
+      convertField(v, key, idle_timeout_ms);
+    else if (key == "max_rss_mb")
+      convertField(v, key, max_rss_mb);
+    else if (key == "pool")
+      convertField(v, key, pool);
+    else if (key == "pool_strategy")
+      convertField(v, key, pool_strategy);
+    else if (key == "require")
+      convertField(v, key, require);
     // Unknown keys are ignored, as everywhere in the protocol.
   }
 }

@@ -13,7 +13,10 @@ class OptionsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     cluster_ = new Cluster();
-    cluster_->startWorker("w1");
+    // These tests check that options reach the CLI, so the worker allows the ones that widen
+    // what the agent may do (safe_defaults_test checks they are refused otherwise).
+    cluster_->startWorker(
+        "w1", {"--allow-permission-modes", "acceptEdits", "--allowed-roots", "/tmp,/usr"});
   }
   static void TearDownTestSuite() {
     delete cluster_;
@@ -159,7 +162,7 @@ TEST_F(OptionsTest, InvalidOptionsAreRefusedNamingTheOption) {
   EXPECT_NE(a.error().message.find("permission_mode"), std::string::npos);
 
   SessionOptions cwd;
-  cwd.cwd = "/definitely/not/here";
+  cwd.cwd = "/tmp/definitely/not/here";  // inside the worker's allowed roots, but missing
   auto b = client->start("bad2", cwd);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().code, ErrorCode::kBadRequest);

@@ -16,12 +16,15 @@ BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, std::strin
       liveness_(std::max<uint32_t>(1, liveness)),
       clock_(clock),
       log_(std::move(log)),
-      reconnect_backoff_(heartbeat) {}
+      reconnect_backoff_(heartbeat),
+      lease_(heartbeat * static_cast<int64_t>(liveness_)) {}
 
-void BrokerLink::connect(const msg::Ready& ready) {
+void BrokerLink::connect(msg::Ready ready) {
   const bool first = socket_ == nullptr;
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   applyCommonOptions(*socket_);
+  if (curve_) applyCurveClient(*socket_, *curve_);
+  watch_ = std::make_unique<HandshakeWatch>(context_, *socket_);
   socket_->set(zmq::sockopt::routing_id, worker_id_);
   // Queue nothing for a connection that is not up: while the broker is away, messages wait
   // in queue_, which survives the socket being remade.
@@ -31,6 +34,7 @@ void BrokerLink::connect(const msg::Ready& ready) {
   // every session. Final replies, events and `delivered` still go out, after `ready`.
   std::deque<Outgoing> kept;
   queued_bytes_ = 0;
+  queued_heartbeats_ = 0;
   for (auto& message : queue_) {
     if (message.type == MessageType::kHeartbeat || message.type == MessageType::kSessionUpdate ||
         message.type == MessageType::kReady) {
@@ -40,10 +44,14 @@ void BrokerLink::connect(const msg::Ready& ready) {
     kept.push_back(std::move(message));
   }
   queue_ = std::move(kept);
+  const TimePoint now = clock_.now();
+  ready.seq = ++heartbeat_seq_;
+  ready.rejoining = welcomed_;
+  lease_.noteSent(ready.seq, now);
+  awaiting_welcome_ = true;
   auto body = encodeBody(ready);
   queued_bytes_ += body.size();
   queue_.push_front(Outgoing{MessageType::kReady, std::move(body)});
-  const TimePoint now = clock_.now();
   next_heartbeat_ = now + heartbeat_;
   if (first) {
     reconnect_due_ = now + silenceLimit();
@@ -69,6 +77,7 @@ void BrokerLink::enqueue(MessageType type, msgpack::sbuffer body) {
     return;
   }
   queued_bytes_ += body.size();
+  if (type == MessageType::kHeartbeat) ++queued_heartbeats_;
   queue_.push_back(Outgoing{type, std::move(body)});
   flush();
 }
@@ -86,6 +95,7 @@ void BrokerLink::flush() {
     }
     if (status == SendStatus::kWouldBlock) return;
     queued_bytes_ -= std::min(queued_bytes_, front.body.size());
+    if (front.type == MessageType::kHeartbeat && queued_heartbeats_ > 0) --queued_heartbeats_;
     queue_.pop_front();
   }
 }
@@ -100,16 +110,28 @@ void BrokerLink::adopt(const msg::Welcome& welcome) {
   if (welcome.liveness > 0) liveness_ = welcome.liveness;
   log_->info("welcomed by the broker (heartbeat {} ms, liveness {})", heartbeat_.count(),
              liveness_);
+  lease_.setDuration(silenceLimit());
+  lease_.acknowledge(welcome.ack);
+  welcomed_ = true;
+  awaiting_welcome_ = false;
   next_heartbeat_ = std::min(next_heartbeat_, clock_.now() + heartbeat_);
   noteHeard();
 }
 
 bool BrokerLink::onTimer() {
+  if (watch_ && watch_->drain() && watch_->failure()) {
+    log_->error("the broker at {} refused this worker's connection: {}", endpoint_,
+                *watch_->failure());
+  }
   const TimePoint now = clock_.now();
   if (now >= next_heartbeat_) {
     next_heartbeat_ = now + heartbeat_;
-    // A backed-up queue already says nothing new; don't pile heartbeats onto it.
-    if (queue_.empty()) send(MessageType::kHeartbeat, msg::Heartbeat{++heartbeat_seq_, 0});
+    // One heartbeat waiting in the queue is enough; the lease counts from when it was
+    // queued, which is no later than when it leaves.
+    if (queued_heartbeats_ == 0) {
+      lease_.noteSent(++heartbeat_seq_, now);
+      send(MessageType::kHeartbeat, msg::Heartbeat{heartbeat_seq_, 0});
+    }
   }
   if (now >= reconnect_due_) {
     log_->warn("no word from the broker at {} for a while; reconnecting", endpoint_);

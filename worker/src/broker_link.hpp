@@ -12,15 +12,20 @@
 
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/curve_keys.hpp"
+#include "ccmesh/common/handshake_watch.hpp"
 #include "ccmesh/common/message_type.hpp"
 #include "ccmesh/common/worker_messages.hpp"
+#include "ccmesh/worker/lease.hpp"
 
 namespace ccmesh::worker {
 
 // The worker's side of the backend link: a DEALER socket named after the worker, the queue
 // of messages waiting for it, heartbeats on their own timer, and Paranoid-Pirate liveness:
 // when the broker has been silent for liveness x heartbeat, the socket is closed and made
-// anew (linger 0), with a backoff between attempts, and `ready` is sent again first.
+// anew (linger 0), with a backoff between attempts, and `ready` is sent again first. It
+// also keeps the worker's Lease: `ready` and heartbeats are numbered, and the broker's
+// acknowledgments renew the lease from when they were sent.
 class BrokerLink {
  public:
   // Longest wait between reconnect attempts.
@@ -32,8 +37,12 @@ class BrokerLink {
   BrokerLink(zmq::context_t& context, std::string endpoint, std::string worker_id, Millis heartbeat,
              uint32_t liveness, const Clock& clock, std::shared_ptr<spdlog::logger> log);
 
-  // Creates the socket, connects, and queues `ready` ahead of everything else.
-  void connect(const msg::Ready& ready);
+  // Talks CURVE with these keys from the next connect() on.
+  void useCurve(CurveClientKeys keys) { curve_ = std::move(keys); }
+
+  // Creates the socket, connects, and queues `ready` ahead of everything else. Numbers
+  // `ready` (its seq) and says whether a broker welcomed this worker before.
+  void connect(msg::Ready ready);
   zmq::socket_t& socket() { return *socket_; }
 
   // Queues a message; messages go out in order.
@@ -49,8 +58,15 @@ class BrokerLink {
 
   // Any message from the broker: it is alive.
   void noteHeard();
-  // `welcome`: the heartbeat settings to use from now on.
+  // `welcome`: the heartbeat settings to use from now on; renews the lease.
   void adopt(const msg::Welcome& welcome);
+  // A broker heartbeat: its ack renews the lease.
+  void onHeartbeat(const msg::Heartbeat& heartbeat) { lease_.acknowledge(heartbeat.ack); }
+  // `ready` went out on this connection and no `welcome` has answered it yet.
+  bool awaitingWelcome() const { return awaiting_welcome_; }
+  // The right to run sessions (see Lease).
+  Lease& lease() { return lease_; }
+  const Lease& lease() const { return lease_; }
 
   // Sends a heartbeat when due. Returns true when the broker has been silent too long and
   // the caller should reconnect (with a fresh `ready`).
@@ -77,6 +93,8 @@ class BrokerLink {
   const Clock& clock_;                     // time source
   std::shared_ptr<spdlog::logger> log_;    // the worker's logger
   std::unique_ptr<zmq::socket_t> socket_;  // the DEALER, remade on reconnect
+  std::optional<CurveClientKeys> curve_;   // CURVE keys, if the broker wants them
+  std::unique_ptr<HandshakeWatch> watch_;  // reports refused security handshakes
   std::deque<Outgoing> queue_;             // messages not yet accepted by the socket
   std::size_t queued_bytes_ = 0;           // body bytes in queue_
   uint64_t heartbeat_seq_ = 0;             // our heartbeat counter
@@ -85,6 +103,10 @@ class BrokerLink {
   Millis reconnect_backoff_;               // wait after the next reconnect attempt
   uint64_t dropped_ = 0;                   // see dropped()
   uint64_t reconnects_ = 0;                // reconnect attempts so far
+  Lease lease_;                            // renewed by the broker's acknowledgments
+  bool welcomed_ = false;                  // a broker has welcomed this worker
+  bool awaiting_welcome_ = false;          // see awaitingWelcome()
+  std::size_t queued_heartbeats_ = 0;      // heartbeats in queue_ (one is enough)
 };
 
 }  // namespace ccmesh::worker

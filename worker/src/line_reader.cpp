@@ -6,11 +6,12 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace ccmesh::worker {
 namespace {
 
-// Bytes asked of read() at a time; the buffer grows by at most this much per call.
+// Bytes asked of read() at a time.
 constexpr std::size_t kReadChunk = 256u << 10;
 
 }  // namespace
@@ -18,25 +19,24 @@ constexpr std::size_t kReadChunk = 256u << 10;
 LineReader::LineReader(std::size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
 
 LineReader::ReadStatus LineReader::readFrom(int fd, std::size_t budget) {
+  // read() fills a scratch buffer and only the bytes read are appended, so a session's
+  // buffer stays as small as its lines. (Growing the buffer by kReadChunk for every read
+  // zero-filled that much each time and kept it resident in every session.)
+  thread_local std::vector<char> scratch(kReadChunk);
   std::size_t done = 0;
   while (done < budget) {
-    compact();
     const std::size_t want = std::min(kReadChunk, budget - done);
-    const std::size_t old_size = buffer_.size();
-    buffer_.resize(old_size + want);
-    const ssize_t got = ::read(fd, buffer_.data() + old_size, want);
+    const ssize_t got = ::read(fd, scratch.data(), want);
     if (got < 0) {
       const int error = errno;
-      buffer_.resize(old_size);
       if (error == EINTR) continue;
       if (error == EAGAIN || error == EWOULDBLOCK) return ReadStatus::kWouldBlock;
       last_errno_ = error;
       return ReadStatus::kError;
     }
-    buffer_.resize(old_size + static_cast<std::size_t>(got));
     if (got == 0) return ReadStatus::kEof;
     done += static_cast<std::size_t>(got);
-    absorb(old_size);
+    append(std::string_view(scratch.data(), static_cast<std::size_t>(got)));
   }
   return ReadStatus::kData;
 }

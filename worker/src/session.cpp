@@ -16,7 +16,14 @@ constexpr std::size_t kExitDrainBytes = 64u << 20;
 bool sameUpdate(const msg::SessionUpdate& a, const msg::SessionUpdate& b) {
   return a.session == b.session && a.generation == b.generation && a.state == b.state &&
          a.pid == b.pid && a.session_id == b.session_id && a.restarts == b.restarts &&
-         a.turns == b.turns && a.last_error == b.last_error;
+         a.turns == b.turns && a.last_error == b.last_error && a.recycles == b.recycles &&
+         a.rss_kb == b.rss_kb;
+}
+
+// Numbers sessions for the live budget; the worker's loop is single-threaded.
+uint64_t nextSerial() {
+  static uint64_t counter = 0;
+  return ++counter;
 }
 
 }  // namespace
@@ -37,6 +44,10 @@ std::string_view sessionStateName(SessionState state) {
       return "stopped";
     case SessionState::kFailed:
       return "failed";
+    case SessionState::kHibernating:
+      return "hibernating";
+    case SessionState::kHibernated:
+      return "hibernated";
   }
   return "unknown";
 }
@@ -48,21 +59,28 @@ Session::Session(std::string name, uint64_t generation, SessionOptions options,
       options_(std::move(options)),
       context_(context),
       observer_(observer),
-      queue_(context.queue_depth + 1) {}
+      queue_(context.queue_depth + 1),
+      serial_(nextSerial()) {}
 
 Session::~Session() = default;
 
 void Session::start(uint64_t ack_id) {
   if (ack_id != 0) spawn_acks_.push_back(ack_id);
+  last_used_ = now();
   if (!options_.resume.empty()) {
     conversation_id_ = options_.resume;
     has_history_ = true;
-    spawn(ConversationStart::kResume);
   } else {
     conversation_id_ = randomUuid();
     has_history_ = false;
-    spawn(ConversationStart::kNew);
   }
+  if (options_.onDemand()) {
+    setState(SessionState::kHibernated);  // the first query starts the CLI
+    sendAcks(spawn_acks_);
+    wake();  // prompts may have queued while it waited for an older copy to exit
+    return;
+  }
+  needProcess(resumeOrNew(), false);
 }
 
 void Session::spawn(ConversationStart start) {
@@ -78,6 +96,10 @@ void Session::spawn(ConversationStart start) {
     return;
   }
   process_ = std::move(*started);
+  rss_kb_ = 0;
+  reported_rss_kb_ = 0;
+  recycle_due_ = false;
+  next_probe_ = now() + context_.rss_probe_interval;
   initialized_ = false;
   init_deadline_ = now() + context_.initialize_timeout;
   draining_ = false;
@@ -119,11 +141,20 @@ void Session::onExit() {
   if (state_ == SessionState::kStopping) {
     finishStop();
   } else if (respawn_) {
+    // The new CLI takes over the live slot of the old one.
     const ConversationStart start = *respawn_;
     respawn_.reset();
-    ++restarts_;
+    if (recycling_) {
+      ++recycles_;
+    } else {
+      ++restarts_;
+    }
+    recycling_ = false;
     spawn(start);
+  } else if (state_ == SessionState::kHibernating) {
+    finishHibernation();
   } else {
+    observer_.onLiveSlotReleased(*this);
     onCrash(status, code);
   }
 }
@@ -167,6 +198,8 @@ void Session::becomeFailed(const std::string& why) {
   last_error_ = why;
   restart_at_.reset();
   respawn_.reset();
+  recycling_ = false;
+  withdrawSlot();
   failRunning(ErrorCode::kSessionFailed, "session " + name_ + " failed: " + why);
   failQueued(ErrorCode::kSessionFailed, "session " + name_ + " failed: " + why);
   setState(SessionState::kFailed);
@@ -200,6 +233,7 @@ void Session::terminate(uint64_t ack_id, const std::string& reason) {
 }
 
 void Session::finishStop() {
+  withdrawSlot();
   setState(SessionState::kStopped);
   sendAcks(stop_acks_);
 }
@@ -225,6 +259,13 @@ void Session::restart(uint64_t ack_id, bool keep_history) {
     conversation_id_ = randomUuid();
     has_history_ = false;
   }
+  recycling_ = false;
+  if (!process_ && state_ == SessionState::kHibernated) {
+    // Nothing runs: the next CLI starts (with the conversation chosen here) when needed.
+    if (slot_wait_) slot_wait_ = start;
+    sendAcks(spawn_acks_);
+    return;
+  }
   if (process_) {
     respawn_ = start;
     if (in_turn) {
@@ -236,7 +277,14 @@ void Session::restart(uint64_t ack_id, bool keep_history) {
   }
   restart_at_.reset();
   if (!was_failed) ++restarts_;
-  spawn(start);
+  if (slot_wait_) {
+    slot_wait_ = start;  // already waiting for a live slot
+    slot_for_queue_ = false;
+    sendAcks(spawn_acks_);
+    return;
+  }
+  if (was_failed) setState(SessionState::kRestarting);
+  needProcess(start, false);
 }
 
 void Session::requestRespawn(ConversationStart start) {
@@ -273,7 +321,15 @@ void Session::onTimer() {
   if (state_ == SessionState::kRestarting && !process_ && restart_at_ && t >= *restart_at_) {
     restart_at_.reset();
     ++restarts_;
-    spawn(has_history_ ? ConversationStart::kResume : ConversationStart::kNew);
+    needProcess(resumeOrNew(), false);
+  }
+  // Prompts a hibernated session woke up for may have expired meanwhile.
+  if (slot_wait_ && slot_for_queue_ && queue_.empty()) withdrawSlot();
+  if (process_ && !process_->stopping() && t >= next_probe_ && probeMemory(t)) notify();
+  if (recycle_due_ && betweenTurns()) {
+    recycle();
+  } else if (evictable() && idleTimeout().count() > 0 && t >= last_used_ + idleTimeout()) {
+    hibernate("idle for " + std::to_string(idleTimeout().count()) + " ms");
   }
 }
 
@@ -290,6 +346,8 @@ std::optional<TimePoint> Session::nextDeadline() const {
   if (running_) consider(running_->deadline);
   if (draining_) consider(drain_deadline_);
   consider(restart_at_);
+  if (process_ && !process_->stopping()) consider(next_probe_);
+  if (evictable() && idleTimeout().count() > 0) consider(last_used_ + idleTimeout());
   return next;
 }
 
@@ -303,6 +361,11 @@ msg::SessionUpdate Session::update() const {
   update.restarts = restarts_;
   update.turns = turns_;
   update.last_error = last_error_;
+  update.recycles = recycles_;
+  update.rss_kb = process_ ? reported_rss_kb_ : 0;
+  const auto idle = std::chrono::duration_cast<Millis>(now() - last_used_).count();
+  update.last_used_ms =
+      last_used_ == TimePoint{} ? 0 : static_cast<uint64_t>(std::max<int64_t>(0, idle));
   return update;
 }
 

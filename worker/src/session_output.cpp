@@ -56,6 +56,7 @@ bool Session::cancel(uint64_t id) {
 }
 
 void Session::pump() {
+  if (state_ == SessionState::kHibernated) return wake();  // a prompt for a sleeping session
   while (state_ == SessionState::kIdle && !running_ && !draining_ && process_ &&
          !process_->exited() && !queue_.empty()) {
     // A CLI killed since the last SIGCHLD was handled would swallow the prompt: reap first,
@@ -237,6 +238,7 @@ void Session::handleResult(const CliEvent& event) {
   RunningTurn turn = std::move(*running_);
   running_.reset();
   ++turns_;
+  noteTurnEnded();  // last use and memory, which the update below carries
   if (!event.session_id.empty()) reported_session_id_ = event.session_id;
   // The broker hears the new state before the reply, so a client that asks `info` after
   // its answer sees the finished turn.
@@ -261,8 +263,13 @@ void Session::handleResult(const CliEvent& event) {
     std::string message = !event.text.empty()     ? event.text
                           : !event.errors.empty() ? event.errors
                                                   : "the CLI ended the turn with " + event.subtype;
-    replyError(turn.id, ErrorCode::kInternal, message, turn.partial());
+    // The model's API failed (overloaded, rate limited, down, ...) after the CLI's own
+    // retries: a condition outside ccmesh that may pass, unlike a bug.
+    const bool api_failed = event.api_error_status != 0 || event.terminal_reason == "api_error";
+    replyError(turn.id, api_failed ? ErrorCode::kUnavailable : ErrorCode::kInternal, message,
+               turn.partial());
   }
+  afterTurn();  // between turns: a CLI grown past max_rss_mb is recycled here
   pump();
 }
 

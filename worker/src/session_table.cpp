@@ -37,8 +37,9 @@ std::string truncateUtf8(const std::string& text, std::size_t limit) {
 
 }  // namespace
 
-SessionTable::SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox)
-    : context_(context), capacity_(capacity), outbox_(std::move(outbox)) {}
+SessionTable::SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox,
+                           uint32_t max_live)
+    : context_(context), capacity_(capacity), outbox_(std::move(outbox)), budget_(max_live) {}
 
 SessionTable::~SessionTable() = default;
 
@@ -48,6 +49,7 @@ void SessionTable::assign(const msg::Assign& assign) {
     return;
   }
   std::optional<Error> bad = assign.options.validate();
+  if (!bad) bad = context_.policy.check(assign.options);
   if (!bad) bad = checkLocalOptions(assign.options);
   if (bad) {
     replyError(assign.id, bad->code, bad->message, assign.session);
@@ -69,6 +71,7 @@ void SessionTable::assign(const msg::Assign& assign) {
       }
       deferred_.erase(pending);
     }
+    wakeUp(existing);
     existing.terminate(0, "session replaced by generation " + std::to_string(assign.generation));
     retired_.push_back(std::move(it->second));
     sessions_.erase(it);
@@ -83,6 +86,7 @@ void SessionTable::assign(const msg::Assign& assign) {
       std::make_unique<Session>(assign.session, assign.generation, assign.options, context_, *this);
   Session& added = *session;
   sessions_.emplace(assign.session, std::move(session));
+  track(added);
   if (hasRetired(assign.session)) {
     deferred_[assign.session] = assign.id;  // starts once the old copy has exited
   } else {
@@ -94,6 +98,7 @@ void SessionTable::query(const msg::Query& query) {
   Session* session = find(query.session, query.generation, query.id);
   if (session == nullptr) return;
   if (query.id != 0) query_owners_[query.id] = session;
+  wakeUp(*session);
   session->query(query);
 }
 
@@ -112,12 +117,14 @@ void SessionTable::terminate(const msg::Terminate& terminate) {
     }
     deferred_.erase(pending);
   }
+  wakeUp(*session);
   session->terminate(terminate.id, "session terminated");
 }
 
 void SessionTable::restart(const msg::Restart& restart) {
   Session* session = find(restart.session, restart.generation, restart.id);
   if (session == nullptr) return;
+  wakeUp(*session);
   if (deferred_.count(restart.session) != 0) {
     session->acknowledge(restart.id);  // it has not started yet: it will start fresh
     return;
@@ -130,11 +137,25 @@ void SessionTable::terminateAll(const std::string& reason) {
     if (pending != 0) replyError(pending, ErrorCode::kCancelled, reason, name);
   }
   deferred_.clear();
-  forEach([&reason](Session& session) { session.terminate(0, reason); });
+  forEach([this, &reason](Session& session) {
+    wakeUp(session);
+    session.terminate(0, reason);
+  });
 }
 
 void SessionTable::killAll() {
   forEach([](Session& session) { session.kill(); });
+}
+
+void SessionTable::fenceAll() {
+  killAll();  // every group at once; the destructors below then only reap
+  query_owners_.clear();
+  deferred_.clear();
+  awake_.clear();
+  holders_.clear();
+  budget_ = LiveBudget(budget_.maxLive());
+  retired_.clear();
+  sessions_.clear();
 }
 
 std::vector<msg::SessionReport> SessionTable::reports() const {
@@ -151,35 +172,47 @@ void SessionTable::forEach(const std::function<void(Session&)>& f) {
   for (auto& session : retired_) f(*session);
 }
 
+void SessionTable::forEachAwake(const std::function<void(Session&)>& f) {
+  // A copy: f may wake other sessions.
+  const std::vector<Session*> awake(awake_.begin(), awake_.end());
+  for (Session* session : awake) f(*session);
+}
+
 void SessionTable::onChildExited() {
-  forEach([](Session& session) { session.onChildExited(); });
+  forEachAwake([](Session& session) { session.onChildExited(); });
 }
 
 void SessionTable::onTimer() {
   const TimePoint now = context_.clock->now();
-  forEach([now](Session& session) {
+  forEachAwake([now](Session& session) {
     if (auto due = session.nextDeadline(); due && *due <= now) session.onTimer();
   });
+  balanceLive();
   collectFinished();
+  pruneDormant();
+  reportLoad(now);
 }
 
 std::optional<TimePoint> SessionTable::nextDeadline() const {
   std::optional<TimePoint> next;
-  auto consider = [&next](const Session& session) {
-    auto due = session.nextDeadline();
+  if (load_due_) next = load_sent_at_ + kLoadInterval;
+  for (const Session* session : awake_) {
+    auto due = session->nextDeadline();
     if (due && (!next || *due < *next)) next = due;
-  };
-  for (const auto& [name, session] : sessions_) consider(*session);
-  for (const auto& session : retired_) consider(*session);
+  }
   return next;
 }
 
 void SessionTable::collectFinished() {
-  // A stopped session has answered all its queries; drop any stale index entry anyway.
-  std::erase_if(query_owners_, [](const auto& entry) { return entry.second->finished(); });
-  std::erase_if(retired_, [](const auto& session) { return session->finished(); });
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    it = it->second->finished() ? sessions_.erase(it) : std::next(it);
+  // Only an awake session can finish: stopping is something it was given to do.
+  std::vector<Session*> finished;
+  for (Session* session : awake_) {
+    if (session->finished()) finished.push_back(session);
+  }
+  if (!finished.empty()) {
+    // A stopped session has answered all its queries; drop any stale index entry anyway.
+    std::erase_if(query_owners_, [](const auto& entry) { return entry.second->finished(); });
+    for (Session* session : finished) forget(session);
   }
   for (auto it = deferred_.begin(); it != deferred_.end();) {
     auto session = sessions_.find(it->first);

@@ -8,11 +8,13 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ccmesh/common/message_type.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/worker_messages.hpp"
+#include "ccmesh/worker/live_budget.hpp"
 #include "ccmesh/worker/session.hpp"
 
 namespace ccmesh::worker {
@@ -22,12 +24,22 @@ namespace ccmesh::worker {
 // replies into outgoing messages. Older-generation copies being replaced are kept in
 // `retired_` until their CLI has exited, and the new copy starts only then, so two CLIs
 // never write one transcript.
+//
+// It also keeps the worker's live budget (--max-live): sessions take a slot before they
+// spawn a CLI; when none is free, the least recently used idle session is hibernated and
+// the waiting one starts once that CLI has exited (session_table_residency.cpp). Only
+// "awake" sessions (with a CLI, prompts, timers or replies due) are polled and timed, so
+// thousands of hibernated names cost nothing per loop iteration.
 class SessionTable final : public SessionObserver {
  public:
   // Sends one message to the broker.
   using Outbox = std::function<void(MessageType, msgpack::sbuffer)>;
+  // Shortest time between two `load` messages.
+  static constexpr Millis kLoadInterval{100};
 
-  SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox);
+  // max_live: live CLI processes at once (0: no limit besides capacity).
+  SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox,
+               uint32_t max_live = 0);
   ~SessionTable() override;
 
   void assign(const msg::Assign& assign);
@@ -40,11 +52,18 @@ class SessionTable final : public SessionObserver {
   void terminateAll(const std::string& reason);
   // Second signal or shutdown deadline: SIGKILL every CLI group.
   void killAll();
+  // The lease lapsed: kill every CLI group at once and forget every session and query
+  // without a reply (the broker decides their outcome: it may already have moved them).
+  void fenceAll();
 
   // What `ready` reports: every session still held.
   std::vector<msg::SessionReport> reports() const;
   // Calls f(Session&) for every session, retired copies included.
   void forEach(const std::function<void(Session&)>& f);
+  // Calls f(Session&) for every awake session: every one with a CLI is among them.
+  void forEachAwake(const std::function<void(Session&)>& f);
+  // Live and hibernated counts, as `ready` and `load` report them.
+  msg::Load load() const;
   // SIGCHLD arrived.
   void onChildExited();
   // Runs every session's timers, forgets stopped sessions and starts deferred ones.
@@ -62,6 +81,8 @@ class SessionTable final : public SessionObserver {
   void onQueryResult(const msg::QueryResult& result) override;
   void onError(const msg::ErrorReply& error) override;
   void onAck(const msg::Ack& ack) override;
+  bool acquireLiveSlot(Session& session) override;
+  void onLiveSlotReleased(Session& session) override;
 
  private:
   // The session `name` of generation `generation`, or null after answering not_found.
@@ -69,6 +90,20 @@ class SessionTable final : public SessionObserver {
   void replyError(uint64_t id, ErrorCode code, const std::string& message,
                   const std::string& session);
   bool hasRetired(const std::string& name) const;
+  // --- residency (session_table_residency.cpp)
+  // Marks a session as having something to do.
+  void wakeUp(Session& session) { awake_.insert(&session); }
+  // Registers a new session with the live budget's index.
+  void track(Session& session);
+  // Drops a finished session from every index, then destroys it.
+  void forget(Session* session);
+  // Hands free live slots to waiting sessions; hibernates idle ones to make room.
+  void balanceLive();
+  // Sends `load` when the counts changed (at most every kLoadInterval).
+  void reportLoad(TimePoint now);
+  // Stops polling sessions that have nothing to do.
+  void pruneDormant();
+  Session* holder(uint64_t serial) const;
 
   const SessionContext& context_;                             // shared session settings
   uint32_t capacity_;                                         // most sessions hosted at once
@@ -77,6 +112,12 @@ class SessionTable final : public SessionObserver {
   std::vector<std::unique_ptr<Session>> retired_;             // replaced copies, stopping
   std::map<std::string, uint64_t> deferred_;                  // name -> assign id waiting to start
   std::unordered_map<uint64_t, Session*> query_owners_;       // query id -> its session
+  LiveBudget budget_;                                         // live CLI slots (--max-live)
+  std::unordered_map<uint64_t, Session*> holders_;            // serial -> session
+  std::unordered_set<Session*> awake_;                        // sessions polled and timed
+  std::optional<msg::Load> load_sent_;                        // the counts the broker last heard
+  TimePoint load_sent_at_{};                                  // when
+  bool load_due_ = false;  // changed counts wait for the interval
 };
 
 }  // namespace ccmesh::worker

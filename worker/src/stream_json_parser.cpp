@@ -114,6 +114,8 @@ void extractResult(const Node& line, CliEvent& event) {
     if (!event.errors.empty()) event.errors += "; ";
     event.errors += error.string();
   });
+  event.api_error_status = either(line, "api_error_status", "apiErrorStatus").unsignedNumber();
+  event.terminal_reason = either(line, "terminal_reason", "terminalReason").string();
   event.duration_ms = either(line, "duration_ms", "durationMs").unsignedNumber();
   event.cost_usd = std::max(0.0, either(line, "total_cost_usd", "totalCostUsd").number());
   const Node usage = line.get("usage");

@@ -30,6 +30,15 @@ struct PollTarget {
   Session* session;
 };
 
+// `ready` with the live budget's figures (max_live, live, hibernated).
+msg::Ready withLoad(msg::Ready ready, const SessionTable& table) {
+  const msg::Load load = table.load();
+  ready.max_live = load.max_live;
+  ready.live = load.live;
+  ready.hibernated = load.hibernated;
+  return ready;
+}
+
 }  // namespace
 
 Worker::Worker(WorkerConfig config, const Clock& clock)
@@ -40,16 +49,23 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
   context_.queue_depth = config_.queue_depth;
   context_.query_timeout = config_.query_timeout;
   context_.stop_grace = config_.stop_grace;
+  context_.idle_timeout = config_.idle_timeout;
   context_.clock = &clock_;
   context_.log = log_;
+  context_.policy = OptionPolicy(
+      config_.allow_permission_modes,
+      config_.allowed_roots.empty() ? OptionPolicy::defaultRoots() : config_.allowed_roots,
+      config_.allow_session_env);
   zmq_ = std::make_unique<zmq::context_t>(1);
   zmq_->set(zmq::ctxopt::blocky, 0);
   signals_ = std::make_unique<SignalPipe>();
   link_ = std::make_unique<BrokerLink>(*zmq_, config_.broker, config_.id, config_.heartbeat,
                                        config_.liveness, clock_, log_);
+  if (config_.curve) link_->useCurve(*config_.curve);
   table_ = std::make_unique<SessionTable>(
       context_, config_.capacity,
-      [this](MessageType type, msgpack::sbuffer body) { link_->enqueue(type, std::move(body)); });
+      [this](MessageType type, msgpack::sbuffer body) { link_->enqueue(type, std::move(body)); },
+      config_.max_live);
 }
 
 Worker::~Worker() {
@@ -60,7 +76,8 @@ Worker::~Worker() {
 
 int Worker::run() {
   log_->info("worker {} starting (cli {}, capacity {})", config_.id, config_.cli, config_.capacity);
-  link_->connect(msg::Ready{config_.id, config_.capacity, config_.labels, {}, kVersion});
+  link_->connect(
+      withLoad(msg::Ready{config_.id, config_.capacity, config_.labels, {}, kVersion}, *table_));
   while (!(shutting_down_ && (table_->empty() || clock_.now() >= shutdown_deadline_))) {
     try {
       pollOnce();
@@ -84,7 +101,7 @@ void Worker::pollOnce() {
   items.push_back({link_->socket().handle(), 0,
                    static_cast<short>(ZMQ_POLLIN | (link_->wantsWrite() ? ZMQ_POLLOUT : 0)), 0});
   items.push_back({nullptr, signals_->fd(), ZMQ_POLLIN, 0});
-  table_->forEach([&](Session& session) {
+  table_->forEachAwake([&](Session& session) {
     CliProcess* process = session.process();
     if (process == nullptr) return;
     auto add = [&](int fd, short events, PollTarget::Kind kind) {
@@ -101,6 +118,9 @@ void Worker::pollOnce() {
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  // Before anything reaches a CLI: a worker that was frozen or cut off may have lost the
+  // right to run its sessions while it slept.
+  if (enforceLease()) return;
   if (items[1].revents != 0) handleSignals();
   if (items[0].revents & ZMQ_POLLIN) receiveFromBroker();
   for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -128,6 +148,9 @@ void Worker::pollOnce() {
 
 Millis Worker::pollTimeout() const {
   std::optional<TimePoint> next = link_->nextDeadline();
+  if (auto expiry = link_->lease().expiry(); expiry && !table_->empty()) {
+    if (!next || *expiry < *next) next = expiry;
+  }
   if (auto sessions = table_->nextDeadline(); sessions && (!next || *sessions < *next)) {
     next = sessions;
   }
@@ -171,7 +194,18 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
       if (auto welcome = body(std::type_identity<msg::Welcome>{})) link_->adopt(*welcome);
       break;
     case MessageType::kHeartbeat:
-      break;  // any message counts as a sign of life
+      // Any message counts as a sign of life; a heartbeat's ack also renews the lease.
+      if (auto heartbeat = body(std::type_identity<msg::Heartbeat>{})) {
+        link_->onHeartbeat(*heartbeat);
+      }
+      break;
+    case MessageType::kRejoin:
+      if (!link_->awaitingWelcome()) {
+        log_->info("the broker does not know this worker (it restarted?); sending ready again");
+        reconnect();
+        return;  // what else was read came over the old connection
+      }
+      break;
     case MessageType::kAssign:
       if (auto assign = body(std::type_identity<msg::Assign>{})) {
         if (shutting_down_) {
@@ -248,9 +282,22 @@ void Worker::beginShutdown() {
   table_->terminateAll("worker shutting down");
 }
 
+bool Worker::enforceLease() {
+  if (table_->empty() || link_->lease().held(clock_.now())) return false;
+  log_->warn(
+      "lease lapsed: no acknowledgment from the broker covers the last {} ms; stopping every "
+      "session (self-fencing) so that the broker can place them elsewhere",
+      link_->lease().duration().count());
+  table_->fenceAll();
+  ++fences_;
+  reconnect();  // a fresh `ready` tells the broker at once what this worker holds: nothing
+  return true;
+}
+
 void Worker::reconnect() {
-  link_->connect(
-      msg::Ready{config_.id, config_.capacity, config_.labels, table_->reports(), kVersion});
+  link_->connect(withLoad(
+      msg::Ready{config_.id, config_.capacity, config_.labels, table_->reports(), kVersion},
+      *table_));
 }
 
 void Worker::sayGoodbye() {

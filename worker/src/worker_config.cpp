@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/session_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -36,6 +37,41 @@ std::string defaultWorkerId() {
     std::snprintf(host, sizeof host, "worker");
   }
   return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+// Splits a comma-separated list, dropping empty items.
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) items.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
+// Reads the session policy options (--allow-permission-modes, --allowed-roots,
+// --allow-session-env) into `config`.
+void readPolicy(const po::variables_map& vm, WorkerConfig& config) {
+  if (vm.count("allow-permission-modes")) {
+    config.allow_permission_modes = splitList(vm["allow-permission-modes"].as<std::string>());
+  }
+  for (const auto& mode : config.allow_permission_modes) {
+    if (!isKnownPermissionMode(mode)) {
+      throw ConfigError("--allow-permission-modes: unknown mode '" + mode + "'");
+    }
+  }
+  if (vm.count("allowed-roots")) {
+    config.allowed_roots = splitList(vm["allowed-roots"].as<std::string>());
+  }
+  for (const auto& root : config.allowed_roots) {
+    if (root.front() != '/') throw ConfigError("--allowed-roots: '" + root + "' is not absolute");
+  }
+  if (vm.count("allow-session-env")) {
+    config.allow_session_env = splitList(vm["allow-session-env"].as<std::string>());
+  }
 }
 
 template <class T>
@@ -70,6 +106,12 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
        "worker id, unique in the cluster (default: <hostname>-<pid>)")
       ("capacity", po::value<uint32_t>()->default_value(defaults.capacity)->value_name("N"),
        "most sessions this worker hosts")
+      ("max-live", po::value<uint32_t>()->default_value(defaults.max_live)->value_name("N"),
+       "most CLI processes alive at once; beyond it the least recently used idle session "
+       "hibernates (0: no limit besides --capacity)")
+      ("idle-timeout-ms", po::value<uint64_t>()->default_value(0)->value_name("N"),
+       "hibernate a session idle this long, unless its idle_timeout_ms says otherwise "
+       "(0: never)")
       ("labels", po::value<std::string>()->value_name("k=v,..."),
        "placement labels, e.g. gpu=1,zone=a")
       ("cli", po::value<std::string>()->value_name("PATH"),
@@ -87,7 +129,21 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
       ("heartbeat-ms", po::value<uint64_t>()->default_value(1000)->value_name("N"),
        "heartbeat interval until the broker's welcome says otherwise")
       ("liveness", po::value<uint32_t>()->default_value(defaults.liveness)->value_name("N"),
-       "heartbeat intervals of broker silence before the worker reconnects");
+       "heartbeat intervals of broker silence before the worker reconnects")
+      ("curve-server-key", po::value<std::string>()->value_name("FILE"),
+       "the broker's CURVE public key (broker.pub): talk CURVE to a broker that has keys")
+      ("curve-secret", po::value<std::string>()->value_name("FILE"),
+       "this worker's CURVE secret key (`ccmesh keygen NAME` makes NAME.key); its public key "
+       "must be in the broker's --workers-allow list")
+      ("allow-permission-modes", po::value<std::string>()->value_name("a,b"),
+       "permission modes that loosen the CLI's checks (acceptEdits, bypassPermissions, auto) "
+       "sessions may use here; default none")
+      ("allowed-roots", po::value<std::string>()->value_name("/a,/b"),
+       "directories sessions may work under (cwd, add_dir); default $HOME and the temp "
+       "directory; / for anywhere")
+      ("allow-session-env", po::value<std::string>()->value_name("NAME,..."),
+       "protected environment variables (ANTHROPIC_*, CLAUDE_*, HOME, PATH, LD_*, NODE_*, "
+       "proxies, ...) a session's env may set anyway; PREFIX* allowed");
   // clang-format on
   po::variables_map vm;
   if (!loader.load(argc, argv, vm)) return std::nullopt;
@@ -99,6 +155,11 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
     throw ConfigError("--id must be 1..255 bytes and not start with a NUL byte");
   }
   config.capacity = positive<uint32_t>(vm, "capacity", 1);
+  config.max_live = vm["max-live"].as<uint32_t>();
+  config.idle_timeout = Millis(vm["idle-timeout-ms"].as<uint64_t>());
+  if (config.idle_timeout > Millis(30LL * 24 * 3600 * 1000)) {
+    throw ConfigError("--idle-timeout-ms must be at most 30 days");
+  }
   if (vm.count("labels")) config.labels = parseLabels(vm["labels"].as<std::string>());
   config.cli = vm.count("cli") ? vm["cli"].as<std::string>() : defaultCliPath();
   if (config.cli.empty()) throw ConfigError("--cli must not be empty");
@@ -115,6 +176,12 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
   config.heartbeat = Millis(positive<uint64_t>(vm, "heartbeat-ms", 10));
   config.liveness = positive<uint32_t>(vm, "liveness", 1);
   config.log_level = vm["log-level"].as<std::string>();
+  if (vm.count("curve-server-key") || vm.count("curve-secret")) {
+    config.curve = loadCurveClientKeys(
+        vm.count("curve-server-key") ? vm["curve-server-key"].as<std::string>() : "",
+        vm.count("curve-secret") ? vm["curve-secret"].as<std::string>() : "");
+  }
+  readPolicy(vm, config);
   return config;
 }
 

@@ -1,5 +1,7 @@
 #include "harness/cluster.hpp"
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -21,13 +23,26 @@ std::map<std::string, std::string> readReadyFile(const std::string& path) {
 
 }  // namespace
 
-Cluster::Cluster(std::vector<std::string> broker_args) {
-  const std::string ready = dir() + "/broker.ready";
-  std::vector<std::string> args{
-      "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--ready-file",
-      ready,        "--log-level",       "debug"};
-  args.insert(args.end(), broker_args.begin(), broker_args.end());
-  broker_ = std::make_unique<Process>(binaryPath("ccmesh-broker"), args, dir() + "/broker.log");
+Cluster::Cluster(std::vector<std::string> broker_args) : broker_args_(std::move(broker_args)) {
+  launchBroker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*");
+}
+
+void Cluster::restartBroker() {
+  if (broker_->running()) {
+    broker_->signal(SIGKILL);
+    broker_->waitExit(kEventDeadline);
+  }
+  launchBroker(frontend_, backend_);
+}
+
+void Cluster::launchBroker(const std::string& frontend, const std::string& backend) {
+  const std::string run = ++broker_runs_ == 1 ? "" : "-" + std::to_string(broker_runs_);
+  const std::string ready = dir() + "/broker" + run + ".ready";
+  std::vector<std::string> args{"--frontend",   frontend, "--backend",   backend,
+                                "--ready-file", ready,    "--log-level", "debug"};
+  args.insert(args.end(), broker_args_.begin(), broker_args_.end());
+  broker_ = std::make_unique<Process>(binaryPath("ccmesh-broker"), args,
+                                      dir() + "/broker" + run + ".log");
   std::map<std::string, std::string> endpoints;
   bool bound = waitFor([&] {
     if (!broker_->running()) return true;

@@ -26,6 +26,9 @@ class Cluster {
   Process& worker(const std::string& id) { return *workers_.at(id); }
   void removeWorker(const std::string& id) { workers_.erase(id); }
   Process& broker() { return *broker_; }
+  // Starts a new broker on the same (resolved) endpoints, with the same arguments, after
+  // killing the current one with SIGKILL if it still runs; waits until it is bound.
+  void restartBroker();
 
   // Waits until the broker's status lists exactly these many workers.
   bool waitForWorkers(size_t count);
@@ -43,7 +46,12 @@ class Cluster {
   std::string logs() const;
 
  private:
-  TempDir dir_;                                              // holds logs and homes
+  TempDir dir_;  // holds logs and homes
+  // Starts the broker on `frontend` / `backend` (wildcards allowed) and waits for its ports.
+  void launchBroker(const std::string& frontend, const std::string& backend);
+
+  std::vector<std::string> broker_args_;                     // extra broker arguments
+  int broker_runs_ = 0;                                      // brokers started so far
   std::unique_ptr<Process> broker_;                          // the broker process
   std::map<std::string, std::unique_ptr<Process>> workers_;  // worker id -> process
   std::string frontend_;                                     // resolved client endpoint

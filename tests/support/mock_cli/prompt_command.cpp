@@ -53,6 +53,14 @@ PromptCommand PromptCommand::parse(std::string_view prompt) {
     command.kind = Kind::kBig;
   } else if (name == "/exit" && parseNumber(argument, command.number)) {
     command.kind = Kind::kExit;
+  } else if (name == "/grow" && parseNumber(argument, command.number)) {
+    command.kind = Kind::kGrow;
+  } else if (name == "/deltas") {
+    size_t gap = argument.find(' ');
+    if (gap != std::string_view::npos && parseNumber(argument.substr(0, gap), command.number) &&
+        parseNumber(argument.substr(gap + 1), command.size)) {
+      command.kind = Kind::kDeltas;
+    }
   }
   return command;
 }

@@ -21,6 +21,8 @@ struct PromptCommand {
     kHang,     // /hang
     kCrash,    // /crash
     kBig,      // /big N
+    kDeltas,   // /deltas COUNT SIZE
+    kGrow,     // /grow MB: allocate MB megabytes, touch them and keep them until exit
     kExit,     // /exit CODE
     kStderr,   // /stderr TEXT
     kSpawn,    // /spawn: start a long-lived child (a stand-in for a tool) and answer its pid
@@ -28,7 +30,9 @@ struct PromptCommand {
 
   Kind kind = Kind::kPlain;
   std::string text;     // NAME of /env, TEXT of /stderr
-  uint64_t number = 0;  // MS of /sleep, N of /big, CODE of /exit
+  uint64_t number = 0;  // MS of /sleep, N of /big, CODE of /exit, COUNT of /deltas,
+                        // MB of /grow
+  uint64_t size = 0;    // SIZE of /deltas
 
   static PromptCommand parse(std::string_view prompt);
 };

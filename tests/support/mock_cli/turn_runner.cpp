@@ -20,6 +20,9 @@ constexpr uint64_t kBigDeltaBytes = 65536;
 // Stands in for the /big text in a dumped line; replaced by the streamed bytes.
 constexpr std::string_view kBigPlaceholder = "@@ccmesh-mock-cli-big-text@@";
 constexpr int kSleepDeltas = 10;
+// /deltas writes its lines and texts in chunks of about this many bytes, one write each, so
+// the mock produces deltas faster than anything downstream consumes them.
+constexpr size_t kDeltasChunkBytes = 64 * 1024;
 
 // Splits `text` into `pieces` parts of nearly equal byte length, never inside a UTF-8
 // sequence (so a part may come out shorter, or empty, around multi-byte characters).
@@ -58,6 +61,19 @@ void writeBigText(OutputWriter& out, const std::string& tile, uint64_t offset, u
   }
 }
 
+// Writes `unit` `count` times, about kDeltasChunkBytes per write.
+void writeRepeated(OutputWriter& out, std::string_view unit, uint64_t count) {
+  std::string chunk;
+  for (uint64_t i = 0; i < count; ++i) {
+    chunk += unit;
+    if (chunk.size() >= kDeltasChunkBytes) {
+      out.writeRaw(chunk);
+      chunk.clear();
+    }
+  }
+  out.writeRaw(chunk);
+}
+
 }  // namespace
 
 TurnRunner::TurnRunner(const MockCliOptions& options, std::string cwd, TranscriptStore& transcript,
@@ -80,7 +96,7 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
   out_.writeLine(messages_.systemInit(cwd_, turn.model, options_.tools(), state.permission_mode));
   PromptCommand command = PromptCommand::parse(prompt);
   std::string text;
-  if (command.kind != Kind::kSleep && command.kind != Kind::kBig) {
+  if (command.kind != Kind::kSleep && command.kind != Kind::kBig && command.kind != Kind::kDeltas) {
     text = simpleAnswer(command, prompt, turn, state.history);
   }
   state.history.push_back(prompt);
@@ -100,9 +116,15 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
     case Kind::kBig:
       runBig(turn, command.number);
       return;
+    case Kind::kDeltas:
+      runDeltas(turn, command.number, command.size);
+      return;
     case Kind::kStderr:
       std::fprintf(stderr, "%s\n", command.text.c_str());
       std::fflush(stderr);
+      break;
+    case Kind::kGrow:
+      grow(command.number);
       break;
     default:
       break;
@@ -133,6 +155,11 @@ std::string TurnRunner::simpleAnswer(const PromptCommand& command, const std::st
     default:
       return "turn " + std::to_string(turn.number) + ": " + prompt;
   }
+}
+
+void TurnRunner::grow(uint64_t megabytes) {
+  // A non-zero fill: every page is written, so all of it is resident.
+  grown_.emplace_back(static_cast<size_t>(std::min<uint64_t>(megabytes, 4096)) << 20, '\x5a');
 }
 
 pid_t TurnRunner::spawnLongLivedChild() {
@@ -228,6 +255,28 @@ void TurnRunner::runBig(const Turn& turn, uint64_t size) {
   out_.writeLineWithBody(messages_.assistant(turn.message_id, turn.model, placeholder, usage),
                          placeholder, write_all);
   record(transcript_.appendAssistant(turn.model, "[" + std::to_string(size) + " bytes]"));
+  out_.writeLineWithBody(messages_.successResult(placeholder, elapsedMs(turn), usage), placeholder,
+                         write_all);
+}
+
+void TurnRunner::runDeltas(const Turn& turn, uint64_t count, uint64_t size) {
+  // Every delta carries the same SIZE bytes of the pattern; the answer is COUNT of them.
+  std::string piece;
+  while (piece.size() < size) piece += kBigPattern;
+  piece.resize(static_cast<size_t>(size));
+  const std::string placeholder(kBigPlaceholder);
+  TokenUsage usage{turn.input_tokens, TokenUsage::estimate(count * size)};
+  if (options_.include_partial_messages) {
+    emitStreamStart(turn);
+    std::string line = dumpCompact(messages_.streamEvent(StreamMessages::textDeltaEvent(piece)));
+    line.push_back('\n');
+    writeRepeated(out_, line, count);
+    emitStreamEnd(usage.output_tokens);
+  }
+  auto write_all = [&] { writeRepeated(out_, piece, count); };
+  out_.writeLineWithBody(messages_.assistant(turn.message_id, turn.model, placeholder, usage),
+                         placeholder, write_all);
+  record(transcript_.appendAssistant(turn.model, "[" + std::to_string(count * size) + " bytes]"));
   out_.writeLineWithBody(messages_.successResult(placeholder, elapsedMs(turn), usage), placeholder,
                          write_all);
 }

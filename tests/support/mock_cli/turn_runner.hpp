@@ -44,7 +44,7 @@ struct SessionState {
 
 // Runs one prompt as one turn: prints system/init, the answer (streamed when partial
 // messages are on), the assistant message and the result, records the transcript entries,
-// and carries out the special prompts (/sleep, /hang, /crash, /big, /exit, ...).
+// and carries out the special prompts (/sleep, /hang, /crash, /big, /deltas, /exit, ...).
 class TurnRunner {
  public:
   TurnRunner(const MockCliOptions& options, std::string cwd, TranscriptStore& transcript,
@@ -73,6 +73,9 @@ class TurnRunner {
   void runHang(const Turn& turn);
   [[noreturn]] void runCrash(const Turn& turn);
   void runBig(const Turn& turn, uint64_t size);
+  void runDeltas(const Turn& turn, uint64_t count, uint64_t size);
+  // Allocates `megabytes` (at most 4096 per call), writes every page and keeps it.
+  void grow(uint64_t megabytes);
 
   void emitEvent(Json event);
   void emitStreamStart(const Turn& turn);
@@ -87,6 +90,7 @@ class TurnRunner {
   const StreamMessages& messages_;
   OutputWriter& out_;
   TurnHost& host_;
+  std::vector<std::vector<char>> grown_;  // what /grow allocated, resident until exit
 };
 
 }  // namespace ccmesh::mock_cli

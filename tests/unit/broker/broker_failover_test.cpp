@@ -39,7 +39,7 @@ TEST_F(BrokerFailoverTest, SilentWorkerIsDeadAndItsQueriesFollowTheirPromise) {
   EXPECT_EQ(peer_->expect(*broker_, MessageType::kEvent).as<msg::Event>().text, "half an ans");
 
   // w1 falls silent; w2 keeps talking.
-  advanceKeepingAlive(config_.heartbeat * config_.liveness + 500ms, {w2_.get()});
+  advanceKeepingAlive(workerExpiry(config_) + 500ms, {w2_.get()});
 
   auto lost = peer_->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
   EXPECT_EQ(lost.id, 1u);
@@ -83,13 +83,17 @@ TEST_F(BrokerFailoverTest, SessionsWaitForRoomWhenNoWorkerIsLeft) {
 TEST_F(BrokerFailoverTest, HeartbeatsEchoTheWorkersSeqAndKeepItAlive) {
   startWithSessionOnW1();
   w1_->send(MessageType::kHeartbeat, msg::Heartbeat{41, 0});
-  w1_->expectSilence(*broker_);
+  auto echo = w1_->next(*broker_, kPatience, true);
+  ASSERT_TRUE(echo.has_value());
+  ASSERT_EQ(echo->type, MessageType::kHeartbeat) << "acknowledged at once";
+  EXPECT_EQ(echo->as<msg::Heartbeat>().ack, 41u);
+  EXPECT_EQ(echo->as<msg::Heartbeat>().seq, 1u);
   clock_.advance(config_.heartbeat);
   auto heartbeat = w1_->next(*broker_, kPatience, true);
   ASSERT_TRUE(heartbeat.has_value());
-  ASSERT_EQ(heartbeat->type, MessageType::kHeartbeat);
+  ASSERT_EQ(heartbeat->type, MessageType::kHeartbeat) << "and on the broker's own timer";
   EXPECT_EQ(heartbeat->as<msg::Heartbeat>().ack, 41u);
-  EXPECT_EQ(heartbeat->as<msg::Heartbeat>().seq, 1u);
+  EXPECT_EQ(heartbeat->as<msg::Heartbeat>().seq, 2u);
   advanceKeepingAlive(10s, {w1_.get(), w2_.get()});
   EXPECT_EQ(broker_->workers().size(), 2u);
   EXPECT_EQ(broker_->stats().workers_lost, 0u);
@@ -220,13 +224,16 @@ TEST_F(BrokerFailoverTest, QueriesOfAVanishedClientAreNotMovedToTheNewHost) {
   EXPECT_EQ(broker_->requests().size(), 0u);
 }
 
-TEST_F(BrokerFailoverTest, MessagesFromUnregisteredWorkersAreIgnored) {
+TEST_F(BrokerFailoverTest, MessagesFromUnregisteredWorkersAreIgnoredAndAnsweredWithRejoin) {
   startBroker();
   BrokerPeer stranger(context_, config_.backend, "ghost");
   stranger.send(MessageType::kHeartbeat, msg::Heartbeat{1, 0});
   stranger.send(MessageType::kResult, answer(1, "s", "x"));
-  stranger.expectSilence(*broker_);
-  EXPECT_EQ(broker_->stats().stale_messages, 2u);
+  stranger.expect(*broker_, MessageType::kRejoin);
+  stranger.expect(*broker_, MessageType::kRejoin);
+  stranger.send(MessageType::kError, msg::ErrorReply{0, "bad_request", "?", "", ""});
+  stranger.expectSilence(*broker_);  // never answers an error: no ping-pong
+  EXPECT_EQ(broker_->stats().stale_messages, 3u);
   stranger.sendFrames({"CCM1", "ready", "\xc1"});
   EXPECT_EQ(stranger.expect(*broker_, MessageType::kError).as<msg::ErrorReply>().code,
             "bad_request");

@@ -65,10 +65,15 @@ TEST_F(BrokerTest, RejectsBadNamesLongPromptsAndUnknownSessions) {
   auto peer = client();
   auto bad_name = ask(*peer, MessageType::kQuery, msg::Query{1, "-bad", "hi"});
   EXPECT_EQ(bad_name.as<msg::ErrorReply>().code, "bad_request");
-  auto unknown = ask(*peer, MessageType::kQuery, msg::Query{2, "nobody", "hi"});
+  auto early = ask(*peer, MessageType::kQuery, msg::Query{2, "nobody", "hi"});
+  EXPECT_EQ(early.as<msg::ErrorReply>().code, "unavailable")
+      << "before any worker has connected the broker cannot know every name";
+  auto worker = joinWorker("w1", 4);
+  auto unknown = ask(*peer, MessageType::kQuery, msg::Query{12, "nobody", "hi"});
   EXPECT_EQ(unknown.as<msg::ErrorReply>().code, "not_found");
-  EXPECT_EQ(unknown.as<msg::ErrorReply>().id, 2u);
-  ask(*peer, MessageType::kStart, msg::Start{3, "s", {}});
+  EXPECT_EQ(unknown.as<msg::ErrorReply>().id, 12u);
+  peer->send(MessageType::kStart, msg::Start{3, "s", {}});
+  worker->expect(*broker_, MessageType::kAssign);
   auto too_long = ask(*peer, MessageType::kQuery, msg::Query{4, "s", "01234567890"});
   EXPECT_EQ(too_long.as<msg::ErrorReply>().code, "bad_request");
   EXPECT_NE(too_long.as<msg::ErrorReply>().message.find("10"), std::string::npos)

@@ -53,6 +53,24 @@ TEST(PlacementPolicy, SpreadsABatchInProportionToCapacity) {
   EXPECT_EQ(policy.pick(), std::nullopt);
 }
 
+TEST(PlacementPolicy, AmongEqualNameLoadsPrefersSpareLiveSlots) {
+  // Same name load; w1 runs all 4 CLIs it may, w2 has room for one more.
+  std::vector<PlacementCandidate> workers{{"w1", 10, 5, nullptr, 4, 4},
+                                          {"w2", 10, 5, nullptr, 4, 3}};
+  EXPECT_EQ(PlacementPolicy::choose(workers), 1u);
+  // No live budget counts as room to spare.
+  std::vector<PlacementCandidate> unlimited{{"w1", 10, 5, nullptr, 2, 2},
+                                            {"w2", 10, 5, nullptr, 0, 9}};
+  EXPECT_EQ(PlacementPolicy::choose(unlimited), 1u);
+  // Both with room: the smaller share of live slots in use wins (3/8 < 2/4).
+  std::vector<PlacementCandidate> shares{{"w1", 10, 5, nullptr, 4, 2},
+                                         {"w2", 10, 5, nullptr, 8, 3}};
+  EXPECT_EQ(PlacementPolicy::choose(shares), 1u);
+  // The name load still comes first.
+  std::vector<PlacementCandidate> names{{"w1", 10, 4, nullptr, 4, 4}, {"w2", 10, 5, nullptr, 4, 0}};
+  EXPECT_EQ(PlacementPolicy::choose(names), 0u);
+}
+
 TEST(PlacementPolicy, PlacesOneHundredThousandNamesEvenly) {
   std::vector<PlacementCandidate> workers;
   for (int i = 0; i < 16; ++i) workers.push_back({"w" + std::to_string(i), 10000, 0});

@@ -214,8 +214,9 @@ TEST(CommandRunner, InfoPrintsKeyValueLinesOrOneObject) {
   EXPECT_NE(text.out.find("\"model\":\"opus\""), std::string::npos) << text.out;
   auto out = json::parse(run(broker, {"info", "s", "--json"}).out);
   EXPECT_EQ(out["ok"], true);
-  for (const char* key : {"name", "worker", "generation", "state", "pid", "session_id", "restarts",
-                          "queue_depth", "turns", "last_error", "config"}) {
+  for (const char* key :
+       {"name", "worker", "generation", "state", "pid", "session_id", "restarts", "queue_depth",
+        "turns", "last_error", "config", "last_used_ms", "rss_kb", "recycles"}) {
     EXPECT_TRUE(out.contains(key)) << key;
   }
   EXPECT_EQ(out["config"]["model"], "opus");
@@ -225,9 +226,10 @@ TEST(CommandRunner, StatusPrintsWorkersAndTotals) {
   FakeBroker broker(scriptedBroker);
   auto text = run(broker, {"status"});
   EXPECT_EQ(text.status, 0);
-  EXPECT_NE(text.out.find("WORKER  CAPACITY  SESSIONS  HEARTBEAT_AGE_MS  LABELS\n"
-                          "w1      8         1         12                zone=a\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.out.find("WORKER  CAPACITY  SESSIONS  LIVE  HIBERNATED  HEARTBEAT_AGE_MS  LABELS\n"
+                    "w1      8         1         0/-   0           12                zone=a\n"),
+      std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("sessions: 3 (2 waiting for a worker)"), std::string::npos);
   auto out = json::parse(run(broker, {"status", "--json"}).out);
@@ -235,6 +237,8 @@ TEST(CommandRunner, StatusPrintsWorkersAndTotals) {
   EXPECT_EQ(out["uptime_ms"], 65000);
   EXPECT_EQ(out["workers"][0]["id"], "w1");
   EXPECT_EQ(out["workers"][0]["labels"]["zone"], "a");
+  EXPECT_EQ(out["workers"][0]["live"], 0);
+  EXPECT_EQ(out["workers"][0]["hibernated"], 0);
   EXPECT_EQ(out["pending_sessions"], 2);
   EXPECT_EQ(out["requests_in_flight"], 1);
   EXPECT_EQ(out["malformed_messages"], 0);

@@ -74,11 +74,13 @@ TEST(Codec, RoundTripsRepliesAndWorkerMessages) {
 
   msg::ListResult list;
   list.id = 1;
-  list.sessions.push_back(msg::SessionInfo{"a", "w1", 2, "idle", 123, "sid", 1, 0, 5, "", {}});
+  list.sessions.push_back(
+      msg::SessionInfo{"a", "w1", 2, "idle", 123, "sid", 1, 0, 5, "", {}, "alice"});
   auto l = roundTrip(MessageType::kResult, list);
   ASSERT_EQ(l.sessions.size(), 1u);
   EXPECT_EQ(l.sessions[0].pid, 123);
   EXPECT_EQ(l.sessions[0].worker, "w1");
+  EXPECT_EQ(l.sessions[0].creator, "alice");
 
   msg::Ready ready;
   ready.worker = "w1";

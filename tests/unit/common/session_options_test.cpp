@@ -34,6 +34,30 @@ TEST(SessionOptions, NamesTheOptionItRefuses) {
   EXPECT_TRUE(o.set("env", "novalue"));
 }
 
+TEST(SessionOptions, ReadsAndChecksResidencyOptions) {
+  SessionOptions o;
+  EXPECT_EQ(o.start, "eager");
+  EXPECT_FALSE(o.onDemand());
+  EXPECT_FALSE(o.set("start", "on_demand"));
+  EXPECT_FALSE(o.set("idle_timeout_ms", "300"));
+  EXPECT_FALSE(o.set("max_rss_mb", "2048"));
+  EXPECT_TRUE(o.onDemand());
+  EXPECT_EQ(o.idle_timeout_ms, 300u);
+  EXPECT_EQ(o.max_rss_mb, 2048u);
+  EXPECT_FALSE(o.validate());
+  EXPECT_TRUE(o.set("max_rss_mb", "lots"));
+  o.start = "lazy";
+  auto start = o.validate();
+  ASSERT_TRUE(start);
+  EXPECT_NE(start->message.find("option start"), std::string::npos);
+  o.start = "eager";
+  o.idle_timeout_ms = ~0ULL;
+  EXPECT_TRUE(o.validate());
+  o.idle_timeout_ms = 0;
+  o.max_rss_mb = ~0ULL;
+  EXPECT_TRUE(o.validate());
+}
+
 TEST(SessionOptions, ValidatesPermissionModeAndPaths) {
   SessionOptions o;
   o.permission_mode = "yolo";

@@ -56,6 +56,47 @@ TEST(SessionsFile, RefusesBadOptionsNamingSectionAndOption) {
   EXPECT_THROW(loadSessionsFile("/nonexistent/sessions.conf"), ConfigError);
 }
 
+TEST(SessionsFile, ReadsPoolsBesideSessions) {
+  TextFile file(
+      "[session.solo]\nmodel = m\n"
+      "[pool.helpers]\nsize = 4\nstrategy = least_busy\nsystem_prompt = Be brief\n"
+      "[pool.team.eu]\nmembers = solo,other\n");
+  auto declared = readSessionsFile(file.path());
+  ASSERT_EQ(declared.sessions.size(), 1u);
+  ASSERT_EQ(declared.pools.size(), 2u);
+  EXPECT_EQ(declared.pools[0].name, "helpers");
+  EXPECT_EQ(declared.pools[0].size, 4u);
+  EXPECT_EQ(declared.pools[0].strategy, "least_busy");
+  EXPECT_EQ(declared.pools[0].options.system_prompt, "Be brief");
+  EXPECT_EQ(declared.pools[1].name, "team.eu");
+  EXPECT_EQ(declared.pools[1].members, (std::vector<std::string>{"solo", "other"}));
+  EXPECT_EQ(loadSessionsFile(file.path()).size(), 1u) << "the sessions-only API still works";
+}
+
+TEST(SessionsFile, RefusesBadPoolsNamingTheSection) {
+  for (const char* text : {"[pool.p]\nstrategy = fastest\nsize = 2\n", "[pool.p]\nsize = x\n",
+                           "[pool.p]\nstrategy = random\n", "[pool.p]\nsize = 2\nmembers = a\n",
+                           "[pool.p]\nsize = 2\npermission_mode = yolo\n"}) {
+    TextFile file(text);
+    try {
+      readSessionsFile(file.path());
+      ADD_FAILURE() << "expected a ConfigError for " << text;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("pool.p"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(PoolSpec, NamesMembersAndBoundsTheirNames) {
+  EXPECT_EQ(poolMemberName("helpers", 3), "helpers/3");
+  EXPECT_FALSE(validatePoolName("helpers"));
+  EXPECT_TRUE(validatePoolName(std::string(124, 'a'))) << "NAME/1023 must fit in 128 bytes";
+  EXPECT_FALSE(validatePoolName(std::string(123, 'a')));
+  EXPECT_TRUE(validatePoolName("-x"));
+  EXPECT_TRUE((PoolSpec{"p", 2000, "", {}, {}}.validate())) << "too many members";
+  EXPECT_FALSE((PoolSpec{"p", 2, "", {}, {}}.validate()));
+}
+
 TEST(SessionName, AcceptsPoolMembersAndRefusesOddNames) {
   EXPECT_FALSE(validateSessionName("pool/3"));
   EXPECT_FALSE(validateSessionName("user@example.com"));

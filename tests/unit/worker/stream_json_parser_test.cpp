@@ -7,8 +7,8 @@ namespace {
 
 using Kind = CliEvent::Kind;
 
-// Every behaviour holds for both parsers: the DOM one for short lines (the default limit)
-// and the DOM-free one for long lines (limit 0 sends every line there).
+// Every behaviour holds for both parsers: the DOM one (a 16 KiB limit sends these short
+// lines there) and the DOM-free one (limit 0, the default, sends every line there).
 class StreamJsonParserTest : public ::testing::TestWithParam<std::size_t> {
  protected:
   StreamJsonParser parser{GetParam()};
@@ -87,6 +87,22 @@ TEST_P(StreamJsonParserTest, ReadsErrorResultsAndTheirErrors) {
   EXPECT_EQ(event.errors, "Reached maximum number of turns (10); second");
 }
 
+// What Claude Code 2.1.330 prints when the Messages API answers 529 (fields trimmed): the
+// subtype says success, is_error and api_error_status say otherwise.
+TEST_P(StreamJsonParserTest, ReadsApiFailuresOfTheRealCli) {
+  auto event = parser.parse(
+      R"({"duration_api_ms":0,"stop_reason":"stop_sequence","session_id":"b950","total_cost_usd":0,"permission_denials":[],"terminal_reason":"api_error","is_error":true,"num_turns":1,"subtype":"success","api_error_status":529,"api_error_type":"overloaded_error","result":"API Error: 529 Overloaded. This is a server-side issue, usually temporary.","type":"result","duration_ms":319})");
+  EXPECT_EQ(event.kind, Kind::kResult);
+  EXPECT_TRUE(event.is_error);
+  EXPECT_EQ(event.api_error_status, 529u);
+  EXPECT_EQ(event.terminal_reason, "api_error");
+  EXPECT_EQ(event.text.rfind("API Error: 529 Overloaded", 0), 0u);
+  auto fine = parser.parse(
+      R"({"type":"result","subtype":"success","is_error":false,"api_error_status":null,"terminal_reason":"completed","result":"ok"})");
+  EXPECT_EQ(fine.api_error_status, 0u);
+  EXPECT_EQ(fine.terminal_reason, "completed");
+}
+
 TEST_P(StreamJsonParserTest, TellsUnsolicitedResultsByTheirOrigin) {
   EXPECT_FALSE(
       parser.parse(R"({"type":"result","is_error":false,"origin":{"kind":"task-notification"}})")
@@ -163,7 +179,7 @@ TEST_P(StreamJsonParserTest, ReadsAHugeResultLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothParsers, StreamJsonParserTest,
-                         ::testing::Values(StreamJsonParser::kDefaultDomLimit, std::size_t{0}),
+                         ::testing::Values(std::size_t{16} << 10, std::size_t{0}),
                          [](const auto& info) {
                            return info.param == 0 ? std::string("WithoutDom")
                                                   : std::string("WithDom");

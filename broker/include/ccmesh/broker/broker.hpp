@@ -8,8 +8,10 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "ccmesh/broker/access_control.hpp"
 #include "ccmesh/broker/broker_config.hpp"
 #include "ccmesh/broker/broker_stats.hpp"
+#include "ccmesh/broker/pool_registry.hpp"
 #include "ccmesh/broker/request_table.hpp"
 #include "ccmesh/broker/session_registry.hpp"
 #include "ccmesh/broker/worker_table.hpp"
@@ -19,10 +21,13 @@
 namespace ccmesh::broker {
 
 class ClientRequestHandler;
+class DisconnectWatch;
 class Outbox;
+class PoolRequestHandler;
 class RateLimitedLog;
 class SessionRouter;
 class WorkerMessageHandler;
+class ZapAuthenticator;
 
 // ccmesh-broker: binds the frontend (clients) and backend (workers) ROUTER sockets and runs
 // one single-threaded zmq::poll loop over them plus a few timers (heartbeats, liveness,
@@ -40,6 +45,9 @@ class Broker {
   // Registers sessions declared in a sessions file, pending until workers have room.
   void addSessions(const std::vector<SessionSpec>& specs);
 
+  // Creates the pools declared in a sessions file (after addSessions); problems are logged.
+  void addPools(const std::vector<PoolSpec>& specs);
+
   // The endpoints as bound, with wildcard ports resolved (tcp://127.0.0.1:PORT).
   const std::string& frontendEndpoint() const { return frontend_endpoint_; }
   const std::string& backendEndpoint() const { return backend_endpoint_; }
@@ -50,19 +58,28 @@ class Broker {
   void pollOnce(Millis max_wait, int wake_fd = -1);
 
   // Loops until `stop` is set; `wake_fd` (a self-pipe a signal handler writes) cuts waits
-  // short.
-  void run(const std::atomic<bool>& stop, int wake_fd = -1);
+  // short. When `reload` (SIGHUP) turns true it is cleared and the allow-lists reread.
+  void run(const std::atomic<bool>& stop, int wake_fd = -1, std::atomic<bool>* reload = nullptr);
+
+  // Reads the CURVE allow-lists again (SIGHUP): new handshakes and every later message are
+  // checked against them; connections stay up. On a bad file the lists in force stay.
+  void reloadAllowLists();
 
   const BrokerStats& stats() const { return stats_; }
   const SessionRegistry& sessions() const { return sessions_; }
   const WorkerTable& workers() const { return workers_; }
   const RequestTable& requests() const { return requests_; }
+  const PoolRegistry& pools() const { return pools_; }
 
  private:
   // Reads and handles up to `budget` messages from one socket.
   void drain(zmq::socket_t& socket, bool from_clients, int budget);
   // Handles one raw message; any exception is caught, logged and counted.
   void handleMessage(std::vector<zmq::message_t>& frames, bool from_clients);
+  // Handles a decoded client request after checking it against the caller's role and quotas.
+  void handleClient(const Caller& caller, const std::string& routing_id, const Envelope& envelope);
+  // Answers a message whose sender's key is not (or no longer) allowed on its port.
+  void refuseUnknownKey(const std::string& routing_id, bool from_clients, uint64_t id);
   // Answers frames that could not be decoded.
   void rejectFrames(const std::string& routing_id, bool from_clients, uint64_t id,
                     const Error& error);
@@ -85,10 +102,15 @@ class Broker {
   WorkerTable workers_;                                    // live workers
   RequestTable requests_;                                  // requests in flight
   std::unique_ptr<RateLimitedLog> warnings_;               // rate-limited warnings about peers
+  std::unique_ptr<AccessControl> access_;                  // allow-lists, roles, quotas
+  std::unique_ptr<ZapAuthenticator> zap_;                  // ZAP handler (CURVE only)
   std::unique_ptr<Outbox> outbox_;                         // every send
   std::unique_ptr<SessionRouter> router_;                  // placement, forwarding, failover
+  PoolRegistry pools_;                                     // pools of sessions
+  std::unique_ptr<PoolRequestHandler> pools_handler_;      // pool requests and hooks
   std::unique_ptr<ClientRequestHandler> clients_;          // frontend semantics
   std::unique_ptr<WorkerMessageHandler> workers_handler_;  // backend semantics
+  std::unique_ptr<DisconnectWatch> disconnects_;           // closed worker connections
   std::vector<zmq::message_t> frames_;                     // receive buffer, reused
 };
 

@@ -16,7 +16,9 @@ struct BrokerConfig {
   std::string frontend = "tcp://127.0.0.1:5555";  // clients connect here (ROUTER, bound)
   std::string backend = "tcp://127.0.0.1:5556";   // workers connect here (ROUTER, bound)
   Millis heartbeat{1000};  // interval of heartbeats both ways (told to workers in welcome)
-  uint32_t liveness = 3;   // a worker silent for liveness x heartbeat is dead
+  uint32_t liveness = 3;   // a worker silent for liveness x heartbeat + fence_margin is dead
+  Millis fence_margin{0};  // added to liveness x heartbeat before a silent worker's names
+                           // move, so its lease has surely lapsed; 0: one heartbeat
   std::size_t max_prompt_bytes = limits::kMaxPromptBytes;  // longer prompts: bad_request
   std::size_t pending_limit = 16;  // per session: queries waiting for a worker (full: busy)
   Millis pending_timeout{60000};   // a query waits this long for a worker when it has no
@@ -28,11 +30,27 @@ struct BrokerConfig {
   std::size_t client_backlog_limit = 4096;  // final replies queued for a client that does
                                             // not read; beyond this they are dropped
   bool insecure = false;  // allow binding non-loopback TCP addresses without CURVE keys
+
+  // The broker's CURVE secret key file; set: CURVE on both ports, with the two lists below.
+  std::string curve_secret_file;
+  // Client public keys with their roles (--clients-allow).
+  std::string clients_allow_file;
+  // Worker public keys (--workers-allow).
+  std::string workers_allow_file;
+  // Sessions one client key may have started (CURVE only); more starts get busy.
+  std::size_t max_sessions_per_client = 1000;
+  // Requests in flight per client key (without CURVE: per connection); more get busy.
+  std::size_t max_pending_per_client = 1000;
 };
+
+// How long after the last message from a worker the broker declares it dead and moves its
+// names: liveness x heartbeat (the worker's lease, counted from an earlier moment: when it
+// sent the heartbeat last acknowledged) plus the fence margin.
+Millis workerExpiry(const BrokerConfig& config);
 
 // Checks a configuration before the broker starts; throws ConfigError naming the option.
 // Workers run agents that execute commands, so a non-loopback TCP endpoint is refused
-// unless `insecure` is set (then main logs a loud warning).
+// without CURVE keys unless `insecure` is set (then main logs a loud warning).
 void validateConfig(const BrokerConfig& config);
 
 // True for endpoints only this machine can reach: ipc://, inproc://, and tcp:// on

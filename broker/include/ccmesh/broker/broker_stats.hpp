@@ -11,6 +11,8 @@ struct BrokerStats {
   uint64_t dropped_events = 0;      // events not sent because a client was not reading
   uint64_t dropped_replies = 0;     // final replies lost: a client's backlog was full
   uint64_t workers_lost = 0;        // workers declared dead (silence, bye, unreachable)
+  uint64_t refused_handshakes = 0;  // CURVE handshakes the ZAP handler refused (unknown keys)
+  uint64_t unauthorized = 0;        // messages refused: key no longer allowed, or wrong role
 };
 
 }  // namespace ccmesh::broker

@@ -35,6 +35,8 @@ struct BrokerRequest {
   msg::Query query;           // kQuery: the client's query (its id, timeout_ms, stream, ...)
   bool keep_history = false;  // kRestart: the client's keep_history
   std::string partial;        // answer text seen in events so far (bounded)
+  std::string pool{};         // kQuery sent through a pool: its name (empty otherwise)
+  std::vector<std::string> pool_refused{};  // pool members that refused it: not tried again
 };
 
 // The requests in flight: broker id -> request, with indexes by (client, client id) for
@@ -48,6 +50,10 @@ class RequestTable {
   // request with that id in flight.
   BrokerRequest* add(const std::string& client, uint64_t client_id, RequestKind kind,
                      const std::string& session, TimePoint now, TimePoint deadline);
+
+  // Numbers the next requests from `first` (not 0) on; the broker starts from a value
+  // unique to its incarnation.
+  void startIdsAt(uint64_t first) { next_id_ = first == 0 ? 1 : first; }
 
   BrokerRequest* find(uint64_t id);
   BrokerRequest* findByClient(const std::string& client, uint64_t client_id);
@@ -76,6 +82,9 @@ class RequestTable {
   // Queries of a session accepted and not finished (waiting, queued or running).
   uint32_t queriesOf(const std::string& session) const;
 
+  // Requests of a client (routing id) in flight.
+  std::size_t countOfClient(const std::string& client) const;
+
   std::size_t size() const { return requests_.size(); }
 
  private:
@@ -84,6 +93,7 @@ class RequestTable {
   std::map<std::pair<std::string, uint64_t>, uint64_t> by_client_;  // (client, id) -> id
   std::set<std::pair<TimePoint, uint64_t>> by_deadline_;            // (deadline, id)
   std::unordered_map<std::string, uint32_t> queries_per_session_;   // session -> queries
+  std::unordered_map<std::string, std::size_t> per_client_;         // client -> requests
 };
 
 }  // namespace ccmesh::broker

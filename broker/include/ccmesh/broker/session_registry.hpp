@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/session_options.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 
@@ -35,6 +36,12 @@ struct SessionEntry {
   uint32_t restarts = 0;                       // CLI restarts since placement
   uint64_t turns = 0;                          // turns completed
   std::string last_error;                      // why it last crashed or failed
+  std::string creator;  // allow-list name of the client that started it; empty if unknown
+
+  uint32_t recycles = 0;     // CLI restarts for exceeding max_rss_mb since placement
+  uint64_t rss_kb = 0;       // its CLI's resident memory as last reported (0: no CLI)
+  TimePoint last_used_at{};  // when its last turn ended, by the broker's clock ({}: unknown)
+
   std::deque<uint64_t> waiting;  // broker ids of queries waiting for placement, oldest first
 };
 
@@ -66,8 +73,9 @@ class SessionRegistry {
   // Every name on a worker goes back to pending; returns those names in name order.
   std::vector<std::string> releaseWorker(const std::string& worker);
 
-  // Applies a worker's report of a session's state to its entry.
-  static void applyUpdate(SessionEntry& entry, const msg::SessionUpdate& update);
+  // Applies a worker's report of a session's state, received at `received_at`, to its entry.
+  static void applyUpdate(SessionEntry& entry, const msg::SessionUpdate& update,
+                          TimePoint received_at = TimePoint{});
 
   // Names hosted by a worker (empty set if none).
   const std::set<std::string>& sessionsOn(const std::string& worker) const;

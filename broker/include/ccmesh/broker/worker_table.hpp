@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/worker_messages.hpp"
 
 namespace ccmesh::broker {
 
@@ -23,6 +24,10 @@ struct WorkerEntry {
   uint64_t sent_seq = 0;                      // the broker's own heartbeat counter for it
   bool lost = false;  // a send found it unreachable; it is removed once the current message
                       // is handled, and placement already skips it
+
+  uint32_t max_live = 0;    // CLI processes it runs at once (0: no limit besides capacity)
+  uint32_t live = 0;        // CLI processes it runs now (`ready`, then `load`)
+  uint32_t hibernated = 0;  // its sessions without a CLI process
 };
 
 // The live workers: id -> entry, with a routing id -> id index for the backend socket.
@@ -31,6 +36,9 @@ class WorkerTable {
   // Registers a worker, or refreshes it when it sends `ready` again (also under a new
   // routing id: ROUTER_HANDOVER). Returns the entry and whether the id was new.
   std::pair<WorkerEntry*, bool> upsert(const std::string& id, const std::string& routing_id);
+
+  // Takes a worker's live-process figures from `ready` or `load`.
+  static void applyLoad(WorkerEntry& entry, const msg::Load& load);
 
   // Forgets a worker. False if unknown.
   bool remove(const std::string& id);

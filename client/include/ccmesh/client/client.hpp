@@ -12,12 +12,17 @@
 
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/curve_keys.hpp"
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/expected.hpp"
+#include "ccmesh/common/handshake_watch.hpp"
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/session_options.hpp"
 
 namespace ccmesh::client {
+
+class LostRequestCheck;
 
 // How a request failed, as the broker (or the client itself, for a local deadline) said.
 struct ReplyError {
@@ -36,6 +41,14 @@ struct ClientOptions {
   // How long query() waits past its deadline for the broker's own `timeout` reply (which
   // carries the partial answer) before giving up locally.
   Millis query_grace{2000};
+  // While a query (or start, terminate, restart) waits this long without a word from the
+  // broker, the client asks whether the broker still knows it; a restarted broker does
+  // not, and the call then ends at once with `unavailable`. 0: never ask.
+  Millis broker_check{1000};
+  // CURVE keys for a broker started with --curve-secret (loadCurveClientKeys reads them
+  // from files); none: plain. A broker that refuses the handshake (unknown key, wrong
+  // broker key, or one side without CURVE) makes calls end with `unauthorized` at once.
+  std::optional<CurveClientKeys> curve{};
 };
 
 struct QueryOptions {
@@ -46,6 +59,15 @@ struct QueryOptions {
   Millis timeout{0};
   // Polled while waiting; returning true cancels the query (it then ends with `cancelled`).
   std::function<bool()> should_cancel{};
+};
+
+// How poolCreate() makes a pool: `size` new members NAME/0 .. NAME/size-1 started with
+// `options`, or a pool of the existing sessions `members`.
+struct PoolCreateOptions {
+  uint32_t size = 0;                 // members to create
+  std::string strategy;              // round_robin (default), least_busy or random
+  SessionOptions options;            // options of the members it creates
+  std::vector<std::string> members;  // existing sessions to group instead
 };
 
 // One reply of any kind, for callers that keep several requests in flight.
@@ -86,6 +108,25 @@ class Client {
   Reply<msg::StatusResult> status();
   Reply<msg::PingResult> ping();
 
+  // Pools (docs/SESSIONS.md "Pools"). poolQuery runs one prompt on the member the pool's
+  // strategy picks; the result's `session` is that member and `pool` the pool.
+  Reply<msg::PoolInfo> poolCreate(const std::string& pool, const PoolCreateOptions& options);
+  Reply<msg::QueryResult> poolQuery(const std::string& pool, const std::string& prompt,
+                                    const QueryOptions& options = {},
+                                    const std::function<void(const msg::Event&)>& on_event = {});
+  // Reserves one member of a pool for this caller until checkin() or until `lease` lapses
+  // (0: the broker's default, 60 s). With no free member it waits up to `wait` (0: this
+  // client's default timeout), then ends with pool_exhausted.
+  Reply<msg::CheckoutResult> checkout(const std::string& pool, Millis lease = Millis{0},
+                                      Millis wait = Millis{0});
+  // Gives a checked-out member back; lease_id 0 releases whichever lease holds it.
+  Reply<msg::CheckinResult> checkin(const std::string& pool, const std::string& member,
+                                    uint64_t lease_id = 0);
+  Reply<std::vector<msg::PoolInfo>> poolList();
+  Reply<msg::PoolInfo> poolInfo(const std::string& pool);
+  Reply<msg::PoolInfo> poolResize(const std::string& pool, uint32_t size);
+  Reply<msg::PoolInfo> poolDelete(const std::string& pool);
+
   // Asynchronous use: send queries without waiting, then collect their replies.
   uint64_t sendQuery(const std::string& session, const std::string& prompt,
                      const QueryOptions& options = {});
@@ -99,12 +140,19 @@ class Client {
   struct Waiting {
     const std::function<void(const msg::Event&)>* on_event = nullptr;  // sees events, or null
     const std::function<bool()>* should_cancel = nullptr;              // asked every 50 ms, or null
-    std::string partial;       // text of the delta events seen so far
-    bool cancel_sent = false;  // `cancel` went out for this request
+    std::string partial;                // text of the delta events seen so far
+    bool cancel_sent = false;           // `cancel` went out for this request
+    LostRequestCheck* check = nullptr;  // asks whether the broker still knows it, or null
   };
 
-  // Sends one management request and waits for its final reply until the deadline.
-  Expected<Envelope, ReplyError> call(MessageType type, uint64_t id, const msgpack::sbuffer& body);
+  // Sends one management request and waits for its final reply for `wait` (0: the default
+  // timeout).
+  Expected<Envelope, ReplyError> call(MessageType type, uint64_t id, const msgpack::sbuffer& body,
+                                      Millis wait = Millis{0});
+  // Sends a query (or pool_query) body with id `id` and waits for its answer (see query()).
+  Reply<msg::QueryResult> runQuery(MessageType type, uint64_t id, const msgpack::sbuffer& body,
+                                   const QueryOptions& options,
+                                   const std::function<void(const msg::Event&)>& on_event);
   // Sends without blocking past `deadline` (a full queue waits for room).
   std::optional<ReplyError> sendRequest(MessageType type, const msgpack::sbuffer& body,
                                         TimePoint deadline);
@@ -117,14 +165,20 @@ class Client {
   std::optional<Expected<Envelope, DecodeError>> readOne();
   // Keeps a message for receive() unless it belongs to a request this client gave up on.
   void stash(Expected<Envelope, DecodeError> message);
+  // Sends the ping of a LostRequestCheck on request `id`.
+  void sendCheck(uint64_t id, LostRequestCheck& check);
   // Blocks until the socket has `events` (ZMQ_POLLIN / ZMQ_POLLOUT) or `wait` passed.
   void pollFor(short events, Millis wait);
   // The local timeout error of a call that waited `waited`.
   ReplyError localTimeout(Millis waited) const;
+  // Why no reply came: the broker refused the security handshake (unauthorized), or the
+  // deadline passed (timeout).
+  ReplyError noReply(Millis waited);
 
   ClientOptions options_;         // endpoint and default deadline
   zmq::context_t context_;        // declared before the socket: destroyed after it
   zmq::socket_t socket_;          // DEALER connected to the broker frontend
+  HandshakeWatch handshakes_;     // refused security handshakes of socket_
   uint64_t next_id_ = 1;          // next request id
   std::deque<Incoming> stashed_;  // replies of other requests, oldest first, for receive()
   std::set<uint64_t> abandoned_;  // requests given up on locally: their late replies drop

@@ -17,7 +17,7 @@ enum class ErrorCode {
   kWorkerLost,       // the worker holding the prompt died after the prompt reached its CLI
   kSessionCrashed,   // the CLI exited in the middle of the turn
   kSessionFailed,    // the session restarted too often and is FAILED
-  kUnavailable,      // no worker could take the request before its deadline
+  kUnavailable,      // no worker could take the request in time, or the model API failed the turn
   kPoolExhausted,    // every member of a pool is busy or checked out
   kBadRequest,       // malformed frames, bad fields, oversized values, invalid options
   kUnauthorized,     // the caller may not do this

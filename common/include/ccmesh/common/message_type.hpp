@@ -18,6 +18,15 @@ enum class MessageType {
   kCount,
   kStatus,
   kPing,
+  // client -> broker pool requests (docs/PROTOCOL.md "Pools")
+  kPoolCreate,
+  kPoolQuery,
+  kPoolCheckout,
+  kPoolCheckin,
+  kPoolList,
+  kPoolInfo,
+  kPoolResize,
+  kPoolDelete,
   // client -> broker, broker -> worker notification: stop a request in flight
   kCancel,
   // replies (broker -> client, worker -> broker)
@@ -30,9 +39,11 @@ enum class MessageType {
   kSessionUpdate,
   kDelivered,
   kBye,
+  kLoad,  // live and hibernated session counts
   // broker -> worker
   kWelcome,
   kAssign,
+  kRejoin,  // the broker does not know this worker: send `ready` again
 };
 
 std::string_view messageTypeName(MessageType type);

@@ -42,8 +42,9 @@ struct QueryResult {
   double cost_usd = 0;
   uint64_t input_tokens = 0;
   uint64_t output_tokens = 0;
+  std::string pool{};  // pool_query: the pool whose member (`session`) answered; else empty
   MSGPACK_DEFINE_MAP(id, session, text, session_id, worker, duration_ms, cost_usd, input_tokens,
-                     output_tokens)
+                     output_tokens, pool)
 };
 
 // `result` of start, terminate and restart.
@@ -69,8 +70,13 @@ struct SessionInfo {
   uint64_t turns = 0;        // turns completed
   std::string last_error;    // why it last crashed or failed
   SessionOptions config;     // the options it was started with
+  std::string creator;       // allow-list name of the client that started it (CURVE); else empty
+
+  uint32_t recycles = 0;      // CLI restarts for exceeding max_rss_mb since placement
+  uint64_t rss_kb = 0;        // the live CLI's resident memory (0: no CLI process)
+  uint64_t last_used_ms = 0;  // time since its last turn ended (or it was placed)
   MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth, turns,
-                     last_error, config)
+                     last_error, config, creator, recycles, rss_kb, last_used_ms)
 };
 
 struct InfoResult {
@@ -99,7 +105,11 @@ struct WorkerInfo {
   uint32_t sessions = 0;
   std::map<std::string, std::string> labels;
   uint64_t heartbeat_age_ms = 0;  // time since the broker last heard from it
-  MSGPACK_DEFINE_MAP(id, capacity, sessions, labels, heartbeat_age_ms)
+
+  uint32_t max_live = 0;    // live CLI processes it allows (0: no limit besides capacity)
+  uint32_t live = 0;        // its sessions with a CLI process
+  uint32_t hibernated = 0;  // its sessions without one
+  MSGPACK_DEFINE_MAP(id, capacity, sessions, labels, heartbeat_age_ms, max_live, live, hibernated)
 };
 
 struct StatusResult {
@@ -111,15 +121,24 @@ struct StatusResult {
   uint64_t pending_sessions = 0;  // sessions waiting for a worker
   uint64_t requests_in_flight = 0;
   uint64_t malformed_messages = 0;  // rejected frames since start
+  uint64_t stale_messages = 0;      // worker messages about another generation or placement,
+                                    // dropped (fencing)
+  uint64_t workers_lost = 0;        // workers declared dead since start
+  bool curve = false;               // CURVE authentication is on
+  bool insecure = false;            // started with --insecure and without CURVE
+  uint64_t refused_handshakes = 0;  // CURVE handshakes refused (key not allowed)
+  uint64_t unauthorized = 0;        // messages refused for their key or role
   MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
-                     requests_in_flight, malformed_messages)
+                     requests_in_flight, malformed_messages, stale_messages, workers_lost, curve,
+                     insecure, refused_handshakes, unauthorized)
 };
 
 struct PingResult {
   uint64_t id = 0;
   std::string version;
   uint64_t uptime_ms = 0;
-  MSGPACK_DEFINE_MAP(id, version, uptime_ms)
+  std::vector<uint64_t> unknown{};  // ids of the ping's `pending` this broker does not know
+  MSGPACK_DEFINE_MAP(id, version, uptime_ms, unknown)
 };
 
 }  // namespace ccmesh::msg

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <msgpack.hpp>
 #include <string>
+#include <vector>
 
 #include "ccmesh/common/session_options.hpp"
 
@@ -60,6 +61,15 @@ struct Info {
   uint64_t id = 0;
   std::string session;
   MSGPACK_DEFINE_MAP(id, session)
+};
+
+// `ping`: is the broker there? `pending` lists ids of this client's requests still waiting
+// for their final reply; the result says which of them the broker does not know (it
+// restarted, or the client's connection is new), so that the client can end them at once.
+struct Ping {
+  uint64_t id = 0;
+  std::vector<uint64_t> pending;
+  MSGPACK_DEFINE_MAP(id, pending)
 };
 
 // `list`, `count`, `status`, `ping`: requests that carry only their id.

@@ -18,6 +18,10 @@ namespace ccmesh {
 // and from `ccmesh start` flags. Empty strings and zeros mean "the CLI's (or worker's)
 // default".
 struct SessionOptions {
+  // Values of `start`.
+  static constexpr std::string_view kStartEager = "eager";
+  static constexpr std::string_view kStartOnDemand = "on_demand";
+
   std::string system_prompt;                  // --system-prompt
   std::string append_system_prompt;           // --append-system-prompt
   std::string model;                          // --model
@@ -32,9 +36,19 @@ struct SessionOptions {
   std::string resume;                         // session_id to resume at first start
   uint32_t max_restarts = 5;                  // restart intensity: more than this ...
   uint64_t restart_window_ms = 60000;         // ... within this window marks the session FAILED
+  // Set by the broker on the members a pool creates, so that workers report pool membership
+  // with their sessions and a restarted broker rebuilds its pools (docs/SESSIONS.md "Pools").
+  std::string pool;                            // the pool this session is a member of
+  std::string pool_strategy;                   // that pool's strategy
+  std::map<std::string, std::string> require;  // worker labels a host must have (label -> value)
+  // Residency (docs/SESSIONS.md "Idle sessions"): when the CLI runs, and when it goes.
+  std::string start{kStartEager};  // eager: CLI at placement; on_demand: at the first query
+  uint64_t idle_timeout_ms = 0;    // idle this long -> hibernated (0: the worker's default)
+  uint64_t max_rss_mb = 0;         // CLI resident memory above this -> recycled (0: no limit)
 
   // Applies one `key=value` setting as written in the sessions file or on a command line.
-  // List keys take comma-separated values and append; env takes K=V.
+  // List keys take comma-separated values and append; env takes K=V; require takes
+  // K=V[,K=V...].
   std::optional<Error> set(std::string_view key, std::string_view value);
 
   // Checks values that need no local facts (the worker checks cwd exists). The message names
@@ -44,11 +58,14 @@ struct SessionOptions {
   // Decodes from a msgpack map, naming the option whose value has the wrong type.
   static Expected<SessionOptions, Error> fromObject(const msgpack::object& object);
 
+  // The CLI starts with the first query, not at placement.
+  bool onDemand() const { return start == kStartOnDemand; }
+
   bool operator==(const SessionOptions&) const = default;
 
   template <class Packer>
   void msgpack_pack(Packer& packer) const {
-    packer.pack_map(14);
+    packer.pack_map(20);
     packField(packer, "system_prompt", system_prompt);
     packField(packer, "append_system_prompt", append_system_prompt);
     packField(packer, "model", model);
@@ -63,6 +80,12 @@ struct SessionOptions {
     packField(packer, "resume", resume);
     packField(packer, "max_restarts", max_restarts);
     packField(packer, "restart_window_ms", restart_window_ms);
+    packField(packer, "pool", pool);
+    packField(packer, "pool_strategy", pool_strategy);
+    packField(packer, "require", require);
+    packField(packer, "start", start);
+    packField(packer, "idle_timeout_ms", idle_timeout_ms);
+    packField(packer, "max_rss_mb", max_rss_mb);
   }
   void msgpack_unpack(const msgpack::object& object);
 

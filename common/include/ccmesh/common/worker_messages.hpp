@@ -15,13 +15,19 @@ namespace ccmesh::msg {
 struct SessionUpdate {
   std::string session;
   uint64_t generation = 0;
-  std::string state;  // starting, idle, busy, restarting, stopping, stopped, failed
+  std::string state;  // starting, idle, busy, restarting, stopping, stopped, failed,
+                      // hibernating, hibernated
   int64_t pid = 0;
   std::string session_id;
   uint32_t restarts = 0;
   uint64_t turns = 0;
   std::string last_error;
-  MSGPACK_DEFINE_MAP(session, generation, state, pid, session_id, restarts, turns, last_error)
+
+  uint32_t recycles = 0;      // CLI restarts for exceeding max_rss_mb (not counted in restarts)
+  uint64_t rss_kb = 0;        // the CLI's resident memory at the last probe (0: no CLI)
+  uint64_t last_used_ms = 0;  // time since its last turn ended (or it was placed), when sent
+  MSGPACK_DEFINE_MAP(session, generation, state, pid, session_id, restarts, turns, last_error,
+                     recycles, rss_kb, last_used_ms)
 };
 
 // One session a worker holds, as reported in `ready`.
@@ -39,18 +45,46 @@ struct Ready {
   std::map<std::string, std::string> labels;  // placement labels
   std::vector<SessionReport> sessions;        // sessions it still holds
   std::string version;
-  MSGPACK_DEFINE_MAP(worker, capacity, labels, sessions, version)
+  uint64_t seq = 0;        // taken from the worker's heartbeat counter: `welcome` acks it, and the
+                           // worker's lease counts from when it sent this `ready`
+  bool rejoining = false;  // the worker was welcomed by a broker before: it is reconnecting
+
+  // Its live budget, as in `load`.
+  uint32_t max_live = 0;    // live CLI processes it allows at once (0: no limit besides capacity)
+  uint32_t live = 0;        // CLI processes alive now
+  uint32_t hibernated = 0;  // sessions it holds without a CLI process
+  MSGPACK_DEFINE_MAP(worker, capacity, labels, sessions, version, seq, rejoining, max_live, live,
+                     hibernated)
+};
+
+// `load` (worker -> broker): how many of its sessions have a CLI process; sent when the
+// numbers change (at most every 100 ms), so placement can prefer workers with spare live
+// slots.
+struct Load {
+  uint32_t max_live = 0;    // as in `ready`
+  uint32_t live = 0;        // CLI processes alive now
+  uint32_t hibernated = 0;  // sessions held without a CLI process
+  MSGPACK_DEFINE_MAP(max_live, live, hibernated)
 };
 
 // `welcome` (broker -> worker): answer to `ready`, with the heartbeat settings to use.
 struct Welcome {
   uint64_t heartbeat_ms = 1000;
   uint32_t liveness = 3;
-  MSGPACK_DEFINE_MAP(heartbeat_ms, liveness)
+  uint64_t ack = 0;  // the `seq` of the `ready` it answers (renews the worker's lease)
+  MSGPACK_DEFINE_MAP(heartbeat_ms, liveness, ack)
+};
+
+// `rejoin` (broker -> worker): the broker does not know this worker (it restarted, or
+// declared the worker dead); the worker sends `ready` again with the sessions it holds.
+struct Rejoin {
+  std::string reason;  // for the worker's log
+  MSGPACK_DEFINE_MAP(reason)
 };
 
 // `heartbeat` (both ways). The worker numbers its own; the broker echoes the last number it
-// received from that worker in `ack`.
+// received from that worker in `ack`, at once and on its own timer. An ack renews the
+// worker's lease, counted from when the worker sent the heartbeat acknowledged.
 struct Heartbeat {
   uint64_t seq = 0;
   uint64_t ack = 0;

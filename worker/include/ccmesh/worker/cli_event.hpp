@@ -30,6 +30,9 @@ struct CliEvent {
   bool is_error = false;
   bool solicited = true;  // false: `origin` says the CLI started this turn itself
   std::string errors;     // the `errors` array, joined with "; "
+  // The Messages API failed the turn: its HTTP status (api_error_status), 0 if it did not.
+  uint64_t api_error_status = 0;
+  std::string terminal_reason;  // why the turn ended: completed, api_error, aborted_streaming...
   uint64_t duration_ms = 0;
   double cost_usd = 0;  // total_cost_usd
   uint64_t input_tokens = 0;

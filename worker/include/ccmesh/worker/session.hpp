@@ -1,7 +1,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,14 +22,26 @@
 namespace ccmesh::worker {
 
 // Where a session is in its life (docs/PROTOCOL.md names them in lowercase).
-enum class SessionState { kStarting, kIdle, kBusy, kRestarting, kStopping, kStopped, kFailed };
+enum class SessionState {
+  kStarting,
+  kIdle,
+  kBusy,
+  kRestarting,
+  kStopping,
+  kStopped,
+  kFailed,
+  kHibernating,  // its CLI is being stopped to free memory; the conversation is kept
+  kHibernated,   // no CLI process (on demand, idle past its timeout, or made room)
+};
 std::string_view sessionStateName(SessionState state);
 
 // One named session on this worker: a state machine around one CLI process and the bounded
 // queue of prompts in front of it. STARTING (spawned, initialize sent) -> IDLE <-> BUSY
 // (one turn at a time); a crash -> RESTARTING (backoff, then --resume) or FAILED (too many
-// crashes); terminate -> STOPPING -> STOPPED. Everything is driven from the worker's loop
-// through the on...() methods; nothing blocks.
+// crashes); terminate -> STOPPING -> STOPPED. Idle sessions give their CLI up: IDLE ->
+// HIBERNATING -> HIBERNATED (no process, conversation kept), and the next query resumes it
+// (session_residency.cpp). Everything is driven from the worker's loop through the on...()
+// methods; nothing blocks.
 class Session {
  public:
   Session(std::string name, uint64_t generation, SessionOptions options,
@@ -37,7 +49,8 @@ class Session {
   ~Session();
 
   // Spawns the first CLI (a new conversation, or options.resume). Acks `ack_id` (0: none)
-  // once spawned, or answers `internal` if the CLI cannot be started.
+  // once spawned, or answers `internal` if the CLI cannot be started. An on-demand session
+  // (or one that must wait for a live slot) acks at once, HIBERNATED.
   void start(uint64_t ack_id);
   // Queues a prompt; answers busy / session_failed / not_found at once when it cannot.
   void query(const msg::Query& query);
@@ -60,9 +73,24 @@ class Session {
   void onInputWritable();
   // A child exited (SIGCHLD): reaps ours if it was the one.
   void onChildExited();
-  // Timers: deadlines, backoff, stop escalation.
+  // Timers: deadlines, backoff, stop escalation, idle timeout, memory probes.
   void onTimer();
   std::optional<TimePoint> nextDeadline() const;
+
+  // --- residency (session_residency.cpp)
+  // This session's number in the worker's live budget (unique within the worker).
+  uint64_t serial() const { return serial_; }
+  // The slot it waited for is free: spawns. False if it no longer needs one (then it holds
+  // none).
+  bool grantSlot();
+  // Stops the CLI of an evictable session gently to free its slot; it becomes HIBERNATED.
+  void hibernate(const std::string& why);
+  // Idle between turns with a live CLI and nothing queued: may be hibernated.
+  bool evictable() const;
+  // When its last turn ended (or it was placed).
+  TimePoint lastUsed() const { return last_used_; }
+  // Nothing to do until it is given something: no CLI, no prompts, no timers, no replies.
+  bool dormant() const;
 
   const std::string& name() const { return name_; }
   uint64_t generation() const { return generation_; }
@@ -74,7 +102,7 @@ class Session {
   std::size_t queueDepth() const { return queue_.size() + (running_ ? 1 : 0); }
   msg::SessionUpdate update() const;
   // The CLI's last stderr lines (for crash reports).
-  const std::deque<std::string>& stderrTail() const { return stderr_tail_; }
+  const std::list<std::string>& stderrTail() const { return stderr_tail_; }
 
  private:
   // --- lifecycle (session.cpp)
@@ -88,6 +116,20 @@ class Session {
   void setState(SessionState state);
   void notify();
   TimePoint now() const { return context_.clock->now(); }
+  // --- residency (session_residency.cpp)
+  void needProcess(ConversationStart start, bool for_queue);
+  void wake();
+  void finishHibernation();
+  void noteTurnEnded();
+  void afterTurn();
+  bool probeMemory(TimePoint t);
+  void recycle();
+  void withdrawSlot();
+  bool betweenTurns() const;
+  Millis idleTimeout() const;
+  ConversationStart resumeOrNew() const {
+    return has_history_ ? ConversationStart::kResume : ConversationStart::kNew;
+  }
   // --- turns and CLI output (session_output.cpp)
   void pump();
   void handleLines();
@@ -123,16 +165,27 @@ class Session {
   TimePoint init_deadline_{};                 // restart the CLI if it has not answered by then
   std::optional<ConversationStart> respawn_;  // when the CLI exits, start it again like this
   std::optional<TimePoint> restart_at_;       // RESTARTING: when the backoff ends
-  std::deque<TimePoint> crashes_;             // unexpected exits within the restart window
-  uint32_t restarts_ = 0;                     // respawns since placement (or since FAILED)
-  uint64_t turns_ = 0;                        // turns completed
-  std::string last_error_;                    // why it last crashed or failed
-  std::string kill_reason_;                   // why the worker killed the CLI, for the crash report
-  std::deque<std::string> stderr_tail_;       // the CLI's last stderr lines
-  uint64_t control_counter_ = 0;              // numbers our interrupt requests
-  std::vector<uint64_t> spawn_acks_;          // assign/restart ids to ack once spawned
-  std::vector<uint64_t> stop_acks_;           // terminate ids to ack once stopped
+  std::list<TimePoint> crashes_;        // unexpected exits within the restart window (lists, as
+                                        // the queue: an idle session allocates nothing for them)
+  uint32_t restarts_ = 0;               // respawns since placement (or since FAILED)
+  uint64_t turns_ = 0;                  // turns completed
+  std::string last_error_;              // why it last crashed or failed
+  std::string kill_reason_;             // why the worker killed the CLI, for the crash report
+  std::list<std::string> stderr_tail_;  // the CLI's last stderr lines
+  uint64_t control_counter_ = 0;        // numbers our interrupt requests
+  std::vector<uint64_t> spawn_acks_;    // assign/restart ids to ack once spawned
+  std::vector<uint64_t> stop_acks_;     // terminate ids to ack once stopped
   std::optional<msg::SessionUpdate> last_update_;  // what the broker last heard
+  uint64_t serial_;                                // number in the live budget
+  TimePoint last_used_{};                          // when its last turn ended (or it was placed)
+  std::optional<ConversationStart> slot_wait_;     // waiting for a live slot, to start like this
+  bool slot_for_queue_ = false;   // that wait is for queued prompts: void once they are gone
+  bool recycle_due_ = false;      // over max_rss_mb: restart with history between turns
+  bool recycling_ = false;        // the respawn under way is a recycle
+  uint32_t recycles_ = 0;         // recycles since placement
+  uint64_t rss_kb_ = 0;           // the CLI's resident memory at the last probe
+  uint64_t reported_rss_kb_ = 0;  // rss_kb as the broker last heard it
+  TimePoint next_probe_{};        // when to read the CLI's resident memory next
 };
 
 }  // namespace ccmesh::worker

@@ -10,6 +10,7 @@
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/worker/cli_command.hpp"
 #include "ccmesh/worker/line_reader.hpp"
+#include "ccmesh/worker/option_policy.hpp"
 
 namespace ccmesh::worker {
 
@@ -26,9 +27,13 @@ struct SessionContext {
   Millis initialize_timeout{60000};             // spawn -> initialize answered, else restart
   Millis restart_backoff_min{100};              // first restart delay after a crash
   Millis restart_backoff_max{5000};             // longest restart delay
+  Millis idle_timeout{0};           // idle this long -> hibernated, unless options say (0: never)
+  Millis rss_probe_interval{1000};  // how often a live CLI's resident memory is read
   std::size_t max_line_bytes = LineReader::kDefaultMaxLineBytes;  // longest stdout line
   const Clock* clock = nullptr;                                   // where time comes from
   std::shared_ptr<spdlog::logger> log;                            // the worker's logger
+  // What session options may widen on this worker.
+  OptionPolicy policy;
 };
 
 }  // namespace ccmesh::worker

@@ -7,6 +7,8 @@
 
 namespace ccmesh::worker {
 
+class Session;
+
 // Where a Session sends what the broker must hear: its state changes and the replies to
 // the requests it was given. Every request given to a session ends with exactly one of
 // onQueryResult, onError or onAck (for ids other than 0).
@@ -23,6 +25,16 @@ class SessionObserver {
   virtual void onQueryResult(const msg::QueryResult& result) = 0;
   virtual void onError(const msg::ErrorReply& error) = 0;
   virtual void onAck(const msg::Ack& ack) = 0;
+
+  // The live budget (docs/SESSIONS.md "Idle sessions"). A session asks before it spawns a
+  // CLI: true means it may now; false means it waits until the observer calls
+  // Session::grantSlot(). It gives the slot back (or stops waiting) once it has no CLI.
+  // Without a budget every request is granted.
+  virtual bool acquireLiveSlot(Session& session) {
+    (void)session;
+    return true;
+  }
+  virtual void onLiveSlotReleased(Session& session) { (void)session; }
 };
 
 }  // namespace ccmesh::worker

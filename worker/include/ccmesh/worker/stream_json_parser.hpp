@@ -13,12 +13,14 @@ namespace ccmesh::worker {
 // is_error / isError, ...). Unknown types are ignored for forward compatibility; lines that
 // do not start with '{' are ignored; malformed JSON is reported, never thrown.
 //
-// Short lines go through nlohmann::json; lines longer than `dom_limit` bytes through
-// JsonView, which finds the few fields needed without building a DOM, so a 50 MB answer
-// does not stall the worker's loop. Both paths extract the same fields.
+// Lines go through JsonView, which finds the few fields needed without building a DOM, so
+// a 50 MB answer does not stall the worker's loop and a short line costs a third of a DOM
+// parse with a tenth of its allocations (docs/BENCHMARKS.md). A parser made with a
+// `dom_limit` parses lines up to that many bytes into a nlohmann::json DOM instead. Both
+// paths extract the same fields.
 class StreamJsonParser {
  public:
-  static constexpr std::size_t kDefaultDomLimit = 16u << 10;
+  static constexpr std::size_t kDefaultDomLimit = 0;  // no line goes through a DOM
 
   explicit StreamJsonParser(std::size_t dom_limit = kDefaultDomLimit) : dom_limit_(dom_limit) {}
 

@@ -2,7 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,8 +59,8 @@ class TurnQueue {
   std::optional<TimePoint> earliestDeadline() const;
 
  private:
-  std::size_t max_waiting_;           // capacity, besides the running prompt
-  std::deque<PendingQuery> waiting_;  // oldest first
+  std::size_t max_waiting_;          // capacity, besides the running prompt
+  std::list<PendingQuery> waiting_;  // oldest first (a list allocates nothing while empty)
 };
 
 }  // namespace ccmesh::worker

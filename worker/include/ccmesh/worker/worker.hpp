@@ -40,6 +40,8 @@ class Worker {
   void handleSignals();
   void beginShutdown();
   void reconnect();
+  // Stops every session when the lease has lapsed (self-fencing); true if it did.
+  bool enforceLease();
   void sayGoodbye();
   Millis pollTimeout() const;
 
@@ -54,6 +56,7 @@ class Worker {
   bool shutting_down_ = false;           // SIGTERM/SIGINT seen
   TimePoint shutdown_deadline_{};        // kill what still runs at this time
   uint64_t malformed_ = 0;               // rejected broker messages
+  uint64_t fences_ = 0;                  // times the lease lapsed with sessions held
 };
 
 }  // namespace ccmesh::worker

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/curve_keys.hpp"
 
 namespace ccmesh::worker {
 
@@ -17,6 +18,8 @@ struct WorkerConfig {
   std::string broker = "tcp://127.0.0.1:5556";  // the broker's backend endpoint
   std::string id;                               // worker id / routing id: <hostname>-<pid>
   uint32_t capacity = 64;                       // most sessions hosted at once
+  uint32_t max_live = 0;                        // CLIs alive at once (0: only capacity)
+  Millis idle_timeout{0};                       // idle sessions hibernate (0: never)
   std::map<std::string, std::string> labels;    // placement labels
   std::string cli;                              // CLI executable (default: the mock CLI)
   std::vector<std::string> cli_args;            // extra CLI arguments
@@ -27,6 +30,15 @@ struct WorkerConfig {
   Millis heartbeat{1000};                       // heartbeat interval
   uint32_t liveness = 3;                        // heartbeats missed before the broker is dead
   std::string log_level = "info";               // spdlog level
+
+  // Keys for a CURVE broker link (--curve-server-key, --curve-secret); none: plain.
+  std::optional<CurveClientKeys> curve;
+  // Permission modes that widen the agent's reach which sessions may use here.
+  std::vector<std::string> allow_permission_modes;
+  // Where sessions may work (cwd, add_dir); empty: $HOME and the temp directory.
+  std::vector<std::string> allowed_roots;
+  // Protected environment variables (NAME or PREFIX*) a session's env may set anyway.
+  std::vector<std::string> allow_session_env;
 };
 
 // Parses the worker's options. Returns nullopt when --help or --version was printed.

@@ -1,0 +1,107 @@
+#include "ccmesh/broker/allow_list.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/curve_keys.hpp"
+
+namespace ccmesh::broker {
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 64;
+
+bool nameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '@' || c == '-';
+}
+
+bool validName(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxNameBytes &&
+         std::all_of(name.begin(), name.end(), nameChar);
+}
+
+// The name of an unnamed key: "key-" and its first 8 characters, made name-safe.
+std::string defaultName(const std::string& key) {
+  std::string name = "key-" + key.substr(0, 8);
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return !nameChar(c); }, '_');
+  return name;
+}
+
+// The words of a line up to a word that starts a comment. Z85 has '#' in its alphabet, but
+// never as the first character of a 32-byte key (that digit would overflow the first 4-byte
+// group), so a word starting with '#' is always a comment and a '#' inside a key is kept.
+std::vector<std::string> wordsOf(const std::string& line) {
+  std::istringstream stream(line);
+  std::vector<std::string> words;
+  std::string word;
+  while (stream >> word) {
+    if (word.front() == '#') break;
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+}  // namespace
+
+std::string_view roleName(ClientRole role) {
+  return role == ClientRole::kAdmin ? "admin" : "query";
+}
+
+std::optional<ClientRole> parseRole(std::string_view name) {
+  if (name == "admin") return ClientRole::kAdmin;
+  if (name == "query") return ClientRole::kQuery;
+  return std::nullopt;
+}
+
+AllowList AllowList::load(const std::string& path, Kind kind) {
+  std::ifstream file(path);
+  if (!file) throw ConfigError("cannot read allow-list " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse(text.str(), kind, path);
+}
+
+AllowList AllowList::parse(std::string_view text, Kind kind, const std::string& origin) {
+  AllowList list;
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  int number = 0;
+  const char* format = kind == Kind::kClients ? "expected `<Z85 public key> <admin|query> [name]`"
+                                              : "expected `<Z85 public key> [name]`";
+  while (std::getline(lines, line)) {
+    ++number;
+    auto words = wordsOf(line);
+    if (words.empty()) continue;
+    auto fail = [&](const std::string& why) {
+      throw ConfigError("allow-list " + origin + " line " + std::to_string(number) + ": " + why);
+    };
+    if (!isCurveKey(words[0])) fail(std::string("not a 40-character Z85 public key; ") + format);
+    AllowedKey entry;
+    std::size_t next = 1;
+    if (kind == Kind::kClients) {
+      if (words.size() < 2) fail(std::string("missing role; ") + format);
+      auto role = parseRole(words[1]);
+      if (!role) fail("unknown role '" + words[1] + "' (admin or query)");
+      entry.role = *role;
+      next = 2;
+    }
+    if (words.size() > next + 1) fail(std::string("too many words; ") + format);
+    entry.name = words.size() > next ? words[next] : defaultName(words[0]);
+    if (!validName(entry.name)) {
+      fail("name '" + entry.name + "' must be 1..64 of [A-Za-z0-9._:@-]");
+    }
+    if (!list.keys_.emplace(words[0], std::move(entry)).second) fail("key listed twice");
+  }
+  return list;
+}
+
+const AllowedKey* AllowList::find(const std::string& key) const {
+  auto it = keys_.find(key);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ccmesh/broker/pool_registry.hpp"
+#include "ccmesh/common/pool_messages.hpp"
+#include "pool_query_router.hpp"
+#include "session_router.hpp"
+
+namespace ccmesh::broker {
+
+// Checkouts: a caller reserves one member of a pool for its own use; pool queries and other
+// checkouts pass it over until `pool_checkin`, or until its lease lapses and the broker takes
+// it back (counted in the pool's reclaims). A checkout that finds no free member waits, in
+// arrival order, up to its deadline, then ends with pool_exhausted.
+class PoolCheckouts {
+ public:
+  // Lease of a checkout that asks for none, and the longest granted.
+  static constexpr Millis kDefaultLease{60000};
+  static constexpr Millis kMaxLease{24 * 60 * 60 * 1000};
+
+  PoolCheckouts(SessionRouter& router, PoolRegistry& pools, PoolQueryRouter& queries);
+
+  // Handles a client's pool_checkout (pool name already checked).
+  void checkout(const std::string& client, PoolEntry& pool, const msg::PoolCheckout& request);
+
+  // Handles a client's pool_checkin (pool name already checked).
+  void checkin(const std::string& client, PoolEntry& pool, const msg::PoolCheckin& request);
+
+  // Hands free members to the pool's waiting checkouts, oldest first.
+  void grantWaiting(PoolEntry& pool);
+
+  // Ends every waiting checkout of a pool with `code` (the pool is going away).
+  void failWaiting(PoolEntry& pool, ErrorCode code, const std::string& message);
+
+  // Reclaims lapsed leases, answers waiting checkouts whose deadline passed, and gives the
+  // others another try (members may have become usable).
+  void expire(TimePoint now);
+
+  // The earliest lease end or waiting deadline, if any.
+  std::optional<TimePoint> nextDeadline() const { return pools_.nextDeadline(); }
+
+ private:
+  // Reserves a free member for one checkout and answers it; false when none is free.
+  bool grant(const std::string& client, uint64_t client_id, PoolEntry& pool, Millis lease);
+
+  SessionRouter& router_;     // sessions, clock, replies
+  PoolRegistry& pools_;       // pools, leases and waiting checkouts
+  PoolQueryRouter& queries_;  // picks members
+};
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,60 @@
+// CommandRunner, continued: the `ccmesh pool` commands other than `pool query`.
+#include "command_runner.hpp"
+#include "human_output.hpp"
+#include "json_output.hpp"
+
+namespace ccmesh::client {
+
+int CommandRunner::runPool(const Command& command, Client& client) {
+  // Prints a successful result, as JSON fields or through its human printer.
+  auto finish = [&](const auto& reply, auto&& to_fields, auto&& print_human) {
+    if (!reply.ok()) return report(reply.error(), command.json);
+    if (command.json) {
+      out_ << successJson(to_fields(reply.value())).dump() << "\n";
+    } else {
+      print_human(reply.value());
+    }
+    out_.flush();
+    return 0;
+  };
+  auto as_json = [](const auto& value) { return Json(value); };
+  auto pool_json = [](const msg::PoolInfo& pool) { return Json{{"pool", pool}}; };
+  auto show_pool = [this](const char* verb) {
+    return [this, verb](const msg::PoolInfo& pool) { printPoolInfo(out_, verb, pool); };
+  };
+  const std::string& pool = command.session;
+  const auto& arguments = command.pool;
+
+  switch (command.kind) {
+    case CommandKind::kPoolCreate: {
+      PoolCreateOptions options{arguments.size, arguments.strategy, command.options,
+                                arguments.members};
+      return finish(client.poolCreate(pool, options), pool_json, show_pool("created"));
+    }
+    case CommandKind::kPoolCheckout:
+      return finish(client.checkout(pool, arguments.lease), as_json,
+                    [this](const msg::CheckoutResult& v) { printCheckout(out_, v); });
+    case CommandKind::kPoolCheckin:
+      return finish(client.checkin(pool, arguments.member, arguments.lease_id), as_json,
+                    [this](const msg::CheckinResult& v) {
+                      out_ << "checked in " << v.member << " to pool " << v.pool << "\n";
+                    });
+    case CommandKind::kPoolList:
+      return finish(
+          client.poolList(),
+          [](const std::vector<msg::PoolInfo>& pools) {
+            return Json{{"pools", pools}};
+          },
+          [this](const std::vector<msg::PoolInfo>& v) { printPoolList(out_, v); });
+    case CommandKind::kPoolInfo:
+      return finish(client.poolInfo(pool), pool_json, show_pool(nullptr));
+    case CommandKind::kPoolResize:
+      return finish(client.poolResize(pool, arguments.size), pool_json, show_pool("resized"));
+    case CommandKind::kPoolDelete:
+      return finish(client.poolDelete(pool), pool_json, show_pool("deleted"));
+    default:
+      return 1;
+  }
+}
+
+}  // namespace ccmesh::client

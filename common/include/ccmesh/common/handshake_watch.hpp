@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+namespace ccmesh {
+
+// Watches a connecting socket's security handshakes through a ZeroMQ socket monitor. A
+// CURVE handshake the broker refuses is silent at the message level (messages just never
+// get through), so a client or worker learns of it here: wrong or unknown keys, or one side
+// speaking CURVE and the other not. A later successful handshake clears the failure. The
+// monitor stops by itself when the watched socket closes, so either may go first.
+class HandshakeWatch {
+ public:
+  // Starts monitoring `socket` (call before it connects). `context` must be the socket's.
+  HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket);
+  HandshakeWatch(const HandshakeWatch&) = delete;
+  HandshakeWatch& operator=(const HandshakeWatch&) = delete;
+
+  // The monitor socket, for zmq::poll next to the watched one.
+  zmq::socket_t& socket() { return monitor_; }
+
+  // Reads every event waiting, without blocking. True if the failure state changed.
+  bool drain();
+
+  // Why the last handshake failed, for people; nothing after a success (or before any).
+  const std::optional<std::string>& failure() const { return failure_; }
+
+  // True once a handshake succeeded and none failed since.
+  bool succeeded() const { return succeeded_; }
+
+ private:
+  zmq::socket_t monitor_;               // PAIR receiving the monitor's events
+  std::optional<std::string> failure_;  // see failure()
+  bool succeeded_ = false;              // see succeeded()
+};
+
+}  // namespace ccmesh

@@ -1,0 +1,86 @@
+#include "ccmesh/common/handshake_watch.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "ccmesh/common/config_loader.hpp"
+
+namespace ccmesh {
+namespace {
+
+constexpr int kWatchedEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+
+// A monitor endpoint unique in the process (one context may hold several watched sockets).
+std::string nextEndpoint() {
+  static std::atomic<uint64_t> counter{0};
+  return "inproc://ccmesh-handshake-watch-" + std::to_string(counter.fetch_add(1));
+}
+
+// Words for a failed handshake event.
+std::string describe(uint16_t event, uint32_t value) {
+  switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      return "the broker refused this key (ZAP status " + std::to_string(value) +
+             "): it is not in the broker's allow-list for this port";
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+        return "security mismatch: one side uses CURVE keys and the other does not (give "
+               "--curve-server-key and --curve-secret, or none)";
+      }
+      return "the security handshake failed (protocol error " + std::to_string(value) +
+             "); check the CURVE keys on both sides";
+    default:
+      return "the broker closed the connection during the security handshake (wrong "
+             "--curve-server-key?)";
+  }
+}
+
+}  // namespace
+
+HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
+    : monitor_(context, zmq::socket_type::pair) {
+  const std::string endpoint = nextEndpoint();
+  if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), kWatchedEvents) != 0) {
+    throw ConfigError(std::string("cannot monitor a socket: ") + zmq_strerror(zmq_errno()));
+  }
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(endpoint);
+}
+
+bool HandshakeWatch::drain() {
+  bool changed = false;
+  while (true) {
+    zmq::message_t header;
+    zmq::recv_result_t got;
+    try {
+      got = monitor_.recv(header, zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      break;
+    }
+    if (!got) break;
+    // Event frames: [uint16 event, uint32 value] then [endpoint].
+    zmq::message_t endpoint;
+    if (header.more()) (void)monitor_.recv(endpoint, zmq::recv_flags::dontwait);
+    if (header.size() < 6) continue;
+    uint16_t event = 0;
+    uint32_t value = 0;
+    std::memcpy(&event, header.data(), sizeof event);
+    std::memcpy(&value, static_cast<const char*>(header.data()) + 2, sizeof value);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      changed = changed || failure_.has_value();
+      failure_.reset();
+      succeeded_ = true;
+    } else {
+      succeeded_ = false;
+      auto text = describe(event, value);
+      changed = changed || failure_ != text;
+      failure_ = std::move(text);
+    }
+  }
+  return changed;
+}
+
+}  // namespace ccmesh

@@ -1,0 +1,92 @@
+// libFuzzer target: the CCM1 codec as a broker, worker or client meets it. The input becomes
+// up to ten frames (often with a valid tag and type, so the body decoders are reached), then
+// decodeFrames and, when that succeeds, decodeBody of every message type and the session
+// options checks. Nothing may crash, leak or trip a sanitizer; errors are values.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+#include <zmq.hpp>
+
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/common/worker_messages.hpp"
+
+namespace {
+
+using namespace ccmesh;
+
+// Wire names a well-formed message may carry.
+constexpr std::array<std::string_view, 20> kTypes{
+    "query",     "start",   "terminate", "restart", "info",    "list",  "count",
+    "status",    "ping",    "cancel",    "event",   "result",  "error", "ready",
+    "heartbeat", "session", "delivered", "bye",     "welcome", "assign"};
+
+template <class T>
+void decodeAs(const Envelope& envelope) {
+  auto decoded = decodeBody<T>(envelope);
+  if (decoded) (void)encodeBody(*decoded);  // what decoded must encode again
+}
+
+void decodeEveryBody(const Envelope& envelope) {
+  decodeAs<msg::Query>(envelope);
+  decodeAs<msg::Cancel>(envelope);
+  decodeAs<msg::Start>(envelope);
+  decodeAs<msg::Terminate>(envelope);
+  decodeAs<msg::Restart>(envelope);
+  decodeAs<msg::Info>(envelope);
+  decodeAs<msg::Plain>(envelope);
+  decodeAs<msg::Event>(envelope);
+  decodeAs<msg::ErrorReply>(envelope);
+  decodeAs<msg::QueryResult>(envelope);
+  decodeAs<msg::Ack>(envelope);
+  decodeAs<msg::SessionInfo>(envelope);
+  decodeAs<msg::InfoResult>(envelope);
+  decodeAs<msg::ListResult>(envelope);
+  decodeAs<msg::CountResult>(envelope);
+  decodeAs<msg::WorkerInfo>(envelope);
+  decodeAs<msg::StatusResult>(envelope);
+  decodeAs<msg::PingResult>(envelope);
+  decodeAs<msg::SessionUpdate>(envelope);
+  decodeAs<msg::SessionReport>(envelope);
+  decodeAs<msg::Ready>(envelope);
+  decodeAs<msg::Welcome>(envelope);
+  decodeAs<msg::Heartbeat>(envelope);
+  decodeAs<msg::Assign>(envelope);
+  decodeAs<msg::Delivered>(envelope);
+  decodeAs<msg::Bye>(envelope);
+  // What the broker and worker do with the decoded requests next.
+  if (auto start = decodeBody<msg::Start>(envelope)) {
+    (void)start->options.validate();
+    (void)validateSessionName(start->session);
+  }
+  auto options = SessionOptions::fromObject(envelope.body.get());
+  if (options) (void)options->validate();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider input(data, size);
+  const bool well_formed_head = input.ConsumeBool();
+  const std::size_t count = input.ConsumeIntegralInRange<std::size_t>(0, 10);
+  std::vector<zmq::message_t> frames;
+  if (well_formed_head) {
+    frames.emplace_back(kProtocolTag.data(), kProtocolTag.size());
+    const auto type = kTypes[input.ConsumeIntegralInRange<std::size_t>(0, kTypes.size() - 1)];
+    frames.emplace_back(type.data(), type.size());
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const bool last = i + 1 == count;
+    const std::string bytes =
+        last ? input.ConsumeRemainingBytesAsString() : input.ConsumeRandomLengthString(1 << 16);
+    frames.emplace_back(bytes.data(), bytes.size());
+  }
+  auto envelope = decodeFrames(frames);
+  if (envelope) decodeEveryBody(*envelope);
+  return 0;
+}

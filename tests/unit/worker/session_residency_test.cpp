@@ -1,0 +1,220 @@
+// Session residency against the real mock CLI, with a manual clock: on-demand start, the
+// idle timeout, waiting for a live slot, and recycling a CLI that grew too large.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ccmesh/common/logging.hpp"
+#include "ccmesh/worker/session.hpp"
+
+namespace ccmesh::worker {
+namespace {
+
+// What a session reported, and a live budget of one slot the test hands out by hand.
+struct BudgetObserver final : SessionObserver {
+  std::vector<msg::SessionUpdate> updates;
+  std::vector<msg::QueryResult> results;
+  std::vector<msg::ErrorReply> errors;
+  std::vector<msg::Ack> acks;
+  bool slot_free = true;  // the next acquireLiveSlot succeeds
+  int acquired = 0;       // slots taken
+  int released = 0;       // slots given back (or waits withdrawn)
+
+  void onSessionChanged(const msg::SessionUpdate& u) override { updates.push_back(u); }
+  void onDelivered(uint64_t) override {}
+  void onEvent(const msg::Event&) override {}
+  void onQueryResult(const msg::QueryResult& r) override { results.push_back(r); }
+  void onError(const msg::ErrorReply& e) override { errors.push_back(e); }
+  void onAck(const msg::Ack& a) override { acks.push_back(a); }
+  bool acquireLiveSlot(Session&) override {
+    if (!slot_free) return false;
+    ++acquired;
+    return true;
+  }
+  void onLiveSlotReleased(Session&) override { ++released; }
+
+  std::string answer(uint64_t id) const {
+    for (const auto& r : results) {
+      if (r.id == id) return r.text;
+    }
+    for (const auto& e : errors) {
+      if (e.id == id) return "error " + e.code;
+    }
+    return {};
+  }
+};
+
+class SessionResidencyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#ifndef CCMESH_MOCK_CLI
+    GTEST_SKIP() << "ccmesh-mock-cli is not part of this build";
+#else
+    home_ = std::filesystem::path(::testing::TempDir()) /
+            ("ccmesh-residency-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(home_);
+    std::filesystem::create_directories(home_);
+    context_.worker_id = "w-test";
+    context_.cli = CliSettings{CCMESH_MOCK_CLI, {}, {"HOME=" + home_.string()}};
+    context_.base_env = CliCommand::currentEnvironment();
+    context_.base_env.erase("CLAUDE_CONFIG_DIR");
+    context_.clock = &clock_;
+    context_.log = componentLogger("worker-test");
+    context_.log->set_level(spdlog::level::warn);
+#endif
+  }
+
+  void TearDown() override {
+    session_.reset();
+    if (!home_.empty()) std::filesystem::remove_all(home_);
+  }
+
+  Session& make(SessionOptions options) {
+    session_ = std::make_unique<Session>("s", 3, std::move(options), context_, observer_);
+    return *session_;
+  }
+
+  // Pumps the session's pipes (real time) until `done` holds; fails after 10 s.
+  void runUntil(const std::function<bool()>& done, const std::string& what) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        FAIL() << "timed out waiting for " << what << " (state "
+               << sessionStateName(session_->state()) << ")";
+      }
+      std::vector<pollfd> fds;
+      if (CliProcess* p = session_->process()) {
+        if (p->outputFd() >= 0) fds.push_back({p->outputFd(), POLLIN, 0});
+        if (p->errorFd() >= 0) fds.push_back({p->errorFd(), POLLIN, 0});
+        if (p->pendingInputFd() >= 0) fds.push_back({p->pendingInputFd(), POLLOUT, 0});
+      }
+      ::poll(fds.data(), fds.size(), 10);
+      session_->onInputWritable();
+      session_->onOutputReadable(1u << 20);
+      session_->onErrorsReadable(1u << 20);
+      session_->onChildExited();
+      session_->onTimer();
+    }
+  }
+
+  // Sends a prompt and runs until it is answered; returns the answer.
+  std::string ask(uint64_t id, const std::string& prompt) {
+    session_->query(msg::Query{id, "s", prompt, false, 0, 3});
+    runUntil([&] { return !observer_.answer(id).empty(); }, "an answer to " + prompt);
+    return observer_.answer(id);
+  }
+
+  void waitForState(SessionState state) {
+    runUntil([&] { return session_->state() == state; },
+             "state " + std::string(sessionStateName(state)));
+  }
+
+  std::filesystem::path home_;        // HOME of the mock CLI (its transcripts)
+  ManualClock clock_;                 // moved by hand for the idle timeout
+  SessionContext context_;            // settings shared by the session
+  BudgetObserver observer_;           // what the session reported; the slot
+  std::unique_ptr<Session> session_;  // the session under test
+};
+
+SessionOptions onDemand() {
+  SessionOptions options;
+  options.start = std::string(SessionOptions::kStartOnDemand);
+  return options;
+}
+
+TEST_F(SessionResidencyTest, OnDemandSessionHasNoCliUntilItsFirstQuery) {
+  make(onDemand()).start(1);
+  ASSERT_EQ(observer_.acks.size(), 1u);
+  EXPECT_EQ(observer_.acks[0].state, "hibernated");
+  EXPECT_EQ(session_->process(), nullptr);
+  EXPECT_EQ(session_->update().pid, 0);
+  EXPECT_FALSE(session_->update().session_id.empty());
+  EXPECT_TRUE(session_->dormant());
+  EXPECT_EQ(observer_.acquired, 0);
+
+  EXPECT_EQ(ask(2, "hello"), "turn 1: hello");
+  EXPECT_NE(session_->process(), nullptr);
+  EXPECT_EQ(observer_.acquired, 1);
+  EXPECT_FALSE(session_->dormant());
+}
+
+TEST_F(SessionResidencyTest, IdleTimeoutHibernatesAndTheNextQueryResumesTheConversation) {
+  SessionOptions options = onDemand();
+  options.idle_timeout_ms = 1000;
+  make(options).start(0);
+  EXPECT_EQ(ask(1, "one"), "turn 1: one");
+  EXPECT_EQ(ask(2, "two"), "turn 2: two");
+  const std::string conversation = session_->update().session_id;
+  ASSERT_TRUE(session_->evictable());
+  EXPECT_EQ(session_->nextDeadline(), std::optional(session_->lastUsed() + Millis(1000)));
+
+  clock_.advance(Millis(999));
+  session_->onTimer();
+  EXPECT_EQ(session_->state(), SessionState::kIdle);
+  clock_.advance(Millis(1));
+  waitForState(SessionState::kHibernated);
+  EXPECT_EQ(session_->process(), nullptr);
+  EXPECT_EQ(observer_.released, 1);
+  EXPECT_EQ(session_->update().session_id, conversation);
+
+  EXPECT_EQ(ask(3, "/history"), "one | two");
+  EXPECT_EQ(ask(4, "three"), "turn 4: three");
+  EXPECT_EQ(session_->update().restarts, 0u);
+  EXPECT_EQ(observer_.acquired, 2);
+}
+
+TEST_F(SessionResidencyTest, WaitsHibernatedForALiveSlotAndStartsWhenGranted) {
+  observer_.slot_free = false;
+  make({}).start(1);  // eager, but the budget is spent
+  ASSERT_EQ(observer_.acks.size(), 1u);
+  EXPECT_EQ(observer_.acks[0].state, "hibernated");
+  EXPECT_EQ(session_->process(), nullptr);
+  EXPECT_FALSE(session_->dormant());  // it waits for a slot
+  session_->query(msg::Query{2, "s", "queued", false, 0, 3});
+  EXPECT_TRUE(observer_.answer(2).empty());
+
+  EXPECT_TRUE(session_->grantSlot());
+  runUntil([&] { return !observer_.answer(2).empty(); }, "the queued prompt");
+  EXPECT_EQ(observer_.answer(2), "turn 1: queued");
+}
+
+TEST_F(SessionResidencyTest, AWaitForQueuedPromptsEndsWhenTheyExpire) {
+  make(onDemand()).start(0);
+  observer_.slot_free = false;
+  session_->query(msg::Query{1, "s", "hello", false, /*timeout_ms=*/500, 3});
+  EXPECT_EQ(session_->state(), SessionState::kHibernated);
+  clock_.advance(Millis(500));
+  session_->onTimer();
+  EXPECT_EQ(observer_.answer(1), "error timeout");
+  EXPECT_EQ(observer_.released, 1);  // the wait was withdrawn
+  EXPECT_FALSE(session_->grantSlot());
+  EXPECT_TRUE(session_->dormant());
+}
+
+TEST_F(SessionResidencyTest, ACliOverMaxRssIsRecycledBetweenTurnsWithItsHistory) {
+  SessionOptions options;
+  options.max_rss_mb = 24;  // the mock CLI starts at a few MB
+  make(options).start(0);
+  EXPECT_EQ(ask(1, "small"), "turn 1: small");
+  EXPECT_EQ(session_->update().recycles, 0u);
+  const pid_t first = session_->process()->pid();
+
+  EXPECT_EQ(ask(2, "/grow 40"), "turn 2: /grow 40");
+  // The turn ended, so the CLI is recycled at once, before any other prompt.
+  EXPECT_EQ(session_->state(), SessionState::kRestarting);
+  waitForState(SessionState::kIdle);
+  EXPECT_NE(session_->process()->pid(), first);
+  EXPECT_EQ(session_->update().recycles, 1u);
+  EXPECT_EQ(session_->update().restarts, 0u);
+  EXPECT_EQ(ask(3, "/history"), "small | /grow 40");
+}
+
+}  // namespace
+}  // namespace ccmesh::worker

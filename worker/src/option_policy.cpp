@@ -1,0 +1,122 @@
+#include "ccmesh/worker/option_policy.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+
+namespace ccmesh::worker {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A path with symbolic links resolved as far as it exists, and `.`/`..` removed.
+fs::path resolved(const std::string& path) {
+  std::error_code error;
+  auto canonical = fs::weakly_canonical(fs::path(path), error);
+  return error ? fs::path(path).lexically_normal() : canonical;
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  if (items.empty()) return "none";
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+Error refuse(std::string_view option, const std::string& why) {
+  return Error{ErrorCode::kUnauthorized, "option " + std::string(option) + ": " + why};
+}
+
+}  // namespace
+
+const std::vector<std::string>& OptionPolicy::wideningPermissionModes() {
+  static const std::vector<std::string> modes{"acceptEdits", "bypassPermissions", "auto"};
+  return modes;
+}
+
+const std::vector<std::string>& OptionPolicy::protectedEnvironment() {
+  static const std::vector<std::string> names{
+      "ANTHROPIC_*", "CLAUDE_*", "AWS_*",         "HOME",        "PATH",       "SHELL",
+      "BASH_ENV",    "ENV",      "LD_*",          "NODE_*",      "HTTP_PROXY", "HTTPS_PROXY",
+      "ALL_PROXY",   "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"};
+  return names;
+}
+
+std::vector<std::string> OptionPolicy::defaultRoots() {
+  std::vector<std::string> roots;
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
+    roots.emplace_back(home);
+  }
+  std::error_code error;
+  auto temp = fs::temp_directory_path(error);
+  roots.push_back(error ? std::string("/tmp") : temp.string());
+  return roots;
+}
+
+OptionPolicy::OptionPolicy(std::vector<std::string> permission_modes,
+                           std::vector<std::string> roots, std::vector<std::string> environment)
+    : permission_modes_(std::move(permission_modes)), environment_(std::move(environment)) {
+  for (const auto& root : roots) roots_.push_back(resolved(root).string());
+}
+
+std::optional<Error> OptionPolicy::check(const SessionOptions& options) const {
+  const auto& mode = options.permission_mode;
+  if (matches(wideningPermissionModes(), mode) && !matches(permission_modes_, mode)) {
+    return refuse("permission_mode", mode +
+                                         " is not allowed on this worker (its "
+                                         "--allow-permission-modes: " +
+                                         joined(permission_modes_) + ")");
+  }
+  if (!options.cwd.empty() && !underRoot(options.cwd)) {
+    return refuse(
+        "cwd", options.cwd + " is outside this worker's --allowed-roots (" + joined(roots_) + ")");
+  }
+  for (const auto& dir : options.add_dir) {
+    if (!underRoot(dir)) {
+      return refuse("add_dir",
+                    dir + " is outside this worker's --allowed-roots (" + joined(roots_) + ")");
+    }
+  }
+  for (const auto& [name, value] : options.env) {
+    if (matches(protectedEnvironment(), name) && !matches(environment_, name)) {
+      return refuse("env", name +
+                               " steers the CLI (API, config, loader or proxy settings) and "
+                               "this worker's --allow-session-env does not list it");
+    }
+  }
+  return std::nullopt;
+}
+
+bool OptionPolicy::underRoot(const std::string& path) const {
+  const fs::path target = resolved(path);
+  return std::any_of(roots_.begin(), roots_.end(), [&](const std::string& root) {
+    const fs::path base(root);
+    const auto root_end =
+        std::mismatch(base.begin(), base.end(), target.begin(), target.end()).first;
+    // Every component of the root matches (a trailing "" from "/a/" counts as matched).
+    return root_end == base.end() || (std::next(root_end) == base.end() && root_end->empty());
+  });
+}
+
+bool OptionPolicy::matches(const std::vector<std::string>& patterns, std::string_view name) {
+  if (name.empty()) return false;
+  // Proxy variables are read in either case.
+  const std::string folded = upper(name);
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+    if (!pattern.empty() && pattern.back() == '*') {
+      return std::string_view(name).substr(0, pattern.size() - 1) ==
+             std::string_view(pattern).substr(0, pattern.size() - 1);
+    }
+    return pattern == name || (pattern.find("PROXY") != std::string::npos && pattern == folded);
+  });
+}
+
+}  // namespace ccmesh::worker
