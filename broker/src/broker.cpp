@@ -301,6 +301,7 @@ Millis Broker::untilNextTimer() const {
     next = std::min(next, *oldest + workerExpiry(config_) + Millis(1));
   }
   if (auto probe = disconnects_->nextProbe()) next = std::min(next, *probe);
+  if (auto release = router_->nextRelease()) next = std::min(next, *release);
   if (const auto ends = router_->recovery().ends(); now < ends) next = std::min(next, ends);
   // Round up so the loop does not wake a hair early and spin.
   auto left = std::chrono::ceil<Millis>(next - now);

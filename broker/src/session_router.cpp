@@ -27,6 +27,7 @@ bool SessionRouter::place(const std::string& name, uint64_t request_id, const st
   if (!entry || !entry->worker.empty() || entry->terminating) return false;
   // A worker that has not reconnected yet may run a name no worker has reported.
   if (entry->generation == 0 && recovery_.recovering(clock_.now())) return false;
+  if (clock_.now() < entry->not_before) return false;  // its old copy may still run
   auto list = candidates();
   if (!avoid.empty() && list.size() > 1) {
     auto others = list;
@@ -41,7 +42,8 @@ bool SessionRouter::place(const std::string& name, uint64_t request_id, const st
 
 void SessionRouter::placePending() {
   if (sessions_.pendingCount() == 0 || workers_.size() == 0) return;
-  const bool recovering = recovery_.recovering(clock_.now());
+  const TimePoint now = clock_.now();
+  const bool recovering = recovery_.recovering(now);
   PlacementPolicy policy(candidates());
   const std::vector<std::string> names(sessions_.pendingNames().begin(),
                                        sessions_.pendingNames().end());
@@ -50,6 +52,7 @@ void SessionRouter::placePending() {
     auto* entry = sessions_.find(name);
     if (!entry || !entry->worker.empty() || entry->terminating) continue;
     if (recovering && entry->generation == 0) continue;  // see place()
+    if (now < entry->not_before) continue;               // see place()
     auto worker = policy.pick(entry->options.require);
     if (!worker) {
       if (entry->options.require.empty()) break;  // every worker is full

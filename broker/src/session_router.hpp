@@ -93,7 +93,13 @@ class SessionRouter {
   // on sessions it no longer holds end with worker_lost (prompt delivered) or go back to
   // their session's broker queue (not delivered); its sessions not in `still_held`
   // (nullptr: none) become pending and are re-placed with a new generation.
-  void recoverFrom(const std::string& worker_id, const std::set<std::string>* still_held);
+  // With `not_before` in the future the names wait, pending, until then (see
+  // SessionEntry::not_before).
+  void recoverFrom(const std::string& worker_id, const std::set<std::string>* still_held,
+                   TimePoint not_before = {});
+
+  // When names held back by recoverFrom's `not_before` may be placed; nullopt if none are.
+  std::optional<TimePoint> nextRelease() const { return release_at_; }
 
   // Removes a dead worker and moves its names and requests (see recoverFrom).
   void dropWorker(const std::string& worker_id, std::string_view why);
@@ -156,6 +162,7 @@ class SessionRouter {
   std::unordered_map<std::string, std::string> lost_why_;  // lost worker -> reason
   RecoveryWindow recovery_;                                // see recovery()
   PoolHooks* pool_hooks_ = nullptr;                        // the pools, if any
+  std::optional<TimePoint> release_at_;                    // see nextRelease()
 };
 
 }  // namespace ccmesh::broker

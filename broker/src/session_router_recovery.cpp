@@ -10,7 +10,7 @@
 namespace ccmesh::broker {
 
 void SessionRouter::recoverFrom(const std::string& worker_id,
-                                const std::set<std::string>* still_held) {
+                                const std::set<std::string>* still_held, TimePoint not_before) {
   auto holds = [&](const std::string& name) {
     return still_held != nullptr && still_held->count(name) > 0;
   };
@@ -73,7 +73,16 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
       continue;
     }
     sessions_.unplace(name);
+    entry->not_before = not_before;
     moved.push_back(name);
+  }
+  const bool held_back = !moved.empty() && clock_.now() < not_before;
+  if (held_back) {
+    release_at_ = release_at_ ? std::min(*release_at_, not_before) : not_before;
+    logger_->warn(
+        "[worker {}] was replaced by a new process while its old one may still run: its {} "
+        "session(s) wait {} ms, until the old lease has surely lapsed",
+        worker_id, moved.size(), std::chrono::ceil<Millis>(not_before - clock_.now()).count());
   }
 
   for (const auto& name : moved) {
@@ -86,6 +95,8 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
       const auto* entry = sessions_.find(name);
       logger_->info("[session {}] moved from [worker {}] to [worker {}] generation {}", name,
                     worker_id, entry->worker, entry->generation);
+    } else if (held_back) {
+      if (start_id != 0) ackRequest(start_id, session_state::kPending);
     } else {
       logger_->warn("[session {}] left [worker {}]; pending: no worker has room", name, worker_id);
       if (start_id != 0) ackRequest(start_id, session_state::kPending);
@@ -174,6 +185,10 @@ void SessionRouter::checkLiveness(TimePoint now) {
     if (worker->lost) continue;
     worker->lost = true;
     lost_why_[id] = "silent for more than " + std::to_string(limit.count()) + " ms";
+  }
+  if (release_at_ && now >= *release_at_) {
+    release_at_.reset();
+    placePending();
   }
   if (recovery_.takeEnd(now)) {
     logger_->info("recovery window over: {} session(s) reported by {} worker(s)",

@@ -83,6 +83,13 @@ void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope
   if (auto* previous = workers.findByRoutingId(routing_id); previous && previous->id != id) {
     router_.dropWorker(previous->id, "its connection now belongs to worker " + id);
   }
+  // A known, live worker id registering as a new process (not rejoining): the old process
+  // may be frozen rather than dead, its CLIs running under its lease, which runs out at most
+  // one worker expiry after the last message heard from it.
+  TimePoint old_lease_end{};
+  if (const auto* known = workers.find(id); known && !known->lost && !ready->rejoining) {
+    old_lease_end = known->last_heard + workerExpiry(router_.config());
+  }
   auto [worker, is_new] = workers.upsert(id, routing_id);
   worker->capacity = ready->capacity;
   worker->labels = ready->labels;
@@ -101,7 +108,7 @@ void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope
   for (const auto& report : ready->sessions) adoptReport(*worker, report, held);
   // Whatever the registry placed here that the worker no longer holds moves on, and its
   // requests with it.
-  router_.recoverFrom(id, &held);
+  router_.recoverFrom(id, &held, old_lease_end);
   router_.placePending();
 }
 

@@ -6,9 +6,7 @@
 #include <sstream>
 
 namespace ccmesh::test {
-namespace {
 
-// True if the process can still run: not a zombie, no SIGKILL pending.
 bool runnable(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -24,6 +22,8 @@ bool runnable(pid_t pid) {
   }
   return status.eof();
 }
+
+namespace {
 
 // The program name of a process (at most 15 characters), or "".
 std::string commandName(pid_t pid) {

@@ -12,6 +12,10 @@
 
 namespace ccmesh::test {
 
+// True if the process can still run code: it exists, is not a zombie and has no SIGKILL
+// pending.
+bool runnable(pid_t pid);
+
 // Watches the process table for two live CLI processes of one session name. Tests start
 // their sessions with the option env `kSessionTagVariable=<tag>/<name>`; the sampler reads
 // every process's environment in a loop on its own thread. A process that is a zombie or

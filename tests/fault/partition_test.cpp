@@ -10,6 +10,7 @@
 #include <set>
 
 #include "ccmesh/client/client.hpp"
+#include "copy_sampler.hpp"
 #include "harness/process.hpp"
 #include "harness/wait_for.hpp"
 #include "network_lab.hpp"
@@ -99,7 +100,12 @@ class PartitionTest : public ::testing::Test {
   // restores the link with `restore` and checks it rejoins.
   template <class Cut, class Restore>
   void cutAndRestore(Cut cut, Restore restore) {
-    for (int i = 0; i < 6; ++i) ASSERT_TRUE(client_->start("s" + std::to_string(i)).ok());
+    for (int i = 0; i < 6; ++i) {
+      const std::string name = "s" + std::to_string(i);
+      SessionOptions options;  // tagged for the CopySampler
+      options.env[CopySampler::kSessionTagVariable] = dir_.path() + "/" + name;
+      ASSERT_TRUE(client_->start(name, options).ok());
+    }
     ASSERT_TRUE(waitFor([&] {
       auto now = placements();
       if (now.size() != 6) return false;
@@ -116,6 +122,7 @@ class PartitionTest : public ::testing::Test {
       old_clis.push_back(static_cast<pid_t>(where.second));
     }
     ASSERT_FALSE(moved.empty());
+    CopySampler sampler(dir_.path());
 
     cut();
     ASSERT_TRUE(waitFor([&] {
@@ -133,7 +140,7 @@ class PartitionTest : public ::testing::Test {
     }
     EXPECT_TRUE(waitFor([&] {
       for (pid_t pid : old_clis) {
-        if (processExists(pid)) return false;
+        if (runnable(pid)) return false;
       }
       return true;
     })) << "the cut-off worker stops its own copies"
@@ -150,6 +157,9 @@ class PartitionTest : public ::testing::Test {
       EXPECT_EQ(where.first, moved.count(name) ? "w2" : where.first) << name;
       EXPECT_TRUE(client_->query(name, "again").ok()) << name;
     }
+    sampler.stop();
+    EXPECT_GT(sampler.samples(), 0u);
+    for (const auto& violation : sampler.violations()) ADD_FAILURE() << violation;
   }
 
   TempDir dir_;                                    // logs and homes

@@ -71,6 +71,10 @@ void Session::pump() {
                  "query timed out after " + millis(next.timeout) + " waiting in the queue");
       continue;
     }
+    // `delivered` goes to the broker before the prompt goes to the CLI: if the worker dies
+    // in between, the broker answers worker_lost for a prompt that never ran rather than
+    // running one twice (at most once).
+    observer_.onDelivered(next.id);
     process_->send(cli_messages::userMessage(next.prompt));
     has_history_ = true;
     RunningTurn turn;
@@ -79,7 +83,6 @@ void Session::pump() {
     turn.deadline = next.deadline;
     turn.timeout = next.timeout;
     running_ = std::move(turn);
-    observer_.onDelivered(next.id);
     setState(SessionState::kBusy);
   }
 }

@@ -118,6 +118,13 @@ void SessionTable::terminate(const msg::Terminate& terminate) {
     deferred_.erase(pending);
   }
   wakeUp(*session);
+  if (terminate.id == 0) {
+    // Fencing: the broker runs this name elsewhere with a newer generation. Nothing is
+    // waited for; the copy here must stop now.
+    session->terminate(0, "fenced: the session runs on another worker");
+    session->kill();
+    return;
+  }
   session->terminate(terminate.id, "session terminated");
 }
 

@@ -9,6 +9,7 @@
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "ccmesh/common/version.hpp"
+#include "group_keeper.hpp"
 #include "session_table.hpp"
 #include "signal_pipe.hpp"
 
@@ -123,6 +124,7 @@ void Worker::pollOnce() {
   if (enforceLease()) return;
   if (items[1].revents != 0) handleSignals();
   if (items[0].revents & ZMQ_POLLIN) receiveFromBroker();
+  shareLease();
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const short revents = items[i + 2].revents;
     if (revents == 0) continue;
@@ -141,9 +143,20 @@ void Worker::pollOnce() {
   }
   // Reading the CLIs may have taken a while: hear the broker out before judging it silent.
   receiveFromBroker();
+  shareLease();
   table_->onTimer();
   if (link_->onTimer()) reconnect();
   link_->flush();
+}
+
+void Worker::shareLease() {
+  const std::optional<TimePoint> expiry = link_->lease().expiry();
+  if (expiry == shared_lease_) return;
+  shared_lease_ = expiry;
+  GroupKeeper::leaseUntil(
+      expiry
+          ? std::chrono::duration_cast<std::chrono::nanoseconds>(expiry->time_since_epoch()).count()
+          : 0);
 }
 
 Millis Worker::pollTimeout() const {
@@ -295,6 +308,12 @@ bool Worker::enforceLease() {
 }
 
 void Worker::reconnect() {
+  // Never report sessions whose lease has just lapsed: fence first (enforceLease calls back
+  // here with an empty table).
+  if (!table_->empty() && !link_->lease().held(clock_.now())) {
+    enforceLease();
+    return;
+  }
   link_->connect(withLoad(
       msg::Ready{config_.id, config_.capacity, config_.labels, table_->reports(), kVersion},
       *table_));

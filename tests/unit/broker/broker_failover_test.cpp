@@ -163,6 +163,10 @@ TEST_F(BrokerFailoverTest, WorkerRestartedEmptyGetsItsSessionsPlacedAgain) {
   w1_->close();
   restarted->send(MessageType::kReady, msg::Ready{"w1", 4, {}, {}, "0.1.0"});
   restarted->expect(*broker_, MessageType::kWelcome);
+  // The old process may be frozen rather than dead (the broker saw no disconnect): its
+  // copy of s runs until its lease lapses, so s waits that long before it is placed again.
+  restarted->expectSilence(*broker_);
+  advanceKeepingAlive(workerExpiry(config_), {restarted.get()});
   auto assign = restarted->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
   EXPECT_EQ(assign.generation, 2u);
   auto again = restarted->expect(*broker_, MessageType::kQuery).as<msg::Query>();

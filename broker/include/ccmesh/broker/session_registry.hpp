@@ -41,6 +41,9 @@ struct SessionEntry {
   uint32_t recycles = 0;     // CLI restarts for exceeding max_rss_mb since placement
   uint64_t rss_kb = 0;       // its CLI's resident memory as last reported (0: no CLI)
   TimePoint last_used_at{};  // when its last turn ended, by the broker's clock ({}: unknown)
+  // Not placed again before this time: a copy may still run where it was, under the lease
+  // of a worker process that another process with the same id replaced ({}: no hold).
+  TimePoint not_before{};
 
   std::deque<uint64_t> waiting;  // broker ids of queries waiting for placement, oldest first
 };

@@ -42,21 +42,24 @@ class Worker {
   void reconnect();
   // Stops every session when the lease has lapsed (self-fencing); true if it did.
   bool enforceLease();
+  // Tells the process-group keeper a lease expiry it has not heard yet.
+  void shareLease();
   void sayGoodbye();
   Millis pollTimeout() const;
 
-  WorkerConfig config_;                  // as configured
-  const Clock& clock_;                   // time source
-  std::shared_ptr<spdlog::logger> log_;  // the "worker" logger
-  SessionContext context_;               // shared by every session
-  std::unique_ptr<zmq::context_t> zmq_;  // declared before the socket: destroyed after it
-  std::unique_ptr<SignalPipe> signals_;  // SIGCHLD/SIGTERM/SIGINT as bytes
-  std::unique_ptr<BrokerLink> link_;     // the DEALER and its queue
-  std::unique_ptr<SessionTable> table_;  // the sessions
-  bool shutting_down_ = false;           // SIGTERM/SIGINT seen
-  TimePoint shutdown_deadline_{};        // kill what still runs at this time
-  uint64_t malformed_ = 0;               // rejected broker messages
-  uint64_t fences_ = 0;                  // times the lease lapsed with sessions held
+  WorkerConfig config_;                    // as configured
+  const Clock& clock_;                     // time source
+  std::shared_ptr<spdlog::logger> log_;    // the "worker" logger
+  SessionContext context_;                 // shared by every session
+  std::unique_ptr<zmq::context_t> zmq_;    // declared before the socket: destroyed after it
+  std::unique_ptr<SignalPipe> signals_;    // SIGCHLD/SIGTERM/SIGINT as bytes
+  std::unique_ptr<BrokerLink> link_;       // the DEALER and its queue
+  std::unique_ptr<SessionTable> table_;    // the sessions
+  bool shutting_down_ = false;             // SIGTERM/SIGINT seen
+  TimePoint shutdown_deadline_{};          // kill what still runs at this time
+  uint64_t malformed_ = 0;                 // rejected broker messages
+  uint64_t fences_ = 0;                    // times the lease lapsed with sessions held
+  std::optional<TimePoint> shared_lease_;  // the expiry the keeper knows
 };
 
 }  // namespace ccmesh::worker
