@@ -200,6 +200,7 @@ void SessionRouter::checkLiveness(TimePoint now) {
 void SessionRouter::sendHeartbeat(const std::string& worker_id) {
   auto* worker = workers_.find(worker_id);
   if (worker == nullptr || worker->lost) return;
+  worker->last_heartbeat_sent = clock_.now();
   toWorkerBody(worker_id, MessageType::kHeartbeat,
                msg::Heartbeat{++worker->sent_seq, worker->last_seq});
 }
@@ -215,9 +216,13 @@ void SessionRouter::relocate(const std::string& worker_id, const std::string& na
 }
 
 void SessionRouter::sendHeartbeats() {
+  // A worker whose own heartbeat the broker acknowledged within the last interval has heard
+  // from it since: a second heartbeat would tell it nothing (and would double the broker's
+  // sends with many workers).
+  const TimePoint recent = clock_.now() - config_.heartbeat;
   std::vector<std::string> ids;
   for (const auto& [id, worker] : workers_.entries()) {
-    if (!worker.lost) ids.push_back(id);
+    if (!worker.lost && worker.last_heartbeat_sent <= recent) ids.push_back(id);
   }
   for (const auto& id : ids) sendHeartbeat(id);
 }

@@ -22,6 +22,7 @@ struct WorkerEntry {
   TimePoint last_heard{};                     // when any message last came from it
   uint64_t last_seq = 0;                      // last heartbeat seq it sent (echoed as ack)
   uint64_t sent_seq = 0;                      // the broker's own heartbeat counter for it
+  TimePoint last_heartbeat_sent{};            // when the broker last sent it a heartbeat
   bool lost = false;  // a send found it unreachable; it is removed once the current message
                       // is handled, and placement already skips it
 
