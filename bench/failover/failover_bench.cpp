@@ -104,16 +104,19 @@ void report(FigureReport& figures, const Scenario& scenario, const Outcome& outc
     figure.unit = "ms";
     figure.ccmesh = outcome.answered.percentileMicros(percentile) / 1000.0;
     figure.note = note;
+    // The goals of the issue: kill -9 within 250 ms at p99; silence within the expiry plus
+    // 100 ms. p50 and max are shown beside them for information.
+    const bool goal_row = label == "p99";
     if (scenario.frozen) {
       figure.limit = expiry_ms;
       figure.limit_name = "worker expiry: liveness x heartbeat + one heartbeat of margin";
-      figure.goal = Goal::kAddedAtMost;
-      figure.threshold = 200;
-      figure.goal_text = "within 200 ms after the expiry";
-    } else {
-      figure.goal = Goal::kValueAtMost;
+      figure.goal = goal_row ? Goal::kAddedAtMost : Goal::kNone;
       figure.threshold = 100;
-      figure.goal_text = "<= 100 ms (no waiting for heartbeats)";
+      figure.goal_text = goal_row ? "<= expiry + 100 ms" : "";
+    } else {
+      figure.goal = goal_row ? Goal::kValueAtMost : Goal::kNone;
+      figure.threshold = 250;
+      figure.goal_text = goal_row ? "<= 250 ms (no waiting for heartbeats)" : "";
     }
     figures.add(std::move(figure));
   }
