@@ -174,6 +174,17 @@ void Session::onCrash(const std::string& exit_status, int exit_code) {
     becomeFailed("cannot start CLI " + context_.cli.program + ": " + why);
     return;
   }
+  if (!initialized_ && has_history_ && conversation_id_ != options_.resume &&
+      std::any_of(stderr_tail_.begin(), stderr_tail_.end(), [](const std::string& line) {
+        return line.find("No conversation found") != std::string::npos;
+      })) {
+    // The conversation was never saved here (its first CLI died before writing it, or it
+    // ran on another machine): resuming it would fail the same way every time. Start it
+    // afresh under the same id instead (a resume the user asked for is left to fail).
+    context_.log->warn("[session {}] conversation {} not found on this worker: starting it afresh",
+                       name_, conversation_id_);
+    has_history_ = false;
+  }
   const TimePoint t = now();
   crashes_.push_back(t);
   while (!crashes_.empty() && crashes_.front() + Millis(options_.restart_window_ms) < t) {

@@ -22,6 +22,10 @@ void Session::needProcess(ConversationStart start, bool for_queue) {
   }
   slot_wait_ = start;
   slot_for_queue_ = for_queue;
+  if (observer_.waitsForSpawnTurn(*this)) {
+    context_.log->debug("[session {}] waits for its turn to spawn", name_);
+    return;  // within a loop round or two; acks go out when it has started
+  }
   context_.log->debug("[session {}] waiting for a live slot", name_);
   if (state_ != SessionState::kRestarting) setState(SessionState::kHibernated);
   sendAcks(spawn_acks_);  // answered now; the CLI starts when a slot frees

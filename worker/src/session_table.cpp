@@ -160,6 +160,8 @@ void SessionTable::fenceAll() {
   deferred_.clear();
   awake_.clear();
   holders_.clear();
+  spawn_line_.clear();
+  in_spawn_line_.clear();
   budget_ = LiveBudget(budget_.maxLive());
   retired_.clear();
   sessions_.clear();
@@ -194,6 +196,7 @@ void SessionTable::onTimer() {
   forEachAwake([now](Session& session) {
     if (auto due = session.nextDeadline(); due && *due <= now) session.onTimer();
   });
+  spawnWaiting();
   balanceLive();
   collectFinished();
   pruneDormant();
@@ -202,6 +205,7 @@ void SessionTable::onTimer() {
 
 std::optional<TimePoint> SessionTable::nextDeadline() const {
   std::optional<TimePoint> next;
+  if (!spawn_line_.empty()) return context_.clock->now();  // the next round spawns them
   if (load_due_) next = load_sent_at_ + kLoadInterval;
   for (const Session* session : awake_) {
     auto due = session->nextDeadline();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +84,12 @@ class SessionTable final : public SessionObserver {
   void onAck(const msg::Ack& ack) override;
   bool acquireLiveSlot(Session& session) override;
   void onLiveSlotReleased(Session& session) override;
+  bool waitsForSpawnTurn(const Session& session) const override;
+
+  // Most CLIs spawned per loop round. A spawn blocks until the child has exec'd, which
+  // on a busy machine takes milliseconds; a hundred names arriving at once (a failover)
+  // must not keep the loop from heartbeats and its lease for that long.
+  static constexpr std::size_t kSpawnsPerRound = 8;
 
  private:
   // The session `name` of generation `generation`, or null after answering not_found.
@@ -99,6 +106,8 @@ class SessionTable final : public SessionObserver {
   void forget(Session* session);
   // Hands free live slots to waiting sessions; hibernates idle ones to make room.
   void balanceLive();
+  // Starts a new round of spawns and spawns the sessions that waited for their turn.
+  void spawnWaiting();
   // Sends `load` when the counts changed (at most every kLoadInterval).
   void reportLoad(TimePoint now);
   // Stops polling sessions that have nothing to do.
@@ -117,7 +126,10 @@ class SessionTable final : public SessionObserver {
   std::unordered_set<Session*> awake_;                        // sessions polled and timed
   std::optional<msg::Load> load_sent_;                        // the counts the broker last heard
   TimePoint load_sent_at_{};                                  // when
-  bool load_due_ = false;  // changed counts wait for the interval
+  bool load_due_ = false;                       // changed counts wait for the interval
+  std::size_t spawns_in_round_ = 0;             // CLIs spawned since spawnWaiting()
+  std::deque<uint64_t> spawn_line_;             // serials waiting for their turn, oldest first
+  std::unordered_set<uint64_t> in_spawn_line_;  // the same serials, for lookups
 };
 
 }  // namespace ccmesh::worker

@@ -9,7 +9,32 @@ namespace ccmesh::worker {
 
 bool SessionTable::acquireLiveSlot(Session& session) {
   wakeUp(session);
-  return budget_.acquire(session.serial());
+  const uint64_t serial = session.serial();
+  if (spawns_in_round_ >= kSpawnsPerRound || !spawn_line_.empty()) {
+    if (in_spawn_line_.insert(serial).second) spawn_line_.push_back(serial);
+    return false;
+  }
+  if (!budget_.acquire(serial)) return false;
+  ++spawns_in_round_;
+  return true;
+}
+
+bool SessionTable::waitsForSpawnTurn(const Session& session) const {
+  return in_spawn_line_.count(session.serial()) != 0;
+}
+
+void SessionTable::spawnWaiting() {
+  spawns_in_round_ = 0;
+  while (!spawn_line_.empty() && spawns_in_round_ < kSpawnsPerRound) {
+    const uint64_t serial = spawn_line_.front();
+    spawn_line_.pop_front();
+    in_spawn_line_.erase(serial);
+    Session* session = holder(serial);
+    if (session == nullptr) continue;        // forgotten meanwhile
+    if (!budget_.acquire(serial)) continue;  // now waits for a live slot (balanceLive)
+    ++spawns_in_round_;
+    if (!session->grantSlot()) budget_.release(serial);  // no longer needs a CLI
+  }
 }
 
 void SessionTable::onLiveSlotReleased(Session& session) { budget_.release(session.serial()); }
@@ -33,6 +58,7 @@ Session* SessionTable::holder(uint64_t serial) const {
 void SessionTable::forget(Session* session) {
   awake_.erase(session);
   holders_.erase(session->serial());
+  in_spawn_line_.erase(session->serial());
   budget_.release(session->serial());
   auto it = sessions_.find(session->name());
   if (it != sessions_.end() && it->second.get() == session) {

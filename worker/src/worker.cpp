@@ -204,12 +204,16 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
   };
   switch (envelope->type) {
     case MessageType::kWelcome:
-      if (auto welcome = body(std::type_identity<msg::Welcome>{})) link_->adopt(*welcome);
+      if (auto welcome = body(std::type_identity<msg::Welcome>{})) {
+        link_->adopt(*welcome);
+        shareLease();
+      }
       break;
     case MessageType::kHeartbeat:
       // Any message counts as a sign of life; a heartbeat's ack also renews the lease.
       if (auto heartbeat = body(std::type_identity<msg::Heartbeat>{})) {
         link_->onHeartbeat(*heartbeat);
+        shareLease();  // at once: the keeper must not act on an expiry this ack moved
       }
       break;
     case MessageType::kRejoin:

@@ -35,6 +35,13 @@ class SessionObserver {
     return true;
   }
   virtual void onLiveSlotReleased(Session& session) { (void)session; }
+  // After acquireLiveSlot said false: true if the session only waits for its turn to spawn
+  // (spawns are paced so that a burst of them cannot stall the worker's loop), not for a
+  // slot of the live budget. It keeps its state meanwhile.
+  virtual bool waitsForSpawnTurn(const Session& session) const {
+    (void)session;
+    return false;
+  }
 };
 
 }  // namespace ccmesh::worker
