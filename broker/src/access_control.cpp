@@ -2,6 +2,7 @@
 
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/curve_keys.hpp"
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "peer_name.hpp"
 
@@ -54,10 +55,12 @@ bool requiresAdmin(MessageType type) {
 }
 
 AccessControl::AccessControl(const BrokerConfig& config, SessionRegistry& sessions,
-                             const RequestTable& requests, std::shared_ptr<spdlog::logger> logger)
+                             const RequestTable& requests, const PoolRegistry& pools,
+                             std::shared_ptr<spdlog::logger> logger)
     : config_(config),
       sessions_(sessions),
       requests_(requests),
+      pools_(pools),
       logger_(std::move(logger)),
       curve_(!config.curve_secret_file.empty()) {
   if (!curve_) return;
@@ -129,6 +132,10 @@ Admission AccessControl::admit(const Caller& caller, const std::string& routing_
     return admission;
   }
   logger_->info("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
+  if (type == MessageType::kPoolCreate || type == MessageType::kPoolResize) {
+    admitPoolMembers(caller, envelope, admission, who());
+    return admission;
+  }
   if (type != MessageType::kStart) return admission;
   auto start = decodeBody<msg::Start>(envelope);
   if (!start || sessions_.find(start->session) != nullptr) return admission;
@@ -150,6 +157,46 @@ void AccessControl::recordCreator(const Caller& caller, const std::string& sessi
   created_[caller.name].insert(session);
 }
 
+void AccessControl::admitPoolMembers(const Caller& caller, const Envelope& envelope,
+                                     Admission& admission, const std::string& who) {
+  std::string pool;
+  std::size_t wanted = 0;  // members after the request
+  if (envelope.type == MessageType::kPoolCreate) {
+    auto create = decodeBody<msg::PoolCreate>(envelope);
+    if (!create || !create->members.empty() || pools_.find(create->pool) != nullptr) return;
+    pool = create->pool;
+    wanted = create->size;
+  } else {
+    auto resize = decodeBody<msg::PoolResize>(envelope);
+    const auto* entry = resize ? pools_.find(resize->pool) : nullptr;
+    if (entry == nullptr || !entry->owned) return;
+    pool = resize->pool;
+    wanted = resize->size;
+    admission.pool_members_before = entry->members.size();
+  }
+  admission.pool = pool;
+  const std::size_t before = admission.pool_members_before;
+  if (!curve_ || wanted <= before) return;
+  const std::size_t added = wanted - before;
+  const std::size_t owned = sessionsOf(caller.name);
+  if (owned + added > config_.max_sessions_per_client) {
+    admission.refusal =
+        Error{ErrorCode::kBusy,
+              "client " + who + " created " + std::to_string(owned) + " sessions; " +
+                  std::to_string(added) + " more pool members would pass the limit of " +
+                  std::to_string(config_.max_sessions_per_client) + " (--max-sessions-per-client)"};
+  }
+}
+
+void AccessControl::recordPoolCreator(const Caller& caller, const std::string& pool,
+                                      std::size_t before) {
+  const auto* entry = pools_.find(pool);
+  if (entry == nullptr || !entry->owned) return;
+  for (std::size_t i = before; i < entry->members.size(); ++i) {
+    recordCreator(caller, entry->members[i].name);
+  }
+}
+
 std::size_t AccessControl::sessionsOf(const std::string& name) {
   auto it = created_.find(name);
   if (it == created_.end()) return 0;
@@ -165,13 +212,15 @@ std::size_t AccessControl::sessionsOf(const std::string& name) {
 }
 
 std::size_t AccessControl::pendingOf(const Caller& caller, const std::string& routing_id) {
-  if (caller.name.empty()) return requests_.countOfClient(routing_id);
+  if (caller.name.empty()) {
+    return requests_.countOfClient(routing_id) + pools_.waitingOf(routing_id);
+  }
   // One key may hold several connections: the quota is the key's, not a connection's.
   auto& links = links_[caller.name];
   links.insert(routing_id);
   std::size_t total = 0;
   for (auto link = links.begin(); link != links.end();) {
-    const std::size_t count = requests_.countOfClient(*link);
+    const std::size_t count = requests_.countOfClient(*link) + pools_.waitingOf(*link);
     if (count == 0 && *link != routing_id) {
       link = links.erase(link);
       continue;

@@ -80,7 +80,7 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
       started_(clock.now()),
       next_heartbeat_(clock.now() + config_.heartbeat) {
   warnings_ = std::make_unique<RateLimitedLog>(logger_, clock_);
-  access_ = std::make_unique<AccessControl>(config_, sessions_, requests_, logger_);
+  access_ = std::make_unique<AccessControl>(config_, sessions_, requests_, pools_, logger_);
   // The ZAP handler must be up before the CURVE sockets bind.
   if (access_->curve()) {
     zap_ = std::make_unique<ZapAuthenticator>(context, *access_, stats_, *warnings_, logger_);
@@ -204,7 +204,7 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
     if (from_clients) {
       handleClient(*caller, routing_id, *envelope);
     } else {
-      workers_handler_->handle(routing_id, *envelope);
+      workers_handler_->handle(routing_id, *envelope, caller->name);
     }
   } catch (const std::exception& e) {
     // A bug, or memory exhaustion; the loop goes on. Never expected from peer input.
@@ -226,8 +226,11 @@ void Broker::handleClient(const Caller& caller, const std::string& routing_id,
     router_->replyError(routing_id, envelope.id, refusal.code, refusal.message);
     return;
   }
-  clients_->handle(routing_id, envelope);
+  clients_->handle(routing_id, envelope, caller.name);
   if (!admission.new_session.empty()) access_->recordCreator(caller, admission.new_session);
+  if (!admission.pool.empty()) {
+    access_->recordPoolCreator(caller, admission.pool, admission.pool_members_before);
+  }
 }
 
 void Broker::refuseUnknownKey(const std::string& routing_id, bool from_clients, uint64_t id) {
@@ -258,9 +261,11 @@ void Broker::reloadAllowLists() {
   }
   try {
     access_->reload();
+    ++stats_.reloads;
     logger_->info("allow-lists reloaded: {} client key(s), {} worker key(s)", access_->clientKeys(),
                   access_->workerKeys());
   } catch (const ConfigError& e) {
+    ++stats_.failed_reloads;
     logger_->error("allow-lists NOT reloaded, the previous ones stay in force: {}", e.what());
   }
 }

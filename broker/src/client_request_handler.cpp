@@ -26,7 +26,8 @@ void ClientRequestHandler::with(const std::string& client, const Envelope& envel
   then(std::move(*body));
 }
 
-void ClientRequestHandler::handle(const std::string& client, const Envelope& envelope) {
+void ClientRequestHandler::handle(const std::string& client, const Envelope& envelope,
+                                  const std::string& caller) {
   switch (envelope.type) {
     case MessageType::kQuery:
       return with<msg::Query>(client, envelope,
@@ -51,7 +52,9 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
     case MessageType::kPing:
       return with<msg::Ping>(client, envelope, [&](msg::Ping p) { onPing(client, p); });
     default:
-      if (PoolRequestHandler::handles(envelope.type)) return pools_.handle(client, envelope);
+      if (PoolRequestHandler::handles(envelope.type)) {
+        return pools_.handle(client, envelope, caller);
+      }
       rejectMalformed(client, envelope.id,
                       {ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
                                                    "' is not a request a client may send"},
@@ -96,6 +99,8 @@ void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) 
 
 void ClientRequestHandler::onCancel(const std::string& client, const msg::Cancel& cancel) {
   auto* request = router_.requests().findByClient(client, cancel.id);
+  // A checkout waiting for a member is no request in flight: ended here, or never granted.
+  if (!request && pools_.cancelCheckout(client, cancel.id)) return;
   // Unknown ids are ignored: the request may have ended already (cancel is a notification).
   if (!request || request->client_gone || request->kind != RequestKind::kQuery) return;
   if (request->worker.empty()) {
@@ -257,6 +262,9 @@ void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
   result.insecure = router_.config().insecure && !result.curve;
   result.refused_handshakes = router_.stats().refused_handshakes;
   result.unauthorized = router_.stats().unauthorized;
+  result.refused_worker_ids = router_.stats().refused_worker_ids;
+  result.reloads = router_.stats().reloads;
+  result.failed_reloads = router_.stats().failed_reloads;
   router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
 

@@ -22,8 +22,9 @@ class ClientRequestHandler {
   ClientRequestHandler(SessionRouter& router, PoolRequestHandler& pools, RateLimitedLog& warnings,
                        TimePoint started);
 
-  // Handles one decoded message from client `client` (its routing id).
-  void handle(const std::string& client, const Envelope& envelope);
+  // Handles one decoded message from client `client` (its routing id); `caller` is the
+  // allow-list name of its key (empty without CURVE).
+  void handle(const std::string& client, const Envelope& envelope, const std::string& caller = {});
 
  private:
   void onQuery(const std::string& client, msg::Query query);

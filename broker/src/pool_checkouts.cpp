@@ -13,23 +13,24 @@ constexpr Millis kMaxWait{24 * 60 * 60 * 1000};
 PoolCheckouts::PoolCheckouts(SessionRouter& router, PoolRegistry& pools, PoolQueryRouter& queries)
     : router_(router), pools_(pools), queries_(queries) {}
 
-void PoolCheckouts::checkout(const std::string& client, PoolEntry& pool,
+void PoolCheckouts::checkout(const std::string& client, const std::string& caller, PoolEntry& pool,
                              const msg::PoolCheckout& request) {
   const Millis lease =
       request.lease_ms == 0 ? kDefaultLease : std::min(Millis(request.lease_ms), kMaxLease);
   grantWaiting(pool);  // earlier checkouts first
-  if (pool.waiting.empty() && grant(client, request.id, pool, lease)) return;
+  WaitingCheckout checkout{client, caller, request.id, lease, {}};
+  if (pool.waiting.empty() && grant(checkout, pool)) return;
   if (request.timeout_ms == 0) {
     ++pool.exhausted;
     router_.replyError(client, request.id, ErrorCode::kPoolExhausted,
-                       "no member of pool " + pool.name + " is free");
+                       "no member of pool " + pool.name + " is idle");
     return;
   }
-  const auto wait = std::min(Millis(request.timeout_ms), kMaxWait);
-  pools_.addWaiting(pool, WaitingCheckout{client, request.id, lease, router_.clock().now() + wait});
+  checkout.deadline = router_.clock().now() + std::min(Millis(request.timeout_ms), kMaxWait);
+  pools_.addWaiting(pool, std::move(checkout));
 }
 
-void PoolCheckouts::checkin(const std::string& client, PoolEntry& pool,
+void PoolCheckouts::checkin(const std::string& client, const std::string& caller, PoolEntry& pool,
                             const msg::PoolCheckin& request) {
   auto* member = PoolRegistry::member(pool, request.member);
   if (member == nullptr) {
@@ -43,16 +44,33 @@ void PoolCheckouts::checkin(const std::string& client, PoolEntry& pool,
                            " is not checked out under that lease (it may have lapsed)");
     return;
   }
+  const bool holder =
+      member->holder == client || (!caller.empty() && member->holder_name == caller);
+  if (request.lease_id == 0 && !holder) {
+    // Otherwise anyone could release (and then take) a member another client holds.
+    router_.replyError(client, request.id, ErrorCode::kBadRequest,
+                       "member " + request.member + " of pool " + pool.name +
+                           " is checked out by another client; a checkin needs the lease id "
+                           "its checkout returned (--lease-id)");
+    return;
+  }
   pools_.checkIn(pool, *member);
   router_.outbox().toClientBody(client, MessageType::kResult,
                                 msg::CheckinResult{request.id, pool.name, request.member});
   grantWaiting(pool);
 }
 
+bool PoolCheckouts::cancel(const std::string& client, uint64_t client_id) {
+  auto pool = pools_.cancelWaiting(client, client_id);
+  if (!pool) return false;
+  router_.log().debug("[pool {}] waiting checkout {} cancelled by its client", *pool, client_id);
+  router_.replyError(client, client_id, ErrorCode::kCancelled, "cancelled by the client");
+  return true;
+}
+
 void PoolCheckouts::grantWaiting(PoolEntry& pool) {
   while (!pool.waiting.empty()) {
-    const auto& oldest = pool.waiting.front();
-    if (!grant(oldest.client, oldest.client_id, pool, oldest.lease)) return;
+    if (!grant(pool.waiting.front(), pool)) return;
     pools_.takeWaiting(pool);
   }
 }
@@ -75,25 +93,25 @@ void PoolCheckouts::expire(TimePoint now) {
     auto* pool = pools_.find(name);
     if (pool != nullptr) ++pool->exhausted;
     router_.replyError(waiting.client, waiting.client_id, ErrorCode::kPoolExhausted,
-                       "no member of pool " + name + " became free before the deadline");
+                       "no member of pool " + name + " became idle before the deadline");
   }
   for (const auto& [name, pool] : pools_.entries()) {
     if (!pool.waiting.empty()) grantWaiting(*pools_.find(name));
   }
 }
 
-bool PoolCheckouts::grant(const std::string& client, uint64_t client_id, PoolEntry& pool,
-                          Millis lease) {
-  auto* member = queries_.pick(pool, PoolStrategy::kLeastBusy);
+bool PoolCheckouts::grant(const WaitingCheckout& checkout, PoolEntry& pool) {
+  auto* member = queries_.pickIdle(pool);
   if (member == nullptr) return false;
-  const uint64_t lease_id = pools_.checkOut(pool, *member, router_.clock().now() + lease);
+  const uint64_t lease_id = pools_.checkOut(pool, *member, router_.clock().now() + checkout.lease,
+                                            checkout.client, checkout.caller);
   const auto* entry = router_.sessions().find(member->name);
   router_.log().debug("[pool {}] [session {}] checked out, lease {} for {} ms", pool.name,
-                      member->name, lease_id, lease.count());
+                      member->name, lease_id, checkout.lease.count());
   router_.outbox().toClientBody(
-      client, MessageType::kResult,
-      msg::CheckoutResult{client_id, pool.name, member->name, entry ? entry->worker : "", lease_id,
-                          static_cast<uint64_t>(lease.count())});
+      checkout.client, MessageType::kResult,
+      msg::CheckoutResult{checkout.client_id, pool.name, member->name, entry ? entry->worker : "",
+                          lease_id, static_cast<uint64_t>(checkout.lease.count())});
   return true;
 }
 

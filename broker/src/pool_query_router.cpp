@@ -126,6 +126,20 @@ PoolMember* PoolQueryRouter::pick(PoolEntry& pool, PoolStrategy strategy,
   return &pool.members[*chosen];
 }
 
+PoolMember* PoolQueryRouter::pickIdle(PoolEntry& pool) {
+  std::vector<PoolCandidate> candidates;
+  candidates.reserve(pool.members.size());
+  for (const auto& member : pool.members) {
+    const auto* entry = router_.sessions().find(member.name);
+    const bool usable = entry != nullptr && !entry->terminating && entry->state != kFailedState;
+    const uint32_t in_flight = router_.requests().queriesOf(member.name);
+    const bool idle = usable && member.lease_id == 0 && in_flight == 0 && entry->waiting.empty();
+    candidates.push_back(PoolCandidate{idle, usable && !entry->worker.empty(), in_flight});
+  }
+  auto chosen = selector_.choose(PoolStrategy::kRoundRobin, candidates, pool.cursor);
+  return chosen ? &pool.members[*chosen] : nullptr;
+}
+
 bool PoolQueryRouter::dispatch(const std::string& client, PoolEntry& pool, msg::Query query,
                                std::vector<std::string> refused, TimePoint accepted_at) {
   const auto& config = router_.config();

@@ -35,6 +35,11 @@ class PoolQueryRouter {
   PoolMember* pick(PoolEntry& pool, PoolStrategy strategy,
                    const std::vector<std::string>& refused = {});
 
+  // Picks a member for a checkout: usable, not checked out and idle (no queries of anyone
+  // running or queued), the first by rotation from the cursor, which it leaves alone so
+  // that checkouts do not disturb the pool queries' rotation. Nullptr when none is idle.
+  PoolMember* pickIdle(PoolEntry& pool);
+
  private:
   // Hands a query to a member the pool picks; false (nothing sent) when none can take it.
   bool dispatch(const std::string& client, PoolEntry& pool, msg::Query query,

@@ -45,7 +45,7 @@ bool PoolRegistry::addMember(PoolEntry& pool, const std::string& member,
   if (!pool_of_.try_emplace(member, pool.name).second) return false;
   const std::size_t at = std::min(position.value_or(pool.members.size()), pool.members.size());
   pool.members.insert(pool.members.begin() + static_cast<std::ptrdiff_t>(at),
-                      PoolMember{member, 0, 0, {}});
+                      PoolMember{member, 0, 0, {}, {}, {}});
   return true;
 }
 
@@ -74,10 +74,13 @@ PoolMember* PoolRegistry::member(PoolEntry& pool, const std::string& name) {
   return nullptr;
 }
 
-uint64_t PoolRegistry::checkOut(PoolEntry& pool, PoolMember& member, TimePoint lease_end) {
+uint64_t PoolRegistry::checkOut(PoolEntry& pool, PoolMember& member, TimePoint lease_end,
+                                const std::string& holder, const std::string& holder_name) {
   checkIn(pool, member);
   member.lease_id = next_lease_id_++;
   member.lease_end = lease_end;
+  member.holder = holder;
+  member.holder_name = holder_name;
   leases_.emplace(lease_end, pool.name, member.name);
   return member.lease_id;
 }
@@ -87,6 +90,8 @@ bool PoolRegistry::checkIn(PoolEntry& pool, PoolMember& member) {
   leases_.erase(LeaseKey{member.lease_end, pool.name, member.name});
   member.lease_id = 0;
   member.lease_end = {};
+  member.holder.clear();
+  member.holder_name.clear();
   return true;
 }
 
@@ -100,6 +105,8 @@ std::set<std::string> PoolRegistry::reclaimLapsed(TimePoint now) {
     if (lapsed == nullptr) continue;
     lapsed->lease_id = 0;
     lapsed->lease_end = {};
+    lapsed->holder.clear();
+    lapsed->holder_name.clear();
     ++pool->reclaims;
     concerned.insert(pool_name);
   }
@@ -108,6 +115,7 @@ std::set<std::string> PoolRegistry::reclaimLapsed(TimePoint now) {
 
 void PoolRegistry::addWaiting(PoolEntry& pool, WaitingCheckout checkout) {
   waiting_.emplace(checkout.deadline, pool.name, checkout.client, checkout.client_id);
+  ++waiting_per_client_[checkout.client];
   pool.waiting.push_back(std::move(checkout));
 }
 
@@ -118,6 +126,7 @@ std::optional<WaitingCheckout> PoolRegistry::takeWaiting(PoolEntry& pool) {
   auto key =
       waiting_.find(WaitKey{checkout.deadline, pool.name, checkout.client, checkout.client_id});
   if (key != waiting_.end()) waiting_.erase(key);
+  uncount(checkout.client);
   return checkout;
 }
 
@@ -134,10 +143,40 @@ std::vector<std::pair<std::string, WaitingCheckout>> PoolRegistry::takeExpiredWa
       return w.deadline == deadline && w.client == client && w.client_id == client_id;
     });
     if (it == queue.end()) continue;
+    uncount(it->client);
     expired.emplace_back(pool_name, std::move(*it));
     queue.erase(it);
   }
   return expired;
+}
+
+std::optional<std::string> PoolRegistry::cancelWaiting(const std::string& client,
+                                                       uint64_t client_id) {
+  if (waitingOf(client) == 0) return std::nullopt;
+  for (auto& [name, pool] : pools_) {
+    auto& queue = pool.waiting;
+    auto it = std::find_if(queue.begin(), queue.end(), [&](const WaitingCheckout& w) {
+      return w.client == client && w.client_id == client_id;
+    });
+    if (it == queue.end()) continue;
+    auto key = waiting_.find(WaitKey{it->deadline, name, client, client_id});
+    if (key != waiting_.end()) waiting_.erase(key);
+    uncount(client);
+    queue.erase(it);
+    return name;
+  }
+  return std::nullopt;
+}
+
+std::size_t PoolRegistry::waitingOf(const std::string& client) const {
+  auto it = waiting_per_client_.find(client);
+  return it == waiting_per_client_.end() ? 0 : it->second;
+}
+
+void PoolRegistry::uncount(const std::string& client) {
+  auto it = waiting_per_client_.find(client);
+  if (it == waiting_per_client_.end()) return;
+  if (--it->second == 0) waiting_per_client_.erase(it);
 }
 
 std::optional<TimePoint> PoolRegistry::nextDeadline() const {

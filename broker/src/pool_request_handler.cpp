@@ -56,16 +56,19 @@ void PoolRequestHandler::with(const std::string& client, const Envelope& envelop
   then(*body);
 }
 
-void PoolRequestHandler::handle(const std::string& client, const Envelope& envelope) {
+void PoolRequestHandler::handle(const std::string& client, const Envelope& envelope,
+                                const std::string& caller) {
   switch (envelope.type) {
     case MessageType::kPoolCreate:
       return with<msg::PoolCreate>(client, envelope, [&](auto& r) { onCreate(client, r); });
     case MessageType::kPoolQuery:
       return with<msg::PoolQuery>(client, envelope, [&](auto& r) { onQuery(client, r); });
     case MessageType::kPoolCheckout:
-      return with<msg::PoolCheckout>(client, envelope, [&](auto& r) { onCheckout(client, r); });
+      return with<msg::PoolCheckout>(client, envelope,
+                                     [&](auto& r) { onCheckout(client, caller, r); });
     case MessageType::kPoolCheckin:
-      return with<msg::PoolCheckin>(client, envelope, [&](auto& r) { onCheckin(client, r); });
+      return with<msg::PoolCheckin>(client, envelope,
+                                    [&](auto& r) { onCheckin(client, caller, r); });
     case MessageType::kPoolList:
       return with<msg::Plain>(client, envelope, [&](auto& r) { onList(client, r.id); });
     case MessageType::kPoolInfo:
@@ -132,15 +135,17 @@ void PoolRequestHandler::onQuery(const std::string& client, const msg::PoolQuery
   queries_.submit(client, *pool, query);
 }
 
-void PoolRequestHandler::onCheckout(const std::string& client, const msg::PoolCheckout& checkout) {
+void PoolRequestHandler::onCheckout(const std::string& client, const std::string& caller,
+                                    const msg::PoolCheckout& checkout) {
   if (auto* pool = findPool(client, checkout.id, checkout.pool)) {
-    checkouts_.checkout(client, *pool, checkout);
+    checkouts_.checkout(client, caller, *pool, checkout);
   }
 }
 
-void PoolRequestHandler::onCheckin(const std::string& client, const msg::PoolCheckin& checkin) {
+void PoolRequestHandler::onCheckin(const std::string& client, const std::string& caller,
+                                   const msg::PoolCheckin& checkin) {
   if (auto* pool = findPool(client, checkin.id, checkin.pool)) {
-    checkouts_.checkin(client, *pool, checkin);
+    checkouts_.checkin(client, caller, *pool, checkin);
   }
 }
 

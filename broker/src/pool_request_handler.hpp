@@ -30,8 +30,15 @@ class PoolRequestHandler final : public PoolHooks {
   // True for the message types handle() takes.
   static bool handles(MessageType type);
 
-  // Handles one decoded pool request from client `client` (its routing id).
-  void handle(const std::string& client, const Envelope& envelope);
+  // Handles one decoded pool request from client `client` (its routing id); `caller` is the
+  // allow-list name of its key (empty without CURVE).
+  void handle(const std::string& client, const Envelope& envelope, const std::string& caller = {});
+
+  // A `cancel` of request `id` that named no request in flight: ends the client's waiting
+  // checkout of that id, if any. False if there is none.
+  bool cancelCheckout(const std::string& client, uint64_t id) {
+    return checkouts_.cancel(client, id);
+  }
 
   // Creates the pools of a sessions file (after its sessions); problems are logged.
   void addPools(const std::vector<PoolSpec>& specs);
@@ -47,8 +54,10 @@ class PoolRequestHandler final : public PoolHooks {
  private:
   void onCreate(const std::string& client, const msg::PoolCreate& create);
   void onQuery(const std::string& client, const msg::PoolQuery& query);
-  void onCheckout(const std::string& client, const msg::PoolCheckout& checkout);
-  void onCheckin(const std::string& client, const msg::PoolCheckin& checkin);
+  void onCheckout(const std::string& client, const std::string& caller,
+                  const msg::PoolCheckout& checkout);
+  void onCheckin(const std::string& client, const std::string& caller,
+                 const msg::PoolCheckin& checkin);
   void onList(const std::string& client, uint64_t id);
   void onInfo(const std::string& client, const msg::PoolNamed& info);
   void onResize(const std::string& client, const msg::PoolResize& resize);

@@ -12,9 +12,16 @@ namespace ccmesh::broker {
 WorkerMessageHandler::WorkerMessageHandler(SessionRouter& router, RateLimitedLog& warnings)
     : router_(router), warnings_(warnings) {}
 
-void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope& envelope) {
-  if (envelope.type == MessageType::kReady) return onReady(routing_id, envelope);
+void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope& envelope,
+                                  const std::string& key_name) {
+  if (envelope.type == MessageType::kReady) return onReady(routing_id, envelope, key_name);
   auto* worker = router_.workers().findByRoutingId(routing_id);
+  // A connection that took over a registered worker's routing id (ROUTER handover) with
+  // another key must not act for that worker.
+  if (worker && !key_name.empty() && worker->id != key_name) {
+    const bool answer = envelope.type != MessageType::kError && envelope.type != MessageType::kBye;
+    return refuseWorkerId(routing_id, worker->id, key_name, answer);
+  }
   if (!worker) {
     // A worker the broker declared dead, or one that outlived a broker restart: it must
     // send `ready` again, with the sessions it still holds. (Never answer an error or a
@@ -72,13 +79,17 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
   }
 }
 
-void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope& envelope) {
+void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope& envelope,
+                                   const std::string& key_name) {
   auto ready = decodeBody<msg::Ready>(envelope);
   if (!ready) return rejectMalformed(routing_id, 0, ready.error().error);
   const std::string id = ready->worker.empty() ? peerName(routing_id) : ready->worker;
   if (id.size() > limits::kMaxSessionNameBytes) {
     return rejectMalformed(routing_id, 0, {ErrorCode::kBadRequest, "worker id too long"});
   }
+  // With CURVE a worker is who its key says: otherwise one worker key could register under
+  // another worker's id and take its sessions over.
+  if (!key_name.empty() && id != key_name) return refuseWorkerId(routing_id, id, key_name, true);
   auto& workers = router_.workers();
   if (auto* previous = workers.findByRoutingId(routing_id); previous && previous->id != id) {
     router_.dropWorker(previous->id, "its connection now belongs to worker " + id);
@@ -257,6 +268,24 @@ void WorkerMessageHandler::fence(const std::string& worker_id, const std::string
   warnings_.warn("[worker {}] holds a stale copy of [session {}] generation {}: told to stop",
                  worker_id, session, generation);
   router_.toWorkerBody(worker_id, MessageType::kTerminate, msg::Terminate{0, session, generation});
+}
+
+void WorkerMessageHandler::refuseWorkerId(const std::string& routing_id, const std::string& id,
+                                          const std::string& key_name, bool answer) {
+  ++router_.stats().refused_worker_ids;
+  warnings_.warn("[peer {}] refused: key '{}' may only act as worker '{}', not as '{}'",
+                 peerName(routing_id), key_name, key_name, id);
+  // Not a `rejoin` (that would only make it try again), and nothing about the real worker
+  // `id` changes.
+  if (!answer) return;
+  router_.outbox().toWorker(
+      routing_id, MessageType::kError,
+      encodeBody(msg::ErrorReply{0,
+                                 std::string(errorCodeName(ErrorCode::kUnauthorized)),
+                                 "this key is allowed as worker '" + key_name +
+                                     "' only; start the worker with --id " + key_name,
+                                 {},
+                                 {}}));
 }
 
 void WorkerMessageHandler::rejectMalformed(const std::string& routing_id, uint64_t id,

@@ -20,11 +20,19 @@ class WorkerMessageHandler {
  public:
   WorkerMessageHandler(SessionRouter& router, RateLimitedLog& warnings);
 
-  // Handles one decoded message from the peer with routing id `routing_id`.
-  void handle(const std::string& routing_id, const Envelope& envelope);
+  // Handles one decoded message from the peer with routing id `routing_id`. `key_name` is the
+  // allow-list name of the CURVE key that sent it (empty without CURVE): with CURVE a key
+  // may only speak for the worker of its own name.
+  void handle(const std::string& routing_id, const Envelope& envelope,
+              const std::string& key_name = {});
 
  private:
-  void onReady(const std::string& routing_id, const Envelope& envelope);
+  void onReady(const std::string& routing_id, const Envelope& envelope,
+               const std::string& key_name);
+  // Refuses (counts, logs, answers unauthorized if `answer`) a message that claims worker
+  // `id` but was sent with the key of `key_name`.
+  void refuseWorkerId(const std::string& routing_id, const std::string& id,
+                      const std::string& key_name, bool answer);
   // Adopts, updates or fences one session a worker reports in `ready`; adds the names the
   // worker may keep to `held`.
   void adoptReport(WorkerEntry& worker, const msg::SessionReport& report,

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/limits.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "lost_request_check.hpp"
@@ -185,11 +186,13 @@ void Client::cancel(uint64_t id) {
 }
 
 Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
-                                            const msgpack::sbuffer& body, Millis wait) {
+                                            const msgpack::sbuffer& body, Millis wait,
+                                            const std::function<bool()>* should_cancel) {
   if (wait <= Millis{0}) wait = options_.timeout;
   const TimePoint deadline = now() + wait;
   if (auto error = sendRequest(type, body, deadline)) return *error;
   Waiting waiting;
+  if (should_cancel != nullptr && *should_cancel) waiting.should_cancel = should_cancel;
   // Requests the broker forwards to a worker: it tracks them until they end.
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
                        type == MessageType::kRestart;
@@ -206,6 +209,15 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
 
 std::optional<ReplyError> Client::sendRequest(MessageType type, const msgpack::sbuffer& body,
                                               TimePoint deadline) {
+  // The broker's socket drops a connection that sends a message past its size limit,
+  // without a word: the call would wait out its deadline. Refuse it here instead.
+  if (body.size() > limits::kMaxBodyBytes) {
+    return ReplyError{ErrorCode::kBadRequest, std::string(errorCodeName(ErrorCode::kBadRequest)),
+                      std::string(messageTypeName(type)) + " request is " +
+                          std::to_string(body.size()) + " bytes; the broker takes at most " +
+                          std::to_string(limits::kMaxBodyBytes) + " bytes per message",
+                      ""};
+  }
   while (true) {
     try {
       if (sendMessage(socket_, {}, type, body) == SendStatus::kSent) return std::nullopt;

@@ -44,14 +44,16 @@ Reply<msg::QueryResult> Client::poolQuery(const std::string& pool, const std::st
   return runQuery(MessageType::kPoolQuery, request.id, encodeBody(request), options, on_event);
 }
 
-Reply<msg::CheckoutResult> Client::checkout(const std::string& pool, Millis lease, Millis wait) {
+Reply<msg::CheckoutResult> Client::checkout(const std::string& pool, Millis lease, Millis wait,
+                                            const std::function<bool()>& should_cancel) {
   if (wait <= Millis{0}) wait = options_.timeout;
   msg::PoolCheckout request{next_id_++, pool,
                             static_cast<uint64_t>(std::max<int64_t>(0, lease.count())),
                             static_cast<uint64_t>(wait.count())};
   // The broker answers pool_exhausted at `wait`; allow its reply the time to arrive.
   return unwrapPool<msg::CheckoutResult>(call(MessageType::kPoolCheckout, request.id,
-                                              encodeBody(request), wait + options_.query_grace));
+                                              encodeBody(request), wait + options_.query_grace,
+                                              &should_cancel));
 }
 
 Reply<msg::CheckinResult> Client::checkin(const std::string& pool, const std::string& member,

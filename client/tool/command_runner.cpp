@@ -106,7 +106,7 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kPoolInfo:
     case CommandKind::kPoolResize:
     case CommandKind::kPoolDelete:
-      return runPool(command, client);
+      return runPool(command, client, should_cancel);
   }
   return 1;
 }

@@ -14,7 +14,8 @@ class CommandRunner {
  public:
   CommandRunner(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
 
-  // Runs `command`; a query polls should_cancel (may be empty) to cancel on Ctrl-C.
+  // Runs `command`; a query or a waiting checkout polls should_cancel (may be empty) to
+  // cancel on Ctrl-C.
   int run(const Command& command, Client& client, const std::function<bool()>& should_cancel);
 
   // `ccmesh keygen NAME`: writes NAME.key and NAME.pub, prints the public key and the
@@ -34,8 +35,9 @@ class CommandRunner {
  private:
   // query and pool query.
   int runQuery(const Command& command, Client& client, const std::function<bool()>& should_cancel);
-  // The other pool commands (command_runner_pools.cpp).
-  int runPool(const Command& command, Client& client);
+  // The other pool commands (command_runner_pools.cpp); a waiting checkout polls
+  // should_cancel (may be empty) to withdraw on Ctrl-C.
+  int runPool(const Command& command, Client& client, const std::function<bool()>& should_cancel);
 
   std::ostream& out_;  // results (stdout)
   std::ostream& err_;  // errors (stderr)

@@ -5,7 +5,8 @@
 
 namespace ccmesh::client {
 
-int CommandRunner::runPool(const Command& command, Client& client) {
+int CommandRunner::runPool(const Command& command, Client& client,
+                           const std::function<bool()>& should_cancel) {
   // Prints a successful result, as JSON fields or through its human printer.
   auto finish = [&](const auto& reply, auto&& to_fields, auto&& print_human) {
     if (!reply.ok()) return report(reply.error(), command.json);
@@ -32,7 +33,7 @@ int CommandRunner::runPool(const Command& command, Client& client) {
       return finish(client.poolCreate(pool, options), pool_json, show_pool("created"));
     }
     case CommandKind::kPoolCheckout:
-      return finish(client.checkout(pool, arguments.lease), as_json,
+      return finish(client.checkout(pool, arguments.lease, Millis{0}, should_cancel), as_json,
                     [this](const msg::CheckoutResult& v) { printCheckout(out_, v); });
     case CommandKind::kPoolCheckin:
       return finish(client.checkin(pool, arguments.member, arguments.lease_id), as_json,

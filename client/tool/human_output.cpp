@@ -101,7 +101,8 @@ void printStatus(std::ostream& out, const msg::StatusResult& status) {
                             : "none (loopback only)")
       << "\n"
       << "refused: " << status.refused_handshakes << " handshake(s), " << status.unauthorized
-      << " message(s)\n";
+      << " message(s), " << status.refused_worker_ids << " worker message(s) with another's id\n"
+      << "allow-list reloads: " << status.reloads << " (" << status.failed_reloads << " refused)\n";
 }
 
 void printPing(std::ostream& out, const msg::PingResult& ping) {

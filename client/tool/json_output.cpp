@@ -96,6 +96,9 @@ void to_json(Json& json, const StatusResult& status) {
       {"insecure", status.insecure},
       {"refused_handshakes", status.refused_handshakes},
       {"unauthorized", status.unauthorized},
+      {"refused_worker_ids", status.refused_worker_ids},
+      {"reloads", status.reloads},
+      {"failed_reloads", status.failed_reloads},
   };
 }
 

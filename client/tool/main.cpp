@@ -32,10 +32,12 @@ int main(int argc, char** argv) {
           ccmesh::loadCurveClientKeys(command.curve_server_key_file, command.curve_secret_file);
     }
     Client client(options);
-    // Ctrl-C during a query cancels it (the query then ends with `cancelled`).
+    // Ctrl-C during a query cancels it (the query then ends with `cancelled`); during a
+    // checkout waiting for a member, it withdraws the checkout.
     std::optional<CancelOnInterrupt> interrupt;
     std::function<bool()> should_cancel;
-    if (command.kind == CommandKind::kQuery || command.kind == CommandKind::kPoolQuery) {
+    if (command.kind == CommandKind::kQuery || command.kind == CommandKind::kPoolQuery ||
+        command.kind == CommandKind::kPoolCheckout) {
       interrupt.emplace();
       should_cancel = [&interrupt] { return interrupt->requested(); };
     }

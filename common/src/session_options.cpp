@@ -103,7 +103,8 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
     return parseNumber(key, value, restart_window_ms);
   } else if (key == "start") {
     start = value;
-  } else if (key == "idle_timeout_ms") {
+  } else if (key == "idle_timeout_ms" || key == "idle_timeout") {
+    // `idle_timeout` is an alias (the CLI flag is --idle-timeout); milliseconds either way.
     return parseNumber(key, value, idle_timeout_ms);
   } else if (key == "max_rss_mb") {
     return parseNumber(key, value, max_rss_mb);

@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/session_options.hpp"
@@ -21,10 +22,12 @@ namespace {
 using namespace ccmesh;
 
 // Wire names a well-formed message may carry.
-constexpr std::array<std::string_view, 20> kTypes{
-    "query",     "start",   "terminate", "restart", "info",    "list",  "count",
-    "status",    "ping",    "cancel",    "event",   "result",  "error", "ready",
-    "heartbeat", "session", "delivered", "bye",     "welcome", "assign"};
+constexpr std::array<std::string_view, 30> kTypes{
+    "query",     "start",     "terminate",   "restart",     "info",          "list",
+    "count",     "status",    "ping",        "cancel",      "event",         "result",
+    "error",     "ready",     "heartbeat",   "session",     "delivered",     "bye",
+    "welcome",   "assign",    "pool_create", "pool_query",  "pool_checkout", "pool_checkin",
+    "pool_list", "pool_info", "pool_resize", "pool_delete", "rejoin",        "load"};
 
 template <class T>
 void decodeAs(const Envelope& envelope) {
@@ -59,11 +62,31 @@ void decodeEveryBody(const Envelope& envelope) {
   decodeAs<msg::Assign>(envelope);
   decodeAs<msg::Delivered>(envelope);
   decodeAs<msg::Bye>(envelope);
+  decodeAs<msg::Rejoin>(envelope);
+  decodeAs<msg::Load>(envelope);
+  decodeAs<msg::PoolCreate>(envelope);
+  decodeAs<msg::PoolQuery>(envelope);
+  decodeAs<msg::PoolCheckout>(envelope);
+  decodeAs<msg::PoolCheckin>(envelope);
+  decodeAs<msg::PoolNamed>(envelope);
+  decodeAs<msg::PoolResize>(envelope);
+  decodeAs<msg::PoolMemberInfo>(envelope);
+  decodeAs<msg::PoolInfo>(envelope);
+  decodeAs<msg::PoolInfoResult>(envelope);
+  decodeAs<msg::PoolListResult>(envelope);
+  decodeAs<msg::CheckoutResult>(envelope);
+  decodeAs<msg::CheckinResult>(envelope);
   // What the broker and worker do with the decoded requests next.
   if (auto start = decodeBody<msg::Start>(envelope)) {
     (void)start->options.validate();
     (void)validateSessionName(start->session);
   }
+  if (auto create = decodeBody<msg::PoolCreate>(envelope)) {
+    const PoolSpec spec{create->pool, create->size, create->strategy, create->members,
+                        create->options};
+    (void)spec.validate();
+  }
+  if (auto named = decodeBody<msg::PoolNamed>(envelope)) (void)validatePoolName(named->pool);
   auto options = SessionOptions::fromObject(envelope.body.get());
   if (options) (void)options->validate();
 }

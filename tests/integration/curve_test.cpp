@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -220,6 +221,55 @@ TEST_F(CurveTest, ClientKeyCannotRegisterAsWorker) {
   EXPECT_EQ(started->state, "pending");  // nowhere to place it
 }
 
+// w2's key connects claiming to be w1. The broker refuses every message it sends, so it
+// never registers and never hosts w1's session. (Taking over the routing id "w1" still cuts
+// the real w1 off until it reconnects: see docs/SECURITY.md.)
+TEST_F(CurveTest, WorkerKeyCannotTakeOverAnotherWorkersId) {
+  writeWorkers({"w1", "w2"});
+  startBroker();
+  joinWorker("w1", "w1");
+  const pid_t real_w1 = cluster_->worker("w1").pid();
+  auto alice = clientAs("alice");
+  ASSERT_TRUE(alice->start("s1").ok());
+  auto before = alice->query("s1", "hello");
+  ASSERT_TRUE(before.ok()) << before.error().message;
+
+  Process& impostor = cluster_->spawnWorkerAs(
+      "impostor", "w1",
+      {"--curve-server-key", keyPath("broker") + ".pub", "--curve-secret", keyPath("w2") + ".key"});
+  bool impostor_hosted = false;  // a CLI ever ran under the impostor
+  auto watchImpostor = [&] {
+    for (pid_t child : childrenOf(impostor.pid())) {
+      std::ifstream cmdline("/proc/" + std::to_string(child) + "/cmdline");
+      std::string argv0;
+      std::getline(cmdline, argv0, '\0');
+      impostor_hosted |= argv0.find("ccmesh-mock-cli") != std::string::npos;
+    }
+  };
+  ASSERT_TRUE(waitFor([&] {
+    watchImpostor();
+    auto status = alice->status();
+    return status && status->refused_worker_ids >= 1;
+  })) << cluster_->logs();
+  const auto refused_at = Clock::now();
+  // The broker hears from the real w1 again (the impostor's messages never count), and its
+  // session runs under the real w1 process.
+  ASSERT_TRUE(waitFor([&] {
+    watchImpostor();
+    auto status = alice->status();
+    if (!status || status->workers.size() != 1 || status->workers[0].id != "w1") return false;
+    const auto since = std::chrono::duration_cast<Millis>(Clock::now() - refused_at).count();
+    if (static_cast<int64_t>(status->workers[0].heartbeat_age_ms) >= since) return false;
+    auto info = alice->info("s1");
+    if (!info || info->worker != "w1" || info->pid <= 0) return false;
+    const auto children = childrenOf(real_w1);
+    return std::find(children.begin(), children.end(), static_cast<pid_t>(info->pid)) !=
+           children.end();
+  })) << cluster_->logs();
+  watchImpostor();
+  EXPECT_FALSE(impostor_hosted) << "the impostor was given a session" << cluster_->logs();
+}
+
 TEST_F(CurveTest, QueryRoleMayQueryAndReadButNotManage) {
   startBroker();
   joinWorker("w1", "w1");
@@ -273,12 +323,33 @@ TEST_F(CurveTest, SighupReloadRemovesAccessWithoutDroppingConnections) {
   ASSERT_FALSE(fresh_bob.ok());
   expectRefusedFast(fresh_bob.error(), began);
 
+  auto counted = alice->status();
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(counted->reloads, 1u);
+  EXPECT_EQ(counted->failed_reloads, 0u);
+
   // A broken list is not taken: the one in force stays.
   writeAtomically(clientsFile(), "not a key\n");
   cluster_->broker().signal(SIGHUP);
+  ASSERT_TRUE(waitFor([&] {
+    auto status = alice->status();
+    return status && status->failed_reloads == 1;
+  })) << cluster_->logs();
+  auto kept = alice->status();
+  ASSERT_TRUE(kept.ok()) << "alice is still in the list in force";
+  EXPECT_EQ(kept->reloads, 1u);
+  EXPECT_TRUE(clientAs("carol")->ping().ok());
+  auto still_out = clientAs("bob")->ping();
+  ASSERT_FALSE(still_out.ok());
+  EXPECT_EQ(still_out.error().code, ErrorCode::kUnauthorized);
+
   writeClients({{"alice", "admin"}, {"carol", "query"}, {"bob", "query"}});
   cluster_->broker().signal(SIGHUP);
-  ASSERT_TRUE(waitFor([&] { return clientAs("bob")->ping().ok(); })) << cluster_->logs();
+  ASSERT_TRUE(waitFor([&] {
+    auto status = alice->status();
+    return status && status->reloads == 2;
+  })) << cluster_->logs();
+  EXPECT_TRUE(clientAs("bob")->ping().ok());
   EXPECT_TRUE(alice->ping().ok());
 }
 
@@ -329,6 +400,40 @@ TEST_F(CurveTest, PerClientQuotasAnswerBusy) {
     EXPECT_EQ(reply->id, id);
     EXPECT_EQ(reply->type, MessageType::kResult);
   }
+}
+
+TEST_F(CurveTest, PoolMembersCountAsTheCreatorsSessions) {
+  startBroker({"--max-sessions-per-client", "3"});
+  joinWorker("w1", "w1");
+  auto alice = clientAs("alice");
+  client::PoolCreateOptions two;
+  two.size = 2;
+  auto created = alice->poolCreate("p", two);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  auto member = alice->info("p/1");
+  ASSERT_TRUE(member.ok());
+  EXPECT_EQ(member->creator, "alice");
+  ASSERT_TRUE(alice->start("a").ok());  // three now
+
+  client::PoolCreateOptions one;
+  one.size = 1;
+  auto more = alice->poolCreate("q", one);
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.error().code, ErrorCode::kBusy);
+  EXPECT_NE(more.error().message.find("--max-sessions-per-client"), std::string::npos);
+  auto grown = alice->poolResize("p", 3);
+  ASSERT_FALSE(grown.ok());
+  EXPECT_EQ(grown.error().code, ErrorCode::kBusy);
+
+  ASSERT_TRUE(alice->terminate("a").ok());
+  auto room = alice->poolResize("p", 3);
+  ASSERT_TRUE(room.ok()) << room.error().message;
+  auto newest = alice->info("p/2");
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->creator, "alice");
+  auto full = alice->start("b");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, ErrorCode::kBusy);
 }
 
 TEST_F(CurveTest, ToolMakesKeysAndUsesThemFromFlagsOrEnvironment) {

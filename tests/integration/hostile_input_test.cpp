@@ -49,7 +49,7 @@ class GarbageMaker {
       case 4: {  // fields of the wrong type: one the type in question reads, at least
         msgpack::sbuffer buffer;
         msgpack::packer<msgpack::sbuffer> packer(buffer);
-        packer.pack_map(8);
+        packer.pack_map(12);
         packer.pack("id");
         packer.pack("seven");
         packer.pack("session");
@@ -66,6 +66,14 @@ class GarbageMaker {
         packer.pack("next");
         packer.pack("heartbeat_ms");
         packer.pack(std::vector<int>{});
+        packer.pack("pool");
+        packer.pack(9);
+        packer.pack("size");
+        packer.pack("big");
+        packer.pack("lease_id");
+        packer.pack(std::vector<int>{4});
+        packer.pack("members");
+        packer.pack(2.5);
         return {"CCM1", typeName(), std::string(buffer.data(), buffer.size())};
       }
       default:  // a body that is not a map, or nested too deep
@@ -138,12 +146,16 @@ TEST(HostileInput, BrokerKeepsServingWhileBothPortsGetGarbage) {
   zmq::context_t context;
   RawPeer frontend(context, cluster.frontend());
   RawPeer backend(context, cluster.backend());
-  GarbageMaker client_garbage({MessageType::kQuery, MessageType::kStart, MessageType::kTerminate,
-                               MessageType::kRestart, MessageType::kInfo, MessageType::kCancel,
-                               MessageType::kStatus});
+  GarbageMaker client_garbage(
+      {MessageType::kQuery, MessageType::kStart, MessageType::kTerminate, MessageType::kRestart,
+       MessageType::kInfo, MessageType::kCancel, MessageType::kStatus, MessageType::kPoolCreate,
+       MessageType::kPoolQuery, MessageType::kPoolCheckout, MessageType::kPoolCheckin,
+       MessageType::kPoolList, MessageType::kPoolInfo, MessageType::kPoolResize,
+       MessageType::kPoolDelete});
   GarbageMaker worker_garbage({MessageType::kReady, MessageType::kHeartbeat,
                                MessageType::kSessionUpdate, MessageType::kResult,
-                               MessageType::kError, MessageType::kEvent, MessageType::kDelivered});
+                               MessageType::kError, MessageType::kEvent, MessageType::kDelivered,
+                               MessageType::kLoad, MessageType::kBye});
   for (int round = 1; round <= kRounds; ++round) {
     for (int i = 0; i < kGarbagePerRound; ++i) {
       frontend.send(client_garbage.next());

@@ -1,8 +1,10 @@
 // Pools through real broker, worker and mock CLI processes on loopback.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -189,8 +191,27 @@ TEST_F(PoolTest, FiftyConcurrentCheckoutsNeverHandOutAMemberTwice) {
         std::lock_guard lock(mutex);
         if (!held.insert(checkout->member).second) ++doubled;
       }
+      // While this thread holds it, the broker must show the member checked out under this
+      // thread's own lease (and nobody else's).
+      auto info = client->poolInfo("p");
+      std::string wrong;
+      if (!info) {
+        wrong = "pool info: " + info.error().message;
+      } else {
+        bool seen = false;
+        for (const auto& m : info->members) {
+          if (m.name != checkout->member) continue;
+          seen = true;
+          if (!m.checked_out || m.lease_id != checkout->lease_id) {
+            wrong = m.name + " shows lease " + std::to_string(m.lease_id) + " while held under " +
+                    std::to_string(checkout->lease_id);
+          }
+        }
+        if (!seen) wrong = checkout->member + " missing from pool info";
+      }
       {
         std::lock_guard lock(mutex);
+        if (!wrong.empty()) failures.push_back(wrong);
         held.erase(checkout->member);
       }
       auto checkin = client->checkin("p", checkout->member, checkout->lease_id);
@@ -203,7 +224,8 @@ TEST_F(PoolTest, FiftyConcurrentCheckoutsNeverHandOutAMemberTwice) {
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_TRUE(failures.empty()) << failures.front() << cluster_->logs();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failure(s), first: " << failures.front()
+                                << cluster_->logs();
   EXPECT_EQ(doubled.load(), 0);
   EXPECT_EQ(completed.load(), 50);
   auto info = client_->poolInfo("p");
@@ -211,6 +233,56 @@ TEST_F(PoolTest, FiftyConcurrentCheckoutsNeverHandOutAMemberTwice) {
   EXPECT_EQ(info->checked_out, 0u);
   EXPECT_EQ(info->waiting_checkouts, 0u);
   EXPECT_EQ(info->reclaims, 0u);
+}
+
+// A checkout waits for the only member; its client gives up (cancel). The member, checked in,
+// goes to the next checkout, not to the abandoned one.
+TEST_F(PoolTest, ACancelledWaitingCheckoutIsNeverGranted) {
+  startCluster();
+  createPool("p", 1);
+  auto held = client_->checkout("p");
+  ASSERT_TRUE(held.ok()) << held.error().message;
+  auto waiter = cluster_->client();
+  std::function<bool()> give_up = [&] {
+    auto info = client_->poolInfo("p");
+    return info && info->waiting_checkouts == 1;
+  };
+  auto abandoned = waiter->checkout("p", Millis{0}, kEventDeadline, give_up);
+  ASSERT_FALSE(abandoned.ok());
+  EXPECT_EQ(abandoned.error().code, ErrorCode::kCancelled) << abandoned.error().message;
+  auto info = client_->poolInfo("p");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->waiting_checkouts, 0u);
+
+  ASSERT_TRUE(client_->checkin("p", held->member, held->lease_id).ok());
+  auto later = cluster_->client()->checkout("p", Millis{0}, Millis{2000});
+  ASSERT_TRUE(later.ok()) << later.error().message << cluster_->logs();
+  EXPECT_EQ(later->member, held->member);
+}
+
+// `ccmesh pool checkout` waiting for a member withdraws its checkout on Ctrl-C.
+TEST_F(PoolTest, CtrlCWithdrawsAWaitingCliCheckout) {
+  startCluster();
+  createPool("p", 1);
+  auto held = client_->checkout("p");
+  ASSERT_TRUE(held.ok()) << held.error().message;
+  Process cli(binaryPath("ccmesh"), {"--broker", cluster_->frontend(), "pool", "checkout", "p"},
+              cluster_->dir() + "/ccmesh-checkout.log");
+  ASSERT_TRUE(waitFor([&] {
+    auto info = client_->poolInfo("p");
+    return info && info->waiting_checkouts == 1;
+  })) << cli.log();
+  cli.signal(SIGINT);
+  const int status = cli.waitExit(kEventDeadline);
+  ASSERT_NE(status, -1) << "still waiting after Ctrl-C: " << cli.log();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(cli.log().find("cancelled"), std::string::npos) << cli.log();
+  auto info = client_->poolInfo("p");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->waiting_checkouts, 0u);
+  ASSERT_TRUE(client_->checkin("p", held->member, held->lease_id).ok());
+  EXPECT_EQ(client_->poolInfo("p")->checked_out, 0u) << "nothing went to the withdrawn checkout";
 }
 
 TEST_F(PoolTest, ALapsedLeaseReturnsTheMemberToThePool) {
@@ -335,7 +407,10 @@ TEST_F(PoolTest, TheToolCreatesQueriesChecksOutAndPrintsJson) {
   auto info = nlohmann::json::parse(ccmesh({"pool", "info", "t", "--json"}).out);
   ASSERT_EQ(info["pool"]["members"].size(), 2u);
   EXPECT_EQ(info["pool"]["checked_out"], 1);
-  auto checkin = ccmesh({"pool", "checkin", "t", held});
+  auto stranger = ccmesh({"pool", "checkin", "t", held});
+  EXPECT_EQ(stranger.exit_code, 2) << "another process needs the lease id: " << stranger.err;
+  auto checkin = ccmesh({"pool", "checkin", "t", held, "--lease-id",
+                         std::to_string(checkout["lease_id"].get<uint64_t>())});
   EXPECT_EQ(checkin.exit_code, 0) << checkin.err;
   auto list = nlohmann::json::parse(ccmesh({"pool", "list", "--json"}).out);
   ASSERT_EQ(list["pools"].size(), 1u);

@@ -258,6 +258,14 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
         }
       }
       break;
+    case MessageType::kError:
+      // The broker refused something this worker sent (never answered: that could
+      // ping-pong). An `unauthorized` here usually means --id is not this key's name.
+      if (auto error = body(std::type_identity<msg::ErrorReply>{})) {
+        log_->error("the broker refused a message of this worker: {}: {}", error->code,
+                    error->message);
+      }
+      break;
     default:
       reject(ErrorCode::kBadRequest,
              "unexpected message type '" + std::string(messageTypeName(envelope->type)) +

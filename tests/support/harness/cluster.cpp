@@ -61,16 +61,21 @@ std::string Cluster::homeOf(const std::string& worker_id) const {
 }
 
 Process& Cluster::spawnWorker(const std::string& id, std::vector<std::string> args) {
-  const std::string home = homeOf(id);
+  return spawnWorkerAs(id, id, std::move(args));
+}
+
+Process& Cluster::spawnWorkerAs(const std::string& label, const std::string& id,
+                                std::vector<std::string> args) {
+  const std::string home = homeOf(label);
   std::filesystem::create_directories(home);
   std::vector<std::string> all{"--broker", backend_, "--id", id, "--log-level", "debug"};
   all.insert(all.end(), args.begin(), args.end());
   std::map<std::string, std::string> env{{"HOME", home}, {"CLAUDE_CONFIG_DIR", home + "/.claude"}};
-  workers_.erase(id);
+  workers_.erase(label);
   auto process = std::make_unique<Process>(binaryPath("ccmesh-worker"), all,
-                                           dir() + "/worker-" + id + ".log", env);
+                                           dir() + "/worker-" + label + ".log", env);
   auto& ref = *process;
-  workers_[id] = std::move(process);
+  workers_[label] = std::move(process);
   return ref;
 }
 

@@ -23,6 +23,10 @@ class Cluster {
   Process& startWorker(const std::string& id, std::vector<std::string> args = {});
   // Starts a worker without waiting for it to join.
   Process& spawnWorker(const std::string& id, std::vector<std::string> args = {});
+  // Starts a worker with worker id `id`, kept under the name `label` (so that a second
+  // process may claim an id already in use), without waiting for it to join.
+  Process& spawnWorkerAs(const std::string& label, const std::string& id,
+                         std::vector<std::string> args = {});
   Process& worker(const std::string& id) { return *workers_.at(id); }
   void removeWorker(const std::string& id) { workers_.erase(id); }
   Process& broker() { return *broker_; }

@@ -9,8 +9,9 @@ namespace {
 
 using Kind = PromptCommand::Kind;
 
-constexpr std::array<std::pair<std::string_view, Kind>, 8> kBareCommands{{
+constexpr std::array<std::pair<std::string_view, Kind>, 9> kBareCommands{{
     {"/spawn", Kind::kSpawn},
+    {"/pid", Kind::kPid},
     {"/crash", Kind::kCrash},
     {"/history", Kind::kHistory},
     {"/system", Kind::kSystem},

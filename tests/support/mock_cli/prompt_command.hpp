@@ -26,6 +26,7 @@ struct PromptCommand {
     kExit,     // /exit CODE
     kStderr,   // /stderr TEXT
     kSpawn,    // /spawn: start a long-lived child (a stand-in for a tool) and answer its pid
+    kPid,      // /pid: answer this CLI process's own pid
   };
 
   Kind kind = Kind::kPlain;

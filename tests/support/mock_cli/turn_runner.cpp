@@ -152,6 +152,8 @@ std::string TurnRunner::simpleAnswer(const PromptCommand& command, const std::st
       return turn.model;
     case Kind::kSpawn:
       return std::to_string(spawnLongLivedChild());
+    case Kind::kPid:
+      return std::to_string(::getpid());
     default:
       return "turn " + std::to_string(turn.number) + ": " + prompt;
   }

@@ -66,9 +66,9 @@ TEST_F(PoolRegistryTest, CheckInEndsTheLeaseWithoutCountingAReclaim) {
 }
 
 TEST_F(PoolRegistryTest, WaitingCheckoutsLeaveInOrderOrAtTheirDeadline) {
-  registry_.addWaiting(*pool_, {"c1", 1, Millis(10), at(300)});
-  registry_.addWaiting(*pool_, {"c2", 2, Millis(10), at(100)});
-  registry_.addWaiting(*pool_, {"c3", 3, Millis(10), at(500)});
+  registry_.addWaiting(*pool_, {"c1", "", 1, Millis(10), at(300)});
+  registry_.addWaiting(*pool_, {"c2", "", 2, Millis(10), at(100)});
+  registry_.addWaiting(*pool_, {"c3", "", 3, Millis(10), at(500)});
   EXPECT_EQ(registry_.nextDeadline(), at(100));
   auto expired = registry_.takeExpiredWaiting(at(100));
   ASSERT_EQ(expired.size(), 1u);
@@ -80,6 +80,25 @@ TEST_F(PoolRegistryTest, WaitingCheckoutsLeaveInOrderOrAtTheirDeadline) {
   EXPECT_EQ(registry_.nextDeadline(), at(500));
   EXPECT_TRUE(registry_.remove("p"));
   EXPECT_FALSE(registry_.nextDeadline()) << "a removed pool's waiting checkouts go with it";
+}
+
+TEST_F(PoolRegistryTest, ACancelledWaitingCheckoutLeavesItsQueueAndItsClientsCount) {
+  registry_.addWaiting(*pool_, {"c1", "", 1, Millis(10), at(300)});
+  registry_.addWaiting(*pool_, {"c1", "", 2, Millis(10), at(100)});
+  registry_.addWaiting(*pool_, {"c2", "", 1, Millis(10), at(200)});
+  EXPECT_EQ(registry_.waitingOf("c1"), 2u);
+  EXPECT_EQ(registry_.waitingOf("c2"), 1u);
+  EXPECT_FALSE(registry_.cancelWaiting("c2", 2)) << "not one of c2's";
+  EXPECT_EQ(registry_.cancelWaiting("c1", 2), "p");
+  EXPECT_EQ(registry_.waitingOf("c1"), 1u);
+  EXPECT_EQ(registry_.nextDeadline(), at(200)) << "its deadline went with it";
+  EXPECT_TRUE(registry_.takeExpiredWaiting(at(250)).size() == 1u);
+  EXPECT_EQ(registry_.waitingOf("c2"), 0u);
+  auto left = registry_.takeWaiting(*pool_);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->client_id, 1u);
+  EXPECT_EQ(registry_.waitingOf("c1"), 0u);
+  EXPECT_FALSE(registry_.takeWaiting(*pool_));
 }
 
 }  // namespace

@@ -133,6 +133,104 @@ TEST_F(PoolRequestHandlerTest, CheckoutWaitsForACheckinAndALapsedLeaseIsReclaime
   EXPECT_EQ(late.code, "not_found") << "the lease lapsed";
 }
 
+TEST_F(PoolRequestHandlerTest, CheckinWithoutTheLeaseIdWorksOnlyForTheHolder) {
+  startWithPool(1);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  auto other = client();
+  auto refused = ask(*other, MessageType::kPoolCheckin, msg::PoolCheckin{3, "p", "p/0", 0})
+                     .as<msg::ErrorReply>();
+  EXPECT_EQ(refused.code, "bad_request");
+  EXPECT_NE(refused.message.find("lease id"), std::string::npos) << refused.message;
+  EXPECT_EQ(poolInfo().checked_out, 1u) << "another client released nothing";
+  auto stolen = ask(*other, MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 0})
+                    .as<msg::ErrorReply>();
+  EXPECT_EQ(stolen.code, "pool_exhausted");
+
+  auto mine = ask(*client_, MessageType::kPoolCheckin, msg::PoolCheckin{5, "p", "p/0", 0})
+                  .as<msg::CheckinResult>();
+  EXPECT_EQ(mine.member, "p/0") << "the holder's own connection needs no lease id";
+  auto again = ask(*other, MessageType::kPoolCheckout, msg::PoolCheckout{6, "p", 0, 0})
+                   .as<msg::CheckoutResult>();
+  EXPECT_NE(again.lease_id, held.lease_id);
+  auto by_lease =
+      ask(*client_, MessageType::kPoolCheckin, msg::PoolCheckin{7, "p", "p/0", again.lease_id})
+          .as<msg::CheckinResult>();
+  EXPECT_EQ(by_lease.id, 7u) << "anyone with the lease id may give it back";
+}
+
+TEST_F(PoolRequestHandlerTest, WaitingCheckoutsCountAsTheClientsPendingRequests) {
+  config_.max_pending_per_client = 2;
+  startWithPool(1);
+  ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0});
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, 5000});
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 2u);
+  auto refused = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{5, "p", 0, 5000})
+                     .as<msg::ErrorReply>();
+  EXPECT_EQ(refused.id, 5u);
+  EXPECT_EQ(refused.code, "busy");
+  EXPECT_NE(refused.message.find("--max-pending-per-client"), std::string::npos);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 2u);
+
+  client_->send(MessageType::kCancel, msg::Cancel{3});
+  EXPECT_EQ(client_->expect(*broker_, MessageType::kError).as<msg::ErrorReply>().id, 3u);
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{6, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 2u) << "room again after a cancel";
+}
+
+TEST_F(PoolRequestHandlerTest, ACancelledWaitingCheckoutEndsAndIsNeverGranted) {
+  startWithPool(1);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  auto waiter = client();
+  waiter->send(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, 5000});
+  waiter->expectSilence(*broker_);
+  ASSERT_EQ(poolInfo().waiting_checkouts, 1u);
+  waiter->send(MessageType::kCancel, msg::Cancel{3});
+  auto cancelled = waiter->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(cancelled.id, 3u);
+  EXPECT_EQ(cancelled.code, "cancelled");
+  EXPECT_EQ(poolInfo().waiting_checkouts, 0u);
+
+  ask(*client_, MessageType::kPoolCheckin, msg::PoolCheckin{4, "p", "p/0", held.lease_id});
+  waiter->expectSilence(*broker_);
+  EXPECT_EQ(poolInfo().checked_out, 0u) << "the cancelled checkout got nothing";
+  auto later = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{5, "p", 0, 0})
+                   .as<msg::CheckoutResult>();
+  EXPECT_EQ(later.member, "p/0");
+}
+
+TEST_F(PoolRequestHandlerTest, CheckoutWaitsForAnIdleMember) {
+  startWithPool(2);
+  auto first = poolQuery(10);
+  auto second = poolQuery(11);
+  ASSERT_NE(first.session, second.session);
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{12, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 1u) << "both members run a query: none is idle";
+  worker_->send(MessageType::kResult, answer(second.id, second.session, "ok"));
+  EXPECT_EQ(client_->expect(*broker_, MessageType::kResult).as<msg::QueryResult>().id, 11u);
+  auto granted = client_->expect(*broker_, MessageType::kResult).as<msg::CheckoutResult>();
+  EXPECT_EQ(granted.id, 12u);
+  EXPECT_EQ(granted.member, second.session) << "the member that became idle";
+}
+
+TEST_F(PoolRequestHandlerTest, CheckoutsLeaveTheRoundRobinRotationAlone) {
+  startWithPool(3);
+  auto first = poolQuery(10);
+  EXPECT_EQ(first.session, "p/0");
+  worker_->send(MessageType::kResult, answer(first.id, first.session, "ok"));
+  client_->expect(*broker_, MessageType::kResult);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{11, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  EXPECT_EQ(held.member, "p/1") << "the next idle member by rotation";
+  ask(*client_, MessageType::kPoolCheckin, msg::PoolCheckin{12, "p", "p/1", held.lease_id});
+  EXPECT_EQ(poolQuery(13).session, "p/1") << "the checkout did not move the rotation on";
+}
+
 TEST_F(PoolRequestHandlerTest, AWaitingCheckoutEndsPoolExhaustedAtItsDeadline) {
   startWithPool(1);
   ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0});

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/limits.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "fake_broker.hpp"
 
@@ -361,6 +362,29 @@ TEST(Client, LateReplyOfACallThatTimedOutIsDropped) {
   ASSERT_TRUE(pong.ok()) << pong.error().message;
   EXPECT_EQ(pong->version, "fresh");
   EXPECT_FALSE(client.receive(milliseconds(20)).has_value());
+}
+
+TEST(Client, RequestOverTheBrokersMessageLimitIsBadRequestAtOnce) {
+  FakeBroker broker(answerPing);
+  const Millis deadline = std::chrono::seconds(20);
+  Client client(optionsFor(broker, deadline));
+  ASSERT_TRUE(client.ping().ok());
+  const std::string prompt(limits::kMaxBodyBytes + 1, 'x');
+  const auto began = std::chrono::steady_clock::now();
+  auto answer = client.query("s", prompt);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().code, ErrorCode::kBadRequest) << answer.error().message;
+  EXPECT_NE(answer.error().message.find(std::to_string(limits::kMaxBodyBytes)), std::string::npos)
+      << answer.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - began, deadline / 2) << "waited for the deadline";
+  const uint64_t id = client.sendQuery("s", prompt);
+  auto stashed = client.receive(Millis{0});
+  ASSERT_TRUE(stashed);
+  EXPECT_EQ(stashed->id, id);
+  EXPECT_EQ(stashed->error.code, ErrorCode::kBadRequest);
+  // Nothing went out, so the connection is still up.
+  ASSERT_TRUE(client.ping().ok());
+  for (const auto& request : broker.received()) EXPECT_NE(request.type, MessageType::kQuery);
 }
 
 TEST(Client, BadEndpointThrowsAtConstruction) {

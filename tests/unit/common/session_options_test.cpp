@@ -58,6 +58,15 @@ TEST(SessionOptions, ReadsAndChecksResidencyOptions) {
   EXPECT_TRUE(o.validate());
 }
 
+TEST(SessionOptions, IdleTimeoutIsAnAliasOfIdleTimeoutMs) {
+  SessionOptions o;
+  EXPECT_FALSE(o.set("idle_timeout", "1500"));
+  EXPECT_EQ(o.idle_timeout_ms, 1500u);
+  auto bad = o.set("idle_timeout", "soon");
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("idle_timeout"), std::string::npos) << bad->message;
+}
+
 TEST(SessionOptions, ValidatesPermissionModeAndPaths) {
   SessionOptions o;
   o.permission_mode = "yolo";

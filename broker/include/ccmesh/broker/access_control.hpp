@@ -13,6 +13,7 @@
 
 #include "ccmesh/broker/allow_list.hpp"
 #include "ccmesh/broker/broker_config.hpp"
+#include "ccmesh/broker/pool_registry.hpp"
 #include "ccmesh/broker/request_table.hpp"
 #include "ccmesh/broker/session_registry.hpp"
 #include "ccmesh/common/codec.hpp"
@@ -42,6 +43,8 @@ struct Caller {
 struct Admission {
   std::optional<Error> refusal;  // answer this (unauthorized, busy) instead of handling it
   std::string new_session;       // a `start` of a free name: record its creator afterwards
+  std::string pool;              // a pool create/resize: record the creator of its new members
+  std::size_t pool_members_before = 0;  // members that pool had before (not the caller's)
 };
 
 // Who may connect and what each request may do. With CURVE (--curve-secret) it holds the two
@@ -55,7 +58,7 @@ class AccessControl {
   // Loads the broker's secret key and both allow-lists when config.curve_secret_file is set.
   // Throws ConfigError naming the file at fault.
   AccessControl(const BrokerConfig& config, SessionRegistry& sessions, const RequestTable& requests,
-                std::shared_ptr<spdlog::logger> logger);
+                const PoolRegistry& pools, std::shared_ptr<spdlog::logger> logger);
 
   bool curve() const { return curve_; }
   const std::string& secretKey() const { return secret_key_; }
@@ -84,15 +87,25 @@ class AccessControl {
   // created it.
   void recordCreator(const Caller& caller, const std::string& session);
 
+  // After a pool create/resize: `caller` created the members the pool has beyond its first
+  // `before` (owned pools only; members grouped from existing sessions keep their creator).
+  void recordPoolCreator(const Caller& caller, const std::string& pool, std::size_t before);
+
  private:
   // Sessions created by `name` that still exist (forgets those that do not).
   std::size_t sessionsOf(const std::string& name);
-  // Requests in flight of everything `caller` is connected with (including routing_id).
+  // For a pool_create / pool_resize: the members it would start (and the pool's size
+  // before), refusing it when that takes the caller past --max-sessions-per-client.
+  void admitPoolMembers(const Caller& caller, const Envelope& envelope, Admission& admission,
+                        const std::string& who);
+  // Requests in flight and checkouts waiting for a pool member, of everything `caller` is
+  // connected with (including routing_id).
   std::size_t pendingOf(const Caller& caller, const std::string& routing_id);
 
   const BrokerConfig& config_;              // limits and file names
   SessionRegistry& sessions_;               // where creators are recorded
   const RequestTable& requests_;            // requests in flight, per connection
+  const PoolRegistry& pools_;               // waiting checkouts, per connection; pool sizes
   std::shared_ptr<spdlog::logger> logger_;  // "broker" component logger
   bool curve_ = false;                      // --curve-secret given
   std::string secret_key_;                  // the broker's secret key (Z85)

@@ -13,6 +13,10 @@ struct BrokerStats {
   uint64_t workers_lost = 0;        // workers declared dead (silence, bye, unreachable)
   uint64_t refused_handshakes = 0;  // CURVE handshakes the ZAP handler refused (unknown keys)
   uint64_t unauthorized = 0;        // messages refused: key no longer allowed, or wrong role
+  uint64_t refused_worker_ids = 0;  // worker messages refused: the worker id is not the
+                                    // allow-list name of the key that sent them
+  uint64_t reloads = 0;             // allow-list reloads (SIGHUP) that took effect
+  uint64_t failed_reloads = 0;      // allow-list reloads refused (a list did not parse)
 };
 
 }  // namespace ccmesh::broker

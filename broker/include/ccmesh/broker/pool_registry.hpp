@@ -19,15 +19,18 @@ namespace ccmesh::broker {
 
 // One member of a pool: a session name plus what the pool keeps about it.
 struct PoolMember {
-  std::string name;       // the member's session name
-  uint64_t served = 0;    // pool queries it answered
-  uint64_t lease_id = 0;  // the checkout holding it; 0 while not checked out
-  TimePoint lease_end{};  // when that checkout lapses
+  std::string name;         // the member's session name
+  uint64_t served = 0;      // pool queries it answered
+  uint64_t lease_id = 0;    // the checkout holding it; 0 while not checked out
+  TimePoint lease_end{};    // when that checkout lapses
+  std::string holder;       // routing id of the client holding the lease (while held)
+  std::string holder_name;  // allow-list name of that client's key (CURVE only)
 };
 
 // A checkout waiting for a member to become free.
 struct WaitingCheckout {
   std::string client;      // routing id of the client on the frontend
+  std::string caller;      // allow-list name of the client's key (CURVE only)
   uint64_t client_id = 0;  // id the client chose; the reply carries it
   Millis lease{0};         // the lease to grant
   TimePoint deadline{};    // when it gives up with pool_exhausted
@@ -75,8 +78,10 @@ class PoolRegistry {
   // A pool's member by name, or nullptr.
   static PoolMember* member(PoolEntry& pool, const std::string& name);
 
-  // Reserves a member until `lease_end`; returns the new lease id (never 0).
-  uint64_t checkOut(PoolEntry& pool, PoolMember& member, TimePoint lease_end);
+  // Reserves a member for client `holder` (routing id; `holder_name`: its key's name) until
+  // `lease_end`; returns the new lease id (never 0).
+  uint64_t checkOut(PoolEntry& pool, PoolMember& member, TimePoint lease_end,
+                    const std::string& holder = {}, const std::string& holder_name = {});
 
   // Releases a member's lease. False if it was not checked out.
   bool checkIn(PoolEntry& pool, PoolMember& member);
@@ -91,6 +96,13 @@ class PoolRegistry {
   // Takes the oldest waiting checkout of a pool, if any.
   std::optional<WaitingCheckout> takeWaiting(PoolEntry& pool);
 
+  // Removes the waiting checkout `client_id` of client `client` (it was cancelled); returns
+  // its pool's name, or nothing if no such checkout waits.
+  std::optional<std::string> cancelWaiting(const std::string& client, uint64_t client_id);
+
+  // Checkouts waiting on behalf of client `client` (routing id), in every pool.
+  std::size_t waitingOf(const std::string& client) const;
+
   // Takes every waiting checkout whose deadline is at or before `now`, with its pool's name.
   std::vector<std::pair<std::string, WaitingCheckout>> takeExpiredWaiting(TimePoint now);
 
@@ -103,6 +115,9 @@ class PoolRegistry {
   std::size_t size() const { return pools_.size(); }
 
  private:
+  // Forgets one waiting checkout in the per-client count.
+  void uncount(const std::string& client);
+
   // (when, pool, member or client id): an index of leases and of waiting checkouts.
   using LeaseKey = std::tuple<TimePoint, std::string, std::string>;
   using WaitKey = std::tuple<TimePoint, std::string, std::string, uint64_t>;
@@ -111,7 +126,8 @@ class PoolRegistry {
   std::unordered_map<std::string, std::string> pool_of_;  // member -> pool
   std::set<LeaseKey> leases_;                             // (lease end, pool, member)
   std::multiset<WaitKey> waiting_;                        // (deadline, pool, client, client id)
-  uint64_t next_lease_id_ = 1;                            // next lease id handed out
+  std::unordered_map<std::string, std::size_t> waiting_per_client_;  // routing id -> count
+  uint64_t next_lease_id_ = 1;                                       // next lease id handed out
 };
 
 }  // namespace ccmesh::broker

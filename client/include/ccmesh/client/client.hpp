@@ -114,12 +114,16 @@ class Client {
   Reply<msg::QueryResult> poolQuery(const std::string& pool, const std::string& prompt,
                                     const QueryOptions& options = {},
                                     const std::function<void(const msg::Event&)>& on_event = {});
-  // Reserves one member of a pool for this caller until checkin() or until `lease` lapses
-  // (0: the broker's default, 60 s). With no free member it waits up to `wait` (0: this
-  // client's default timeout), then ends with pool_exhausted.
+  // Reserves one idle member of a pool for this caller until checkin() or until `lease`
+  // lapses (0: the broker's default, 60 s). With no idle member it waits up to `wait` (0:
+  // this client's default timeout), then ends with pool_exhausted. `should_cancel` is polled
+  // while it waits; returning true withdraws the checkout (it then ends with `cancelled`
+  // and is never granted).
   Reply<msg::CheckoutResult> checkout(const std::string& pool, Millis lease = Millis{0},
-                                      Millis wait = Millis{0});
-  // Gives a checked-out member back; lease_id 0 releases whichever lease holds it.
+                                      Millis wait = Millis{0},
+                                      const std::function<bool()>& should_cancel = {});
+  // Gives a checked-out member back. `lease_id` is the one checkout() returned; 0 works only
+  // for the client holding the lease (this connection, or the same CURVE key).
   Reply<msg::CheckinResult> checkin(const std::string& pool, const std::string& member,
                                     uint64_t lease_id = 0);
   Reply<std::vector<msg::PoolInfo>> poolList();
@@ -146,9 +150,10 @@ class Client {
   };
 
   // Sends one management request and waits for its final reply for `wait` (0: the default
-  // timeout).
+  // timeout); `should_cancel` (or null) is polled meanwhile, and sends `cancel` once.
   Expected<Envelope, ReplyError> call(MessageType type, uint64_t id, const msgpack::sbuffer& body,
-                                      Millis wait = Millis{0});
+                                      Millis wait = Millis{0},
+                                      const std::function<bool()>* should_cancel = nullptr);
   // Sends a query (or pool_query) body with id `id` and waits for its answer (see query()).
   Reply<msg::QueryResult> runQuery(MessageType type, uint64_t id, const msgpack::sbuffer& body,
                                    const QueryOptions& options,

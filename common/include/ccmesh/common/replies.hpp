@@ -128,9 +128,13 @@ struct StatusResult {
   bool insecure = false;            // started with --insecure and without CURVE
   uint64_t refused_handshakes = 0;  // CURVE handshakes refused (key not allowed)
   uint64_t unauthorized = 0;        // messages refused for their key or role
+  uint64_t refused_worker_ids = 0;  // worker messages refused: id not the key's allow-list name
+  uint64_t reloads = 0;             // allow-list reloads (SIGHUP) that took effect
+  uint64_t failed_reloads = 0;      // allow-list reloads refused; the lists in force stayed
   MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
                      requests_in_flight, malformed_messages, stale_messages, workers_lost, curve,
-                     insecure, refused_handshakes, unauthorized)
+                     insecure, refused_handshakes, unauthorized, refused_worker_ids, reloads,
+                     failed_reloads)
 };
 
 struct PingResult {
