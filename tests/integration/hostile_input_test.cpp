@@ -140,10 +140,11 @@ TEST(HostileInput, BrokerKeepsServingWhileBothPortsGetGarbage) {
   RawPeer backend(context, cluster.backend());
   GarbageMaker client_garbage({MessageType::kQuery, MessageType::kStart, MessageType::kTerminate,
                                MessageType::kRestart, MessageType::kInfo, MessageType::kCancel,
-                               MessageType::kStatus});
+                               MessageType::kStatus, MessageType::kMove, MessageType::kTranscript});
   GarbageMaker worker_garbage({MessageType::kReady, MessageType::kHeartbeat,
                                MessageType::kSessionUpdate, MessageType::kResult,
-                               MessageType::kError, MessageType::kEvent, MessageType::kDelivered});
+                               MessageType::kError, MessageType::kEvent, MessageType::kDelivered,
+                               MessageType::kTranscriptAppend});
   for (int round = 1; round <= kRounds; ++round) {
     for (int i = 0; i < kGarbagePerRound; ++i) {
       frontend.send(client_garbage.next());
