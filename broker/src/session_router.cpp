@@ -75,9 +75,12 @@ void SessionRouter::placeOn(SessionEntry& entry, const std::string& worker, uint
     requests_.setDeadline(request_id, clock_.now() + config_.control_timeout);
   }
   msg::Assign assign{request_id, entry.name, generation, entry.options};
-  // The conversation goes with the name (docs/SESSIONS.md "What survives which failure").
+  // The conversation goes with the name (docs/SESSIONS.md "What survives which failure"),
+  // unless the session began another one since (a restart without history) that has no
+  // entries yet.
   if (const Transcript* transcript = transcripts_.get(entry.name);
-      transcript != nullptr && !transcript->entries.empty()) {
+      transcript != nullptr && !transcript->entries.empty() &&
+      (entry.session_id.empty() || entry.session_id == transcript->session_id)) {
     assign.session_id = transcript->session_id;
     assign.transcript = TranscriptStore::jsonl(*transcript);
     logger_->info("[session {}] its transcript ({} entries, {} bytes) goes to [worker {}]",

@@ -28,6 +28,11 @@ class MovedConversationTest : public ::testing::Test {
     mesh_->addWorker("w2");
     ASSERT_TRUE(mesh_->client().query("s", "remember the number seven").ok()) << mesh_->logs();
     ASSERT_TRUE(mesh_->client().query("s", "and the colour blue").ok()) << mesh_->logs();
+    // What mirroring costs: transcript bytes per turn (in the test's XML report).
+    auto info = mesh_->client().info("s");
+    ASSERT_TRUE(info.ok());
+    EXPECT_GT(info->transcript_entries, 0u);
+    RecordProperty("transcript_bytes_per_turn", std::to_string(info->transcript_bytes / 2));
   }
 
   // Asks on the new worker and checks what the API was sent.

@@ -79,6 +79,23 @@ TEST_F(BrokerTranscriptTest, FailoverSendsTheTranscriptWithTheAssign) {
   EXPECT_EQ(moved.moved_from, "w1");
 }
 
+TEST_F(BrokerTranscriptTest, FailoverAfterARestartWithoutHistoryStartsAfresh) {
+  startBroker();
+  auto w1 = placeOnW1();
+  w1->send(MessageType::kTranscriptAppend, batch(assign_.generation, {R"({"old":1})"}));
+  msg::SessionUpdate restarted;  // `restart` without history: a new conversation, no entry yet
+  restarted.session = "s";
+  restarted.generation = assign_.generation;
+  restarted.state = "idle";
+  restarted.session_id = "conv-2";
+  w1->send(MessageType::kSessionUpdate, restarted);
+  auto w2 = joinWorker("w2", 1);
+  advanceKeepingAlive(workerExpiry(config_) + 100ms, {w2.get()});
+  auto moved = w2->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  EXPECT_TRUE(moved.transcript.empty());
+  EXPECT_TRUE(moved.session_id.empty());
+}
+
 TEST_F(BrokerTranscriptTest, MoveStopsTheOldCopyFirstAndQueriesWaitForTheNewOne) {
   startBroker();
   auto w1 = placeOnW1();
