@@ -98,7 +98,16 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
       ("max-sessions-per-client", po::value(&config.max_sessions_per_client)->default_value(config.max_sessions_per_client)->value_name("N"),
        "sessions one client key may have created (CURVE); more starts get busy")
       ("max-pending-per-client", po::value(&config.max_pending_per_client)->default_value(config.max_pending_per_client)->value_name("N"),
-       "requests in flight per client key (without CURVE: per connection); more get busy");
+       "requests in flight per client key (without CURVE: per connection); more get busy")
+      ("data-dir", po::value(&config.data_dir)->value_name("DIR"),
+       "keep session transcripts in DIR/transcripts too (one append-only file per session, "
+       "flushed on every append), so a broker restart keeps them")
+      ("transcript-max-bytes", po::value(&config.transcript_max_bytes)->default_value(config.transcript_max_bytes)->value_name("N"),
+       "per session, transcript bytes kept; beyond it the oldest entries are dropped (a moved "
+       "session then resumes without them)")
+      ("transcript-total-bytes", po::value(&config.transcript_total_bytes)->default_value(config.transcript_total_bytes)->value_name("N"),
+       "transcript bytes kept in memory for all sessions; beyond it the least recently used "
+       "transcripts leave memory (kept on disk with --data-dir, else dropped)");
   // clang-format on
   po::variables_map vm;
   if (!loader.load(argc, argv, vm)) return false;

@@ -20,6 +20,7 @@ bool mayStayInFlight(MessageType type) {
   switch (type) {
     case MessageType::kCancel:
     case MessageType::kInfo:
+    case MessageType::kTranscript:
     case MessageType::kList:
     case MessageType::kCount:
     case MessageType::kStatus:
@@ -39,6 +40,7 @@ bool requiresAdmin(MessageType type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
     case MessageType::kInfo:
+    case MessageType::kTranscript:
     case MessageType::kList:
     case MessageType::kCount:
     case MessageType::kStatus:

@@ -92,9 +92,15 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
                                  kWorkersZapDomain);
   disconnects_ = std::make_unique<DisconnectWatch>(context, backend_, clock_);
   requests_.startIdsAt(firstRequestId());
+  transcripts_ = std::make_unique<TranscriptStore>(
+      TranscriptLimits{config_.transcript_max_bytes, config_.transcript_total_bytes},
+      config_.data_dir, logger_);
+  transcripts_->load();
+  // A name that goes (terminated, or its start failed) takes its transcript with it.
+  sessions_.onRemove([this](const std::string& name) { transcripts_->remove(name); });
   outbox_ = std::make_unique<Outbox>(frontend_, backend_, config_.client_backlog_limit, stats_);
   router_ = std::make_unique<SessionRouter>(config_, clock_, sessions_, workers_, requests_,
-                                            *outbox_, stats_, logger_);
+                                            *transcripts_, *outbox_, stats_, logger_);
   pools_handler_ = std::make_unique<PoolRequestHandler>(*router_, pools_, *warnings_);
   router_->setPoolHooks(pools_handler_.get());
   clients_ =

@@ -76,6 +76,14 @@ void validateConfig(const BrokerConfig& config) {
   if (config.pending_timeout < Millis(1)) {
     throw ConfigError("--pending-timeout-ms must be at least 1");
   }
+  if (config.transcript_max_bytes < 1024 || config.transcript_max_bytes > kMaxTranscriptBytes) {
+    throw ConfigError("--transcript-max-bytes must be between 1024 and " +
+                      std::to_string(kMaxTranscriptBytes) +
+                      " (a transcript travels in one message)");
+  }
+  if (config.transcript_total_bytes < config.transcript_max_bytes) {
+    throw ConfigError("--transcript-total-bytes must be at least --transcript-max-bytes");
+  }
 }
 
 }  // namespace ccmesh::broker

@@ -43,6 +43,11 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
       return with<msg::Restart>(client, envelope, [&](msg::Restart r) { onRestart(client, r); });
     case MessageType::kInfo:
       return with<msg::Info>(client, envelope, [&](msg::Info i) { onInfo(client, i); });
+    case MessageType::kMove:
+      return with<msg::Move>(client, envelope, [&](msg::Move m) { onMove(client, m); });
+    case MessageType::kTranscript:
+      return with<msg::TranscriptRequest>(
+          client, envelope, [&](msg::TranscriptRequest t) { onTranscript(client, t); });
     case MessageType::kList:
       return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onList(client, p.id); });
     case MessageType::kCount:
@@ -135,6 +140,8 @@ void ClientRequestHandler::onStart(const std::string& client, const msg::Start& 
                        "session " + start.session + " already exists", start.session);
     return;
   }
+  // A new session is a new conversation, whatever an older one of that name left behind.
+  router_.transcripts().remove(start.session);
   const auto now = router_.clock().now();
   auto* request = requests.add(client, start.id, RequestKind::kStart, start.session, now,
                                now + router_.config().control_timeout);
@@ -221,6 +228,91 @@ void ClientRequestHandler::onInfo(const std::string& client, const msg::Info& in
                                 msg::InfoResult{info.id, router_.describe(*entry)});
 }
 
+void ClientRequestHandler::onMove(const std::string& client, const msg::Move& move) {
+  if (!checkName(client, move.id, move.session)) return;
+  auto* entry = router_.sessions().find(move.session);
+  if (!entry || entry->terminating) return notFound(client, move.id, move.session);
+  const auto* target = router_.workers().find(move.worker);
+  if (target == nullptr || target->lost) {
+    router_.replyError(client, move.id, ErrorCode::kNotFound, "no live worker " + move.worker,
+                       move.session);
+    return;
+  }
+  if (entry->moving) {
+    router_.replyError(client, move.id, ErrorCode::kBusy,
+                       "session " + move.session + " is already moving", move.session);
+    return;
+  }
+  if (entry->worker == move.worker) {
+    router_.outbox().toClientBody(
+        client, MessageType::kResult,
+        msg::Ack{move.id, move.session, entry->worker, entry->generation, entry->state});
+    return;
+  }
+  for (const auto& [label, value] : entry->options.require) {
+    auto it = target->labels.find(label);
+    if (it == target->labels.end() || it->second != value) {
+      router_.replyError(client, move.id, ErrorCode::kBadRequest,
+                         "worker " + move.worker + " lacks the label " + label + "=" + value +
+                             " session " + move.session + " requires",
+                         move.session);
+      return;
+    }
+  }
+  if (router_.sessions().countOn(move.worker) >= target->capacity) {
+    router_.replyError(client, move.id, ErrorCode::kBusy,
+                       "worker " + move.worker + " is at capacity (" +
+                           std::to_string(target->capacity) + " sessions)",
+                       move.session);
+    return;
+  }
+  auto& requests = router_.requests();
+  if (requests.findByClient(client, move.id)) {
+    router_.replyError(client, move.id, ErrorCode::kBadRequest,
+                       "request id " + std::to_string(move.id) + " is already in flight",
+                       move.session);
+    return;
+  }
+  const auto now = router_.clock().now();
+  auto* request = requests.add(client, move.id, RequestKind::kMove, move.session, now,
+                               now + router_.config().control_timeout);
+  if (entry->worker.empty()) {
+    router_.moveTo(move.session, move.worker, request->id);  // pending: nothing to stop
+    return;
+  }
+  // Stop the old copy gently first, so its CLI writes (and mirrors) the whole transcript;
+  // queries wait in the broker meanwhile. WorkerMessageHandler takes the next step.
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  request->move_to = move.worker;
+  entry->moving = true;
+  router_.log().info("[session {}] moving from [worker {}] to [worker {}]: stopping it there",
+                     move.session, entry->worker, move.worker);
+  router_.toWorkerBody(entry->worker, MessageType::kTerminate,
+                       msg::Terminate{request->id, entry->name, entry->generation});
+}
+
+void ClientRequestHandler::onTranscript(const std::string& client,
+                                        const msg::TranscriptRequest& request) {
+  if (!checkName(client, request.id, request.session)) return;
+  const Transcript* transcript = router_.transcripts().get(request.session);
+  if (transcript == nullptr && !router_.sessions().find(request.session)) {
+    return notFound(client, request.id, request.session);
+  }
+  msg::TranscriptResult result;
+  result.id = request.id;
+  result.session = request.session;
+  if (transcript != nullptr) {
+    result.session_id = transcript->session_id;
+    result.jsonl = TranscriptStore::jsonl(*transcript);
+    result.entries = transcript->entries.size();
+    result.bytes = result.jsonl.size();
+    result.dropped_entries = transcript->dropped;
+    result.last_entry_ms = transcript->last_entry_ms;
+  }
+  router_.outbox().toClientBody(client, MessageType::kResult, result);
+}
+
 void ClientRequestHandler::onList(const std::string& client, uint64_t id) {
   msg::ListResult result{id, {}};
   result.sessions.reserve(router_.sessions().size());
@@ -265,6 +357,12 @@ void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
   result.refused_worker_ids = router_.stats().refused_worker_ids;
   result.reloads = router_.stats().reloads;
   result.failed_reloads = router_.stats().failed_reloads;
+  const auto& transcripts = router_.transcripts();
+  result.transcript_bytes = transcripts.residentBytes();
+  result.transcript_dropped_entries = transcripts.stats().dropped_entries;
+  result.transcript_evictions = transcripts.stats().evictions;
+  result.transcript_rejected = transcripts.stats().rejected;
+  result.transcript_write_errors = transcripts.stats().write_errors;
   router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
 

@@ -33,6 +33,8 @@ class ClientRequestHandler {
   void onTerminate(const std::string& client, const msg::Terminate& terminate);
   void onRestart(const std::string& client, const msg::Restart& restart);
   void onInfo(const std::string& client, const msg::Info& info);
+  void onMove(const std::string& client, const msg::Move& move);
+  void onTranscript(const std::string& client, const msg::TranscriptRequest& request);
   void onList(const std::string& client, uint64_t id);
   void onCount(const std::string& client, uint64_t id);
   void onStatus(const std::string& client, uint64_t id);

@@ -17,6 +17,7 @@ bool SessionRegistry::remove(const std::string& name) {
   detach(it->second);
   pending_.erase(name);
   entries_.erase(it);
+  if (on_remove_) on_remove_(name);
   return true;
 }
 
@@ -55,7 +56,9 @@ void SessionRegistry::unplace(const std::string& name) {
   if (it == entries_.end()) return;
   auto& entry = it->second;
   detach(entry);
+  if (!entry.worker.empty()) entry.last_worker = entry.worker;
   entry.worker.clear();
+  entry.moving = false;
   entry.state = session_state::kPending;
   entry.pid = 0;
   pending_.insert(name);

@@ -10,13 +10,14 @@ namespace ccmesh::broker {
 
 SessionRouter::SessionRouter(const BrokerConfig& config, const Clock& clock,
                              SessionRegistry& sessions, WorkerTable& workers,
-                             RequestTable& requests, Outbox& outbox, BrokerStats& stats,
-                             std::shared_ptr<spdlog::logger> logger)
+                             RequestTable& requests, TranscriptStore& transcripts, Outbox& outbox,
+                             BrokerStats& stats, std::shared_ptr<spdlog::logger> logger)
     : config_(config),
       clock_(clock),
       sessions_(sessions),
       workers_(workers),
       requests_(requests),
+      transcripts_(transcripts),
       outbox_(outbox),
       stats_(stats),
       logger_(std::move(logger)),
@@ -76,9 +77,35 @@ void SessionRouter::placeOn(SessionEntry& entry, const std::string& worker, uint
     request->generation = generation;
     requests_.setDeadline(request_id, clock_.now() + config_.control_timeout);
   }
-  toWorkerBody(worker, MessageType::kAssign,
-               msg::Assign{request_id, entry.name, generation, entry.options});
+  msg::Assign assign{request_id, entry.name, generation, entry.options};
+  // The conversation goes with the name (docs/SESSIONS.md "What survives which failure"),
+  // unless the session began another one since (a restart without history) that has no
+  // entries yet.
+  if (const Transcript* transcript = transcripts_.get(entry.name);
+      transcript != nullptr && !transcript->entries.empty() &&
+      (entry.session_id.empty() || entry.session_id == transcript->session_id)) {
+    assign.session_id = transcript->session_id;
+    assign.transcript = TranscriptStore::jsonl(*transcript);
+    logger_->info("[session {}] its transcript ({} entries, {} bytes) goes to [worker {}]",
+                  entry.name, transcript->entries.size(), assign.transcript.size(), worker);
+  }
+  if (!entry.last_worker.empty()) {
+    assign.moved_from = entry.last_worker;
+  } else if (!assign.transcript.empty()) {
+    assign.moved_from = "(a worker of an earlier broker)";
+  }
+  toWorkerBody(worker, MessageType::kAssign, assign);
   forwardWaiting(entry);
+}
+
+void SessionRouter::moveTo(const std::string& name, const std::string& worker,
+                           uint64_t request_id) {
+  auto* entry = sessions_.find(name);
+  if (entry == nullptr) return;
+  sessions_.unplace(name);  // remembers the worker it leaves; clears `moving`
+  logger_->info("[session {}] moves from [worker {}] to [worker {}]", name, entry->last_worker,
+                worker);
+  placeOn(*entry, worker, request_id);
 }
 
 std::vector<PlacementCandidate> SessionRouter::candidates() const {
@@ -108,7 +135,7 @@ void SessionRouter::enqueueWaiting(SessionEntry& entry, BrokerRequest& request) 
 }
 
 void SessionRouter::forwardWaiting(SessionEntry& entry) {
-  while (!entry.worker.empty() && !entry.waiting.empty()) {
+  while (!entry.worker.empty() && !entry.moving && !entry.waiting.empty()) {
     const uint64_t id = entry.waiting.front();
     entry.waiting.pop_front();
     if (auto* request = requests_.find(id)) forwardQuery(*request, entry);
@@ -232,6 +259,11 @@ msg::SessionInfo SessionRouter::describe(const SessionEntry& entry) const {
   info.creator = entry.creator;
   info.recycles = entry.recycles;
   info.rss_kb = entry.rss_kb;
+  if (const Transcript* transcript = transcripts_.peek(entry.name)) {
+    info.transcript_bytes = transcript->bytes;
+    info.transcript_entries = transcript->count;
+    info.transcript_last_ms = transcript->last_entry_ms;
+  }
   if (entry.last_used_at != TimePoint{}) {
     const auto idle = std::chrono::duration_cast<Millis>(clock_.now() - entry.last_used_at);
     info.last_used_ms = static_cast<uint64_t>(std::max<int64_t>(0, idle.count()));

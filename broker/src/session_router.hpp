@@ -16,6 +16,7 @@
 #include "ccmesh/broker/placement_policy.hpp"
 #include "ccmesh/broker/request_table.hpp"
 #include "ccmesh/broker/session_registry.hpp"
+#include "ccmesh/broker/transcript_store.hpp"
 #include "ccmesh/broker/worker_table.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/codec.hpp"
@@ -34,8 +35,8 @@ namespace ccmesh::broker {
 class SessionRouter {
  public:
   SessionRouter(const BrokerConfig& config, const Clock& clock, SessionRegistry& sessions,
-                WorkerTable& workers, RequestTable& requests, Outbox& outbox, BrokerStats& stats,
-                std::shared_ptr<spdlog::logger> logger);
+                WorkerTable& workers, RequestTable& requests, TranscriptStore& transcripts,
+                Outbox& outbox, BrokerStats& stats, std::shared_ptr<spdlog::logger> logger);
 
   // The tables and services the handlers share.
   const BrokerConfig& config() const { return config_; }
@@ -43,6 +44,7 @@ class SessionRouter {
   SessionRegistry& sessions() { return sessions_; }
   WorkerTable& workers() { return workers_; }
   RequestTable& requests() { return requests_; }
+  TranscriptStore& transcripts() { return transcripts_; }
   Outbox& outbox() { return outbox_; }
   BrokerStats& stats() { return stats_; }
   spdlog::logger& log() { return *logger_; }
@@ -58,6 +60,10 @@ class SessionRouter {
 
   // Places every pending name that fits (a worker joined or got room).
   void placePending();
+
+  // `move`, second step: the old copy has stopped; places the name on `worker` with the next
+  // generation, carrying its transcript, and answers request `request_id` once it runs.
+  void moveTo(const std::string& name, const std::string& worker, uint64_t request_id);
 
   // Puts a query in its session's broker queue (arrival order) with a waiting deadline.
   void enqueueWaiting(SessionEntry& entry, BrokerRequest& request);
@@ -156,6 +162,7 @@ class SessionRouter {
   SessionRegistry& sessions_;                              // name -> placement
   WorkerTable& workers_;                                   // live workers
   RequestTable& requests_;                                 // requests in flight
+  TranscriptStore& transcripts_;                           // sessions' transcripts
   Outbox& outbox_;                                         // every send
   BrokerStats& stats_;                                     // counters
   std::shared_ptr<spdlog::logger> logger_;                 // "broker" component logger

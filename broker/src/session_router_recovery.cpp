@@ -43,7 +43,9 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
         starts[request->session] = id;
         break;
       case RequestKind::kRestart:
+      case RequestKind::kMove:  // the name moves by failover instead; answered below
         request->worker.clear();
+        request->move_to.clear();
         restarts.push_back(id);
         break;
       case RequestKind::kTerminate:
@@ -255,6 +257,13 @@ void SessionRouter::expireRequests(TimePoint now) {
         break;
       case RequestKind::kStart:
       case RequestKind::kRestart:
+        failRequest(id, ErrorCode::kTimeout, "worker " + worker + " did not answer in time");
+        break;
+      case RequestKind::kMove:
+        if (auto* entry = sessions_.find(session); entry && entry->moving) {
+          entry->moving = false;  // queries held for the move may go to the old copy again
+          forwardWaiting(*entry);
+        }
         failRequest(id, ErrorCode::kTimeout, "worker " + worker + " did not answer in time");
         break;
     }

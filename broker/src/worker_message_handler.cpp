@@ -1,5 +1,7 @@
 #include "worker_message_handler.hpp"
 
+#include <chrono>
+
 #include "ccmesh/common/limits.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
@@ -8,6 +10,28 @@
 #include "reply_rewrite.hpp"
 
 namespace ccmesh::broker {
+namespace {
+
+// A conversation id fit for a file name and a file header: 1..128 of [A-Za-z0-9._-].
+bool plainSessionId(const std::string& id) {
+  if (id.empty() || id.size() > 128 || id == "." || id == "..") return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// One JSONL line holding a JSON object, within the entry bound (the broker does not parse
+// entries; the worker checked them, this guards the files and the bound).
+bool plausibleEntry(const std::string& entry) {
+  return entry.size() >= 2 && entry.size() <= msg::TranscriptAppend::kMaxEntryBytes &&
+         entry.front() == '{' && entry.back() == '}' &&
+         entry.find_first_of("\r\n") == std::string::npos;
+}
+
+}  // namespace
 
 WorkerMessageHandler::WorkerMessageHandler(SessionRouter& router, RateLimitedLog& warnings)
     : router_(router), warnings_(warnings) {}
@@ -60,6 +84,11 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
       auto delivered = decodeBody<msg::Delivered>(envelope);
       if (!delivered) return rejectMalformed(routing_id, envelope.id, delivered.error().error);
       return onDelivered(*worker, *delivered);
+    }
+    case MessageType::kTranscriptAppend: {
+      auto batch = decodeBody<msg::TranscriptAppend>(envelope);
+      if (!batch) return rejectMalformed(routing_id, 0, batch.error().error);
+      return onTranscriptAppend(*worker, std::move(*batch));
     }
     case MessageType::kEvent:
       return onEvent(*worker, envelope);
@@ -161,7 +190,7 @@ void WorkerMessageHandler::adoptReport(WorkerEntry& worker, const msg::SessionRe
 void WorkerMessageHandler::onSessionUpdate(WorkerEntry& worker, const msg::SessionUpdate& update) {
   auto* entry = router_.sessions().find(update.session);
   if (entry && entry->worker == worker.id && entry->generation == update.generation) {
-    if (update.state == session_state::kStopped && !entry->terminating) {
+    if (update.state == session_state::kStopped && !entry->terminating && !entry->moving) {
       // Nobody asked it to stop (the worker is shutting down, or fenced itself).
       return router_.relocate(worker.id, update.session, "its copy stopped");
     }
@@ -192,6 +221,9 @@ void WorkerMessageHandler::onEvent(WorkerEntry& worker, const Envelope& envelope
 void WorkerMessageHandler::onResult(WorkerEntry& worker, const Envelope& envelope) {
   auto* request = requestFrom(worker, envelope.id, "result");
   if (!request) return;
+  if (request->kind == RequestKind::kMove && !request->move_to.empty()) {
+    return continueMove(*request);  // the old copy has stopped
+  }
   if (request->kind == RequestKind::kQuery) {
     router_.finishRequest(request->id, MessageType::kResult,
                           rewriteId(envelope.body.get(), request->client_id));
@@ -230,6 +262,26 @@ void WorkerMessageHandler::onError(WorkerEntry& worker, const Envelope& envelope
   auto* entry = router_.sessions().find(request->session);
   const bool current =
       entry && entry->worker == worker.id && entry->generation == request->generation;
+  if (request->kind == RequestKind::kQuery && current && entry->moving && !request->delivered) {
+    // Queued on the copy a `move` stops: it never reached a CLI, so it follows the name.
+    return router_.enqueueWaiting(*entry, *request);
+  }
+  if (request->kind == RequestKind::kMove) {
+    if (!request->move_to.empty() && error->code == errorCodeName(ErrorCode::kNotFound)) {
+      return continueMove(*request);  // no copy there to stop: place it on the target
+    }
+    if (entry && entry->moving) {
+      entry->moving = false;
+      router_.forwardWaiting(*entry);
+    }
+    const bool refused_by_target = current && request->move_to.empty();
+    const std::string session = request->session;
+    router_.finishRequest(request->id, MessageType::kError,
+                          rewriteId(envelope.body.get(), request->client_id));
+    // The target did not take it: it goes wherever there is room.
+    if (refused_by_target) router_.relocate(worker.id, session, "it refused the move");
+    return;
+  }
   if (request->kind == RequestKind::kQuery && current && !request->delivered &&
       error->code == errorCodeName(ErrorCode::kNotFound)) {
     // The worker no longer holds the placement the broker gave it: move the session, and
@@ -251,6 +303,59 @@ void WorkerMessageHandler::onError(WorkerEntry& worker, const Envelope& envelope
   }
   router_.finishRequest(request->id, MessageType::kError,
                         rewriteId(envelope.body.get(), request->client_id));
+}
+
+void WorkerMessageHandler::continueMove(BrokerRequest& request) {
+  const std::string target = request.move_to;
+  request.move_to.clear();
+  auto* entry = router_.sessions().find(request.session);
+  if (entry == nullptr || !entry->moving || entry->worker != request.worker ||
+      entry->generation != request.generation) {
+    // Failover or another request moved it meanwhile: say where it is now.
+    return router_.ackRequest(request.id, entry ? std::string_view(entry->state)
+                                                : std::string_view(session_state::kStopped));
+  }
+  const auto* worker = router_.workers().find(target);
+  if (worker == nullptr || worker->lost) {
+    const std::string from = entry->worker;
+    router_.sessions().unplace(entry->name);
+    if (!router_.place(entry->name, request.id, from)) {
+      router_.ackRequest(request.id, session_state::kPending);
+    }
+    return;
+  }
+  router_.moveTo(entry->name, target, request.id);
+}
+
+void WorkerMessageHandler::onTranscriptAppend(WorkerEntry& worker, msg::TranscriptAppend batch) {
+  auto& transcripts = router_.transcripts();
+  transcripts.countRejected(batch.dropped);  // what the worker could not use
+  const auto* entry = router_.sessions().find(batch.session);
+  if (!entry || entry->worker != worker.id || entry->generation != batch.generation) {
+    ++router_.stats().stale_messages;  // an old placement's entries (fencing)
+    return;
+  }
+  if (!plainSessionId(batch.session_id)) {
+    transcripts.countRejected(batch.entries.size());
+    warnings_.warn(
+        "[worker {}] transcript entries for [session {}] with an unusable session_id "
+        "dropped",
+        worker.id, batch.session);
+    return;
+  }
+  const std::size_t before = batch.entries.size();
+  std::erase_if(batch.entries, [](const std::string& entry) { return !plausibleEntry(entry); });
+  if (const std::size_t bad = before - batch.entries.size(); bad > 0) {
+    transcripts.countRejected(bad);
+    warnings_.warn("[worker {}] {} malformed transcript entr(ies) for [session {}] dropped",
+                   worker.id, bad, batch.session);
+  }
+  if (batch.entries.empty()) return;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  transcripts.append(batch.session, batch.session_id, std::move(batch.entries),
+                     static_cast<uint64_t>(now_ms));
 }
 
 BrokerRequest* WorkerMessageHandler::requestFrom(const WorkerEntry& worker, uint64_t id,

@@ -42,6 +42,10 @@ class WorkerMessageHandler {
   void onEvent(WorkerEntry& worker, const Envelope& envelope);
   void onResult(WorkerEntry& worker, const Envelope& envelope);
   void onError(WorkerEntry& worker, const Envelope& envelope);
+  void onTranscriptAppend(WorkerEntry& worker, msg::TranscriptAppend batch);
+  // `move`: the old copy answered the terminate (stopped, or not there): place the name on
+  // the target.
+  void continueMove(BrokerRequest& request);
 
   // Finds the request a reply is about, if `worker` is the one it was forwarded to;
   // otherwise counts a stale message and returns nullptr.

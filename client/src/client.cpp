@@ -125,6 +125,17 @@ Reply<msg::SessionInfo> Client::info(const std::string& session) {
   return std::move(reply.value().session);
 }
 
+Reply<msg::Ack> Client::move(const std::string& session, const std::string& worker) {
+  msg::Move request{next_id_++, session, worker};
+  return unwrap<msg::Ack>(call(MessageType::kMove, request.id, encodeBody(request)));
+}
+
+Reply<msg::TranscriptResult> Client::transcript(const std::string& session) {
+  msg::TranscriptRequest request{next_id_++, session};
+  return unwrap<msg::TranscriptResult>(
+      call(MessageType::kTranscript, request.id, encodeBody(request)));
+}
+
 Reply<std::vector<msg::SessionInfo>> Client::list() {
   msg::Plain request{next_id_++};
   auto reply = unwrap<msg::ListResult>(call(MessageType::kList, request.id, encodeBody(request)));
@@ -195,7 +206,7 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   if (should_cancel != nullptr && *should_cancel) waiting.should_cancel = should_cancel;
   // Requests the broker forwards to a worker: it tracks them until they end.
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
-                       type == MessageType::kRestart;
+                       type == MessageType::kRestart || type == MessageType::kMove;
   LostRequestCheck check(id, tracked ? options_.broker_check : Millis{0}, now());
   waiting.check = &check;
   auto final_reply = awaitFinal(id, deadline, waiting);

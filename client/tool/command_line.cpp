@@ -30,7 +30,7 @@ struct CommandSpec {
   std::string_view summary;    // one line for the general help
 };
 
-constexpr std::array<CommandSpec, 18> kCommands{{
+constexpr std::array<CommandSpec, 20> kCommands{{
     {"query", CommandKind::kQuery, "NAME PROMPT [--stream]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
@@ -39,6 +39,10 @@ constexpr std::array<CommandSpec, 18> kCommands{{
     {"restart", CommandKind::kRestart, "NAME [--keep-history]",
      "restart a session's CLI (a fresh conversation unless --keep-history)"},
     {"info", CommandKind::kInfo, "NAME", "show one session"},
+    {"move", CommandKind::kMove, "NAME --to WORKER",
+     "stop a session gently and continue its conversation on another worker"},
+    {"transcript", CommandKind::kTranscript, "NAME",
+     "print the conversation the broker keeps for a session"},
     {"list", CommandKind::kList, "", "list every session"},
     {"count", CommandKind::kCount, "", "count sessions, per state"},
     {"status", CommandKind::kStatus, "", "show the broker's workers and totals"},
@@ -102,6 +106,9 @@ po::options_description commandOptions(CommandKind kind) {
   } else if (kind == CommandKind::kRestart) {
     options.add_options()("keep-history", po::bool_switch(),
                           "resume the same conversation instead of a fresh one");
+  } else if (kind == CommandKind::kMove) {
+    options.add_options()("to", po::value<std::string>()->value_name("WORKER"),
+                          "the worker to move it to (see `ccmesh status`)");
   } else if (kind == CommandKind::kStart) {
     addStartFlags(options);
   } else if (isPoolCommand(kind)) {
@@ -142,6 +149,12 @@ std::string commandHelp(const CommandSpec& spec) {
            "prompt that starts with '-'. The deadline is --timeout.\n";
   } else if (spec.kind == CommandKind::kStart) {
     out << "Relative --cwd and --add-dir paths are made absolute against this directory.\n";
+  } else if (spec.kind == CommandKind::kMove) {
+    out << "Prompts queued there wait and follow; a running turn ends with cancelled. The\n"
+           "session's cwd must exist on WORKER (else it is held FAILED there). Files the CLI\n"
+           "wrote in its cwd do not travel. Needs the admin role under CURVE.\n";
+  } else if (spec.kind == CommandKind::kTranscript) {
+    out << "Prints the user and assistant turns; --json adds them as `turns` with the sizes.\n";
   } else if (spec.kind == CommandKind::kKeygen) {
     out << "NAME may include a directory. The secret file gets mode 0600; neither file is\n"
            "overwritten. Put the public key in the broker's --clients-allow or --workers-allow\n"
@@ -301,6 +314,9 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
     command.stream = vm["stream"].as<bool>();
   } else if (spec->kind == CommandKind::kRestart) {
     command.keep_history = vm["keep-history"].as<bool>();
+  } else if (spec->kind == CommandKind::kMove) {
+    if (!vm.count("to")) return usage("move: missing --to WORKER" + see);
+    command.worker = vm["to"].as<std::string>();
   } else if (spec->kind == CommandKind::kStart) {
     if (auto error = readStartFlags(vm, context.working_directory, command.options))
       return usage(*error);

@@ -18,6 +18,8 @@ enum class CommandKind {
   kTerminate,
   kRestart,
   kInfo,
+  kMove,        // move NAME --to WORKER
+  kTranscript,  // transcript NAME
   kList,
   kCount,
   kStatus,
@@ -58,6 +60,7 @@ struct Command {
   std::string prompt;         // query: the prompt
   bool stream = false;        // query: print deltas as they arrive
   bool keep_history = false;  // restart: keep the conversation
+  std::string worker;         // move: the target worker (--to)
   SessionOptions options;     // start, pool create: the session's options, validated
   PoolArguments pool;         // pool commands: the rest of their arguments
   // CURVE: the broker's public key file and this client's secret key file, or empty.

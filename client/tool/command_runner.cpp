@@ -6,6 +6,7 @@
 #include "ccmesh/common/curve_keys.hpp"
 #include "human_output.hpp"
 #include "json_output.hpp"
+#include "transcript_view.hpp"
 
 namespace ccmesh::client {
 namespace {
@@ -15,6 +16,17 @@ Json sessionsJson(const std::vector<msg::SessionInfo>& sessions) {
   Json fields = Json::object();
   fields["sessions"] = sessions;
   return fields;
+}
+
+// The transcript result with its turns instead of the raw JSONL.
+Json transcriptJson(const msg::TranscriptResult& result) {
+  return Json{{"session", result.session},
+              {"session_id", result.session_id},
+              {"entries", result.entries},
+              {"bytes", result.bytes},
+              {"dropped_entries", result.dropped_entries},
+              {"last_entry_ms", result.last_entry_ms},
+              {"turns", TranscriptView::toJson(TranscriptView::turns(result.jsonl))}};
 }
 
 }  // namespace
@@ -83,6 +95,13 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kInfo:
       return finish(client.info(command.session), as_json,
                     [this](const msg::SessionInfo& v) { printInfo(out_, v); });
+    case CommandKind::kMove:
+      return finish(client.move(command.session, command.worker), as_json, ack("moved"));
+    case CommandKind::kTranscript:
+      return finish(client.transcript(command.session), transcriptJson,
+                    [this](const msg::TranscriptResult& v) {
+                      TranscriptView::print(out_, TranscriptView::turns(v.jsonl));
+                    });
     case CommandKind::kList:
       return finish(client.list(), sessionsJson,
                     [this](const std::vector<msg::SessionInfo>& v) { printList(out_, v); });

@@ -1,6 +1,7 @@
 #include "human_output.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <string>
 
 #include "json_output.hpp"
@@ -35,6 +36,17 @@ std::string orDash(const std::string& text) { return text.empty() ? "-" : text; 
 
 std::string seconds(uint64_t ms) { return std::to_string(ms / 1000); }
 
+// A Unix time in ms as UTC ISO 8601, or "-" for 0.
+std::string unixTime(uint64_t ms) {
+  if (ms == 0) return "-";
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  ::gmtime_r(&secs, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 }  // namespace
 
 void printAck(std::ostream& out, const char* verb, const msg::Ack& ack) {
@@ -57,6 +69,8 @@ void printInfo(std::ostream& out, const msg::SessionInfo& info) {
       << "last_used_ms: " << info.last_used_ms << "\n"
       << "rss_kb: " << info.rss_kb << "\n"
       << "recycles: " << info.recycles << "\n"
+      << "transcript: " << info.transcript_entries << " entries, " << info.transcript_bytes
+      << " bytes, last entry " << unixTime(info.transcript_last_ms) << "\n"
       << "config: " << Json(info.config).dump() << "\n"
       << "creator: " << orDash(info.creator) << "\n";
 }
@@ -102,7 +116,11 @@ void printStatus(std::ostream& out, const msg::StatusResult& status) {
       << "\n"
       << "refused: " << status.refused_handshakes << " handshake(s), " << status.unauthorized
       << " message(s), " << status.refused_worker_ids << " worker message(s) with another's id\n"
-      << "allow-list reloads: " << status.reloads << " (" << status.failed_reloads << " refused)\n";
+      << "allow-list reloads: " << status.reloads << " (" << status.failed_reloads << " refused)\n"
+      << "transcripts: " << status.transcript_bytes << " bytes in memory, "
+      << status.transcript_dropped_entries << " entries dropped (per-session bound), "
+      << status.transcript_evictions << " evicted (total bound), " << status.transcript_rejected
+      << " rejected, " << status.transcript_write_errors << " write errors\n";
 }
 
 void printPing(std::ostream& out, const msg::PingResult& ping) {

@@ -61,6 +61,9 @@ void to_json(Json& json, const SessionInfo& info) {
       {"last_used_ms", info.last_used_ms},
       {"rss_kb", info.rss_kb},
       {"recycles", info.recycles},
+      {"transcript_bytes", info.transcript_bytes},
+      {"transcript_entries", info.transcript_entries},
+      {"transcript_last_ms", info.transcript_last_ms},
       {"config", info.config},
       {"creator", info.creator},
   };
@@ -99,6 +102,11 @@ void to_json(Json& json, const StatusResult& status) {
       {"refused_worker_ids", status.refused_worker_ids},
       {"reloads", status.reloads},
       {"failed_reloads", status.failed_reloads},
+      {"transcript_bytes", status.transcript_bytes},
+      {"transcript_dropped_entries", status.transcript_dropped_entries},
+      {"transcript_evictions", status.transcript_evictions},
+      {"transcript_rejected", status.transcript_rejected},
+      {"transcript_write_errors", status.transcript_write_errors},
   };
 }
 

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 30> kNames{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 33> kNames{{
     {MessageType::kQuery, "query"},
     {MessageType::kStart, "start"},
     {MessageType::kTerminate, "terminate"},
@@ -37,6 +37,9 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 30> kNames{{
     {MessageType::kPoolDelete, "pool_delete"},
     {MessageType::kRejoin, "rejoin"},
     {MessageType::kLoad, "load"},
+    {MessageType::kMove, "move"},
+    {MessageType::kTranscript, "transcript"},
+    {MessageType::kTranscriptAppend, "transcript_append"},
 }};
 
 }  // namespace

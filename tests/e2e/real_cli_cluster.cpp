@@ -19,17 +19,21 @@ std::vector<std::string> claudeCliEnvironment(const FakeAnthropicApi& api) {
           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "CLAUDE_CODE_MAX_RETRIES=0"};
 }
 
-RealCliCluster::RealCliCluster(std::vector<std::string> worker_args)
-    : api_(std::make_unique<FakeAnthropicApi>()), cluster_(std::make_unique<Cluster>()) {
-  std::vector<std::string> args{"--cli", claudeCliPath()};
+RealCliCluster::RealCliCluster(std::vector<std::string> worker_args,
+                               std::vector<std::string> broker_args)
+    : api_(std::make_unique<FakeAnthropicApi>()),
+      cluster_(std::make_unique<Cluster>(std::move(broker_args))) {
+  worker_args_ = {"--cli", claudeCliPath()};
   for (const auto& entry : claudeCliEnvironment(*api_)) {
-    args.push_back("--cli-env");
-    args.push_back(entry);
+    worker_args_.push_back("--cli-env");
+    worker_args_.push_back(entry);
   }
-  args.insert(args.end(), worker_args.begin(), worker_args.end());
-  cluster_->startWorker("w1", args);
+  worker_args_.insert(worker_args_.end(), worker_args.begin(), worker_args.end());
+  cluster_->startWorker("w1", worker_args_);
   client_ = cluster_->client();
 }
+
+void RealCliCluster::addWorker(const std::string& id) { cluster_->startWorker(id, worker_args_); }
 
 std::string RealCliCluster::workDir(const std::string& name) const {
   const std::string dir = cluster_->dir() + "/work-" + name;

@@ -24,8 +24,12 @@ std::vector<std::string> claudeCliEnvironment(const FakeAnthropicApi& api);
 // test's directory); every session started through it works in a directory of its own.
 class RealCliCluster {
  public:
-  // `worker_args` are appended to the worker's command line.
-  explicit RealCliCluster(std::vector<std::string> worker_args = {});
+  // `worker_args` are appended to the worker's command line; `broker_args` to the broker's.
+  explicit RealCliCluster(std::vector<std::string> worker_args = {},
+                          std::vector<std::string> broker_args = {});
+
+  // Starts another worker running the real CLI, with its own HOME and CLAUDE_CONFIG_DIR.
+  void addWorker(const std::string& id);
 
   FakeAnthropicApi& api() { return *api_; }
   Cluster& cluster() { return *cluster_; }
@@ -46,6 +50,7 @@ class RealCliCluster {
   std::unique_ptr<FakeAnthropicApi> api_;   // the Messages API the CLI talks to
   std::unique_ptr<Cluster> cluster_;        // broker + worker "w1"
   std::unique_ptr<client::Client> client_;  // a client of the broker
+  std::vector<std::string> worker_args_;    // every worker's command line
 };
 
 }  // namespace ccmesh::test

@@ -257,13 +257,13 @@ TEST_F(IdleSessionsTest, AHibernatedSessionMovesOffADeadWorkerLikeAnyOther) {
     auto info = client_->info("s");
     return info && info->worker == "w2" && info->state == "hibernated";
   })) << cluster_->logs();
-  // Transcripts stay on the machine that wrote them: the new home starts a new conversation.
+  // The conversation came along through the broker: the new home resumes it.
   auto reply = client_->query("s", "/history");
   ASSERT_TRUE(reply.ok()) << reply.error().message << cluster_->logs();
-  EXPECT_EQ(reply->text, "(none)");
+  EXPECT_EQ(reply->text, "on w1");
   auto next = client_->query("s", "on w2");
   ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->text, "turn 2: on w2");
+  EXPECT_EQ(next->text, "turn 3: on w2");
 }
 
 }  // namespace

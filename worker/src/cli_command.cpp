@@ -32,8 +32,11 @@ CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& 
   command.program = settings.program;
   command.cwd = options.cwd;
   auto& argv = command.argv;
+  // --session-mirror: the CLI also prints the transcript entries it appends, which the
+  // broker keeps so the conversation can follow the name to another machine.
   argv = {settings.program,  "-p",          "--input-format", "stream-json",
-          "--output-format", "stream-json", "--verbose",      "--include-partial-messages"};
+          "--output-format", "stream-json", "--verbose",      "--include-partial-messages",
+          "--session-mirror"};
   auto flag = [&argv](const char* name, const std::string& value) {
     if (value.empty()) return;
     argv.emplace_back(name);

@@ -4,6 +4,7 @@
 
 #include "ccmesh/common/uuid.hpp"
 #include "ccmesh/worker/cli_messages.hpp"
+#include "ccmesh/worker/conversation_file.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -64,10 +65,27 @@ Session::Session(std::string name, uint64_t generation, SessionOptions options,
 
 Session::~Session() = default;
 
+void Session::seedConversation(std::string session_id, std::string transcript) {
+  conversation_id_ = std::move(session_id);
+  seed_ = std::move(transcript);
+}
+
+void Session::refuse(uint64_t ack_id, const std::string& why) {
+  if (ack_id != 0) spawn_acks_.push_back(ack_id);
+  last_used_ = now();
+  if (conversation_id_.empty()) conversation_id_ = randomUuid();
+  has_history_ = seed_.has_value();  // a restart once the cause is fixed resumes it
+  context_.log->warn("[session {}] refused: {}", name_, why);
+  becomeFailed(why);
+  sendAcks(spawn_acks_);
+}
+
 void Session::start(uint64_t ack_id) {
   if (ack_id != 0) spawn_acks_.push_back(ack_id);
   last_used_ = now();
-  if (!options_.resume.empty()) {
+  if (seed_) {
+    has_history_ = true;  // conversation_id_ was seeded
+  } else if (!options_.resume.empty()) {
     conversation_id_ = options_.resume;
     has_history_ = true;
   } else {
@@ -86,6 +104,7 @@ void Session::start(uint64_t ack_id) {
 void Session::spawn(ConversationStart start) {
   auto command =
       CliCommand::build(context_.cli, options_, start, conversation_id_, context_.base_env);
+  if (seed_ && !writeSeed(command)) return;
   auto started = CliProcess::start(command, context_.max_line_bytes);
   if (!started) {
     const std::string why = "cannot start CLI " + context_.cli.program + ": " + started.error();
@@ -111,6 +130,22 @@ void Session::spawn(ConversationStart start) {
                      conversation_id_);
   setState(SessionState::kStarting);
   sendAcks(spawn_acks_);
+}
+
+bool Session::writeSeed(const CliCommand& command) {
+  const auto path = ConversationFile::pathFor(command.env, command.cwd, conversation_id_);
+  if (auto error = ConversationFile::write(path, *seed_)) {
+    const std::string why = "cannot write the transcript it brought: " + *error;
+    context_.log->error("[session {}] {}", name_, why);
+    for (uint64_t id : spawn_acks_) replyError(id, ErrorCode::kInternal, why);
+    spawn_acks_.clear();
+    becomeFailed(why);
+    return false;
+  }
+  context_.log->info("[session {}] wrote its transcript ({} bytes) to {}", name_, seed_->size(),
+                     path.string());
+  seed_.reset();
+  return true;
 }
 
 void Session::onChildExited() {
@@ -269,6 +304,7 @@ void Session::restart(uint64_t ack_id, bool keep_history) {
   } else if (!keep_history) {
     conversation_id_ = randomUuid();
     has_history_ = false;
+    seed_.reset();
   }
   recycling_ = false;
   if (!process_ && state_ == SessionState::kHibernated) {

@@ -147,6 +147,7 @@ void Session::onInputWritable() {
 void Session::handleLines() {
   std::string line;
   while (process_ && process_->outputLines().nextLine(line)) handleEvent(parser_.parse(line));
+  flushMirror();  // what this read brought, as one batch: the turn never waits for it
   if (!process_) return;
   if (const std::size_t dropped = process_->outputLines().takeOverflows(); dropped > 0) {
     const std::string why = "a line of CLI output exceeded " +
@@ -192,6 +193,7 @@ void Session::handleEvent(const CliEvent& event) {
       if (running_ && !event.from_subagent) running_->assistant_text += event.text;
       break;
     case Kind::kResult:
+      flushMirror();  // a turn's entries reach the broker before its answer
       handleResult(event);
       break;
     case Kind::kControlResponse:
@@ -217,9 +219,42 @@ void Session::handleEvent(const CliEvent& event) {
       context_.log->debug("[session {}] CLI init, session_id {}", name_, event.session_id);
       break;
     case Kind::kTranscriptMirror:
+      mirror(event);
+      break;
     case Kind::kIgnored:
       break;
   }
+}
+
+void Session::mirror(const CliEvent& event) {
+  if (event.bad_entries > 0) {
+    mirrored_.dropped += event.bad_entries;
+    mirror_rejects_ += event.bad_entries;
+    if (mirror_rejects_ <= 5 || mirror_rejects_ % 1000 == 0) {
+      context_.log->warn(
+          "[session {}] dropped {} mirrored transcript entr(ies) that were not JSON objects or "
+          "longer than {} bytes ({} so far)",
+          name_, event.bad_entries, msg::TranscriptAppend::kMaxEntryBytes, mirror_rejects_);
+    }
+  }
+  for (const auto& entry : event.entries) {
+    if (mirrored_bytes_ + entry.size() > msg::TranscriptAppend::kMaxBatchBytes) flushMirror();
+    mirrored_bytes_ += entry.size();
+    mirrored_.entries.push_back(entry);
+  }
+}
+
+void Session::flushMirror() {
+  if (mirrored_.entries.empty() && mirrored_.dropped == 0) return;
+  msg::TranscriptAppend batch;
+  batch.session = name_;
+  batch.generation = generation_;
+  batch.session_id = conversation_id_;
+  batch.entries.swap(mirrored_.entries);
+  batch.dropped = mirrored_.dropped;
+  mirrored_.dropped = 0;
+  mirrored_bytes_ = 0;
+  observer_.onTranscript(std::move(batch));
 }
 
 void Session::handleResult(const CliEvent& event) {

@@ -7,6 +7,7 @@
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/limits.hpp"
 #include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/worker/conversation_file.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -48,10 +49,20 @@ void SessionTable::assign(const msg::Assign& assign) {
     replyError(assign.id, bad->code, bad->message, assign.session);
     return;
   }
+  if (!assign.transcript.empty() && !ConversationFile::usableSessionId(assign.session_id)) {
+    replyError(assign.id, ErrorCode::kBadRequest,
+               "assign: session_id '" + assign.session_id.substr(0, 64) +
+                   "' cannot name a transcript file",
+               assign.session);
+    return;
+  }
   std::optional<Error> bad = assign.options.validate();
   if (!bad) bad = context_.policy.check(assign.options);
   if (!bad) bad = checkLocalOptions(assign.options);
-  if (bad) {
+  // A name moving here from another worker is held FAILED, saying why, rather than refused:
+  // the broker keeps it here and `info` shows the reason; nothing starts in the wrong place.
+  const bool hold_refused = bad && !assign.moved_from.empty();
+  if (bad && !hold_refused) {
     replyError(assign.id, bad->code, bad->message, assign.session);
     return;
   }
@@ -87,6 +98,12 @@ void SessionTable::assign(const msg::Assign& assign) {
   Session& added = *session;
   sessions_.emplace(assign.session, std::move(session));
   track(added);
+  if (!assign.transcript.empty()) added.seedConversation(assign.session_id, assign.transcript);
+  if (hold_refused) {
+    wakeUp(added);
+    added.refuse(assign.id, bad->message + " on worker " + context_.worker_id);
+    return;
+  }
   if (hasRetired(assign.session)) {
     deferred_[assign.session] = assign.id;  // starts once the old copy has exited
   } else {
@@ -288,6 +305,13 @@ void SessionTable::onError(const msg::ErrorReply& error) {
 }
 
 void SessionTable::onAck(const msg::Ack& ack) { outbox_(MessageType::kResult, encodeBody(ack)); }
+
+void SessionTable::onTranscript(msg::TranscriptAppend batch) {
+  // A replaced copy's entries belong to a placement the broker has moved on from.
+  auto it = sessions_.find(batch.session);
+  if (it == sessions_.end() || it->second->generation() != batch.generation) return;
+  outbox_(MessageType::kTranscriptAppend, encodeBody(batch));
+}
 
 Session* SessionTable::find(const std::string& name, uint64_t generation, uint64_t reply_id) {
   auto it = sessions_.find(name);

@@ -82,6 +82,7 @@ class SessionTable final : public SessionObserver {
   void onQueryResult(const msg::QueryResult& result) override;
   void onError(const msg::ErrorReply& error) override;
   void onAck(const msg::Ack& ack) override;
+  void onTranscript(msg::TranscriptAppend batch) override;
   bool acquireLiveSlot(Session& session) override;
   void onLiveSlotReleased(Session& session) override;
   bool waitsForSpawnTurn(const Session& session) const override;

@@ -4,6 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "ccmesh/common/worker_messages.hpp"
 #include "ccmesh/worker/json_view.hpp"
 
 namespace ccmesh::worker {
@@ -29,6 +30,8 @@ class DomNode {
   bool isNumber() const { return json_ != nullptr && json_->is_number(); }
   bool isTrue() const { return json_ != nullptr && json_->is_boolean() && json_->get<bool>(); }
   std::string string() const { return isString() ? json_->get<std::string>() : std::string(); }
+  // The value as compact JSON text.
+  std::string raw() const { return json_ == nullptr ? std::string() : json_->dump(); }
   double number() const { return isNumber() ? json_->get<double>() : 0; }
   uint64_t unsignedNumber() const {
     if (json_ == nullptr) return 0;
@@ -62,6 +65,8 @@ class ViewNode {
   bool isNumber() const { return view_.isNumber(); }
   bool isTrue() const { return view_.isTrue(); }
   std::string string() const { return view_.string(); }
+  // The value's text as written.
+  std::string raw() const { return std::string(view_.raw()); }
   double number() const { return view_.number(); }
   uint64_t unsignedNumber() const { return view_.unsignedNumber(); }
   template <class F>
@@ -124,6 +129,27 @@ void extractResult(const Node& line, CliEvent& event) {
 }
 
 template <class Node>
+void extractMirror(const Node& line, CliEvent& event) {
+  event.kind = Kind::kTranscriptMirror;
+  event.file_path = either(line, "file_path", "filePath").string();
+  const Node entries = line.get("entries");
+  if (!entries.isArray()) {
+    event.bad_entries = 1;
+    return;
+  }
+  entries.forEach([&event](const Node& entry) {
+    std::string text = entry.isObject() ? entry.raw() : std::string();
+    // A JSONL line each: raw text keeps the CLI's own spelling, but must not break lines.
+    if (text.empty() || text.size() > msg::TranscriptAppend::kMaxEntryBytes ||
+        text.find('\n') != std::string::npos) {
+      ++event.bad_entries;
+      return;
+    }
+    event.entries.push_back(std::move(text));
+  });
+}
+
+template <class Node>
 void extract(const Node& line, CliEvent& event) {
   event.type = line.get("type").string();
   event.session_id = either(line, "session_id", "sessionId").string();
@@ -164,7 +190,7 @@ void extract(const Node& line, CliEvent& event) {
     event.subtype = request.get("subtype").string();
     event.tool_name = either(request, "tool_name", "toolName").string();
   } else if (event.type == "transcript_mirror") {
-    event.kind = Kind::kTranscriptMirror;
+    extractMirror(line, event);
   }
 }
 

@@ -9,7 +9,7 @@ namespace {
 
 using Kind = PromptCommand::Kind;
 
-constexpr std::array<std::pair<std::string_view, Kind>, 9> kBareCommands{{
+constexpr std::array<std::pair<std::string_view, Kind>, 10> kBareCommands{{
     {"/spawn", Kind::kSpawn},
     {"/pid", Kind::kPid},
     {"/crash", Kind::kCrash},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<std::string_view, Kind>, 9> kBareCommands{{
     {"/cwd", Kind::kCwd},
     {"/model", Kind::kModel},
     {"/hang", Kind::kHang},
+    {"/mirror-garbage", Kind::kMirrorGarbage},
 }};
 
 bool parseNumber(std::string_view text, uint64_t& out) {

@@ -10,23 +10,24 @@ namespace ccmesh::mock_cli {
 // (including a command with a malformed argument) is a plain prompt.
 struct PromptCommand {
   enum class Kind {
-    kPlain,    // answer "turn n: PROMPT"
-    kHistory,  // /history
-    kSystem,   // /system
-    kArgv,     // /argv
-    kCwd,      // /cwd
-    kEnv,      // /env NAME
-    kModel,    // /model
-    kSleep,    // /sleep MS
-    kHang,     // /hang
-    kCrash,    // /crash
-    kBig,      // /big N
-    kDeltas,   // /deltas COUNT SIZE
-    kGrow,     // /grow MB: allocate MB megabytes, touch them and keep them until exit
-    kExit,     // /exit CODE
-    kStderr,   // /stderr TEXT
-    kSpawn,    // /spawn: start a long-lived child (a stand-in for a tool) and answer its pid
-    kPid,      // /pid: answer this CLI process's own pid
+    kPlain,          // answer "turn n: PROMPT"
+    kHistory,        // /history
+    kSystem,         // /system
+    kArgv,           // /argv
+    kCwd,            // /cwd
+    kEnv,            // /env NAME
+    kModel,          // /model
+    kSleep,          // /sleep MS
+    kHang,           // /hang
+    kCrash,          // /crash
+    kBig,            // /big N
+    kDeltas,         // /deltas COUNT SIZE
+    kGrow,           // /grow MB: allocate MB megabytes, touch them and keep them until exit
+    kExit,           // /exit CODE
+    kStderr,         // /stderr TEXT
+    kSpawn,          // /spawn: start a long-lived child (a stand-in for a tool) and answer its pid
+    kPid,            // /pid: answer this CLI process's own pid
+    kMirrorGarbage,  // /mirror-garbage: print malformed and oversized transcript_mirror lines
   };
 
   Kind kind = Kind::kPlain;

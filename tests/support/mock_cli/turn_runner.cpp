@@ -126,6 +126,9 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
     case Kind::kGrow:
       grow(command.number);
       break;
+    case Kind::kMirrorGarbage:
+      emitMirrorGarbage();
+      break;
     default:
       break;
   }
@@ -303,6 +306,28 @@ void TurnRunner::emitInterrupted(const Turn& turn) {
 void TurnRunner::record(const Json& entry) {
   if (!options_.session_mirror) return;
   out_.writeLine(StreamMessages::transcriptMirror(transcript_.path().string(), entry));
+}
+
+void TurnRunner::emitMirrorGarbage() {
+  const std::string path = transcript_.path().string();
+  Json prefix;
+  prefix["type"] = "transcript_mirror";
+  prefix["filePath"] = path;
+  std::string cut = dumpCompact(prefix);
+  cut.pop_back();  // no closing brace: not JSON
+  out_.writeRaw(cut + ",\"entries\":[\n");
+  Json not_array = prefix;
+  not_array["entries"] = "not an array";
+  out_.writeLine(not_array);
+  Json not_objects = prefix;
+  not_objects["entries"] = Json::array({1, "two", nullptr, Json::array()});
+  out_.writeLine(not_objects);
+  Json huge_entry;
+  huge_entry["type"] = "user";
+  huge_entry["padding"] = std::string(5u << 20, 'x');
+  Json oversized = prefix;
+  oversized["entries"] = Json::array({std::move(huge_entry)});
+  out_.writeLine(oversized);
 }
 
 uint64_t TurnRunner::elapsedMs(const Turn& turn) const {

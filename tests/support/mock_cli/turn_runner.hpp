@@ -82,6 +82,9 @@ class TurnRunner {
   void emitStreamEnd(uint64_t output_tokens);
   void emitInterrupted(const Turn& turn);
   void record(const Json& entry);
+  // /mirror-garbage: transcript_mirror lines a consumer must survive (not JSON, entries not
+  // an array, entries that are not objects, an entry of 5 MiB).
+  void emitMirrorGarbage();
   uint64_t elapsedMs(const Turn& turn) const;
 
   const MockCliOptions& options_;

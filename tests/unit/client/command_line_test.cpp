@@ -37,6 +37,19 @@ TEST(CommandLine, GlobalOptionsMayPrecedeTheCommand) {
   EXPECT_EQ(parsed->timeout, Millis{60000});
 }
 
+TEST(CommandLine, MoveNeedsATargetWorker) {
+  auto parsed = parse({"move", "s", "--to", "w2"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->kind, CommandKind::kMove);
+  EXPECT_EQ(parsed->session, "s");
+  EXPECT_EQ(parsed->worker, "w2");
+  EXPECT_NE(usageError({"move", "s"}).find("missing --to WORKER"), std::string::npos);
+  auto transcript = parse({"transcript", "s", "--json"});
+  ASSERT_TRUE(transcript.ok()) << transcript.error().message;
+  EXPECT_EQ(transcript->kind, CommandKind::kTranscript);
+  EXPECT_TRUE(transcript->json);
+}
+
 TEST(CommandLine, BrokerDefaultsToTheEnvironmentThenLoopback) {
   EXPECT_EQ(parse({"ping"})->broker, "tcp://127.0.0.1:5555");
   EXPECT_EQ(parse({"ping"}, "tcp://env:7")->broker, "tcp://env:7");

@@ -139,6 +139,26 @@ TEST_P(StreamJsonParserTest, RecognisesTranscriptMirrors) {
             Kind::kTranscriptMirror);
 }
 
+TEST_P(StreamJsonParserTest, KeepsMirroredEntriesAsWrittenAndCountsTheOthers) {
+  auto event = parser.parse(
+      R"({"type":"transcript_mirror","filePath":"/c/projects/-w/id.jsonl","entries":[{"type":"user","uuid":"u1"},7,"x",{"type":"assistant"}]})");
+  EXPECT_EQ(event.kind, Kind::kTranscriptMirror);
+  EXPECT_EQ(event.file_path, "/c/projects/-w/id.jsonl");
+  ASSERT_EQ(event.entries.size(), 2u);
+  EXPECT_EQ(event.entries[0], R"({"type":"user","uuid":"u1"})");
+  EXPECT_EQ(event.entries[1], R"({"type":"assistant"})");
+  EXPECT_EQ(event.bad_entries, 2u);
+  auto not_array = parser.parse(R"({"type":"transcript_mirror","entries":"nope"})");
+  EXPECT_EQ(not_array.kind, Kind::kTranscriptMirror);
+  EXPECT_TRUE(not_array.entries.empty());
+  EXPECT_EQ(not_array.bad_entries, 1u);
+  const std::string huge(5u << 20, 'x');
+  auto oversized =
+      parser.parse(R"({"type":"transcript_mirror","entries":[{"p":")" + huge + R"("},{"ok":1}]})");
+  ASSERT_EQ(oversized.entries.size(), 1u);
+  EXPECT_EQ(oversized.bad_entries, 1u);
+}
+
 TEST_P(StreamJsonParserTest, IgnoresUnknownTypesAndNonJsonLines) {
   EXPECT_EQ(parser.parse(R"({"type":"rate_limit_event","rate_limit_info":{}})").kind,
             Kind::kIgnored);

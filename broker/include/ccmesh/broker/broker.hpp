@@ -14,6 +14,7 @@
 #include "ccmesh/broker/pool_registry.hpp"
 #include "ccmesh/broker/request_table.hpp"
 #include "ccmesh/broker/session_registry.hpp"
+#include "ccmesh/broker/transcript_store.hpp"
 #include "ccmesh/broker/worker_table.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/sessions_file.hpp"
@@ -35,8 +36,9 @@ class ZapAuthenticator;
 // Broker must be used from one thread.
 class Broker {
  public:
-  // Binds both endpoints (wildcard ports allowed). Throws ConfigError if one cannot be
-  // bound. `context` and `clock` must outlive the broker.
+  // Binds both endpoints (wildcard ports allowed) and reads the transcripts of the data
+  // directory. Throws ConfigError if an endpoint cannot be bound or the directory made. `context`
+  // and `clock` must outlive the broker.
   Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock);
   ~Broker();
   Broker(const Broker&) = delete;
@@ -70,6 +72,7 @@ class Broker {
   const WorkerTable& workers() const { return workers_; }
   const RequestTable& requests() const { return requests_; }
   const PoolRegistry& pools() const { return pools_; }
+  const TranscriptStore& transcripts() const { return *transcripts_; }
 
  private:
   // Reads and handles up to `budget` messages from one socket.
@@ -101,6 +104,7 @@ class Broker {
   SessionRegistry sessions_;                               // name -> placement
   WorkerTable workers_;                                    // live workers
   RequestTable requests_;                                  // requests in flight
+  std::unique_ptr<TranscriptStore> transcripts_;           // what sessions' CLIs mirrored
   std::unique_ptr<RateLimitedLog> warnings_;               // rate-limited warnings about peers
   std::unique_ptr<AccessControl> access_;                  // allow-lists, roles, quotas
   std::unique_ptr<ZapAuthenticator> zap_;                  // ZAP handler (CURVE only)

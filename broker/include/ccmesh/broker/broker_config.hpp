@@ -41,7 +41,16 @@ struct BrokerConfig {
   std::size_t max_sessions_per_client = 1000;
   // Requests in flight per client key (without CURVE: per connection); more get busy.
   std::size_t max_pending_per_client = 1000;
+
+  // Transcripts (docs/OPERATIONS.md "Transcripts"). With a data directory they are also kept
+  // in DIR/transcripts, so a broker restart keeps them.
+  std::string data_dir;                             // --data-dir ("": memory only)
+  std::size_t transcript_max_bytes = 8u << 20;      // per session; oldest entries go
+  std::size_t transcript_total_bytes = 512u << 20;  // in memory, all sessions
 };
+
+// The largest --transcript-max-bytes: a transcript travels inside one `assign`.
+inline constexpr std::size_t kMaxTranscriptBytes = 48u << 20;
 
 // How long after the last message from a worker the broker declares it dead and moves its
 // names: liveness x heartbeat (the worker's lease, counted from an earlier moment: when it

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -46,6 +47,8 @@ struct SessionEntry {
   TimePoint not_before{};
 
   std::deque<uint64_t> waiting;  // broker ids of queries waiting for placement, oldest first
+  bool moving = false;           // `move` is stopping its copy: queries wait in the broker
+  std::string last_worker;       // the worker of its previous placement (empty: none known)
 };
 
 // The session names of the cluster: name -> entry, plus which worker hosts which names and
@@ -55,8 +58,13 @@ class SessionRegistry {
   // Registers a new name in state pending. False if the name is taken.
   bool add(const std::string& name, const SessionOptions& options);
 
-  // Forgets a name. False if it was not registered.
+  // Forgets a name (and calls the removal callback). False if it was not registered.
   bool remove(const std::string& name);
+
+  // Called with every name remove() forgets (what belongs to the name goes with it).
+  void onRemove(std::function<void(const std::string&)> callback) {
+    on_remove_ = std::move(callback);
+  }
 
   SessionEntry* find(const std::string& name);
   const SessionEntry* find(const std::string& name) const;
@@ -104,6 +112,7 @@ class SessionRegistry {
   std::map<std::string, SessionEntry> entries_;  // every registered name, sorted
   std::unordered_map<std::string, std::set<std::string>> by_worker_;  // worker -> names
   std::set<std::string> pending_;                                     // names with no worker
+  std::function<void(const std::string&)> on_remove_;                 // see onRemove()
 };
 
 }  // namespace ccmesh::broker

@@ -103,6 +103,11 @@ class Client {
   Reply<msg::Ack> terminate(const std::string& session);
   Reply<msg::Ack> restart(const std::string& session, bool keep_history = false);
   Reply<msg::SessionInfo> info(const std::string& session);
+  // Stops the session gently on its worker and places it on `worker` (next generation) with
+  // its conversation; the Ack says where it runs. Admin role under CURVE.
+  Reply<msg::Ack> move(const std::string& session, const std::string& worker);
+  // The transcript the broker keeps for a session (docs/SESSIONS.md).
+  Reply<msg::TranscriptResult> transcript(const std::string& session);
   Reply<std::vector<msg::SessionInfo>> list();
   Reply<msg::CountResult> count();
   Reply<msg::StatusResult> status();

@@ -18,6 +18,8 @@ enum class MessageType {
   kCount,
   kStatus,
   kPing,
+  kMove,        // move a session to another worker (admin)
+  kTranscript,  // read a session's transcript as the broker keeps it
   // client -> broker pool requests (docs/PROTOCOL.md "Pools")
   kPoolCreate,
   kPoolQuery,
@@ -39,7 +41,8 @@ enum class MessageType {
   kSessionUpdate,
   kDelivered,
   kBye,
-  kLoad,  // live and hibernated session counts
+  kLoad,              // live and hibernated session counts
+  kTranscriptAppend,  // transcript entries the CLI mirrored
   // broker -> worker
   kWelcome,
   kAssign,

@@ -75,8 +75,28 @@ struct SessionInfo {
   uint32_t recycles = 0;      // CLI restarts for exceeding max_rss_mb since placement
   uint64_t rss_kb = 0;        // the live CLI's resident memory (0: no CLI process)
   uint64_t last_used_ms = 0;  // time since its last turn ended (or it was placed)
+
+  // The transcript the broker keeps for it (docs/SESSIONS.md "What survives which failure").
+  uint64_t transcript_bytes = 0;    // entries' bytes (a newline each included)
+  uint64_t transcript_entries = 0;  // entries kept
+  uint64_t transcript_last_ms = 0;  // when the last entry arrived, ms since the Unix epoch (0:
+                                    // none)
   MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth, turns,
-                     last_error, config, creator, recycles, rss_kb, last_used_ms)
+                     last_error, config, creator, recycles, rss_kb, last_used_ms, transcript_bytes,
+                     transcript_entries, transcript_last_ms)
+};
+
+// `result` of `transcript`.
+struct TranscriptResult {
+  uint64_t id = 0;
+  std::string session;
+  std::string session_id;        // the conversation the entries belong to
+  std::string jsonl;             // the entries, one JSON object a line, oldest first
+  uint64_t entries = 0;          // lines in jsonl
+  uint64_t bytes = 0;            // size of jsonl
+  uint64_t dropped_entries = 0;  // oldest entries dropped for the per-session bound
+  uint64_t last_entry_ms = 0;    // when the last entry arrived, ms since the Unix epoch
+  MSGPACK_DEFINE_MAP(id, session, session_id, jsonl, entries, bytes, dropped_entries, last_entry_ms)
 };
 
 struct InfoResult {
@@ -131,10 +151,18 @@ struct StatusResult {
   uint64_t refused_worker_ids = 0;  // worker messages refused: id not the key's allow-list name
   uint64_t reloads = 0;             // allow-list reloads (SIGHUP) that took effect
   uint64_t failed_reloads = 0;      // allow-list reloads refused; the lists in force stayed
+
+  // Transcripts (docs/OPERATIONS.md "Transcripts").
+  uint64_t transcript_bytes = 0;            // held in memory, all sessions
+  uint64_t transcript_dropped_entries = 0;  // oldest entries dropped for --transcript-max-bytes
+  uint64_t transcript_evictions = 0;        // transcripts evicted for --transcript-total-bytes
+  uint64_t transcript_rejected = 0;         // mirrored entries refused (malformed, oversized)
+  uint64_t transcript_write_errors = 0;     // appends to --data-dir that failed
   MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
                      requests_in_flight, malformed_messages, stale_messages, workers_lost, curve,
                      insecure, refused_handshakes, unauthorized, refused_worker_ids, reloads,
-                     failed_reloads)
+                     failed_reloads, transcript_bytes, transcript_dropped_entries,
+                     transcript_evictions, transcript_rejected, transcript_write_errors)
 };
 
 struct PingResult {

@@ -63,6 +63,18 @@ struct Info {
   MSGPACK_DEFINE_MAP(id, session)
 };
 
+// `move`: stop a session gently on its worker and place it on `worker` with the next
+// generation, carrying its transcript (admin role under CURVE).
+struct Move {
+  uint64_t id = 0;
+  std::string session;
+  std::string worker;  // the target worker's id
+  MSGPACK_DEFINE_MAP(id, session, worker)
+};
+
+// `transcript`: the transcript the broker keeps for a session (body as `info`).
+using TranscriptRequest = Info;
+
 // `ping`: is the broker there? `pending` lists ids of this client's requests still waiting
 // for their final reply; the result says which of them the broker does not know (it
 // restarted, or the client's connection is new), so that the client can end them at once.

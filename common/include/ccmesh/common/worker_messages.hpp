@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <msgpack.hpp>
@@ -98,7 +99,30 @@ struct Assign {
   std::string session;
   uint64_t generation = 0;
   SessionOptions options;
-  MSGPACK_DEFINE_MAP(id, session, generation, options)
+  // A conversation to continue (docs/SESSIONS.md "What survives which failure"): the worker
+  // writes `transcript` (JSONL, one entry a line) where the CLI keeps the transcript of
+  // `session_id` and starts it with --resume=<session_id>. Both empty: a new conversation.
+  std::string session_id{};
+  std::string transcript{};
+  // The worker the name leaves (failover or move); empty on a first placement. A moved
+  // session that cannot run here (its cwd is missing) is held FAILED instead of refused.
+  std::string moved_from{};
+  MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from)
+};
+
+// `transcript_append` (worker -> broker): transcript entries a session's CLI mirrored
+// (--session-mirror), in order, sent as they come and at most kMaxBatchBytes of entries each.
+struct TranscriptAppend {
+  static constexpr std::size_t kMaxBatchBytes = 1u << 20;  // entries' bytes in one message
+  static constexpr std::size_t kMaxEntryBytes = 4u << 20;  // longer entries are dropped
+
+  std::string session;
+  uint64_t generation = 0;
+  std::string session_id;            // the conversation the entries belong to
+  std::vector<std::string> entries;  // one JSON object each, as the CLI printed it
+  uint64_t dropped = 0;  // mirrored entries the worker dropped (malformed or oversized) since
+                         // its previous batch for this session
+  MSGPACK_DEFINE_MAP(session, generation, session_id, entries, dropped)
 };
 
 // `delivered` (worker -> broker): the prompt of query `id` was written to the CLI.

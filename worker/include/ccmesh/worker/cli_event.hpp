@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ccmesh::worker {
 
@@ -42,6 +43,14 @@ struct CliEvent {
   std::string request_id;
   std::string error;      // control_response error message (subtype "error")
   std::string tool_name;  // can_use_tool: the tool asked about
+
+  // kTranscriptMirror: the entries as written (each a JSON object), and the file the CLI
+  // appended them to. Entries that are not JSON objects, or longer than
+  // msg::TranscriptAppend::kMaxEntryBytes, are left out and counted in bad_entries; a line
+  // whose `entries` is not an array counts as one bad entry.
+  std::vector<std::string> entries;
+  std::string file_path;
+  uint64_t bad_entries = 0;
 
   // kMalformed: why parsing failed (for the log)
   std::string problem;

@@ -52,6 +52,12 @@ class Session {
   // once spawned, or answers `internal` if the CLI cannot be started. An on-demand session
   // (or one that must wait for a live slot) acks at once, HIBERNATED.
   void start(uint64_t ack_id);
+  // Before start(): continue conversation `session_id` from `transcript` (JSONL a broker
+  // kept): written where the CLI keeps transcripts before the first spawn, then --resume.
+  void seedConversation(std::string session_id, std::string transcript);
+  // Instead of start(): this session cannot run here (e.g. its cwd is missing on this
+  // machine); it is held FAILED with `why`, and `ack_id` is acknowledged with that state.
+  void refuse(uint64_t ack_id, const std::string& why);
   // Queues a prompt; answers busy / session_failed / not_found at once when it cannot.
   void query(const msg::Query& query);
   // Cancels a queued or running query; false if this session does not have it.
@@ -145,6 +151,12 @@ class Session {
   void sendAcks(std::vector<uint64_t>& ids);
   void expireDeadlines();
   void noteErrorLine(const std::string& line);
+  // Keeps mirrored transcript entries for the next batch; sends a full batch at once.
+  void mirror(const CliEvent& event);
+  // Sends the entries kept so far to the broker (one batch), if any.
+  void flushMirror();
+  // Writes the seeded transcript before a spawn; false (session FAILED) if it cannot.
+  bool writeSeed(const CliCommand& command);
 
   std::string name_;                              // the session's name
   uint64_t generation_;                           // its placement generation
@@ -179,13 +191,17 @@ class Session {
   uint64_t serial_;                                // number in the live budget
   TimePoint last_used_{};                          // when its last turn ended (or it was placed)
   std::optional<ConversationStart> slot_wait_;     // waiting for a live slot, to start like this
-  bool slot_for_queue_ = false;   // that wait is for queued prompts: void once they are gone
-  bool recycle_due_ = false;      // over max_rss_mb: restart with history between turns
-  bool recycling_ = false;        // the respawn under way is a recycle
-  uint32_t recycles_ = 0;         // recycles since placement
-  uint64_t rss_kb_ = 0;           // the CLI's resident memory at the last probe
-  uint64_t reported_rss_kb_ = 0;  // rss_kb as the broker last heard it
-  TimePoint next_probe_{};        // when to read the CLI's resident memory next
+  bool slot_for_queue_ = false;      // that wait is for queued prompts: void once they are gone
+  bool recycle_due_ = false;         // over max_rss_mb: restart with history between turns
+  bool recycling_ = false;           // the respawn under way is a recycle
+  uint32_t recycles_ = 0;            // recycles since placement
+  uint64_t rss_kb_ = 0;              // the CLI's resident memory at the last probe
+  uint64_t reported_rss_kb_ = 0;     // rss_kb as the broker last heard it
+  TimePoint next_probe_{};           // when to read the CLI's resident memory next
+  std::optional<std::string> seed_;  // a transcript to write before the next spawn
+  msg::TranscriptAppend mirrored_;   // mirrored entries not yet sent (one batch)
+  std::size_t mirrored_bytes_ = 0;   // bytes of the entries in mirrored_
+  uint64_t mirror_rejects_ = 0;      // mirrored entries dropped since start, for the log
 };
 
 }  // namespace ccmesh::worker

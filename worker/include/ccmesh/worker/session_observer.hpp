@@ -25,6 +25,9 @@ class SessionObserver {
   virtual void onQueryResult(const msg::QueryResult& result) = 0;
   virtual void onError(const msg::ErrorReply& error) = 0;
   virtual void onAck(const msg::Ack& ack) = 0;
+  // Transcript entries the CLI mirrored, in order (docs/SESSIONS.md "What survives which
+  // failure").
+  virtual void onTranscript(msg::TranscriptAppend batch) { (void)batch; }
 
   // The live budget (docs/SESSIONS.md "Idle sessions"). A session asks before it spawns a
   // CLI: true means it may now; false means it waits until the observer calls

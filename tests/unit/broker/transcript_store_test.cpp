@@ -1,0 +1,146 @@
+// The broker's transcript store: the per-session and total bounds, a new conversation
+// starting over, and the data directory (restart, eviction to disk, a torn last line).
+#include "ccmesh/broker/transcript_store.hpp"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ccmesh::broker {
+namespace {
+
+// An entry of exactly `bytes` bytes (a JSON object), tagged `tag`.
+std::string entry(const std::string& tag, std::size_t bytes = 100) {
+  std::string text = "{\"tag\":\"" + tag + "\",\"pad\":\"";
+  const std::size_t rest = bytes - text.size() - 2;
+  return text + std::string(rest, 'x') + "\"}";
+}
+
+class TranscriptStoreTest : public ::testing::Test {
+ protected:
+  TranscriptStoreTest()
+      : log_(std::make_shared<spdlog::logger>("test",
+                                              std::make_shared<spdlog::sinks::null_sink_mt>())),
+        dir_(std::filesystem::temp_directory_path() /
+             ("ccmesh-transcripts-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {}
+  ~TranscriptStoreTest() override {
+    std::error_code error;
+    std::filesystem::remove_all(dir_, error);
+  }
+
+  std::unique_ptr<TranscriptStore> store(TranscriptLimits limits, bool on_disk = false) {
+    auto made = std::make_unique<TranscriptStore>(limits, on_disk ? dir_.string() : "", log_);
+    made->load();
+    return made;
+  }
+
+  std::shared_ptr<spdlog::logger> log_;  // discards the warnings
+  std::filesystem::path dir_;            // data directory of the test
+};
+
+TEST_F(TranscriptStoreTest, DropsTheOldestEntriesBeyondThePerSessionBound) {
+  auto transcripts = store({1010, 1u << 20});  // ten 101-byte lines fit
+  for (int i = 0; i < 12; ++i) transcripts->append("s", "c1", {entry(std::to_string(i))}, 7);
+  const Transcript* kept = transcripts->get("s");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->entries.size(), 10u);
+  EXPECT_EQ(kept->count, 10u);
+  EXPECT_EQ(kept->bytes, 1010u);
+  EXPECT_EQ(kept->dropped, 2u);
+  EXPECT_EQ(kept->entries.front(), entry("2"));
+  EXPECT_EQ(kept->entries.back(), entry("11"));
+  EXPECT_EQ(kept->last_entry_ms, 7u);
+  EXPECT_EQ(transcripts->stats().dropped_entries, 2u);
+  EXPECT_EQ(transcripts->residentBytes(), 1010u);
+}
+
+TEST_F(TranscriptStoreTest, DropsTheLeastRecentlyUsedTranscriptsBeyondTheTotalBound) {
+  auto transcripts = store({1000, 2400});
+  for (const char* name : {"a", "b", "c"}) {
+    for (int i = 0; i < 8; ++i) transcripts->append(name, "c1", {entry(name)}, 1);
+  }
+  // 808 bytes each: the third is over 2400, so the least recently used (a) went.
+  EXPECT_EQ(transcripts->peek("a"), nullptr);
+  ASSERT_NE(transcripts->peek("b"), nullptr);
+  ASSERT_NE(transcripts->peek("c"), nullptr);
+  EXPECT_EQ(transcripts->stats().evictions, 1u);
+  EXPECT_LE(transcripts->residentBytes(), 2400u);
+
+  transcripts->get("b");  // b is now the most recently used: d evicts c
+  for (int i = 0; i < 8; ++i) transcripts->append("d", "c1", {entry("d")}, 1);
+  EXPECT_NE(transcripts->peek("b"), nullptr);
+  EXPECT_EQ(transcripts->peek("c"), nullptr);
+}
+
+TEST_F(TranscriptStoreTest, ANewConversationStartsTheTranscriptOver) {
+  auto transcripts = store({1u << 20, 1u << 20});
+  transcripts->append("s", "c1", {entry("old"), entry("old")}, 1);
+  transcripts->append("s", "c2", {entry("new")}, 2);
+  const Transcript* kept = transcripts->get("s");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->session_id, "c2");
+  ASSERT_EQ(kept->entries.size(), 1u);
+  EXPECT_EQ(kept->entries.front(), entry("new"));
+  EXPECT_EQ(transcripts->residentBytes(), 101u);
+}
+
+TEST_F(TranscriptStoreTest, DataDirectoryKeepsTranscriptsForTheNextBroker) {
+  {
+    auto first = store({1u << 20, 1u << 20}, true);
+    first->append("pool/1", "c1", {entry("one"), entry("two")}, 1);
+    first->append("pool/1", "c1", {entry("three")}, 2);
+    first->append("gone", "c9", {entry("x")}, 3);
+    first->remove("gone");
+  }
+  auto second = store({1u << 20, 1u << 20}, true);
+  EXPECT_EQ(second->peek("gone"), nullptr);
+  const Transcript* kept = second->get("pool/1");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->session_id, "c1");
+  ASSERT_EQ(kept->entries.size(), 3u);
+  EXPECT_EQ(kept->entries.back(), entry("three"));
+  EXPECT_GT(kept->last_entry_ms, 0u);
+}
+
+TEST_F(TranscriptStoreTest, EvictedTranscriptStaysOnDiskAndIsReadBack) {
+  auto transcripts = store({1000, 1000}, true);
+  for (int i = 0; i < 5; ++i) transcripts->append("a", "c1", {entry("a")}, 1);
+  for (int i = 0; i < 9; ++i) transcripts->append("b", "c1", {entry("b")}, 1);
+  const Transcript* evicted = transcripts->peek("a");
+  ASSERT_NE(evicted, nullptr);
+  EXPECT_FALSE(evicted->resident);
+  EXPECT_EQ(evicted->count, 5u);  // `info` still knows its size
+  EXPECT_EQ(transcripts->stats().evictions, 1u);
+
+  const Transcript* back = transcripts->get("a");
+  ASSERT_NE(back, nullptr);
+  EXPECT_TRUE(back->resident);
+  EXPECT_EQ(back->entries.size(), 5u);
+  EXPECT_FALSE(transcripts->peek("b")->resident) << "reading a back made room by evicting b";
+  EXPECT_LE(transcripts->residentBytes(), 1000u);
+}
+
+TEST_F(TranscriptStoreTest, TornLastLineIsDroppedAtLoad) {
+  {
+    auto first = store({1u << 20, 1u << 20}, true);
+    first->append("s", "c1", {entry("whole")}, 1);
+  }
+  for (const auto& file : std::filesystem::directory_iterator(dir_ / "transcripts")) {
+    std::ofstream(file.path(), std::ios::app) << "{\"torn\":";
+  }
+  auto second = store({1u << 20, 1u << 20}, true);
+  second->append("s", "c1", {entry("after")}, 2);
+  auto third = store({1u << 20, 1u << 20}, true);
+  const Transcript* kept = third->get("s");
+  ASSERT_NE(kept, nullptr);
+  ASSERT_EQ(kept->entries.size(), 2u);
+  EXPECT_EQ(kept->entries.front(), entry("whole"));
+  EXPECT_EQ(kept->entries.back(), entry("after"));
+}
+
+}  // namespace
+}  // namespace ccmesh::broker
