@@ -19,6 +19,7 @@
 #include "direct_cli.hpp"
 #include "echo_limit.hpp"
 #include "figure_report.hpp"
+#include "harness/wait_for.hpp"
 #include "latency_samples.hpp"
 
 using namespace ccmesh;
@@ -84,12 +85,13 @@ void expectOk(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
 
-LatencySamples ccmeshRoundTrips(client::Client& client, std::size_t count) {
+LatencySamples ccmeshRoundTrips(client::Client& client, std::size_t count,
+                                const std::string& session = "rt") {
   LatencySamples samples;
   samples.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const auto start = SteadyTime::now();
-    auto reply = client.query("rt", "hello");
+    auto reply = client.query(session, "hello");
     samples.add(SteadyTime::now() - start);
     expectOk(reply.ok(), "round trip query failed: " + (reply ? "" : reply.error().message));
   }
@@ -184,6 +186,59 @@ void measureRoundTrip(Bench& bench) {
                     note});
   bench.report.add({"round trip, one prompt in flight, p99", "µs", ccmesh.percentileMicros(99),
                     limit.percentileMicros(99), limit_name, Goal::kNone, 0, "—", note});
+}
+
+// What mirroring transcripts to the broker adds to a turn: the same round trip on a
+// session whose worker mirrors (the default) and on one whose worker was started with
+// --transcript-mirror false, interleaved; and the transcript bytes the broker gains a turn.
+void measureMirroring(Bench& bench, BenchCluster& cluster) {
+  cluster.startWorker("mirroring", {"--labels", "mirror=on"});
+  cluster.startWorker("not-mirroring", {"--labels", "mirror=off", "--transcript-mirror", "false"});
+  for (const char* side : {"on", "off"}) {
+    SessionOptions options;
+    options.require["mirror"] = side;
+    auto ack = bench.client.start(std::string("mirror-") + side, options);
+    expectOk(ack.ok(), "start failed: " + (ack ? "" : ack.error().message));
+  }
+  const bool idle = test::waitFor([&] {
+    for (const char* name : {"mirror-on", "mirror-off"}) {
+      auto info = bench.client.info(name);
+      if (!info || info->state != "idle") return false;
+    }
+    return true;
+  });
+  expectOk(idle, "the mirroring sessions did not start");
+  const auto& sizes = bench.sizes;
+  ccmeshRoundTrips(bench.client, sizes.warm_up, "mirror-on");
+  ccmeshRoundTrips(bench.client, sizes.warm_up, "mirror-off");
+  LatencySamples mirrored;
+  LatencySamples plain;
+  uint64_t bytes = 0;
+  for (std::size_t block = 0; block < sizes.blocks; ++block) {
+    auto before = bench.client.status();
+    expectOk(before.ok(), "status failed");
+    mirrored.merge(ccmeshRoundTrips(bench.client, sizes.round_trips, "mirror-on"));
+    auto after = bench.client.status();
+    expectOk(after.ok(), "status failed");
+    bytes += after->transcript_bytes - std::min(after->transcript_bytes, before->transcript_bytes);
+    plain.merge(ccmeshRoundTrips(bench.client, sizes.round_trips, "mirror-off"));
+  }
+  const std::string limit_name =
+      "the same round trip, worker started with --transcript-mirror false";
+  const std::string note = std::to_string(mirrored.count()) + " round trips each, interleaved";
+  for (const auto& [label, percentile] :
+       std::vector<std::pair<std::string, double>>{{"p50", 50}, {"p99", 99}}) {
+    const double with = mirrored.percentileMicros(percentile);
+    const double without = plain.percentileMicros(percentile);
+    bench.report.add(
+        {"transcript mirroring: round trip, " + label, "µs", with, without, limit_name, Goal::kNone,
+         0, "— (added " + std::to_string(static_cast<long>(with - without)) + " µs)", note});
+  }
+  bench.report.add({"transcript mirroring: bytes the broker keeps per turn (mock CLI)", "B",
+                    static_cast<double>(bytes) / static_cast<double>(mirrored.count()),
+                    std::nullopt, "", Goal::kNone, 0, "—",
+                    "the mock mirrors a user and an assistant entry a turn; the real claude "
+                    "mirrors more (tool calls, metadata)"});
 }
 
 void measureThroughput(Bench& bench) {
@@ -296,6 +351,10 @@ int main(int argc, char** argv) {
     if (sizes.first_deltas > 0) {
       std::cerr << "time to first delta...\n";
       measureFirstDelta(bench);
+    }
+    if (sizes.round_trips > 0) {
+      std::cerr << "transcript mirroring...\n";
+      measureMirroring(bench, cluster);
     }
     if (sizes.deltas > 0) {
       std::cerr << "deltas per second...\n";

@@ -152,11 +152,10 @@ TEST(HostileInput, BrokerKeepsServingWhileBothPortsGetGarbage) {
        MessageType::kPoolQuery, MessageType::kPoolCheckout, MessageType::kPoolCheckin,
        MessageType::kPoolList, MessageType::kPoolInfo, MessageType::kPoolResize,
        MessageType::kPoolDelete, MessageType::kMove, MessageType::kTranscript});
-  GarbageMaker worker_garbage({MessageType::kReady, MessageType::kHeartbeat,
-                               MessageType::kSessionUpdate, MessageType::kResult,
-                               MessageType::kError, MessageType::kEvent, MessageType::kDelivered,
-                               MessageType::kLoad, MessageType::kBye,
-                               MessageType::kTranscriptAppend});
+  GarbageMaker worker_garbage(
+      {MessageType::kReady, MessageType::kHeartbeat, MessageType::kSessionUpdate,
+       MessageType::kResult, MessageType::kError, MessageType::kEvent, MessageType::kDelivered,
+       MessageType::kLoad, MessageType::kBye, MessageType::kTranscriptAppend});
   for (int round = 1; round <= kRounds; ++round) {
     for (int i = 0; i < kGarbagePerRound; ++i) {
       frontend.send(client_garbage.next());

@@ -35,8 +35,8 @@ CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& 
   // --session-mirror: the CLI also prints the transcript entries it appends, which the
   // broker keeps so the conversation can follow the name to another machine.
   argv = {settings.program,  "-p",          "--input-format", "stream-json",
-          "--output-format", "stream-json", "--verbose",      "--include-partial-messages",
-          "--session-mirror"};
+          "--output-format", "stream-json", "--verbose",      "--include-partial-messages"};
+  if (settings.session_mirror) argv.emplace_back("--session-mirror");
   auto flag = [&argv](const char* name, const std::string& value) {
     if (value.empty()) return;
     argv.emplace_back(name);

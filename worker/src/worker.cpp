@@ -45,7 +45,8 @@ msg::Ready withLoad(msg::Ready ready, const SessionTable& table) {
 Worker::Worker(WorkerConfig config, const Clock& clock)
     : config_(std::move(config)), clock_(clock), log_(componentLogger("worker")) {
   context_.worker_id = config_.id;
-  context_.cli = CliSettings{config_.cli, config_.cli_args, config_.cli_env};
+  context_.cli =
+      CliSettings{config_.cli, config_.cli_args, config_.cli_env, config_.transcript_mirror};
   context_.base_env = CliCommand::currentEnvironment();
   context_.queue_depth = config_.queue_depth;
   context_.query_timeout = config_.query_timeout;

@@ -120,6 +120,9 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
        "extra argument for every CLI, repeatable; write --cli-arg=--flag for dashes")
       ("cli-env", po::value<std::vector<std::string>>()->composing()->value_name("K=V"),
        "extra environment for every CLI, repeatable (wins over the session's env)")
+      ("transcript-mirror", po::value<bool>()->default_value(true)->value_name("BOOL"),
+       "start CLIs with --session-mirror so the broker keeps their transcripts and a moved "
+       "session keeps its conversation (false: conversations stay on this machine)")
       ("queue-depth", po::value<std::size_t>()->default_value(defaults.queue_depth)->value_name("N"),
        "prompts a session queues besides the running one; more get `busy`")
       ("query-timeout-ms", po::value<uint64_t>()->default_value(300000)->value_name("N"),
@@ -170,6 +173,7 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
       throw ConfigError("--cli-env: expected K=V, got '" + entry + "'");
     }
   }
+  config.transcript_mirror = vm["transcript-mirror"].as<bool>();
   config.queue_depth = vm["queue-depth"].as<std::size_t>();
   config.query_timeout = Millis(positive<uint64_t>(vm, "query-timeout-ms", 1));
   config.stop_grace = Millis(vm["stop-grace-ms"].as<uint64_t>());

@@ -41,6 +41,14 @@ TEST(CliCommand, AlwaysSpeaksStreamJson) {
   EXPECT_TRUE(command.cwd.empty());
 }
 
+TEST(CliCommand, MirrorsTheTranscriptUnlessTheWorkerSaysNot) {
+  EXPECT_TRUE(contains(build({}).argv, "--session-mirror"));
+  CliSettings settings{"/opt/claude", {}, {}};
+  settings.session_mirror = false;
+  auto command = CliCommand::build(settings, {}, ConversationStart::kNew, "id", {});
+  EXPECT_FALSE(contains(command.argv, "--session-mirror"));
+}
+
 TEST(CliCommand, PinsTheConversationWithTheEqualsForm) {
   auto fresh = build({}, ConversationStart::kNew);
   EXPECT_TRUE(contains(fresh.argv, "--session-id=0f8fad5b-d9cb-469f-a165-70867728950e"));

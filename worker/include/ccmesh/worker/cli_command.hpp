@@ -13,6 +13,7 @@ struct CliSettings {
   std::string program;                  // the CLI executable (a path, or a name on PATH)
   std::vector<std::string> extra_args;  // appended after the flags the worker sets
   std::vector<std::string> extra_env;   // K=V, applied last (they win over options.env)
+  bool session_mirror = true;           // --session-mirror: transcripts reach the broker
 };
 
 // How a CLI process begins its conversation.

@@ -24,6 +24,7 @@ struct WorkerConfig {
   std::string cli;                              // CLI executable (default: the mock CLI)
   std::vector<std::string> cli_args;            // extra CLI arguments
   std::vector<std::string> cli_env;             // extra CLI environment, K=V
+  bool transcript_mirror = true;                // CLIs mirror their transcripts to the broker
   std::size_t queue_depth = 16;                 // prompts waiting per session
   Millis query_timeout{300000};                 // default query deadline
   Millis stop_grace{5000};                      // stdin closed -> SIGTERM
