@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on one machine: installs what is missing, builds, starts a broker
 # and two workers on loopback with the mock CLI, runs the sessions of config/sessions.conf,
-# queries and streams, manages sessions at runtime, balances a pool, then stops everything
-# it started.
+# queries and streams, manages sessions at runtime, balances a pool, kills a worker and
+# watches its session answer from the other one with its conversation, then stops
+# everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -82,6 +83,20 @@ show "$bin/ccmesh" pool create helpers --size 3 --system-prompt "You answer in o
 for i in 1 2 3; do show "$bin/ccmesh" pool query helpers "Question $i"; done
 show "$bin/ccmesh" pool info helpers
 show "$bin/ccmesh" pool delete helpers
+
+step "kill -9 the worker hosting code_reviewer: the name moves, with its conversation"
+host=$("$bin/ccmesh" info code_reviewer --json | sed -n 's/.*"worker":"\([^"]*\)".*/\1/p')
+if [ "$host" = worker-a ]; then victim=${pids[1]}; else victim=${pids[2]}; fi
+echo "\$ kill -KILL $victim   # worker $host"
+{ kill -KILL "$victim" && wait "$victim"; } 2>/dev/null || true
+for _ in $(seq 200); do
+  now=$("$bin/ccmesh" info code_reviewer --json 2>/dev/null || true)
+  case "$now" in *'"state":"idle"'*) [[ "$now" == *"\"worker\":\"$host\""* ]] || break ;; esac
+  sleep 0.05
+done
+show "$bin/ccmesh" info code_reviewer
+show "$bin/ccmesh" query code_reviewer /history
+show "$bin/ccmesh" transcript code_reviewer
 
 step "errors are values: an unknown session"
 "$bin/ccmesh" query nobody hello && exit 1 || echo "(exit status $?)"
