@@ -2,28 +2,16 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "harness/broker_ready_file.hpp"
 #include "harness/wait_for.hpp"
 
 namespace ccmesh::bench {
 namespace {
 
 constexpr Millis kStartDeadline{60000};  // for anything to come up, even on a loaded machine
-
-// Reads the `key=value` lines of the broker's ready file.
-std::map<std::string, std::string> readReadyFile(const std::string& path) {
-  std::map<std::string, std::string> values;
-  std::ifstream file(path);
-  std::string line;
-  while (std::getline(file, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return values;
-}
 
 // The program and its arguments, behind the command prefix `variable` holds, if any: e.g.
 // CCMESH_BENCH_BROKER_PREFIX="valgrind --tool=callgrind" profiles the broker of a run.
@@ -53,19 +41,9 @@ BenchCluster::BenchCluster(std::vector<std::string> broker_args) {
   auto [program, argv] =
       wrapped("CCMESH_BENCH_BROKER_PREFIX", test::binaryPath("ccmesh-broker"), std::move(args));
   broker_ = std::make_unique<test::Process>(program, argv, dir() + "/broker.log");
-  std::map<std::string, std::string> endpoints;
-  test::waitFor(
-      [&] {
-        if (!broker_->running()) return true;
-        endpoints = readReadyFile(ready);
-        return endpoints.count("frontend") && endpoints.count("backend");
-      },
-      kStartDeadline);
-  if (!endpoints.count("frontend") || !endpoints.count("backend")) {
-    throw std::runtime_error("broker did not bind its ports; log:\n" + broker_->log());
-  }
-  frontend_ = endpoints["frontend"];
-  backend_ = endpoints["backend"];
+  auto endpoints = test::waitForBrokerEndpoints(*broker_, ready, kStartDeadline);
+  frontend_ = std::move(endpoints.frontend);
+  backend_ = std::move(endpoints.backend);
 }
 
 test::Process& BenchCluster::startWorker(const std::string& id, std::vector<std::string> args) {

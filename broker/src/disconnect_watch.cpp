@@ -1,9 +1,10 @@
 #include "disconnect_watch.hpp"
 
 #include <atomic>
-#include <cstring>
+#include <cstdint>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/monitor_event.hpp"
 
 namespace ccmesh::broker {
 namespace {
@@ -51,26 +52,10 @@ void DisconnectWatch::keepOnly(const std::function<bool(const std::string&)>& kn
 
 std::vector<std::string> DisconnectWatch::drain() {
   std::vector<std::string> now_probe;
-  while (true) {
-    zmq::message_t header;
-    zmq::recv_result_t got;
-    try {
-      got = monitor_.recv(header, zmq::recv_flags::dontwait);
-    } catch (const zmq::error_t&) {
-      break;
-    }
-    if (!got) break;
-    // Event frames: [uint16 event, uint32 value (the descriptor)] then [endpoint].
-    if (header.more()) {
-      zmq::message_t endpoint;
-      (void)monitor_.recv(endpoint, zmq::recv_flags::dontwait);
-    }
-    if (header.size() < 6) continue;
-    uint16_t event = 0;
-    int32_t fd = -1;
-    std::memcpy(&event, header.data(), sizeof event);
-    std::memcpy(&fd, static_cast<const char*>(header.data()) + 2, sizeof fd);
-    if (event != ZMQ_EVENT_DISCONNECTED) continue;
+  while (const auto next = receiveMonitorEvent(monitor_)) {
+    if (next->event != ZMQ_EVENT_DISCONNECTED) continue;
+    // The value of a disconnect is the descriptor the connection had.
+    const auto fd = static_cast<int32_t>(next->value);
     ++disconnects_;
     const TimePoint now = clock_.now();
     for (const auto& [worker_id, worker_fd] : fd_of_) {

@@ -63,17 +63,6 @@ int CommandRunner::report(const ReplyError& error, bool json, bool partial_shown
 
 int CommandRunner::run(const Command& command, Client& client,
                        const std::function<bool()>& should_cancel) {
-  // Prints a successful result, as JSON fields or through its human printer.
-  auto finish = [&](const auto& reply, auto&& to_fields, auto&& print_human) {
-    if (!reply.ok()) return report(reply.error(), command.json);
-    if (command.json) {
-      out_ << successJson(to_fields(reply.value())).dump() << "\n";
-    } else {
-      print_human(reply.value());
-    }
-    out_.flush();
-    return 0;
-  };
   auto as_json = [](const auto& value) { return Json(value); };
   auto ack = [&](const char* verb) {
     return [this, verb](const msg::Ack& value) { printAck(out_, verb, value); };
@@ -86,33 +75,35 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kQuery:
       return runQuery(command, client, should_cancel);
     case CommandKind::kStart:
-      return finish(client.start(command.session, command.options), as_json, ack("started"));
+      return finish(client.start(command.session, command.options), command.json, as_json,
+                    ack("started"));
     case CommandKind::kTerminate:
-      return finish(client.terminate(command.session), as_json, ack("terminated"));
+      return finish(client.terminate(command.session), command.json, as_json, ack("terminated"));
     case CommandKind::kRestart:
-      return finish(client.restart(command.session, command.keep_history), as_json,
+      return finish(client.restart(command.session, command.keep_history), command.json, as_json,
                     ack("restarted"));
     case CommandKind::kInfo:
-      return finish(client.info(command.session), as_json,
+      return finish(client.info(command.session), command.json, as_json,
                     [this](const msg::SessionInfo& v) { printInfo(out_, v); });
     case CommandKind::kMove:
-      return finish(client.move(command.session, command.worker), as_json, ack("moved"));
+      return finish(client.move(command.session, command.worker), command.json, as_json,
+                    ack("moved"));
     case CommandKind::kTranscript:
-      return finish(client.transcript(command.session), transcriptJson,
+      return finish(client.transcript(command.session), command.json, transcriptJson,
                     [this](const msg::TranscriptResult& v) {
                       TranscriptView::print(out_, TranscriptView::turns(v.jsonl));
                     });
     case CommandKind::kList:
-      return finish(client.list(), sessionsJson,
+      return finish(client.list(), command.json, sessionsJson,
                     [this](const std::vector<msg::SessionInfo>& v) { printList(out_, v); });
     case CommandKind::kCount:
-      return finish(client.count(), as_json,
+      return finish(client.count(), command.json, as_json,
                     [this](const msg::CountResult& v) { printCount(out_, v); });
     case CommandKind::kStatus:
-      return finish(client.status(), as_json,
+      return finish(client.status(), command.json, as_json,
                     [this](const msg::StatusResult& v) { printStatus(out_, v); });
     case CommandKind::kPing:
-      return finish(client.ping(), as_json,
+      return finish(client.ping(), command.json, as_json,
                     [this](const msg::PingResult& v) { printPing(out_, v); });
     case CommandKind::kKeygen:
       return runKeygen(command);

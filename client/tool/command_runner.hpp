@@ -5,6 +5,7 @@
 
 #include "ccmesh/client/client.hpp"
 #include "command_line.hpp"
+#include "json_output.hpp"
 
 namespace ccmesh::client {
 
@@ -38,6 +39,20 @@ class CommandRunner {
   // The other pool commands (command_runner_pools.cpp); a waiting checkout polls
   // should_cancel (may be empty) to withdraw on Ctrl-C.
   int runPool(const Command& command, Client& client, const std::function<bool()>& should_cancel);
+
+  // Prints a finished request: its error through report(), or its value as the JSON fields
+  // `to_fields` makes of it (with --json) or through `print_human`. Returns the exit status.
+  template <class T, class ToFields, class PrintHuman>
+  int finish(const Reply<T>& reply, bool json, ToFields&& to_fields, PrintHuman&& print_human) {
+    if (!reply.ok()) return report(reply.error(), json);
+    if (json) {
+      out_ << successJson(to_fields(reply.value())).dump() << "\n";
+    } else {
+      print_human(reply.value());
+    }
+    out_.flush();
+    return 0;
+  }
 
   std::ostream& out_;  // results (stdout)
   std::ostream& err_;  // errors (stderr)

@@ -7,17 +7,6 @@ namespace ccmesh::client {
 
 int CommandRunner::runPool(const Command& command, Client& client,
                            const std::function<bool()>& should_cancel) {
-  // Prints a successful result, as JSON fields or through its human printer.
-  auto finish = [&](const auto& reply, auto&& to_fields, auto&& print_human) {
-    if (!reply.ok()) return report(reply.error(), command.json);
-    if (command.json) {
-      out_ << successJson(to_fields(reply.value())).dump() << "\n";
-    } else {
-      print_human(reply.value());
-    }
-    out_.flush();
-    return 0;
-  };
   auto as_json = [](const auto& value) { return Json(value); };
   auto pool_json = [](const msg::PoolInfo& pool) { return Json{{"pool", pool}}; };
   auto show_pool = [this](const char* verb) {
@@ -30,29 +19,31 @@ int CommandRunner::runPool(const Command& command, Client& client,
     case CommandKind::kPoolCreate: {
       PoolCreateOptions options{arguments.size, arguments.strategy, command.options,
                                 arguments.members};
-      return finish(client.poolCreate(pool, options), pool_json, show_pool("created"));
+      return finish(client.poolCreate(pool, options), command.json, pool_json,
+                    show_pool("created"));
     }
     case CommandKind::kPoolCheckout:
-      return finish(client.checkout(pool, arguments.lease, Millis{0}, should_cancel), as_json,
-                    [this](const msg::CheckoutResult& v) { printCheckout(out_, v); });
+      return finish(client.checkout(pool, arguments.lease, Millis{0}, should_cancel), command.json,
+                    as_json, [this](const msg::CheckoutResult& v) { printCheckout(out_, v); });
     case CommandKind::kPoolCheckin:
-      return finish(client.checkin(pool, arguments.member, arguments.lease_id), as_json,
-                    [this](const msg::CheckinResult& v) {
+      return finish(client.checkin(pool, arguments.member, arguments.lease_id), command.json,
+                    as_json, [this](const msg::CheckinResult& v) {
                       out_ << "checked in " << v.member << " to pool " << v.pool << "\n";
                     });
     case CommandKind::kPoolList:
       return finish(
-          client.poolList(),
+          client.poolList(), command.json,
           [](const std::vector<msg::PoolInfo>& pools) {
             return Json{{"pools", pools}};
           },
           [this](const std::vector<msg::PoolInfo>& v) { printPoolList(out_, v); });
     case CommandKind::kPoolInfo:
-      return finish(client.poolInfo(pool), pool_json, show_pool(nullptr));
+      return finish(client.poolInfo(pool), command.json, pool_json, show_pool(nullptr));
     case CommandKind::kPoolResize:
-      return finish(client.poolResize(pool, arguments.size), pool_json, show_pool("resized"));
+      return finish(client.poolResize(pool, arguments.size), command.json, pool_json,
+                    show_pool("resized"));
     case CommandKind::kPoolDelete:
-      return finish(client.poolDelete(pool), pool_json, show_pool("deleted"));
+      return finish(client.poolDelete(pool), command.json, pool_json, show_pool("deleted"));
     default:
       return 1;
   }

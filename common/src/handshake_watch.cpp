@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/monitor_event.hpp"
 
 namespace ccmesh {
 namespace {
@@ -52,23 +52,9 @@ HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
 
 bool HandshakeWatch::drain() {
   bool changed = false;
-  while (true) {
-    zmq::message_t header;
-    zmq::recv_result_t got;
-    try {
-      got = monitor_.recv(header, zmq::recv_flags::dontwait);
-    } catch (const zmq::error_t&) {
-      break;
-    }
-    if (!got) break;
-    // Event frames: [uint16 event, uint32 value] then [endpoint].
-    zmq::message_t endpoint;
-    if (header.more()) (void)monitor_.recv(endpoint, zmq::recv_flags::dontwait);
-    if (header.size() < 6) continue;
-    uint16_t event = 0;
-    uint32_t value = 0;
-    std::memcpy(&event, header.data(), sizeof event);
-    std::memcpy(&value, static_cast<const char*>(header.data()) + 2, sizeof value);
+  while (const auto next = receiveMonitorEvent(monitor_)) {
+    const uint16_t event = next->event;
+    const uint32_t value = next->value;
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       changed = changed || failure_.has_value();
       failure_.reset();

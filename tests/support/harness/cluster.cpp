@@ -3,25 +3,11 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
+#include "harness/broker_ready_file.hpp"
+
 namespace ccmesh::test {
-namespace {
-
-// Reads `key=value` lines of the broker's ready file.
-std::map<std::string, std::string> readReadyFile(const std::string& path) {
-  std::map<std::string, std::string> values;
-  std::ifstream file(path);
-  std::string line;
-  while (std::getline(file, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return values;
-}
-
-}  // namespace
 
 Cluster::Cluster(std::vector<std::string> broker_args) : broker_args_(std::move(broker_args)) {
   launchBroker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*");
@@ -43,17 +29,9 @@ void Cluster::launchBroker(const std::string& frontend, const std::string& backe
   args.insert(args.end(), broker_args_.begin(), broker_args_.end());
   broker_ = std::make_unique<Process>(binaryPath("ccmesh-broker"), args,
                                       dir() + "/broker" + run + ".log");
-  std::map<std::string, std::string> endpoints;
-  bool bound = waitFor([&] {
-    if (!broker_->running()) return true;
-    endpoints = readReadyFile(ready);
-    return endpoints.count("frontend") && endpoints.count("backend");
-  });
-  if (!bound || !endpoints.count("frontend")) {
-    throw std::runtime_error("broker did not bind its ports; log:\n" + broker_->log());
-  }
-  frontend_ = endpoints["frontend"];
-  backend_ = endpoints["backend"];
+  auto endpoints = waitForBrokerEndpoints(*broker_, ready);
+  frontend_ = std::move(endpoints.frontend);
+  backend_ = std::move(endpoints.backend);
 }
 
 std::string Cluster::homeOf(const std::string& worker_id) const {

@@ -1,17 +1,14 @@
 // Session residency against the real mock CLI, with a manual clock: on-demand start, the
 // idle timeout, waiting for a live slot, and recycling a CLI that grew too large.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "ccmesh/common/logging.hpp"
 #include "ccmesh/worker/session.hpp"
+#include "mock_cli_fixture.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -50,30 +47,13 @@ struct BudgetObserver final : SessionObserver {
   }
 };
 
-class SessionResidencyTest : public ::testing::Test {
+class SessionResidencyTest : public MockCliFixture {
  protected:
-  void SetUp() override {
-#ifndef CCMESH_MOCK_CLI
-    GTEST_SKIP() << "ccmesh-mock-cli is not part of this build";
-#else
-    home_ = std::filesystem::path(::testing::TempDir()) /
-            ("ccmesh-residency-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(home_);
-    std::filesystem::create_directories(home_);
-    context_.worker_id = "w-test";
-    context_.cli = CliSettings{CCMESH_MOCK_CLI, {}, {"HOME=" + home_.string()}};
-    context_.base_env = CliCommand::currentEnvironment();
-    context_.base_env.erase("CLAUDE_CONFIG_DIR");
-    context_.clock = &clock_;
-    context_.log = componentLogger("worker-test");
-    context_.log->set_level(spdlog::level::warn);
-#endif
-  }
+  SessionResidencyTest() : MockCliFixture("ccmesh-residency-test-") {}
 
   void TearDown() override {
     session_.reset();
-    if (!home_.empty()) std::filesystem::remove_all(home_);
+    MockCliFixture::TearDown();
   }
 
   Session& make(SessionOptions options) {
@@ -83,25 +63,7 @@ class SessionResidencyTest : public ::testing::Test {
 
   // Pumps the session's pipes (real time) until `done` holds; fails after 10 s.
   void runUntil(const std::function<bool()>& done, const std::string& what) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > give_up) {
-        FAIL() << "timed out waiting for " << what << " (state "
-               << sessionStateName(session_->state()) << ")";
-      }
-      std::vector<pollfd> fds;
-      if (CliProcess* p = session_->process()) {
-        if (p->outputFd() >= 0) fds.push_back({p->outputFd(), POLLIN, 0});
-        if (p->errorFd() >= 0) fds.push_back({p->errorFd(), POLLIN, 0});
-        if (p->pendingInputFd() >= 0) fds.push_back({p->pendingInputFd(), POLLOUT, 0});
-      }
-      ::poll(fds.data(), fds.size(), 10);
-      session_->onInputWritable();
-      session_->onOutputReadable(1u << 20);
-      session_->onErrorsReadable(1u << 20);
-      session_->onChildExited();
-      session_->onTimer();
-    }
+    pumpSessionUntil(*session_, done, what);
   }
 
   // Sends a prompt and runs until it is answered; returns the answer.
@@ -116,9 +78,6 @@ class SessionResidencyTest : public ::testing::Test {
              "state " + std::string(sessionStateName(state)));
   }
 
-  std::filesystem::path home_;        // HOME of the mock CLI (its transcripts)
-  ManualClock clock_;                 // moved by hand for the idle timeout
-  SessionContext context_;            // settings shared by the session
   BudgetObserver observer_;           // what the session reported; the slot
   std::unique_ptr<Session> session_;  // the session under test
 };

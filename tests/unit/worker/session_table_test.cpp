@@ -3,44 +3,18 @@
 #include "session_table.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
-#include "ccmesh/common/logging.hpp"
+#include "mock_cli_fixture.hpp"
 
 namespace ccmesh::worker {
 namespace {
 
-class SessionTableTest : public ::testing::Test {
+class SessionTableTest : public MockCliFixture {
  protected:
-  void SetUp() override {
-#ifndef CCMESH_MOCK_CLI
-    GTEST_SKIP() << "ccmesh-mock-cli is not part of this build";
-#else
-    home_ = std::filesystem::path(::testing::TempDir()) /
-            ("ccmesh-table-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(home_);
-    std::filesystem::create_directories(home_);
-    context_.worker_id = "w-test";
-    context_.cli = CliSettings{CCMESH_MOCK_CLI, {}, {"HOME=" + home_.string()}};
-    context_.base_env = CliCommand::currentEnvironment();
-    context_.base_env.erase("CLAUDE_CONFIG_DIR");
-    context_.clock = &clock_;
-    context_.log = componentLogger("worker-test");
-    context_.log->set_level(spdlog::level::warn);
-#endif
-  }
-
-  void TearDown() override {
-    if (!home_.empty()) std::filesystem::remove_all(home_);
-  }
-
-  ManualClock clock_;
-  SessionContext context_;
-  std::filesystem::path home_;
+  SessionTableTest() : MockCliFixture("ccmesh-table-test-") {}
 };
 
 TEST_F(SessionTableTest, SpawnsABurstOfClisAFewPerLoopRound) {

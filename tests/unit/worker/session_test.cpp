@@ -3,18 +3,15 @@
 #include "ccmesh/worker/session.hpp"
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "ccmesh/common/logging.hpp"
+#include "mock_cli_fixture.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -50,31 +47,18 @@ struct RecordingObserver final : SessionObserver {
   bool answered(uint64_t id) const { return result(id) != nullptr || error(id) != nullptr; }
 };
 
-class SessionTest : public ::testing::Test {
+class SessionTest : public MockCliFixture {
  protected:
+  SessionTest() : MockCliFixture("ccmesh-session-test-") {}
+
   void SetUp() override {
-#ifndef CCMESH_MOCK_CLI
-    GTEST_SKIP() << "ccmesh-mock-cli is not part of this build";
-#else
-    home_ = std::filesystem::path(::testing::TempDir()) /
-            ("ccmesh-session-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(home_);
-    std::filesystem::create_directories(home_);
-    context_.worker_id = "w-test";
-    context_.cli = CliSettings{CCMESH_MOCK_CLI, {}, {"HOME=" + home_.string()}};
-    context_.base_env = CliCommand::currentEnvironment();
-    context_.base_env.erase("CLAUDE_CONFIG_DIR");
+    MockCliFixture::SetUp();
     context_.queue_depth = 2;
-    context_.clock = &clock_;
-    context_.log = componentLogger("worker-test");
-    context_.log->set_level(spdlog::level::warn);
-#endif
   }
 
   void TearDown() override {
     session_.reset();
-    if (!home_.empty()) std::filesystem::remove_all(home_);
+    MockCliFixture::TearDown();
   }
 
   Session& make(SessionOptions options = {}) {
@@ -85,25 +69,7 @@ class SessionTest : public ::testing::Test {
   // Pumps the session's pipes (real time) until `done` holds; fails after 10 s, naming
   // what it was waiting for.
   void runUntil(const std::function<bool()>& done, const std::string& what) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > give_up) {
-        FAIL() << "timed out waiting for " << what << " (state "
-               << sessionStateName(session_->state()) << ")";
-      }
-      std::vector<pollfd> fds;
-      if (CliProcess* p = session_->process()) {
-        if (p->outputFd() >= 0) fds.push_back({p->outputFd(), POLLIN, 0});
-        if (p->errorFd() >= 0) fds.push_back({p->errorFd(), POLLIN, 0});
-        if (p->pendingInputFd() >= 0) fds.push_back({p->pendingInputFd(), POLLOUT, 0});
-      }
-      ::poll(fds.data(), fds.size(), 10);
-      session_->onInputWritable();
-      session_->onOutputReadable(1u << 20);
-      session_->onErrorsReadable(1u << 20);
-      session_->onChildExited();  // no SIGCHLD here: reaping is a cheap WNOHANG
-      session_->onTimer();
-    }
+    pumpSessionUntil(*session_, done, what);
   }
 
   void waitForState(SessionState state) {
@@ -126,9 +92,6 @@ class SessionTest : public ::testing::Test {
     return e != nullptr ? "error " + e->code + ": " + e->message : "<no answer>";
   }
 
-  std::filesystem::path home_;        // HOME of the mock CLI (its transcripts)
-  ManualClock clock_;                 // moved by hand for deadlines and backoff
-  SessionContext context_;            // settings shared by the session
   RecordingObserver observer_;        // what the session reported
   std::unique_ptr<Session> session_;  // the session under test
 };

@@ -1,0 +1,30 @@
+#include "ccmesh/common/monitor_event.hpp"
+
+#include <cstring>
+
+namespace ccmesh {
+
+std::optional<MonitorEvent> receiveMonitorEvent(zmq::socket_t& monitor) {
+  while (true) {
+    zmq::message_t header;
+    zmq::recv_result_t got;
+    try {
+      got = monitor.recv(header, zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      return std::nullopt;
+    }
+    if (!got) return std::nullopt;
+    // Event frames: [uint16 event, uint32 value] then [endpoint].
+    if (header.more()) {
+      zmq::message_t endpoint;
+      (void)monitor.recv(endpoint, zmq::recv_flags::dontwait);
+    }
+    if (header.size() < 6) continue;
+    MonitorEvent event;
+    std::memcpy(&event.event, header.data(), sizeof event.event);
+    std::memcpy(&event.value, static_cast<const char*>(header.data()) + 2, sizeof event.value);
+    return event;
+  }
+}
+
+}  // namespace ccmesh
