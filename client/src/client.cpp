@@ -207,13 +207,25 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   // Requests the broker forwards to a worker: it tracks them until they end.
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
                        type == MessageType::kRestart || type == MessageType::kMove;
-  LostRequestCheck check(id, tracked ? options_.broker_check : Millis{0}, now());
+  // Requests that only read the broker's state: answered at once, safe to send twice.
+  const bool read_only = type == MessageType::kInfo || type == MessageType::kList ||
+                         type == MessageType::kCount || type == MessageType::kStatus ||
+                         type == MessageType::kTranscript || type == MessageType::kPoolList ||
+                         type == MessageType::kPoolInfo;
+  LostRequestCheck check(id, tracked || read_only ? options_.broker_check : Millis{0}, now());
   waiting.check = &check;
+  if (read_only) {
+    waiting.resend = &body;
+    waiting.resend_type = type;
+    waiting.resend_interval = options_.broker_check;
+  }
   auto final_reply = awaitFinal(id, deadline, waiting);
   if (!final_reply) {
     abandoned_.insert(id);
     return noReply(wait);
   }
+  // Sent more than once: a second answer may still come, and is not for anyone.
+  if (read_only && waiting.resend_interval > options_.broker_check) abandoned_.insert(id);
   if (!final_reply->ok()) return malformedReply(final_reply->error().error.message);
   return std::move(final_reply->value());
 }
@@ -282,7 +294,17 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
       cancel(id);
       waiting.cancel_sent = true;
     }
-    if (waiting.check != nullptr && waiting.check->due(now())) sendCheck(id, *waiting.check);
+    if (waiting.check != nullptr && waiting.check->due(now())) {
+      if (waiting.resend != nullptr) {
+        // A restarted broker never saw it; a broker merely slow answers twice (the second
+        // answer is dropped). Waits double, so a slow broker is not flooded.
+        (void)sendRequest(waiting.resend_type, *waiting.resend, now() + kCancelSendWait);
+        waiting.check->heard(now() + waiting.resend_interval - options_.broker_check);
+        waiting.resend_interval *= 2;
+      } else {
+        sendCheck(id, *waiting.check);
+      }
+    }
     Millis wait = remaining(deadline);
     if (wait <= Millis{0}) return std::nullopt;
     if (watch_cancel) wait = std::min(wait, kCancelPollInterval);

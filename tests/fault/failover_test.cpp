@@ -6,7 +6,9 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "copy_sampler.hpp"
@@ -121,6 +123,27 @@ ClientTally runClient(const Cluster& cluster, int index, const std::vector<std::
     if (tally.finals.count(late->id)) ++tally.finals[late->id];
   }
   return tally;
+}
+
+// True if a TCP socket listening or accepted on 127.0.0.1:`port` holds bytes its process
+// has not read (the rx_queue of /proc/net/tcp): a frozen broker's kernel took a request.
+bool unreadBytesOnPort(const std::string& endpoint) {
+  const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || std::stoi(local.substr(colon + 1), nullptr, 16) != port) {
+      continue;
+    }
+    const auto rx = queues.substr(queues.find(':') + 1);
+    if (std::stoul(rx, nullptr, 16) > 0) return true;
+  }
+  return false;
 }
 
 TEST_F(FailoverTest, KillNineOfAWorkerLosesNoQueryAndNeverRunsANameTwice) {
@@ -288,6 +311,25 @@ TEST_F(FailoverTest, BrokerRestartLosesNoSessionAndRestartsNoCli) {
     EXPECT_EQ(history->text.rfind("remember me", 0), 0u) << "the same conversation";
   }
   EXPECT_EQ(placements(), before);
+}
+
+TEST_F(FailoverTest, ReadOnlyCallLostWithTheBrokerIsSentAgainToItsSuccessor) {
+  cluster_ = std::make_unique<Cluster>();
+  cluster_->startWorker("w1");
+  startSessions(1);
+  // The broker freezes; a read-only call goes out and reaches its kernel, unread; then the
+  // broker dies with it. Its successor never saw the call: the client sends it again
+  // (after one broker_check of silence) instead of waiting for its 30 s deadline.
+  cluster_->broker().signal(SIGSTOP);
+  auto client = cluster_->client(30s);
+  std::optional<client::Reply<std::vector<msg::SessionInfo>>> listed;
+  std::thread caller([&] { listed = client->list(); });
+  const bool reached = waitFor([&] { return unreadBytesOnPort(cluster_->frontend()); });
+  cluster_->restartBroker();  // SIGKILL ends a stopped process too
+  caller.join();
+  ASSERT_TRUE(reached) << "the call never reached the frozen broker";
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->ok()) << listed->error().code_name << ": " << listed->error().message;
 }
 
 TEST_F(FailoverTest, RestartedWorkerReusingItsIdIsAcceptedAtOnce) {

@@ -152,6 +152,11 @@ class Client {
     std::string partial;                // text of the delta events seen so far
     bool cancel_sent = false;           // `cancel` went out for this request
     LostRequestCheck* check = nullptr;  // asks whether the broker still knows it, or null
+    // A read-only request to send again (same id) instead of asking about it, or null: the
+    // broker answers those at once, so silence means it died with the request.
+    const msgpack::sbuffer* resend = nullptr;
+    MessageType resend_type = MessageType::kPing;  // the type of `resend`
+    Millis resend_interval{0};                     // silence before the next resend; doubles
   };
 
   // Sends one management request and waits for its final reply for `wait` (0: the default
