@@ -19,6 +19,14 @@ std::string nextEndpoint() {
   return "inproc://ccmesh-handshake-watch-" + std::to_string(counter.fetch_add(1));
 }
 
+// The socket speaks CURVE (its mechanism is set before it connects).
+bool usesCurve(zmq::socket_t& socket) {
+  int mechanism = ZMQ_NULL;
+  size_t size = sizeof mechanism;
+  return zmq_getsockopt(socket.handle(), ZMQ_MECHANISM, &mechanism, &size) == 0 &&
+         mechanism == ZMQ_CURVE;
+}
+
 // Words for a failed handshake event.
 std::string describe(uint16_t event, uint32_t value) {
   switch (event) {
@@ -41,7 +49,7 @@ std::string describe(uint16_t event, uint32_t value) {
 }  // namespace
 
 HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
-    : monitor_(context, zmq::socket_type::pair) {
+    : watched_(socket), monitor_(context, zmq::socket_type::pair) {
   const std::string endpoint = nextEndpoint();
   if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), kWatchedEvents) != 0) {
     throw ConfigError(std::string("cannot monitor a socket: ") + zmq_strerror(zmq_errno()));
@@ -55,6 +63,9 @@ bool HandshakeWatch::drain() {
   while (const auto next = receiveMonitorEvent(monitor_)) {
     const uint16_t event = next->event;
     const uint32_t value = next->value;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && !usesCurve(watched_)) {
+      continue;  // the peer went away mid-handshake: nothing about keys
+    }
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       changed = changed || failure_.has_value();
       failure_.reset();

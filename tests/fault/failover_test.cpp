@@ -320,8 +320,9 @@ TEST_F(FailoverTest, ReadOnlyCallLostWithTheBrokerIsSentAgainToItsSuccessor) {
   // The broker freezes; a read-only call goes out and reaches its kernel, unread; then the
   // broker dies with it. Its successor never saw the call: the client sends it again
   // (after one broker_check of silence) instead of waiting for its 30 s deadline.
-  cluster_->broker().signal(SIGSTOP);
   auto client = cluster_->client(30s);
+  ASSERT_TRUE(client->status().ok()) << "connected, handshake done";
+  cluster_->broker().signal(SIGSTOP);
   std::optional<client::Reply<std::vector<msg::SessionInfo>>> listed;
   std::thread caller([&] { listed = client->list(); });
   const bool reached = waitFor([&] { return unreadBytesOnPort(cluster_->frontend()); });

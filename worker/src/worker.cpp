@@ -1,7 +1,9 @@
 #include "ccmesh/worker/worker.hpp"
 
 #include <poll.h>
+#include <sys/epoll.h>
 
+#include <array>
 #include <zmq.hpp>
 
 #include "broker_link.hpp"
@@ -9,6 +11,7 @@
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "ccmesh/common/version.hpp"
+#include "cli_watch.hpp"
 #include "group_keeper.hpp"
 #include "session_table.hpp"
 #include "signal_pipe.hpp"
@@ -24,12 +27,6 @@ constexpr int kMessagesPerIteration = 512;
 constexpr Millis kMaxPollWait{1000};
 // Time for `bye` and final replies to leave after the sessions stopped.
 constexpr Millis kGoodbyeWait{1000};
-
-// What a polled descriptor belongs to.
-struct PollTarget {
-  enum class Kind { kOutput, kErrors, kInput } kind;
-  Session* session;
-};
 
 // `ready` with the live budget's figures (max_live, live, hibernated).
 msg::Ready withLoad(msg::Ready ready, const SessionTable& table) {
@@ -61,6 +58,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
   zmq_ = std::make_unique<zmq::context_t>(1);
   zmq_->set(zmq::ctxopt::blocky, 0);
   signals_ = std::make_unique<SignalPipe>();
+  cli_watch_ = std::make_unique<CliWatch>();
   link_ = std::make_unique<BrokerLink>(*zmq_, config_.broker, config_.id, config_.heartbeat,
                                        config_.liveness, clock_, log_);
   if (config_.curve) link_->useCurve(*config_.curve);
@@ -98,23 +96,24 @@ int Worker::run() {
 }
 
 void Worker::pollOnce() {
-  std::vector<zmq::pollitem_t> items;
-  std::vector<PollTarget> targets;
-  items.push_back({link_->socket().handle(), 0,
-                   static_cast<short>(ZMQ_POLLIN | (link_->wantsWrite() ? ZMQ_POLLOUT : 0)), 0});
-  items.push_back({nullptr, signals_->fd(), ZMQ_POLLIN, 0});
+  cli_watch_->begin();
   table_->forEachAwake([&](Session& session) {
     CliProcess* process = session.process();
     if (process == nullptr) return;
-    auto add = [&](int fd, short events, PollTarget::Kind kind) {
-      if (fd < 0) return;
-      items.push_back({nullptr, fd, events, 0});
-      targets.push_back({kind, &session});
+    auto add = [&](int fd, uint32_t events, CliWatch::Kind kind) {
+      if (fd >= 0) cli_watch_->watch(fd, events, kind, session, process->pid());
     };
-    add(process->outputFd(), ZMQ_POLLIN, PollTarget::Kind::kOutput);
-    add(process->errorFd(), ZMQ_POLLIN, PollTarget::Kind::kErrors);
-    add(process->pendingInputFd(), ZMQ_POLLOUT, PollTarget::Kind::kInput);
+    add(process->outputFd(), EPOLLIN, CliWatch::Kind::kOutput);
+    add(process->errorFd(), EPOLLIN, CliWatch::Kind::kErrors);
+    add(process->pendingInputFd(), EPOLLOUT, CliWatch::Kind::kInput);
   });
+  cli_watch_->commit();
+  std::array<zmq::pollitem_t, 3> items{{
+      {link_->socket().handle(), 0,
+       static_cast<short>(ZMQ_POLLIN | (link_->wantsWrite() ? ZMQ_POLLOUT : 0)), 0},
+      {nullptr, signals_->fd(), ZMQ_POLLIN, 0},
+      {nullptr, cli_watch_->fd(), ZMQ_POLLIN, 0},
+  }};
   try {
     zmq::poll(items.data(), items.size(), pollTimeout());
   } catch (const zmq::error_t& e) {
@@ -126,18 +125,19 @@ void Worker::pollOnce() {
   if (items[1].revents != 0) handleSignals();
   if (items[0].revents & ZMQ_POLLIN) receiveFromBroker();
   shareLease();
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const short revents = items[i + 2].revents;
-    if (revents == 0) continue;
-    Session& session = *targets[i].session;
-    switch (targets[i].kind) {
-      case PollTarget::Kind::kOutput:
+  // Asked after the broker's messages and the signals, as before: a CLI that exited
+  // meanwhile has closed its pipes, and they left the set with it.
+  for (const auto& ready :
+       items[2].revents != 0 ? cli_watch_->ready() : std::vector<CliWatch::Ready>{}) {
+    Session& session = *ready.session;
+    switch (ready.kind) {
+      case CliWatch::Kind::kOutput:
         session.onOutputReadable(kReadBudget);
         break;
-      case PollTarget::Kind::kErrors:
+      case CliWatch::Kind::kErrors:
         session.onErrorsReadable(kReadBudget);
         break;
-      case PollTarget::Kind::kInput:
+      case CliWatch::Kind::kInput:
         session.onInputWritable();
         break;
     }

@@ -9,7 +9,10 @@ namespace ccmesh {
 // Watches a connecting socket's security handshakes through a ZeroMQ socket monitor. A
 // CURVE handshake the broker refuses is silent at the message level (messages just never
 // get through), so a client or worker learns of it here: wrong or unknown keys, or one side
-// speaking CURVE and the other not. A later successful handshake clears the failure. The
+// speaking CURVE and the other not. A connection that closes in the middle of a handshake
+// counts as a refusal only on a CURVE socket (a broker with other keys closes it so); on a
+// plain one it is a broker that died or restarted, and the socket simply reconnects. A
+// later successful handshake clears the failure. The
 // monitor stops by itself when the watched socket closes, so either may go first.
 class HandshakeWatch {
  public:
@@ -31,6 +34,7 @@ class HandshakeWatch {
   bool succeeded() const { return succeeded_; }
 
  private:
+  zmq::socket_t& watched_;              // the socket watched (outlives every drain())
   zmq::socket_t monitor_;               // PAIR receiving the monitor's events
   std::optional<std::string> failure_;  // see failure()
   bool succeeded_ = false;              // see succeeded()

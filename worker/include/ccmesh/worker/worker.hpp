@@ -17,6 +17,7 @@
 namespace ccmesh::worker {
 
 class BrokerLink;
+class CliWatch;
 class SessionTable;
 class SignalPipe;
 
@@ -53,6 +54,7 @@ class Worker {
   SessionContext context_;                 // shared by every session
   std::unique_ptr<zmq::context_t> zmq_;    // declared before the socket: destroyed after it
   std::unique_ptr<SignalPipe> signals_;    // SIGCHLD/SIGTERM/SIGINT as bytes
+  std::unique_ptr<CliWatch> cli_watch_;    // every CLI's pipes, as one descriptor
   std::unique_ptr<BrokerLink> link_;       // the DEALER and its queue
   std::unique_ptr<SessionTable> table_;    // the sessions
   bool shutting_down_ = false;             // SIGTERM/SIGINT seen
