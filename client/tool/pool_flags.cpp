@@ -170,8 +170,9 @@ std::string poolCommandNotes(CommandKind kind) {
       return "Members are ordinary sessions: `ccmesh info NAME/0` shows one. They start in the\n"
              "background; `ccmesh pool info NAME` shows their states.\n";
     case CommandKind::kPoolQuery:
-      return "Prints the answer, then `answered by MEMBER on WORKER`. PROMPT is one argument\n"
-             "(quote it). When every member is busy or checked out: pool_exhausted at once.\n";
+      return "Prints the answer, then `answered by MEMBER of pool POOL on WORKER`.\n"
+             "PROMPT is one argument (quote it). When every member is busy or checked out:\n"
+             "pool_exhausted at once.\n";
     case CommandKind::kPoolCheckout:
       return "Prints the member reserved for you and its lease id; query it by name, then\n"
              "`ccmesh pool checkin NAME MEMBER`. Waits up to --timeout for a free member, then\n"

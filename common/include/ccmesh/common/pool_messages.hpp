@@ -72,7 +72,7 @@ struct PoolResize {
 // One member of a pool as `pool_info` shows it.
 struct PoolMemberInfo {
   std::string name;            // the member's session name
-  std::string state;           // its session state; "stopped" once the session is gone
+  std::string state;           // its session state; "missing" when no such session is registered
   std::string worker;          // hosting worker, empty while pending
   uint64_t turns = 0;          // turns the session completed
   uint64_t served = 0;         // pool queries it answered
