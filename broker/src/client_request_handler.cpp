@@ -81,12 +81,7 @@ void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) 
   auto* entry = router_.sessions().find(query.session);
   if (!entry || entry->terminating) return notFound(client, query.id, query.session);
   auto& requests = router_.requests();
-  if (requests.findByClient(client, query.id)) {
-    router_.replyError(client, query.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(query.id) + " is already in flight",
-                       query.session);
-    return;
-  }
+  if (alreadyInFlight(client, query.id, query.session)) return;
   const bool placed = !entry->worker.empty();
   if (!placed && entry->waiting.size() >= config.pending_limit) {
     router_.replyError(client, query.id, ErrorCode::kBusy,
@@ -129,12 +124,7 @@ void ClientRequestHandler::onStart(const std::string& client, const msg::Start& 
     return;
   }
   auto& requests = router_.requests();
-  if (requests.findByClient(client, start.id)) {
-    router_.replyError(client, start.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(start.id) + " is already in flight",
-                       start.session);
-    return;
-  }
+  if (alreadyInFlight(client, start.id, start.session)) return;
   if (!router_.sessions().add(start.session, start.options)) {
     router_.replyError(client, start.id, ErrorCode::kAlreadyExists,
                        "session " + start.session + " already exists", start.session);
@@ -175,12 +165,7 @@ void ClientRequestHandler::onTerminate(const std::string& client, const msg::Ter
                                            std::string(session_state::kStopped)});
     return;
   }
-  if (requests.findByClient(client, terminate.id)) {
-    router_.replyError(client, terminate.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(terminate.id) + " is already in flight",
-                       terminate.session);
-    return;
-  }
+  if (alreadyInFlight(client, terminate.id, terminate.session)) return;
   const auto now = router_.clock().now();
   auto* request = requests.add(client, terminate.id, RequestKind::kTerminate, terminate.session,
                                now, now + router_.config().control_timeout);
@@ -203,12 +188,7 @@ void ClientRequestHandler::onRestart(const std::string& client, const msg::Resta
     return;
   }
   auto& requests = router_.requests();
-  if (requests.findByClient(client, restart.id)) {
-    router_.replyError(client, restart.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(restart.id) + " is already in flight",
-                       restart.session);
-    return;
-  }
+  if (alreadyInFlight(client, restart.id, restart.session)) return;
   const auto now = router_.clock().now();
   auto* request = requests.add(client, restart.id, RequestKind::kRestart, restart.session, now,
                                now + router_.config().control_timeout);
@@ -267,12 +247,7 @@ void ClientRequestHandler::onMove(const std::string& client, const msg::Move& mo
     return;
   }
   auto& requests = router_.requests();
-  if (requests.findByClient(client, move.id)) {
-    router_.replyError(client, move.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(move.id) + " is already in flight",
-                       move.session);
-    return;
-  }
+  if (alreadyInFlight(client, move.id, move.session)) return;
   const auto now = router_.clock().now();
   auto* request = requests.add(client, move.id, RequestKind::kMove, move.session, now,
                                now + router_.config().control_timeout);
@@ -391,6 +366,14 @@ bool ClientRequestHandler::checkName(const std::string& client, uint64_t id,
   if (!bad) return true;
   router_.replyError(client, id, bad->code, bad->message);
   return false;
+}
+
+bool ClientRequestHandler::alreadyInFlight(const std::string& client, uint64_t id,
+                                           const std::string& session) {
+  if (!router_.requests().findByClient(client, id)) return false;
+  router_.replyError(client, id, ErrorCode::kBadRequest,
+                     "request id " + std::to_string(id) + " is already in flight", session);
+  return true;
 }
 
 void ClientRequestHandler::notFound(const std::string& client, uint64_t id,

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "ccmesh/common/replies.hpp"
+#include "reply_rewrite.hpp"
 
 namespace ccmesh::broker {
 namespace {
@@ -41,24 +42,7 @@ void setPoolKey(msgpack::sbuffer& body, const std::string& pool) {
   }
   const auto& object = handle.get();
   if (object.type != msgpack::type::MAP) return;
-  const auto& map = object.via.map;
-  auto isPool = [](const msgpack::object& key) {
-    return key.type == msgpack::type::STR &&
-           std::string_view(key.via.str.ptr, key.via.str.size) == "pool";
-  };
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < map.size; ++i) kept += isPool(map.ptr[i].key) ? 0 : 1;
-  msgpack::sbuffer rewritten;
-  msgpack::packer<msgpack::sbuffer> packer(rewritten);
-  packer.pack_map(kept + 1);
-  for (uint32_t i = 0; i < map.size; ++i) {
-    if (isPool(map.ptr[i].key)) continue;
-    packer.pack(map.ptr[i].key);
-    packer.pack(map.ptr[i].val);
-  }
-  packer.pack(std::string_view("pool"));
-  packer.pack(pool);
-  body = std::move(rewritten);
+  body = withKey(object.via.map, "pool", pool);
 }
 
 }  // namespace

@@ -61,20 +61,20 @@ void CliWatch::commit() {
   }
 }
 
-std::vector<CliWatch::Ready> CliWatch::ready() {
-  std::vector<Ready> ready;
-  if (entries_.empty()) return ready;
-  std::vector<epoll_event> events(entries_.size());
+const std::vector<CliWatch::Ready>& CliWatch::ready() {
+  ready_.clear();
+  if (entries_.empty()) return ready_;
+  if (events_.size() < entries_.size()) events_.resize(entries_.size());
   int count;
   do {
-    count = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
+    count = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
   } while (count < 0 && errno == EINTR);
   for (int i = 0; i < count; ++i) {
-    auto it = entries_.find(events[static_cast<std::size_t>(i)].data.fd);
+    auto it = entries_.find(events_[static_cast<std::size_t>(i)].data.fd);
     if (it == entries_.end()) continue;
-    ready.push_back({it->second.kind, it->second.session});
+    ready_.push_back({it->second.kind, it->second.session});
   }
-  return ready;
+  return ready_;
 }
 
 }  // namespace ccmesh::worker

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -41,8 +42,8 @@ class CliWatch {
   // Stops watching what this round did not name.
   void commit();
 
-  // The watched descriptors ready now; waits for nothing.
-  std::vector<Ready> ready();
+  // The watched descriptors ready now; waits for nothing. Valid until the next call.
+  const std::vector<Ready>& ready();
 
  private:
   struct Entry {
@@ -56,6 +57,8 @@ class CliWatch {
   int epoll_fd_ = -1;
   uint64_t round_ = 0;
   std::unordered_map<int, Entry> entries_;  // fd -> what it is
+  std::vector<epoll_event> events_;         // epoll_wait's buffer, kept between calls
+  std::vector<Ready> ready_;                // see ready()
 };
 
 }  // namespace ccmesh::worker

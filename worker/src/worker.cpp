@@ -124,11 +124,16 @@ void Worker::pollOnce() {
   if (enforceLease()) return;
   if (items[1].revents != 0) handleSignals();
   if (items[0].revents & ZMQ_POLLIN) receiveFromBroker();
-  shareLease();
-  // Asked after the broker's messages and the signals, as before: a CLI that exited
-  // meanwhile has closed its pipes, and they left the set with it.
-  for (const auto& ready :
-       items[2].revents != 0 ? cli_watch_->ready() : std::vector<CliWatch::Ready>{}) {
+  if (items[2].revents != 0) serveClis();
+  // Reading the CLIs may have taken a while: hear the broker out before judging it silent.
+  receiveFromBroker();
+  table_->onTimer();
+  if (link_->onTimer()) reconnect();
+  link_->flush();
+}
+
+void Worker::serveClis() {
+  for (const auto& ready : cli_watch_->ready()) {
     Session& session = *ready.session;
     switch (ready.kind) {
       case CliWatch::Kind::kOutput:
@@ -142,12 +147,6 @@ void Worker::pollOnce() {
         break;
     }
   }
-  // Reading the CLIs may have taken a while: hear the broker out before judging it silent.
-  receiveFromBroker();
-  shareLease();
-  table_->onTimer();
-  if (link_->onTimer()) reconnect();
-  link_->flush();
 }
 
 void Worker::shareLease() {

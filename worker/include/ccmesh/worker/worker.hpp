@@ -43,6 +43,9 @@ class Worker {
   void reconnect();
   // Stops every session when the lease has lapsed (self-fencing); true if it did.
   bool enforceLease();
+  // Reads and writes the CLI pipes that are ready (after the broker's messages and the
+  // signals: a CLI that exited meanwhile has closed its pipes, and they left the set).
+  void serveClis();
   // Tells the process-group keeper a lease expiry it has not heard yet.
   void shareLease();
   void sayGoodbye();
