@@ -46,6 +46,9 @@ int installSignalHandlers() {
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGHUP, &action, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // A data directory over a file size limit (ulimit -f) is a write error the transcript
+  // store counts and reports, not a reason to die.
+  ::signal(SIGXFSZ, SIG_IGN);
   return fds[0];
 }
 

@@ -181,23 +181,31 @@ void ClientRequestHandler::onRestart(const std::string& client, const msg::Resta
   if (!checkName(client, restart.id, restart.session)) return;
   auto* entry = router_.sessions().find(restart.session);
   if (!entry || entry->terminating) return notFound(client, restart.id, restart.session);
+  if (alreadyInFlight(client, restart.id, restart.session)) return;
+  // A cut conversation (docs/SESSIONS.md): --from-cut takes what is left as its history from
+  // now on; a restart without history starts afresh, which drops the cut with the old one.
+  if (restart.from_cut) {
+    router_.transcripts().acceptCut(restart.session);
+  } else if (!restart.keep_history) {
+    entry->cut.clear();
+  }
   if (entry->worker.empty()) {
+    if (restart.from_cut) entry->cut.clear();
     router_.outbox().toClientBody(client, MessageType::kResult,
                                   msg::Ack{restart.id, restart.session, "", entry->generation,
                                            std::string(session_state::kPending)});
     return;
   }
   auto& requests = router_.requests();
-  if (alreadyInFlight(client, restart.id, restart.session)) return;
   const auto now = router_.clock().now();
   auto* request = requests.add(client, restart.id, RequestKind::kRestart, restart.session, now,
                                now + router_.config().control_timeout);
   request->worker = entry->worker;
   request->generation = entry->generation;
-  request->keep_history = restart.keep_history;
-  router_.toWorkerBody(
-      entry->worker, MessageType::kRestart,
-      msg::Restart{request->id, entry->name, restart.keep_history, entry->generation});
+  request->keep_history = restart.keep_history || restart.from_cut;
+  router_.toWorkerBody(entry->worker, MessageType::kRestart,
+                       msg::Restart{request->id, entry->name, request->keep_history,
+                                    entry->generation, restart.from_cut});
 }
 
 void ClientRequestHandler::onInfo(const std::string& client, const msg::Info& info) {
@@ -284,6 +292,8 @@ void ClientRequestHandler::onTranscript(const std::string& client,
     result.bytes = result.jsonl.size();
     result.dropped_entries = transcript->dropped;
     result.last_entry_ms = transcript->last_entry_ms;
+    result.complete = transcript->complete();
+    result.cut = transcript->cutReason();
   }
   router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
@@ -338,6 +348,9 @@ void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
   result.transcript_evictions = transcripts.stats().evictions;
   result.transcript_rejected = transcripts.stats().rejected;
   result.transcript_write_errors = transcripts.stats().write_errors;
+  result.transcript_duplicates = transcripts.stats().duplicates;
+  result.transcript_gaps = transcripts.stats().gaps;
+  result.transcript_damaged_files = transcripts.stats().damaged_files;
   router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
 

@@ -11,9 +11,9 @@
 
 namespace ccmesh::broker {
 
-// Warnings about what peers send, at most `per_second` lines a second: a peer flooding
-// garbage must not flood the log. The first line after a quiet spell says how many were
-// suppressed.
+// Warnings about what peers send (and errors that repeat, such as a full disk), at most
+// `per_second` lines a second: a peer flooding garbage must not flood the log. The first line after
+// a quiet spell says how many were suppressed.
 class RateLimitedLog {
  public:
   RateLimitedLog(std::shared_ptr<spdlog::logger> logger, const Clock& clock,
@@ -24,6 +24,11 @@ class RateLimitedLog {
   void warn(spdlog::format_string_t<Args...> format, Args&&... args) {
     if (!admit()) return;
     logger_->warn(format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  void error(spdlog::format_string_t<Args...> format, Args&&... args) {
+    if (!admit()) return;
+    logger_->error(format, std::forward<Args>(args)...);
   }
 
  private:

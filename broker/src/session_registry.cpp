@@ -83,6 +83,7 @@ void SessionRegistry::applyUpdate(SessionEntry& entry, const msg::SessionUpdate&
   entry.restarts = update.restarts;
   entry.turns = update.turns;
   entry.last_error = update.last_error;
+  entry.cut = update.cut;
 }
 
 const std::set<std::string>& SessionRegistry::sessionsOn(const std::string& worker) const {

@@ -80,15 +80,23 @@ void SessionRouter::placeOn(SessionEntry& entry, const std::string& worker, uint
   msg::Assign assign{request_id, entry.name, generation, entry.options};
   // The conversation goes with the name (docs/SESSIONS.md "What survives which failure"),
   // unless the session began another one since (a restart without history) that has no
-  // entries yet.
+  // entries yet. A copy that is not whole goes too, but the session says it was cut rather
+  // than answer as if nothing were missing; a cut the session had already goes on with it.
   if (const Transcript* transcript = transcripts_.get(entry.name);
-      transcript != nullptr && !transcript->entries.empty() &&
+      transcript != nullptr &&
       (entry.session_id.empty() || entry.session_id == transcript->session_id)) {
-    assign.session_id = transcript->session_id;
-    assign.transcript = TranscriptStore::jsonl(*transcript);
-    logger_->info("[session {}] its transcript ({} entries, {} bytes) goes to [worker {}]",
-                  entry.name, transcript->entries.size(), assign.transcript.size(), worker);
+    if (!transcript->entries.empty()) {
+      assign.session_id = transcript->session_id;
+      assign.transcript = TranscriptStore::jsonl(*transcript);
+    }
+    assign.cut = transcript->cutReason();
+    logger_->info("[session {}] its transcript ({} entries, {} bytes) goes to [worker {}]{}{}",
+                  entry.name, transcript->entries.size(), assign.transcript.size(), worker,
+                  assign.cut.empty() ? "" : ": ", assign.cut);
+    if (!assign.transcript.empty()) transcripts_.continueFrom(entry.name);
   }
+  if (assign.cut.empty()) assign.cut = entry.cut;
+  entry.cut = assign.cut;
   if (!entry.last_worker.empty()) {
     assign.moved_from = entry.last_worker;
   } else if (!assign.transcript.empty()) {
@@ -263,7 +271,9 @@ msg::SessionInfo SessionRouter::describe(const SessionEntry& entry) const {
     info.transcript_bytes = transcript->bytes;
     info.transcript_entries = transcript->count;
     info.transcript_last_ms = transcript->last_entry_ms;
+    info.transcript_complete = transcript->complete();
   }
+  info.cut = entry.cut;
   if (entry.last_used_at != TimePoint{}) {
     const auto idle = std::chrono::duration_cast<Millis>(clock_.now() - entry.last_used_at);
     info.last_used_ms = static_cast<uint64_t>(std::max<int64_t>(0, idle.count()));

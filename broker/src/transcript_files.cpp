@@ -1,8 +1,11 @@
 #include "transcript_files.hpp"
 
+#include <boost/crc.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 
@@ -46,6 +49,48 @@ bool plausibleEntry(const std::string& line) {
   return line.size() >= 2 && line.front() == '{' && line.back() == '}';
 }
 
+uint32_t crc32Of(const std::string& entry) {
+  boost::crc_32_type crc;
+  crc.process_bytes(entry.data(), entry.size());
+  return crc.checksum();
+}
+
+// Writes `data` to `path` opened with fopen `mode`, flushed; why it failed, or nothing.
+std::optional<std::string> writeBytes(const std::filesystem::path& path, const char* mode,
+                                      const std::string& data) {
+  std::FILE* file = std::fopen(path.c_str(), mode);
+  if (file == nullptr) return "cannot open " + path.string() + ": " + std::strerror(errno);
+  std::optional<std::string> error;
+  if (std::fwrite(data.data(), 1, data.size(), file) != data.size() || std::fflush(file) != 0) {
+    error = "cannot write " + path.string() + ": " + std::strerror(errno);
+  }
+  if (std::fclose(file) != 0 && !error) {
+    error = "cannot write " + path.string() + ": " + std::strerror(errno);
+  }
+  return error;
+}
+
+// A record line's position and entry, if its checksum matches.
+std::optional<std::pair<uint64_t, std::string>> parseRecord(const std::string& line) {
+  uint64_t position = 0;
+  const char* begin = line.data();
+  const char* end = line.data() + line.size();
+  auto [after_position, error] = std::from_chars(begin, end, position);
+  if (error != std::errc() || position == 0 || after_position == end || *after_position != ' ') {
+    return std::nullopt;
+  }
+  uint32_t crc = 0;
+  const char* crc_begin = after_position + 1;
+  auto [after_crc, crc_error] = std::from_chars(crc_begin, end, crc, 16);
+  if (crc_error != std::errc() || after_crc - crc_begin != 8 || after_crc == end ||
+      *after_crc != ' ') {
+    return std::nullopt;
+  }
+  std::string entry(after_crc + 1, end);
+  if (!plausibleEntry(entry) || crc32Of(entry) != crc) return std::nullopt;
+  return std::make_pair(position, std::move(entry));
+}
+
 }  // namespace
 
 TranscriptFiles::TranscriptFiles(const std::filesystem::path& data_dir)
@@ -72,7 +117,9 @@ std::optional<TranscriptFiles::Contents> TranscriptFiles::read(const std::filesy
   if (!in) return std::nullopt;
   Contents contents;
   std::string line;
-  if (!std::getline(in, line) || line.find("\"ccmesh_transcript\":1") == std::string::npos) {
+  if (!std::getline(in, line)) return std::nullopt;
+  const bool positioned = line.find("\"ccmesh_transcript\":2") != std::string::npos;
+  if (!positioned && line.find("\"ccmesh_transcript\":1") == std::string::npos) {
     return std::nullopt;
   }
   contents.session = headerField(line, "session");
@@ -81,39 +128,48 @@ std::optional<TranscriptFiles::Contents> TranscriptFiles::read(const std::filesy
   contents.file_bytes = line.size() + 1;
   std::deque<std::string> kept;
   std::size_t kept_bytes = 0;
+  uint64_t last = 0;  // the position of the last whole entry read
   while (std::getline(in, line)) {
-    contents.file_bytes += line.size() + (in.eof() ? 0 : 1);
-    if (in.eof() || !plausibleEntry(line)) {
-      contents.damaged = true;  // a torn last line, or something that is not an entry
-      continue;
+    const bool torn = in.eof();  // no newline: the write of this line did not finish
+    contents.file_bytes += line.size() + (torn ? 0 : 1);
+    std::string entry;
+    uint64_t position = last + 1;
+    if (positioned) {
+      auto parsed = parseRecord(line);
+      if (!torn && parsed && (last == 0 || parsed->first == last + 1)) {
+        position = parsed->first;
+        entry = std::move(parsed->second);
+      }
+    } else if (!torn && plausibleEntry(line)) {
+      entry = std::move(line);
     }
-    kept_bytes += line.size() + 1;
-    kept.push_back(std::move(line));
+    if (entry.empty()) {
+      // What follows is not trusted: entries after this one existed but are lost here.
+      contents.damage = torn ? "a torn last record" : "a damaged record";
+      contents.damage += " after entry " + std::to_string(last);
+      contents.rewrite = true;
+      break;
+    }
+    if (last == 0) contents.base = position - 1;
+    last = position;
+    kept_bytes += entry.size() + 1;
+    kept.push_back(std::move(entry));
     while (kept_bytes > max_bytes && !kept.empty()) {
       kept_bytes -= kept.front().size() + 1;
       kept.pop_front();
-      ++contents.dropped;
+      ++contents.base;
+      contents.rewrite = true;
     }
   }
+  if (!positioned) contents.rewrite = true;  // written anew in format 2
   contents.entries.assign(std::make_move_iterator(kept.begin()),
                           std::make_move_iterator(kept.end()));
   return contents;
 }
 
-bool TranscriptFiles::append(const std::string& session, const std::vector<std::string>& entries,
-                             std::size_t& file_bytes) {
-  std::string data;
-  for (const auto& entry : entries) {
-    data += entry;
-    data += '\n';
-  }
-  std::FILE* file = std::fopen(pathOf(session).c_str(), "ab");
-  if (file == nullptr) return false;
-  const bool written = std::fwrite(data.data(), 1, data.size(), file) == data.size();
-  const bool flushed = std::fflush(file) == 0;
-  const bool closed = std::fclose(file) == 0;
-  if (written) file_bytes += data.size();
-  return written && flushed && closed;
+std::optional<std::string> TranscriptFiles::appendBytes(const std::filesystem::path& path,
+                                                        const std::string& data) {
+  return writeBytes(path, "ab", data);
 }
 
 void TranscriptFiles::remove(const std::string& session) {
@@ -143,25 +199,31 @@ std::filesystem::path TranscriptFiles::pathOf(const std::string& session) const 
 }
 
 std::string TranscriptFiles::header(const std::string& session, const std::string& session_id) {
-  return "{\"ccmesh_transcript\":1,\"session\":\"" + session + "\",\"session_id\":\"" + session_id +
+  return "{\"ccmesh_transcript\":2,\"session\":\"" + session + "\",\"session_id\":\"" + session_id +
          "\"}\n";
 }
 
-bool TranscriptFiles::writeTemporaryAndRename(const std::filesystem::path& path,
-                                              const std::string& data) {
+std::optional<std::string> TranscriptFiles::writeTemporaryAndRename(
+    const std::filesystem::path& path, const std::string& data) {
   const std::filesystem::path temporary = path.string() + ".tmp";
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  if (file == nullptr) return false;
-  const bool written = std::fwrite(data.data(), 1, data.size(), file) == data.size();
-  const bool flushed = std::fflush(file) == 0;
-  const bool closed = std::fclose(file) == 0;
-  std::error_code error;
-  if (!(written && flushed && closed)) {
-    std::filesystem::remove(temporary, error);
-    return false;
+  auto error = writeBytes(temporary, "wb", data);
+  std::error_code code;
+  if (!error) {
+    std::filesystem::rename(temporary, path, code);
+    if (code) error = "cannot rename " + temporary.string() + ": " + code.message();
   }
-  std::filesystem::rename(temporary, path, error);
-  return !error;
+  if (error) std::filesystem::remove(temporary, code);
+  return error;
+}
+
+std::string TranscriptFiles::record(uint64_t position, const std::string& entry) {
+  char prefix[40];
+  std::snprintf(prefix, sizeof prefix, "%llu %08x ", static_cast<unsigned long long>(position),
+                crc32Of(entry));
+  std::string line = prefix;
+  line += entry;
+  line += '\n';
+  return line;
 }
 
 }  // namespace ccmesh::broker

@@ -1,5 +1,6 @@
 #include "worker_message_handler.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "ccmesh/common/limits.hpp"
@@ -90,6 +91,11 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
       if (!batch) return rejectMalformed(routing_id, 0, batch.error().error);
       return onTranscriptAppend(*worker, std::move(*batch));
     }
+    case MessageType::kTranscriptFetch: {
+      auto fetch = decodeBody<msg::TranscriptFetch>(envelope);
+      if (!fetch) return rejectMalformed(routing_id, 0, fetch.error().error);
+      return onTranscriptFetch(*worker, *fetch);
+    }
     case MessageType::kEvent:
       return onEvent(*worker, envelope);
     case MessageType::kResult:
@@ -165,6 +171,7 @@ void WorkerMessageHandler::adoptReport(WorkerEntry& worker, const msg::SessionRe
   const uint64_t generation = update.generation;
   if (entry && entry->worker == worker.id && entry->generation == generation) {
     SessionRegistry::applyUpdate(*entry, update, router_.clock().now());
+    askForMissingEntries(worker, update);
     held.insert(update.session);
     return;
   }
@@ -180,6 +187,7 @@ void WorkerMessageHandler::adoptReport(WorkerEntry& worker, const msg::SessionRe
   }
   auto& adopted = sessions.adopt(update.session, report.options, worker.id, generation);
   SessionRegistry::applyUpdate(adopted, update, router_.clock().now());
+  askForMissingEntries(worker, update);
   held.insert(update.session);
   router_.log().info("[session {}] adopted from [worker {}] generation {}", update.session,
                      worker.id, generation);
@@ -195,6 +203,7 @@ void WorkerMessageHandler::onSessionUpdate(WorkerEntry& worker, const msg::Sessi
       return router_.relocate(worker.id, update.session, "its copy stopped");
     }
     SessionRegistry::applyUpdate(*entry, update, router_.clock().now());
+    router_.transcripts().noteKnown(update.session, update.session_id, update.mirrored);
     return;
   }
   ++router_.stats().stale_messages;
@@ -335,27 +344,69 @@ void WorkerMessageHandler::onTranscriptAppend(WorkerEntry& worker, msg::Transcri
     ++router_.stats().stale_messages;  // an old placement's entries (fencing)
     return;
   }
+  // A batch is stored whole or not at all: dropping some entries would shift every later
+  // position. A refused batch is not acknowledged (the copy stays incomplete, and says so).
+  const char* refused = nullptr;
   if (!plainSessionId(batch.session_id)) {
+    refused = "an unusable session_id";
+  } else if (std::any_of(batch.entries.begin(), batch.entries.end(),
+                         [](const std::string& entry) { return !plausibleEntry(entry); })) {
+    refused = "malformed entries";
+  }
+  if (refused != nullptr) {
     transcripts.countRejected(batch.entries.size());
-    warnings_.warn(
-        "[worker {}] transcript entries for [session {}] with an unusable session_id "
-        "dropped",
-        worker.id, batch.session);
+    warnings_.warn("[worker {}] a transcript batch for [session {}] with {} refused", worker.id,
+                   batch.session, refused);
     return;
   }
-  const std::size_t before = batch.entries.size();
-  std::erase_if(batch.entries, [](const std::string& entry) { return !plausibleEntry(entry); });
-  if (const std::size_t bad = before - batch.entries.size(); bad > 0) {
-    transcripts.countRejected(bad);
-    warnings_.warn("[worker {}] {} malformed transcript entr(ies) for [session {}] dropped",
-                   worker.id, bad, batch.session);
-  }
-  if (batch.entries.empty()) return;
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  transcripts.append(batch.session, batch.session_id, std::move(batch.entries),
-                     static_cast<uint64_t>(now_ms));
+  msg::TranscriptAck ack{batch.session, batch.generation, batch.session_id, 0};
+  ack.upto =
+      transcripts.append(batch.session, batch.session_id, batch.first, std::move(batch.entries),
+                         static_cast<uint64_t>(now_ms), batch.snapshot);
+  // Also when it is 0 or behind the batch: it tells the worker what the broker lacks.
+  router_.toWorkerBody(worker.id, MessageType::kTranscriptAck, ack);
+}
+
+void WorkerMessageHandler::askForMissingEntries(const WorkerEntry& worker,
+                                                const msg::SessionUpdate& update) {
+  auto& transcripts = router_.transcripts();
+  transcripts.noteKnown(update.session, update.session_id, update.mirrored);
+  const Transcript* transcript = transcripts.peek(update.session);
+  if (transcript == nullptr || transcript->complete() || transcript->session_id.empty()) return;
+  // The worker sends again what it kept unacknowledged; an ack below that asks it for its
+  // CLI's transcript from disk instead.
+  router_.toWorkerBody(worker.id, MessageType::kTranscriptAck,
+                       msg::TranscriptAck{update.session, update.generation, transcript->session_id,
+                                          transcript->base == 0 ? transcript->held() : 0});
+}
+
+void WorkerMessageHandler::onTranscriptFetch(WorkerEntry& worker,
+                                             const msg::TranscriptFetch& fetch) {
+  const auto* entry = router_.sessions().find(fetch.session);
+  if (!entry || entry->worker != worker.id || entry->generation != fetch.generation) {
+    ++router_.stats().stale_messages;
+    return;
+  }
+  auto& transcripts = router_.transcripts();
+  transcripts.noteKnown(fetch.session, fetch.session_id, fetch.mirrored);
+  msg::TranscriptSeed seed{fetch.session, fetch.generation, fetch.session_id, {}, 0, {}};
+  const Transcript* transcript = transcripts.get(fetch.session);
+  if (transcript != nullptr && transcript->session_id == fetch.session_id) {
+    seed.transcript = TranscriptStore::jsonl(*transcript);
+    seed.entries = transcript->entries.size();
+    seed.cut = transcript->cutReason();
+    if (seed.entries > 0) transcripts.continueFrom(fetch.session);
+  } else {
+    seed.cut = "conversation " + fetch.session_id + " was cut: the broker holds none of it";
+  }
+  router_.log().info(
+      "[session {}] its worker cannot resume it from its disk: sent the broker's "
+      "copy ({} entries{}{})",
+      fetch.session, seed.entries, seed.cut.empty() ? "" : "; ", seed.cut);
+  router_.toWorkerBody(worker.id, MessageType::kTranscriptSeed, seed);
 }
 
 BrokerRequest* WorkerMessageHandler::requestFrom(const WorkerEntry& worker, uint64_t id,

@@ -110,11 +110,12 @@ Reply<msg::Ack> Client::terminate(const std::string& session) {
   return unwrap<msg::Ack>(call(MessageType::kTerminate, request.id, encodeBody(request)));
 }
 
-Reply<msg::Ack> Client::restart(const std::string& session, bool keep_history) {
+Reply<msg::Ack> Client::restart(const std::string& session, bool keep_history, bool from_cut) {
   msg::Restart request;
   request.id = next_id_++;
   request.session = session;
   request.keep_history = keep_history;
+  request.from_cut = from_cut;
   return unwrap<msg::Ack>(call(MessageType::kRestart, request.id, encodeBody(request)));
 }
 

@@ -36,8 +36,8 @@ constexpr std::array<CommandSpec, 20> kCommands{{
     {"start", CommandKind::kStart, "NAME [session options]",
      "register a session and place it on a worker"},
     {"terminate", CommandKind::kTerminate, "NAME", "stop a session and forget its name"},
-    {"restart", CommandKind::kRestart, "NAME [--keep-history]",
-     "restart a session's CLI (a fresh conversation unless --keep-history)"},
+    {"restart", CommandKind::kRestart, "NAME [--keep-history | --from-cut]",
+     "restart a session's CLI (a fresh conversation unless --keep-history or --from-cut)"},
     {"info", CommandKind::kInfo, "NAME", "show one session"},
     {"move", CommandKind::kMove, "NAME --to WORKER",
      "stop a session gently and continue its conversation on another worker"},
@@ -105,7 +105,10 @@ po::options_description commandOptions(CommandKind kind) {
                           "print the answer as it is produced (Ctrl-C cancels the query)");
   } else if (kind == CommandKind::kRestart) {
     options.add_options()("keep-history", po::bool_switch(),
-                          "resume the same conversation instead of a fresh one");
+                          "resume the same conversation instead of a fresh one")(
+        "from-cut", po::bool_switch(),
+        "accept a cut conversation (queries answer conversation_incomplete): continue from "
+        "what is left of it");
   } else if (kind == CommandKind::kMove) {
     options.add_options()("to", po::value<std::string>()->value_name("WORKER"),
                           "the worker to move it to (see `ccmesh status`)");
@@ -314,6 +317,7 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
     command.stream = vm["stream"].as<bool>();
   } else if (spec->kind == CommandKind::kRestart) {
     command.keep_history = vm["keep-history"].as<bool>();
+    command.from_cut = vm["from-cut"].as<bool>();
   } else if (spec->kind == CommandKind::kMove) {
     if (!vm.count("to")) return usage("move: missing --to WORKER" + see);
     command.worker = vm["to"].as<std::string>();

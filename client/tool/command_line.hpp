@@ -60,6 +60,7 @@ struct Command {
   std::string prompt;         // query: the prompt
   bool stream = false;        // query: print deltas as they arrive
   bool keep_history = false;  // restart: keep the conversation
+  bool from_cut = false;      // restart: accept a cut conversation and continue from it
   std::string worker;         // move: the target worker (--to)
   SessionOptions options;     // start, pool create: the session's options, validated
   PoolArguments pool;         // pool commands: the rest of their arguments

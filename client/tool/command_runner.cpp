@@ -26,6 +26,8 @@ Json transcriptJson(const msg::TranscriptResult& result) {
               {"bytes", result.bytes},
               {"dropped_entries", result.dropped_entries},
               {"last_entry_ms", result.last_entry_ms},
+              {"complete", result.complete},
+              {"cut", result.cut},
               {"turns", TranscriptView::toJson(TranscriptView::turns(result.jsonl))}};
 }
 
@@ -80,8 +82,8 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kTerminate:
       return finish(client.terminate(command.session), command.json, as_json, ack("terminated"));
     case CommandKind::kRestart:
-      return finish(client.restart(command.session, command.keep_history), command.json, as_json,
-                    ack("restarted"));
+      return finish(client.restart(command.session, command.keep_history, command.from_cut),
+                    command.json, as_json, ack("restarted"));
     case CommandKind::kInfo:
       return finish(client.info(command.session), command.json, as_json,
                     [this](const msg::SessionInfo& v) { printInfo(out_, v); });
@@ -91,6 +93,7 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kTranscript:
       return finish(client.transcript(command.session), command.json, transcriptJson,
                     [this](const msg::TranscriptResult& v) {
+                      if (!v.complete) out_ << "(not whole: " << v.cut << ")\n";
                       TranscriptView::print(out_, TranscriptView::turns(v.jsonl));
                     });
     case CommandKind::kList:

@@ -70,7 +70,9 @@ void printInfo(std::ostream& out, const msg::SessionInfo& info) {
       << "rss_kb: " << info.rss_kb << "\n"
       << "recycles: " << info.recycles << "\n"
       << "transcript: " << info.transcript_entries << " entries, " << info.transcript_bytes
-      << " bytes, last entry " << unixTime(info.transcript_last_ms) << "\n"
+      << " bytes, last entry " << unixTime(info.transcript_last_ms)
+      << (info.transcript_complete ? ", whole" : ", not whole") << "\n"
+      << "cut: " << orDash(info.cut) << "\n"
       << "config: " << Json(info.config).dump() << "\n"
       << "creator: " << orDash(info.creator) << "\n";
 }
@@ -120,7 +122,9 @@ void printStatus(std::ostream& out, const msg::StatusResult& status) {
       << "transcripts: " << status.transcript_bytes << " bytes in memory, "
       << status.transcript_dropped_entries << " entries dropped (per-session bound), "
       << status.transcript_evictions << " evicted (total bound), " << status.transcript_rejected
-      << " rejected, " << status.transcript_write_errors << " write errors\n";
+      << " rejected, " << status.transcript_write_errors << " write errors, "
+      << status.transcript_duplicates << " duplicates dropped, " << status.transcript_gaps
+      << " gaps, " << status.transcript_damaged_files << " damaged files\n";
 }
 
 void printPing(std::ostream& out, const msg::PingResult& ping) {

@@ -64,6 +64,8 @@ void to_json(Json& json, const SessionInfo& info) {
       {"transcript_bytes", info.transcript_bytes},
       {"transcript_entries", info.transcript_entries},
       {"transcript_last_ms", info.transcript_last_ms},
+      {"transcript_complete", info.transcript_complete},
+      {"cut", info.cut},
       {"config", info.config},
       {"creator", info.creator},
   };
@@ -107,6 +109,9 @@ void to_json(Json& json, const StatusResult& status) {
       {"transcript_evictions", status.transcript_evictions},
       {"transcript_rejected", status.transcript_rejected},
       {"transcript_write_errors", status.transcript_write_errors},
+      {"transcript_duplicates", status.transcript_duplicates},
+      {"transcript_gaps", status.transcript_gaps},
+      {"transcript_damaged_files", status.transcript_damaged_files},
   };
 }
 

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 14> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kNames{{
     {ErrorCode::kNotFound, "not_found"},
     {ErrorCode::kAlreadyExists, "already_exists"},
     {ErrorCode::kBusy, "busy"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 14> kNames{{
     {ErrorCode::kUnauthorized, "unauthorized"},
     {ErrorCode::kVersionMismatch, "version_mismatch"},
     {ErrorCode::kInternal, "internal"},
+    {ErrorCode::kConversationIncomplete, "conversation_incomplete"},
 }};
 
 }  // namespace

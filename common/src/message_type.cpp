@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 33> kNames{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 36> kNames{{
     {MessageType::kQuery, "query"},
     {MessageType::kStart, "start"},
     {MessageType::kTerminate, "terminate"},
@@ -40,6 +40,9 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 33> kNames{{
     {MessageType::kMove, "move"},
     {MessageType::kTranscript, "transcript"},
     {MessageType::kTranscriptAppend, "transcript_append"},
+    {MessageType::kTranscriptFetch, "transcript_fetch"},
+    {MessageType::kTranscriptAck, "transcript_ack"},
+    {MessageType::kTranscriptSeed, "transcript_seed"},
 }};
 
 }  // namespace

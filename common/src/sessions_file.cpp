@@ -123,6 +123,27 @@ SessionsFile readSessionsFile(const std::string& path) {
   SessionsFile declared;
   std::map<std::string, size_t> sessions;  // name -> position in declared.sessions
   std::map<std::string, size_t> pools;     // name -> position in declared.pools
+  // Every [session.NAME] header declares a session, one without keys too (default options):
+  // the parser below sees only keys.
+  file.clear();
+  file.seekg(0);
+  std::string line;
+  for (std::size_t number = 1; std::getline(file, line); ++number) {
+    const auto first = line.find_first_not_of(" \t");
+    const auto last = line.find_last_not_of(" \t\r");
+    if (first == std::string::npos || line.compare(first, 9, "[session.") != 0 ||
+        line[last] != ']') {
+      continue;
+    }
+    const std::string name = line.substr(first + 9, last - first - 9);
+    if (auto error = validateSessionName(name)) {
+      throw ConfigError(path + ":" + std::to_string(number) + ": [session." + name +
+                        "]: " + error->message);
+    }
+    if (sessions.try_emplace(name, declared.sessions.size()).second) {
+      declared.sessions.push_back(SessionSpec{name, {}});
+    }
+  }
   for (const auto& option : parsed.options) {
     const std::string& key = option.string_key;  // "session.NAME.option" or "pool.NAME.key"
     const std::string value = option.value.empty() ? "" : option.value.front();

@@ -159,8 +159,15 @@ TEST_F(ConversationTravelTest, TranscriptOverThePerSessionBoundKeepsTheNewestTur
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->transcript_dropped_entries, kept->dropped_entries);
 
-  // A move resumes the conversation from the entries kept: the newest turns, not the first.
+  // A move resumes the conversation from the entries kept, the newest turns, but as a cut
+  // conversation: it says so until the client accepts the cut.
   ASSERT_TRUE(client_->move("talk", "w2").ok()) << cluster_->logs();
+  auto refused = client_->query("talk", "/history");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConversationIncomplete);
+  EXPECT_NE(refused.error().message.find("--transcript-max-bytes"), std::string::npos)
+      << refused.error().message;
+  ASSERT_TRUE(client_->restart("talk", false, true).ok()) << cluster_->logs();
   auto history = client_->query("talk", "/history");
   ASSERT_TRUE(history.ok()) << history.error().message << cluster_->logs();
   EXPECT_TRUE(history->text.ends_with("prompt 11 | prompt 12")) << history->text;

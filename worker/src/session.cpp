@@ -18,7 +18,7 @@ bool sameUpdate(const msg::SessionUpdate& a, const msg::SessionUpdate& b) {
   return a.session == b.session && a.generation == b.generation && a.state == b.state &&
          a.pid == b.pid && a.session_id == b.session_id && a.restarts == b.restarts &&
          a.turns == b.turns && a.last_error == b.last_error && a.recycles == b.recycles &&
-         a.rss_kb == b.rss_kb;
+         a.rss_kb == b.rss_kb && a.cut == b.cut;
 }
 
 // Numbers sessions for the live budget; the worker's loop is single-threaded.
@@ -61,19 +61,15 @@ Session::Session(std::string name, uint64_t generation, SessionOptions options,
       context_(context),
       observer_(observer),
       queue_(context.queue_depth + 1),
-      serial_(nextSerial()) {}
+      serial_(nextSerial()),
+      transcript_(context.transcript_retain_bytes) {}
 
 Session::~Session() = default;
-
-void Session::seedConversation(std::string session_id, std::string transcript) {
-  conversation_id_ = std::move(session_id);
-  seed_ = std::move(transcript);
-}
 
 void Session::refuse(uint64_t ack_id, const std::string& why) {
   if (ack_id != 0) spawn_acks_.push_back(ack_id);
   last_used_ = now();
-  if (conversation_id_.empty()) conversation_id_ = randomUuid();
+  if (conversation_id_.empty()) beginConversation(randomUuid(), 0);
   has_history_ = seed_.has_value();  // a restart once the cause is fixed resumes it
   context_.log->warn("[session {}] refused: {}", name_, why);
   becomeFailed(why);
@@ -86,10 +82,11 @@ void Session::start(uint64_t ack_id) {
   if (seed_) {
     has_history_ = true;  // conversation_id_ was seeded
   } else if (!options_.resume.empty()) {
-    conversation_id_ = options_.resume;
+    beginConversation(options_.resume, 0);
     has_history_ = true;
+    mirrorLocalTranscript();
   } else {
-    conversation_id_ = randomUuid();
+    beginConversation(randomUuid(), 0);
     has_history_ = false;
   }
   if (options_.onDemand()) {
@@ -102,8 +99,13 @@ void Session::start(uint64_t ack_id) {
 }
 
 void Session::spawn(ConversationStart start) {
+  if (copy_due_) return;  // waits for the broker's copy of its conversation
   auto command =
       CliCommand::build(context_.cli, options_, start, conversation_id_, context_.base_env);
+  if (start == ConversationStart::kResume && !seed_ && localCopyShort(command)) {
+    fetchBrokerCopy();
+    return;
+  }
   if (seed_ && !writeSeed(command)) return;
   auto started = CliProcess::start(command, context_.max_line_bytes);
   if (!started) {
@@ -132,22 +134,6 @@ void Session::spawn(ConversationStart start) {
   sendAcks(spawn_acks_);
 }
 
-bool Session::writeSeed(const CliCommand& command) {
-  const auto path = ConversationFile::pathFor(command.env, command.cwd, conversation_id_);
-  if (auto error = ConversationFile::write(path, *seed_)) {
-    const std::string why = "cannot write the transcript it brought: " + *error;
-    context_.log->error("[session {}] {}", name_, why);
-    for (uint64_t id : spawn_acks_) replyError(id, ErrorCode::kInternal, why);
-    spawn_acks_.clear();
-    becomeFailed(why);
-    return false;
-  }
-  context_.log->info("[session {}] wrote its transcript ({} bytes) to {}", name_, seed_->size(),
-                     path.string());
-  seed_.reset();
-  return true;
-}
-
 void Session::onChildExited() {
   if (process_ && process_->tryReap()) onExit();
 }
@@ -161,6 +147,7 @@ void Session::drainOutput() {
   }
   std::string line;
   if (process_->outputLines().takeRemainder(line)) handleEvent(parser_.parse(line));
+  flushMirror();  // what it wrote before it died reaches the broker before anything else
   process_->readErrors(1u << 20);
   handleErrorLines();
   if (process_->errorLines().takeRemainder(line)) noteErrorLine(line);
@@ -219,6 +206,13 @@ void Session::onCrash(const std::string& exit_status, int exit_code) {
     context_.log->warn("[session {}] conversation {} not found on this worker: starting it afresh",
                        name_, conversation_id_);
     has_history_ = false;
+    if (transcript_.position() > 0 || !context_.cli.session_mirror) {
+      // It had turns, and no copy of them is to be had: say so rather than answer from an
+      // empty history as if nothing were missing.
+      holdCut("conversation " + conversation_id_ +
+              " could not be resumed: the CLI found no transcript of it on this worker; a new "
+              "one began");
+    }
   }
   const TimePoint t = now();
   crashes_.push_back(t);
@@ -242,6 +236,7 @@ void Session::onCrash(const std::string& exit_status, int exit_code) {
 
 void Session::becomeFailed(const std::string& why) {
   last_error_ = why;
+  copy_due_.reset();
   restart_at_.reset();
   respawn_.reset();
   recycling_ = false;
@@ -267,6 +262,7 @@ void Session::terminate(uint64_t ack_id, const std::string& reason) {
   draining_ = false;
   respawn_.reset();
   restart_at_.reset();
+  copy_due_.reset();
   setState(SessionState::kStopping);
   if (!process_) {
     finishStop();
@@ -284,7 +280,7 @@ void Session::finishStop() {
   sendAcks(stop_acks_);
 }
 
-void Session::restart(uint64_t ack_id, bool keep_history) {
+void Session::restart(uint64_t ack_id, bool keep_history, bool from_cut) {
   if (state_ == SessionState::kStopping || state_ == SessionState::kStopped) {
     replyError(ack_id, ErrorCode::kNotFound, "session " + name_ + " is stopping");
     return;
@@ -299,12 +295,15 @@ void Session::restart(uint64_t ack_id, bool keep_history) {
     restarts_ = 0;
   }
   ConversationStart start = ConversationStart::kNew;
+  if (from_cut) cut_.clear();  // the client takes what is left as its history
+  copy_due_.reset();
   if (keep_history && has_history_) {
     start = ConversationStart::kResume;
   } else if (!keep_history) {
-    conversation_id_ = randomUuid();
+    beginConversation(randomUuid(), 0);
     has_history_ = false;
     seed_.reset();
+    cut_.clear();
   }
   recycling_ = false;
   if (!process_ && state_ == SessionState::kHibernated) {
@@ -365,6 +364,13 @@ void Session::onTimer() {
     context_.log->warn("[session {}] {}", name_, kill_reason_);
     process_->killGroup();
   }
+  if (copy_due_ && t >= *copy_due_) {
+    context_.log->warn(
+        "[session {}] no answer from the broker with its conversation's copy yet; "
+        "asking again",
+        name_);
+    fetchBrokerCopy();
+  }
   if (state_ == SessionState::kRestarting && !process_ && restart_at_ && t >= *restart_at_) {
     restart_at_.reset();
     ++restarts_;
@@ -393,6 +399,7 @@ std::optional<TimePoint> Session::nextDeadline() const {
   if (running_) consider(running_->deadline);
   if (draining_) consider(drain_deadline_);
   consider(restart_at_);
+  consider(copy_due_);
   if (process_ && !process_->stopping()) consider(next_probe_);
   if (evictable() && idleTimeout().count() > 0) consider(last_used_ + idleTimeout());
   return next;
@@ -413,6 +420,8 @@ msg::SessionUpdate Session::update() const {
   const auto idle = std::chrono::duration_cast<Millis>(now() - last_used_).count();
   update.last_used_ms =
       last_used_ == TimePoint{} ? 0 : static_cast<uint64_t>(std::max<int64_t>(0, idle));
+  update.mirrored = transcript_.position();
+  update.cut = cut_;
   return update;
 }
 

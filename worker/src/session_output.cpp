@@ -19,6 +19,12 @@ std::string millis(Millis value) { return std::to_string(value.count()) + " ms";
 }  // namespace
 
 void Session::query(const msg::Query& query) {
+  if (!cut_.empty()) {
+    replyError(query.id, ErrorCode::kConversationIncomplete,
+               "session " + name_ + ": " + cut_ + "; `restart --from-cut` continues from what " +
+                   "is left, a restart without it starts afresh");
+    return;
+  }
   if (state_ == SessionState::kFailed) {
     replyError(query.id, ErrorCode::kSessionFailed, "session " + name_ + " failed: " + last_error_);
     return;
@@ -224,37 +230,6 @@ void Session::handleEvent(const CliEvent& event) {
     case Kind::kIgnored:
       break;
   }
-}
-
-void Session::mirror(const CliEvent& event) {
-  if (event.bad_entries > 0) {
-    mirrored_.dropped += event.bad_entries;
-    mirror_rejects_ += event.bad_entries;
-    if (mirror_rejects_ <= 5 || mirror_rejects_ % 1000 == 0) {
-      context_.log->warn(
-          "[session {}] dropped {} mirrored transcript entr(ies) that were not JSON objects or "
-          "longer than {} bytes ({} so far)",
-          name_, event.bad_entries, msg::TranscriptAppend::kMaxEntryBytes, mirror_rejects_);
-    }
-  }
-  for (const auto& entry : event.entries) {
-    if (mirrored_bytes_ + entry.size() > msg::TranscriptAppend::kMaxBatchBytes) flushMirror();
-    mirrored_bytes_ += entry.size();
-    mirrored_.entries.push_back(entry);
-  }
-}
-
-void Session::flushMirror() {
-  if (mirrored_.entries.empty() && mirrored_.dropped == 0) return;
-  msg::TranscriptAppend batch;
-  batch.session = name_;
-  batch.generation = generation_;
-  batch.session_id = conversation_id_;
-  batch.entries.swap(mirrored_.entries);
-  batch.dropped = mirrored_.dropped;
-  mirrored_.dropped = 0;
-  mirrored_bytes_ = 0;
-  observer_.onTranscript(std::move(batch));
 }
 
 void Session::handleResult(const CliEvent& event) {

@@ -32,7 +32,7 @@ void Session::needProcess(ConversationStart start, bool for_queue) {
 }
 
 void Session::wake() {
-  if (process_ || slot_wait_ || queue_.empty()) return;
+  if (process_ || slot_wait_ || copy_due_ || queue_.empty()) return;
   needProcess(resumeOrNew(), true);
 }
 
@@ -46,7 +46,8 @@ bool Session::grantSlot() {
   slot_wait_.reset();
   if (for_queue && queue_.empty()) return false;  // its prompts expired or were cancelled
   spawn(start);
-  return process_ != nullptr;
+  return process_ != nullptr || copy_due_.has_value();  // (a spawn waiting for a transcript
+                                                        // keeps its slot)
 }
 
 void Session::withdrawSlot() {
@@ -63,7 +64,7 @@ bool Session::evictable() const { return betweenTurns() && queue_.empty(); }
 
 bool Session::dormant() const {
   return state_ == SessionState::kHibernated && !process_ && !slot_wait_ && queue_.empty() &&
-         !running_ && spawn_acks_.empty() && stop_acks_.empty();
+         !running_ && spawn_acks_.empty() && stop_acks_.empty() && !copy_due_;
 }
 
 Millis Session::idleTimeout() const {
@@ -92,6 +93,7 @@ void Session::noteTurnEnded() {
 }
 
 void Session::afterTurn() {
+  sendSnapshot();
   if (recycle_due_ && betweenTurns()) recycle();
 }
 

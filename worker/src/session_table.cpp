@@ -99,6 +99,7 @@ void SessionTable::assign(const msg::Assign& assign) {
   sessions_.emplace(assign.session, std::move(session));
   track(added);
   if (!assign.transcript.empty()) added.seedConversation(assign.session_id, assign.transcript);
+  added.holdCut(assign.cut);
   if (hold_refused) {
     wakeUp(added);
     added.refuse(assign.id, bad->message + " on worker " + context_.worker_id);
@@ -153,7 +154,7 @@ void SessionTable::restart(const msg::Restart& restart) {
     session->acknowledge(restart.id);  // it has not started yet: it will start fresh
     return;
   }
-  session->restart(restart.id, restart.keep_history);
+  session->restart(restart.id, restart.keep_history, restart.from_cut);
 }
 
 void SessionTable::terminateAll(const std::string& reason) {
@@ -308,9 +309,33 @@ void SessionTable::onAck(const msg::Ack& ack) { outbox_(MessageType::kResult, en
 
 void SessionTable::onTranscript(msg::TranscriptAppend batch) {
   // A replaced copy's entries belong to a placement the broker has moved on from.
-  auto it = sessions_.find(batch.session);
-  if (it == sessions_.end() || it->second->generation() != batch.generation) return;
+  if (current(batch.session, batch.generation) == nullptr) return;
   outbox_(MessageType::kTranscriptAppend, encodeBody(batch));
+}
+
+void SessionTable::onTranscriptFetch(const msg::TranscriptFetch& fetch) {
+  outbox_(MessageType::kTranscriptFetch, encodeBody(fetch));
+}
+
+void SessionTable::transcriptAck(const msg::TranscriptAck& ack) {
+  if (Session* session = current(ack.session, ack.generation)) session->onTranscriptAck(ack);
+}
+
+void SessionTable::transcriptSeed(const msg::TranscriptSeed& seed) {
+  Session* session = current(seed.session, seed.generation);
+  if (session == nullptr) return;
+  wakeUp(*session);
+  session->onTranscriptSeed(seed);
+}
+
+void SessionTable::resendTranscripts() {
+  for (auto& [name, session] : sessions_) session->resendTranscript();
+}
+
+Session* SessionTable::current(const std::string& name, uint64_t generation) const {
+  auto it = sessions_.find(name);
+  if (it == sessions_.end() || it->second->generation() != generation) return nullptr;
+  return it->second.get();
 }
 
 Session* SessionTable::find(const std::string& name, uint64_t generation, uint64_t reply_id) {

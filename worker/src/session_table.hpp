@@ -48,6 +48,11 @@ class SessionTable final : public SessionObserver {
   void cancel(uint64_t id);
   void terminate(const msg::Terminate& terminate);
   void restart(const msg::Restart& restart);
+  // The transcript the broker keeps (docs/SESSIONS.md "What survives which failure").
+  void transcriptAck(const msg::TranscriptAck& ack);
+  void transcriptSeed(const msg::TranscriptSeed& seed);
+  // A broker (re)registered this worker: every session sends its unacknowledged entries.
+  void resendTranscripts();
 
   // Worker shutdown: every session stops gently, in parallel.
   void terminateAll(const std::string& reason);
@@ -83,6 +88,7 @@ class SessionTable final : public SessionObserver {
   void onError(const msg::ErrorReply& error) override;
   void onAck(const msg::Ack& ack) override;
   void onTranscript(msg::TranscriptAppend batch) override;
+  void onTranscriptFetch(const msg::TranscriptFetch& fetch) override;
   bool acquireLiveSlot(Session& session) override;
   void onLiveSlotReleased(Session& session) override;
   bool waitsForSpawnTurn(const Session& session) const override;
@@ -93,6 +99,8 @@ class SessionTable final : public SessionObserver {
   static constexpr std::size_t kSpawnsPerRound = 8;
 
  private:
+  // The current copy of `name` if it is of `generation`, else null (no reply).
+  Session* current(const std::string& name, uint64_t generation) const;
   // The session `name` of generation `generation`, or null after answering not_found.
   Session* find(const std::string& name, uint64_t generation, uint64_t reply_id);
   void replyError(uint64_t id, ErrorCode code, const std::string& message,

@@ -49,6 +49,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
   context_.query_timeout = config_.query_timeout;
   context_.stop_grace = config_.stop_grace;
   context_.idle_timeout = config_.idle_timeout;
+  context_.transcript_retain_bytes = config_.transcript_retain_bytes;
   context_.clock = &clock_;
   context_.log = log_;
   context_.policy = OptionPolicy(
@@ -207,6 +208,16 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
       if (auto welcome = body(std::type_identity<msg::Welcome>{})) {
         link_->adopt(*welcome);
         shareLease();
+        // What a broker that restarted (or refused a message before `ready`) never stored.
+        table_->resendTranscripts();
+      }
+      break;
+    case MessageType::kTranscriptAck:
+      if (auto ack = body(std::type_identity<msg::TranscriptAck>{})) table_->transcriptAck(*ack);
+      break;
+    case MessageType::kTranscriptSeed:
+      if (auto seed = body(std::type_identity<msg::TranscriptSeed>{})) {
+        table_->transcriptSeed(*seed);
       }
       break;
     case MessageType::kHeartbeat:

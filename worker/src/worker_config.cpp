@@ -123,6 +123,10 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
       ("transcript-mirror", po::value<bool>()->default_value(true)->value_name("BOOL"),
        "start CLIs with --session-mirror so the broker keeps their transcripts and a moved "
        "session keeps its conversation (false: conversations stay on this machine)")
+      ("transcript-retain-bytes",
+       po::value<std::size_t>()->default_value(defaults.transcript_retain_bytes)->value_name("N"),
+       "per session: mirrored transcript bytes kept until the broker acknowledges them (sent "
+       "again to a broker that restarted); beyond it the oldest are forgotten")
       ("queue-depth", po::value<std::size_t>()->default_value(defaults.queue_depth)->value_name("N"),
        "prompts a session queues besides the running one; more get `busy`")
       ("query-timeout-ms", po::value<uint64_t>()->default_value(300000)->value_name("N"),
@@ -174,6 +178,7 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
     }
   }
   config.transcript_mirror = vm["transcript-mirror"].as<bool>();
+  config.transcript_retain_bytes = vm["transcript-retain-bytes"].as<std::size_t>();
   config.queue_depth = vm["queue-depth"].as<std::size_t>();
   config.query_timeout = Millis(positive<uint64_t>(vm, "query-timeout-ms", 1));
   config.stop_grace = Millis(vm["stop-grace-ms"].as<uint64_t>());

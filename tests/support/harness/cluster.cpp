@@ -13,6 +13,13 @@ Cluster::Cluster(std::vector<std::string> broker_args) : broker_args_(std::move(
   launchBroker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*");
 }
 
+void Cluster::restartBroker(std::vector<std::string> broker_args,
+                            std::vector<std::string> launcher) {
+  broker_args_ = std::move(broker_args);
+  launcher_ = std::move(launcher);
+  restartBroker();
+}
+
 void Cluster::restartBroker() {
   if (broker_->running()) {
     broker_->signal(SIGKILL);
@@ -27,8 +34,13 @@ void Cluster::launchBroker(const std::string& frontend, const std::string& backe
   std::vector<std::string> args{"--frontend",   frontend, "--backend",   backend,
                                 "--ready-file", ready,    "--log-level", "debug"};
   args.insert(args.end(), broker_args_.begin(), broker_args_.end());
-  broker_ = std::make_unique<Process>(binaryPath("ccmesh-broker"), args,
-                                      dir() + "/broker" + run + ".log");
+  std::string program = binaryPath("ccmesh-broker");
+  if (!launcher_.empty()) {
+    args.insert(args.begin(), program);
+    args.insert(args.begin(), launcher_.begin() + 1, launcher_.end());
+    program = launcher_.front();
+  }
+  broker_ = std::make_unique<Process>(program, args, dir() + "/broker" + run + ".log");
   auto endpoints = waitForBrokerEndpoints(*broker_, ready);
   frontend_ = std::move(endpoints.frontend);
   backend_ = std::move(endpoints.backend);

@@ -33,6 +33,9 @@ class Cluster {
   // Starts a new broker on the same (resolved) endpoints, with the same arguments, after
   // killing the current one with SIGKILL if it still runs; waits until it is bound.
   void restartBroker();
+  // The same with other extra arguments (kept for later restarts), run through `launcher`
+  // (e.g. {"prlimit", "--fsize=4096", "--"}; empty: the broker itself).
+  void restartBroker(std::vector<std::string> broker_args, std::vector<std::string> launcher = {});
 
   // Waits until the broker's status lists exactly these many workers.
   bool waitForWorkers(size_t count);
@@ -55,6 +58,7 @@ class Cluster {
   void launchBroker(const std::string& frontend, const std::string& backend);
 
   std::vector<std::string> broker_args_;                     // extra broker arguments
+  std::vector<std::string> launcher_;                        // runs the broker, if any
   int broker_runs_ = 0;                                      // brokers started so far
   std::unique_ptr<Process> broker_;                          // the broker process
   std::map<std::string, std::unique_ptr<Process>> workers_;  // worker id -> process

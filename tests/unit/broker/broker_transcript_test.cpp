@@ -54,14 +54,17 @@ TEST_F(BrokerTranscriptTest, KeepsWellFormedEntriesOfTheCurrentPlacementOnly) {
   auto client = this->client();
   auto result = transcript(*client);
   EXPECT_EQ(result.session_id, "conv-1");
-  EXPECT_EQ(result.jsonl, "{\"n\":1}\n{\"n\":2}\n");
-  EXPECT_EQ(result.entries, 2u);
+  // A batch with a malformed entry is refused whole: dropping only that entry would shift
+  // every later position.
+  EXPECT_EQ(result.jsonl, "{\"n\":1}\n");
+  EXPECT_EQ(result.entries, 1u);
   auto status = ask(*client, MessageType::kStatus, msg::Plain{++ids_}).as<msg::StatusResult>();
-  EXPECT_EQ(status.transcript_rejected, 6u) << "2 malformed + 3 the worker dropped + 1 odd id";
+  EXPECT_EQ(status.transcript_rejected, 7u)
+      << "a batch of 3 with malformed entries + 3 the worker dropped + 1 odd id";
   EXPECT_GE(status.stale_messages, 1u);
   auto info = ask(*client, MessageType::kInfo, msg::Info{++ids_, "s"}).as<msg::InfoResult>();
-  EXPECT_EQ(info.session.transcript_entries, 2u);
-  EXPECT_EQ(info.session.transcript_bytes, 16u);
+  EXPECT_EQ(info.session.transcript_entries, 1u);
+  EXPECT_EQ(info.session.transcript_bytes, 8u);
   EXPECT_GT(info.session.transcript_last_ms, 0u);
 }
 
@@ -114,6 +117,8 @@ TEST_F(BrokerTranscriptTest, MoveStopsTheOldCopyFirstAndQueriesWaitForTheNewOne)
   stopped.state = "stopped";
   w1->send(MessageType::kSessionUpdate, stopped);
   w1->send(MessageType::kResult, msg::Ack{stop.id, "s", "w1", assign_.generation, "stopped"});
+  auto stored = w1->expect(*broker_, MessageType::kTranscriptAck).as<msg::TranscriptAck>();
+  EXPECT_EQ(stored.upto, 1u);
 
   auto moved = w2->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
   EXPECT_EQ(moved.generation, assign_.generation + 1);
@@ -132,6 +137,52 @@ TEST_F(BrokerTranscriptTest, MoveStopsTheOldCopyFirstAndQueriesWaitForTheNewOne)
   EXPECT_EQ(broker_->stats().workers_lost, 0u);
 }
 
+TEST_F(BrokerTranscriptTest, EntriesAreAcknowledgedAndACopyWithAGapMovesCut) {
+  startBroker();
+  auto w1 = placeOnW1();
+  auto first = batch(assign_.generation, {R"({"n":1})", R"({"n":2})"});
+  first.first = 1;
+  w1->send(MessageType::kTranscriptAppend, first);
+  EXPECT_EQ(w1->expect(*broker_, MessageType::kTranscriptAck).as<msg::TranscriptAck>().upto, 2u);
+  w1->send(MessageType::kTranscriptAppend, first);  // sent again: stored once
+  EXPECT_EQ(w1->expect(*broker_, MessageType::kTranscriptAck).as<msg::TranscriptAck>().upto, 2u);
+  auto after_gap = batch(assign_.generation, {R"({"n":4})"});
+  after_gap.first = 4;  // entry 3 never came
+  w1->send(MessageType::kTranscriptAppend, after_gap);
+  EXPECT_EQ(w1->expect(*broker_, MessageType::kTranscriptAck).as<msg::TranscriptAck>().upto, 2u)
+      << "nothing after a gap is stored";
+
+  auto w2 = joinWorker("w2", 1);
+  advanceKeepingAlive(workerExpiry(config_) + 100ms, {w2.get()});
+  auto moved = w2->expect(*broker_, MessageType::kAssign).as<msg::Assign>();
+  EXPECT_EQ(moved.transcript, "{\"n\":1}\n{\"n\":2}\n");
+  EXPECT_NE(moved.cut.find("entries 1..2 of 4"), std::string::npos) << moved.cut;
+  auto client = this->client();
+  auto status = ask(*client, MessageType::kStatus, msg::Plain{++ids_}).as<msg::StatusResult>();
+  EXPECT_EQ(status.transcript_duplicates, 2u);
+  EXPECT_EQ(status.transcript_gaps, 1u);
+}
+
+TEST_F(BrokerTranscriptTest, AWorkerThatCannotResumeLocallyGetsTheBrokersCopy) {
+  startBroker();
+  auto w1 = placeOnW1();
+  auto entries = batch(assign_.generation, {R"({"n":1})", R"({"n":2})"});
+  entries.first = 1;
+  w1->send(MessageType::kTranscriptAppend, entries);
+  w1->expect(*broker_, MessageType::kTranscriptAck);
+  w1->send(MessageType::kTranscriptFetch,
+           msg::TranscriptFetch{"s", assign_.generation, "conv-1", 2});
+  auto seed = w1->expect(*broker_, MessageType::kTranscriptSeed).as<msg::TranscriptSeed>();
+  EXPECT_EQ(seed.transcript, "{\"n\":1}\n{\"n\":2}\n");
+  EXPECT_EQ(seed.entries, 2u);
+  EXPECT_TRUE(seed.cut.empty()) << seed.cut;
+  // The worker mirrored more than the broker holds: the seed says it is cut.
+  w1->send(MessageType::kTranscriptFetch,
+           msg::TranscriptFetch{"s", assign_.generation, "conv-1", 5});
+  seed = w1->expect(*broker_, MessageType::kTranscriptSeed).as<msg::TranscriptSeed>();
+  EXPECT_NE(seed.cut.find("of 5"), std::string::npos) << seed.cut;
+}
+
 TEST_F(BrokerTranscriptTest, MoveToAnUnknownWorkerIsRefused) {
   startBroker();
   auto w1 = placeOnW1();
@@ -146,6 +197,7 @@ TEST_F(BrokerTranscriptTest, TerminateForgetsTheTranscript) {
   startBroker();
   auto w1 = placeOnW1();
   w1->send(MessageType::kTranscriptAppend, batch(assign_.generation, {R"({"n":1})"}));
+  w1->expect(*broker_, MessageType::kTranscriptAck);
   auto client = this->client();
   client->send(MessageType::kTerminate, msg::Terminate{1, "s"});
   auto stop = w1->expect(*broker_, MessageType::kTerminate).as<msg::Terminate>();

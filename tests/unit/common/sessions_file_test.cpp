@@ -41,6 +41,24 @@ TEST(SessionsFile, ReadsSessionsInFileOrder) {
   EXPECT_EQ(specs[1].options.allowed_tools.size(), 2u);
 }
 
+TEST(SessionsFile, ASectionWithoutKeysDeclaresASessionWithDefaultOptions) {
+  TextFile file("[session.plain]\n\n[session.tuned]\nmax_turns = 2\n  [session.last]  \n");
+  auto specs = loadSessionsFile(file.path());
+  ASSERT_EQ(specs.size(), 3u);
+  EXPECT_EQ(specs[0].name, "plain");
+  EXPECT_EQ(specs[0].options.max_turns, SessionOptions{}.max_turns);
+  EXPECT_EQ(specs[1].name, "tuned");
+  EXPECT_EQ(specs[1].options.max_turns, 2u);
+  EXPECT_EQ(specs[2].name, "last");
+  TextFile bad("[session.ok]\n[session.no space]\n");
+  try {
+    loadSessionsFile(bad.path());
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(":2: [session.no space]"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SessionsFile, RefusesBadOptionsNamingSectionAndOption) {
   TextFile file("[session.a]\npermission_mode = sometimes\n");
   try {

@@ -37,6 +37,7 @@ struct SessionEntry {
   uint32_t restarts = 0;                       // CLI restarts since placement
   uint64_t turns = 0;                          // turns completed
   std::string last_error;                      // why it last crashed or failed
+  std::string cut;      // non-empty: its conversation was cut (as its worker reports it)
   std::string creator;  // allow-list name of the client that started it; empty if unknown
 
   uint32_t recycles = 0;     // CLI restarts for exceeding max_rss_mb since placement

@@ -101,7 +101,9 @@ class Client {
 
   Reply<msg::Ack> start(const std::string& session, const SessionOptions& options = {});
   Reply<msg::Ack> terminate(const std::string& session);
-  Reply<msg::Ack> restart(const std::string& session, bool keep_history = false);
+  // from_cut: accept a cut conversation (docs/SESSIONS.md) and continue from what is left.
+  Reply<msg::Ack> restart(const std::string& session, bool keep_history = false,
+                          bool from_cut = false);
   Reply<msg::SessionInfo> info(const std::string& session);
   // Stops the session gently on its worker and places it on `worker` (next generation) with
   // its conversation; the Ack says where it runs. Admin role under CURVE.

@@ -23,6 +23,8 @@ enum class ErrorCode {
   kUnauthorized,     // the caller may not do this
   kVersionMismatch,  // the protocol tag is not CCM1
   kInternal,         // a bug or an unexpected local failure (spawn failed, ...)
+  kConversationIncomplete,  // the session's conversation was cut (entries lost): a restart
+                            // accepts the cut (--from-cut) or starts afresh
 };
 
 std::string_view errorCodeName(ErrorCode code);

@@ -43,10 +43,13 @@ enum class MessageType {
   kBye,
   kLoad,              // live and hibernated session counts
   kTranscriptAppend,  // transcript entries the CLI mirrored
+  kTranscriptFetch,   // the broker's copy of a conversation, to resume from
   // broker -> worker
   kWelcome,
   kAssign,
-  kRejoin,  // the broker does not know this worker: send `ready` again
+  kRejoin,          // the broker does not know this worker: send `ready` again
+  kTranscriptAck,   // transcript entries stored up to a position
+  kTranscriptSeed,  // answer to transcript_fetch
 };
 
 std::string_view messageTypeName(MessageType type);

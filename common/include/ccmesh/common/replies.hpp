@@ -81,9 +81,13 @@ struct SessionInfo {
   uint64_t transcript_entries = 0;  // entries kept
   uint64_t transcript_last_ms = 0;  // when the last entry arrived, ms since the Unix epoch (0:
                                     // none)
+  bool transcript_complete = true;  // the broker's copy holds the whole conversation as far as
+                                    // the worker mirrored it (a move would resume it whole)
+  std::string cut{};                // non-empty: the conversation was cut, where and why
+                                    // (queries get conversation_incomplete)
   MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth, turns,
                      last_error, config, creator, recycles, rss_kb, last_used_ms, transcript_bytes,
-                     transcript_entries, transcript_last_ms)
+                     transcript_entries, transcript_last_ms, transcript_complete, cut)
 };
 
 // `result` of `transcript`.
@@ -96,7 +100,10 @@ struct TranscriptResult {
   uint64_t bytes = 0;            // size of jsonl
   uint64_t dropped_entries = 0;  // oldest entries dropped for the per-session bound
   uint64_t last_entry_ms = 0;    // when the last entry arrived, ms since the Unix epoch
-  MSGPACK_DEFINE_MAP(id, session, session_id, jsonl, entries, bytes, dropped_entries, last_entry_ms)
+  bool complete = true;          // the whole conversation as far as its worker mirrored it
+  std::string cut{};             // when not complete: which entries are missing, and why
+  MSGPACK_DEFINE_MAP(id, session, session_id, jsonl, entries, bytes, dropped_entries, last_entry_ms,
+                     complete, cut)
 };
 
 struct InfoResult {
@@ -158,11 +165,15 @@ struct StatusResult {
   uint64_t transcript_evictions = 0;        // transcripts evicted for --transcript-total-bytes
   uint64_t transcript_rejected = 0;         // mirrored entries refused (malformed, oversized)
   uint64_t transcript_write_errors = 0;     // appends to --data-dir that failed
+  uint64_t transcript_duplicates = 0;       // entries received again (resent) and dropped
+  uint64_t transcript_gaps = 0;             // batches refused for beginning after a missing entry
+  uint64_t transcript_damaged_files = 0;    // --data-dir files read back with a torn end
   MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
                      requests_in_flight, malformed_messages, stale_messages, workers_lost, curve,
                      insecure, refused_handshakes, unauthorized, refused_worker_ids, reloads,
                      failed_reloads, transcript_bytes, transcript_dropped_entries,
-                     transcript_evictions, transcript_rejected, transcript_write_errors)
+                     transcript_evictions, transcript_rejected, transcript_write_errors,
+                     transcript_duplicates, transcript_gaps, transcript_damaged_files)
 };
 
 struct PingResult {

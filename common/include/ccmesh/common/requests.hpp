@@ -53,7 +53,10 @@ struct Restart {
   std::string session;
   bool keep_history = false;
   uint64_t generation = 0;  // broker -> worker only
-  MSGPACK_DEFINE_MAP(id, session, keep_history, generation)
+  // Accept a cut conversation (docs/SESSIONS.md): continue from what is left of it, which
+  // keeps its history; without it a cut session restarts afresh like any restart.
+  bool from_cut = false;
+  MSGPACK_DEFINE_MAP(id, session, keep_history, generation, from_cut)
 };
 
 // `info`: one session's registry entry.

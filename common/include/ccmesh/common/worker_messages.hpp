@@ -27,8 +27,16 @@ struct SessionUpdate {
   uint32_t recycles = 0;      // CLI restarts for exceeding max_rss_mb (not counted in restarts)
   uint64_t rss_kb = 0;        // the CLI's resident memory at the last probe (0: no CLI)
   uint64_t last_used_ms = 0;  // time since its last turn ended (or it was placed), when sent
+  // Transcript positions (docs/SESSIONS.md "What survives which failure"): the position of
+  // the last entry of conversation `session_id` this copy has mirrored (0: none, or the
+  // worker does not mirror), so the broker knows what a whole copy holds.
+  uint64_t mirrored = 0;
+  // Non-empty: this copy runs a conversation that was cut (entries are missing), and says
+  // where and why; its queries get conversation_incomplete until a restart accepts the cut
+  // (--from-cut) or starts afresh.
+  std::string cut{};
   MSGPACK_DEFINE_MAP(session, generation, state, pid, session_id, restarts, turns, last_error,
-                     recycles, rss_kb, last_used_ms)
+                     recycles, rss_kb, last_used_ms, mirrored, cut)
 };
 
 // One session a worker holds, as reported in `ready`.
@@ -107,11 +115,19 @@ struct Assign {
   // The worker the name leaves (failover or move); empty on a first placement. A moved
   // session that cannot run here (its cwd is missing) is held FAILED instead of refused.
   std::string moved_from{};
-  MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from)
+  // Non-empty: `transcript` is not the whole conversation (the broker's copy has a gap or
+  // lost its end); the session starts from it but refuses queries with
+  // conversation_incomplete, saying this, until a restart accepts the cut or starts afresh.
+  std::string cut{};
+  MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from, cut)
 };
 
 // `transcript_append` (worker -> broker): transcript entries a session's CLI mirrored
 // (--session-mirror), in order, sent as they come and at most kMaxBatchBytes of entries each.
+// Every entry has a position in its conversation (1 for the first line of its transcript);
+// the worker keeps each batch until a `transcript_ack` covers it and sends the ones still
+// unacknowledged again after it (re-)registers, so the broker stores each position once
+// (duplicates dropped) and sees a gap as one.
 struct TranscriptAppend {
   static constexpr std::size_t kMaxBatchBytes = 1u << 20;  // entries' bytes in one message
   static constexpr std::size_t kMaxEntryBytes = 4u << 20;  // longer entries are dropped
@@ -122,7 +138,48 @@ struct TranscriptAppend {
   std::vector<std::string> entries;  // one JSON object each, as the CLI printed it
   uint64_t dropped = 0;  // mirrored entries the worker dropped (malformed or oversized) since
                          // its previous batch for this session
-  MSGPACK_DEFINE_MAP(session, generation, session_id, entries, dropped)
+  uint64_t first = 0;    // the position of entries[0] (0: unknown, appended at the end)
+  // The entries are the conversation from position 1 on, read from the CLI's transcript on
+  // the worker's disk: they replace the broker's copy (sent when an ack shows the broker
+  // lacks entries the worker no longer keeps; further batches continue it as usual).
+  bool snapshot = false;
+  MSGPACK_DEFINE_MAP(session, generation, session_id, entries, dropped, first, snapshot)
+};
+
+// `transcript_ack` (broker -> worker): the broker holds entries 1..`upto` of conversation
+// `session_id` of this copy of `session` (in memory, and in its data directory when it has
+// one); the worker may forget them. Sent after each batch, and after `ready` for every
+// session whose copy the broker does not hold whole. An `upto` below what the worker can
+// send again asks for a snapshot (TranscriptAppend::snapshot).
+struct TranscriptAck {
+  std::string session;
+  uint64_t generation = 0;
+  std::string session_id;
+  uint64_t upto = 0;
+  MSGPACK_DEFINE_MAP(session, generation, session_id, upto)
+};
+
+// `transcript_fetch` (worker -> broker): the CLI of this copy cannot resume its conversation
+// from the worker's disk (its transcript there is missing or shorter than what it mirrored):
+// send the broker's copy. Answered with `transcript_seed`.
+struct TranscriptFetch {
+  std::string session;
+  uint64_t generation = 0;
+  std::string session_id;
+  uint64_t mirrored = 0;  // the position the worker's copy reached
+  MSGPACK_DEFINE_MAP(session, generation, session_id, mirrored)
+};
+
+// `transcript_seed` (broker -> worker): answer to `transcript_fetch`: the broker's copy of
+// the conversation (JSONL), and, when it is not whole, why (`cut`, as in Assign).
+struct TranscriptSeed {
+  std::string session;
+  uint64_t generation = 0;
+  std::string session_id;
+  std::string transcript;
+  uint64_t entries = 0;  // lines in transcript
+  std::string cut{};
+  MSGPACK_DEFINE_MAP(session, generation, session_id, transcript, entries, cut)
 };
 
 // `delivered` (worker -> broker): the prompt of query `id` was written to the CLI.

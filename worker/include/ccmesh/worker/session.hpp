@@ -17,6 +17,7 @@
 #include "ccmesh/worker/session_context.hpp"
 #include "ccmesh/worker/session_observer.hpp"
 #include "ccmesh/worker/stream_json_parser.hpp"
+#include "ccmesh/worker/transcript_mirror.hpp"
 #include "ccmesh/worker/turn_queue.hpp"
 
 namespace ccmesh::worker {
@@ -55,6 +56,9 @@ class Session {
   // Before start(): continue conversation `session_id` from `transcript` (JSONL a broker
   // kept): written where the CLI keeps transcripts before the first spawn, then --resume.
   void seedConversation(std::string session_id, std::string transcript);
+  // Its conversation was cut (entries are missing), as `why` says: queries get
+  // conversation_incomplete until a restart accepts the cut or starts afresh.
+  void holdCut(const std::string& why);
   // Instead of start(): this session cannot run here (e.g. its cwd is missing on this
   // machine); it is held FAILED with `why`, and `ack_id` is acknowledged with that state.
   void refuse(uint64_t ack_id, const std::string& why);
@@ -65,7 +69,16 @@ class Session {
   // Stops gently; queries end `cancelled` with `reason`; acks (state stopped) on exit.
   void terminate(uint64_t ack_id, const std::string& reason);
   // Restarts the CLI: a fresh conversation unless keep_history. Acks once respawned.
-  void restart(uint64_t ack_id, bool keep_history);
+  // from_cut: the client accepts a cut conversation as its history.
+  void restart(uint64_t ack_id, bool keep_history, bool from_cut = false);
+  // --- the transcript the broker keeps (session_transcript.cpp)
+  // The broker holds the conversation's entries up to `ack.upto`.
+  void onTranscriptAck(const msg::TranscriptAck& ack);
+  // The broker's copy of the conversation, asked for when the CLI could not resume it from
+  // this worker's disk.
+  void onTranscriptSeed(const msg::TranscriptSeed& seed);
+  // A broker (re)registered this worker: sends again every entry it has not acknowledged.
+  void resendTranscript();
   // Answers an assign of the same generation again (idempotent): acks the current state.
   void acknowledge(uint64_t ack_id);
   // Kills the CLI group now (second SIGTERM to the worker).
@@ -151,12 +164,25 @@ class Session {
   void sendAcks(std::vector<uint64_t>& ids);
   void expireDeadlines();
   void noteErrorLine(const std::string& line);
+  // --- the transcript the broker keeps (session_transcript.cpp)
   // Keeps mirrored transcript entries for the next batch; sends a full batch at once.
   void mirror(const CliEvent& event);
   // Sends the entries kept so far to the broker (one batch), if any.
   void flushMirror();
   // Writes the seeded transcript before a spawn; false (session FAILED) if it cannot.
   bool writeSeed(const CliCommand& command);
+  // The conversation is now `id`, its transcript holding `entries` entries already.
+  void beginConversation(std::string id, uint64_t entries);
+  // options.resume: mirrors the transcript on this worker's disk, so the broker has it whole.
+  void mirrorLocalTranscript();
+  // The transcript the CLI would resume from holds fewer entries than this session mirrored
+  // (it could not be written here, or was cut short): resuming from it would lose turns.
+  bool localCopyShort(const CliCommand& command) const;
+  // Asks the broker for its copy; the spawn waits for the answer.
+  void fetchBrokerCopy();
+  // The broker lacks entries this session no longer keeps: sends the CLI's transcript from
+  // this worker's disk in their place, once between turns.
+  void sendSnapshot();
 
   std::string name_;                              // the session's name
   uint64_t generation_;                           // its placement generation
@@ -191,17 +217,20 @@ class Session {
   uint64_t serial_;                                // number in the live budget
   TimePoint last_used_{};                          // when its last turn ended (or it was placed)
   std::optional<ConversationStart> slot_wait_;     // waiting for a live slot, to start like this
-  bool slot_for_queue_ = false;      // that wait is for queued prompts: void once they are gone
-  bool recycle_due_ = false;         // over max_rss_mb: restart with history between turns
-  bool recycling_ = false;           // the respawn under way is a recycle
-  uint32_t recycles_ = 0;            // recycles since placement
-  uint64_t rss_kb_ = 0;              // the CLI's resident memory at the last probe
-  uint64_t reported_rss_kb_ = 0;     // rss_kb as the broker last heard it
-  TimePoint next_probe_{};           // when to read the CLI's resident memory next
-  std::optional<std::string> seed_;  // a transcript to write before the next spawn
-  msg::TranscriptAppend mirrored_;   // mirrored entries not yet sent (one batch)
-  std::size_t mirrored_bytes_ = 0;   // bytes of the entries in mirrored_
-  uint64_t mirror_rejects_ = 0;      // mirrored entries dropped since start, for the log
+  bool slot_for_queue_ = false;        // that wait is for queued prompts: void once they are gone
+  bool recycle_due_ = false;           // over max_rss_mb: restart with history between turns
+  bool recycling_ = false;             // the respawn under way is a recycle
+  uint32_t recycles_ = 0;              // recycles since placement
+  uint64_t rss_kb_ = 0;                // the CLI's resident memory at the last probe
+  uint64_t reported_rss_kb_ = 0;       // rss_kb as the broker last heard it
+  TimePoint next_probe_{};             // when to read the CLI's resident memory next
+  std::optional<std::string> seed_;    // a transcript to write before the next spawn
+  TranscriptMirror transcript_;        // mirrored entries: positions, batches, unacknowledged
+  uint64_t mirror_rejects_ = 0;        // mirrored entries dropped since start, for the log
+  std::string cut_;                    // non-empty: its conversation was cut (see holdCut)
+  std::optional<TimePoint> copy_due_;  // waiting for the broker's copy; ask again then
+  bool snapshot_due_ = false;          // the broker lacks entries: send a snapshot
+  uint64_t snapshot_sent_at_ = UINT64_MAX;  // position at the last snapshot (one per position)
 };
 
 }  // namespace ccmesh::worker

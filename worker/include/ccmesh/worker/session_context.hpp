@@ -30,8 +30,10 @@ struct SessionContext {
   Millis idle_timeout{0};           // idle this long -> hibernated, unless options say (0: never)
   Millis rss_probe_interval{1000};  // how often a live CLI's resident memory is read
   std::size_t max_line_bytes = LineReader::kDefaultMaxLineBytes;  // longest stdout line
-  const Clock* clock = nullptr;                                   // where time comes from
-  std::shared_ptr<spdlog::logger> log;                            // the worker's logger
+  std::size_t transcript_retain_bytes = 16u << 20;  // per session: mirrored entries kept
+                                                    // until the broker acknowledges them
+  const Clock* clock = nullptr;                     // where time comes from
+  std::shared_ptr<spdlog::logger> log;              // the worker's logger
   // What session options may widen on this worker.
   OptionPolicy policy;
 };

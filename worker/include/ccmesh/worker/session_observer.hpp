@@ -28,6 +28,9 @@ class SessionObserver {
   // Transcript entries the CLI mirrored, in order (docs/SESSIONS.md "What survives which
   // failure").
   virtual void onTranscript(msg::TranscriptAppend batch) { (void)batch; }
+  // The session needs the broker's copy of its conversation (answered by
+  // Session::onTranscriptSeed).
+  virtual void onTranscriptFetch(const msg::TranscriptFetch& fetch) { (void)fetch; }
 
   // The live budget (docs/SESSIONS.md "Idle sessions"). A session asks before it spawns a
   // CLI: true means it may now; false means it waits until the observer calls
