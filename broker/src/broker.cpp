@@ -222,6 +222,14 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
 
 void Broker::handleClient(const Caller& caller, const std::string& routing_id,
                           const Envelope& envelope) {
+  // Before anything answers with that id: the client matches replies by id, so any answer
+  // would look like the end of the request already in flight. (A cancel's id names it.)
+  if (envelope.type != MessageType::kCancel && envelope.id != 0 &&
+      router_->refuseDuplicateId(routing_id, envelope.id)) {
+    warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id),
+                    envelope.id);
+    return;
+  }
   auto admission = access_->admit(caller, routing_id, envelope);
   if (admission.refusal) {
     const auto& refusal = *admission.refusal;

@@ -127,11 +127,6 @@ void PoolRequestHandler::onQuery(const std::string& client, const msg::PoolQuery
                            " (--max-prompt-bytes)");
     return;
   }
-  if (router_.requests().findByClient(client, query.id) != nullptr) {
-    router_.replyError(client, query.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(query.id) + " is already in flight");
-    return;
-  }
   queries_.submit(client, *pool, query);
 }
 

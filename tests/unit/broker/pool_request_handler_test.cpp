@@ -242,6 +242,65 @@ TEST_F(PoolRequestHandlerTest, AWaitingCheckoutEndsPoolExhaustedAtItsDeadline) {
   EXPECT_EQ(error.code, "pool_exhausted");
 }
 
+// A client that asks whether a waiting checkout is still known must hear yes: told
+// `unknown`, it would give up, and the member granted later would stay checked out, held by
+// nobody, until its lease lapsed.
+TEST_F(PoolRequestHandlerTest, PingKnowsAWaitingCheckout) {
+  startWithPool(1);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  auto pong = ask(*client_, MessageType::kPing, msg::Ping{4, {3, 99}}).as<msg::PingResult>();
+  EXPECT_EQ(pong.unknown, std::vector<uint64_t>{99}) << "the waiting checkout 3 is known";
+  auto other = client();
+  auto elsewhere = ask(*other, MessageType::kPing, msg::Ping{5, {3}}).as<msg::PingResult>();
+  EXPECT_EQ(elsewhere.unknown, std::vector<uint64_t>{3}) << "ids are scoped to a connection";
+
+  ask(*client_, MessageType::kPoolCheckin, msg::PoolCheckin{6, "p", "p/0", held.lease_id});
+  EXPECT_EQ(client_->expect(*broker_, MessageType::kResult).as<msg::CheckoutResult>().id, 3u);
+  auto granted = ask(*client_, MessageType::kPing, msg::Ping{7, {3}}).as<msg::PingResult>();
+  EXPECT_EQ(granted.unknown, std::vector<uint64_t>{3}) << "answered: no longer in flight";
+}
+
+// A request reusing the id of one in flight is refused with its own code, so the client can
+// tell that the refusal is not the end of the first one, which goes on.
+TEST_F(PoolRequestHandlerTest, AnIdInFlightIsRefusedAsDuplicateAndTheFirstGoesOn) {
+  startWithPool(2);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  auto running = poolQuery(3);  // the other member runs it
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  ASSERT_EQ(poolInfo().waiting_checkouts, 1u);
+
+  auto reused = [&](MessageType type, const auto& body) {
+    auto reply = ask(*client_, type, body).template as<msg::ErrorReply>();
+    EXPECT_EQ(reply.code, "duplicate_id") << messageTypeName(type) << ": " << reply.message;
+    return reply.id;
+  };
+  EXPECT_EQ(reused(MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 5000}), 4u);
+  EXPECT_EQ(reused(MessageType::kPoolQuery, msg::PoolQuery{4, "p", "hi", false, 0}), 4u);
+  EXPECT_EQ(reused(MessageType::kQuery, msg::Query{3, "p/0", "hi"}), 3u);
+  EXPECT_EQ(reused(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, 0}), 3u);
+  EXPECT_EQ(reused(MessageType::kInfo, msg::Info{3, "p/0"}), 3u);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 1u) << "the first checkout 4 still waits";
+  worker_->expectSilence(*broker_);
+
+  worker_->send(MessageType::kResult, answer(running.id, running.session, "ok"));
+  EXPECT_EQ(client_->expect(*broker_, MessageType::kResult).as<msg::QueryResult>().id, 3u);
+  auto granted = client_->expect(*broker_, MessageType::kResult).as<msg::CheckoutResult>();
+  EXPECT_EQ(granted.id, 4u);
+  EXPECT_EQ(granted.member, running.session);
+  EXPECT_NE(granted.lease_id, held.lease_id);
+  auto fresh = client();
+  EXPECT_EQ(ask(*fresh, MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 0})
+                .as<msg::ErrorReply>()
+                .code,
+            "pool_exhausted")
+      << "another connection may use the same id";
+}
+
 TEST_F(PoolRequestHandlerTest, WorkersBringPoolMembersBackAfterABrokerRestart) {
   startBroker();
   auto report = [](const std::string& name, const std::string& pool) {

@@ -159,6 +159,26 @@ TEST(Client, UnknownErrorCodeBecomesInternalAndKeepsItsName) {
   EXPECT_EQ(info.error().message, "too much");
 }
 
+// duplicate_id refuses the new request only: the final reply the request in flight under
+// that id still gets is nobody's, and must not surface later as if it were an answer.
+TEST(Client, DuplicateIdEndsTheCallAndTheOtherRequestsReplyIsDropped) {
+  FakeBroker broker([](const auto& request, auto& reply) {
+    if (request.type == MessageType::kQuery) {
+      reply.send(MessageType::kError, errorReply(request.id, "duplicate_id", "in flight"));
+      reply.send(MessageType::kResult, queryResult(request.id, "the other request's answer"));
+    } else {
+      answerPing(request, reply);
+    }
+  });
+  Client client(optionsFor(broker));
+  auto result = client.query("s", "hi");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::kDuplicateId);
+  EXPECT_EQ(result.error().code_name, "duplicate_id");
+  ASSERT_TRUE(client.ping().ok()) << "the later answer has arrived by now";
+  EXPECT_FALSE(client.receive(milliseconds(20)).has_value());
+}
+
 TEST(Client, ResultWithAFieldOfTheWrongTypeIsBadRequest) {
   FakeBroker broker([](const auto& request, auto& reply) {
     reply.sendFrames({"CCM1", "result", packed([&](Packer& p) {
