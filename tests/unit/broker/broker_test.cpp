@@ -59,6 +59,43 @@ TEST_F(BrokerTest, AnswersGarbageWithErrorsAndKeepsServing) {
   EXPECT_EQ(broker_->stats().malformed_messages, 7u);
 }
 
+// The body of a ping, packed: the id a refusal must carry.
+std::string pingBody(uint64_t id) {
+  auto body = encodeBody(msg::Plain{id});
+  return std::string(body.data(), body.size());
+}
+
+TEST_F(BrokerTest, RefusalsOfAReadableBodyCarryItsId) {
+  startBroker();
+  auto peer = client();
+  peer->sendFrames({"CCM1", "frobnicate", pingBody(8)});
+  auto unknown = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(unknown.code, "bad_request");
+  EXPECT_EQ(unknown.id, 8u);
+  peer->sendFrames({"CCM9", "ping", pingBody(9)});
+  auto version = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(version.code, "version_mismatch");
+  EXPECT_EQ(version.id, 9u);
+}
+
+// A message is exactly three frames: two, four, or more than the receive bound of eight are
+// all refused with id 0 (which frame would be the body is unknown), and the broker goes on.
+TEST_F(BrokerTest, AMessageOfAnyOtherFrameCountIsRefusedWithIdZero) {
+  startBroker();
+  auto peer = client();
+  const std::vector<std::vector<std::string>> shapes{
+      {"CCM1", "ping"},
+      {"CCM1", "ping", pingBody(3), pingBody(3)},
+      {"CCM1", "ping", pingBody(3), "a", "b", "c", "d", "e", "f", "g", "h"}};
+  for (const auto& frames : shapes) {
+    peer->sendFrames(frames);
+    auto refused = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+    EXPECT_EQ(refused.code, "bad_request") << frames.size() << " frames";
+    EXPECT_EQ(refused.id, 0u) << frames.size() << " frames";
+  }
+  EXPECT_EQ(ask(*peer, MessageType::kPing, msg::Plain{4}).as<msg::PingResult>().id, 4u);
+}
+
 TEST_F(BrokerTest, RejectsBadNamesLongPromptsAndUnknownSessions) {
   config_.max_prompt_bytes = 10;
   startBroker();
