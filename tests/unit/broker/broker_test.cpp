@@ -348,6 +348,34 @@ TEST_F(BrokerTest, FailedStartFreesTheName) {
   EXPECT_EQ(broker_->sessions().size(), 0u);
 }
 
+// WorkerInfo `sessions` is how many sessions are placed on a worker: a number on the wire,
+// as docs/PROTOCOL.md says (a client in another language reads it as such).
+TEST_F(BrokerTest, StatusCountsTheSessionsPlacedOnEachWorker) {
+  startBroker();
+  broker_->addSessions({{"a", {}}, {"b", {}}});
+  auto worker = joinWorker("w1", 3);
+  worker->expect(*broker_, MessageType::kAssign);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto peer = client();
+  auto status = ask(*peer, MessageType::kStatus, msg::Plain{1});
+  const auto& body = status.body.get();
+  const msgpack::object* workers = nullptr;
+  for (uint32_t i = 0; i < body.via.map.size; ++i) {
+    if (body.via.map.ptr[i].key.as<std::string>() == "workers") workers = &body.via.map.ptr[i].val;
+  }
+  ASSERT_NE(workers, nullptr);
+  ASSERT_EQ(workers->via.array.size, 1u);
+  const auto& info = workers->via.array.ptr[0];
+  const msgpack::object* sessions = nullptr;
+  for (uint32_t i = 0; i < info.via.map.size; ++i) {
+    if (info.via.map.ptr[i].key.as<std::string>() == "sessions")
+      sessions = &info.via.map.ptr[i].val;
+  }
+  ASSERT_NE(sessions, nullptr);
+  EXPECT_EQ(sessions->type, msgpack::type::POSITIVE_INTEGER);
+  EXPECT_EQ(sessions->as<uint64_t>(), 2u);
+}
+
 TEST_F(BrokerTest, ListCountAndStatusDescribeTheCluster) {
   startBroker();
   broker_->addSessions({{"b", {}}, {"a", {}}});
