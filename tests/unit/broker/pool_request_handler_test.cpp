@@ -133,6 +133,32 @@ TEST_F(PoolRequestHandlerTest, CheckoutWaitsForACheckinAndALapsedLeaseIsReclaime
   EXPECT_EQ(late.code, "not_found") << "the lease lapsed";
 }
 
+// A lease longer than the maximum is refused, not cut short without a word.
+TEST_F(PoolRequestHandlerTest, ALeaseAboveTheMaximumIsRefused) {
+  startWithPool(1);
+  const uint64_t day = 24 * 60 * 60 * 1000;
+  for (uint64_t lease : {day + 1, uint64_t{1} << 63, ~uint64_t{0}}) {
+    auto refused = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", lease, 0})
+                       .as<msg::ErrorReply>();
+    EXPECT_EQ(refused.code, "bad_request") << lease;
+    EXPECT_EQ(refused.id, 2u);
+    EXPECT_NE(refused.message.find("lease_ms"), std::string::npos) << refused.message;
+  }
+  EXPECT_EQ(poolInfo().checked_out, 0u);
+  auto longest = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", day, 0})
+                     .as<msg::CheckoutResult>();
+  EXPECT_EQ(longest.lease_ms, day) << "the maximum itself is granted as asked";
+}
+
+// A wait of any length is taken (capped at 24 h): a huge one must not end at once.
+TEST_F(PoolRequestHandlerTest, AHugeCheckoutWaitStillWaits) {
+  startWithPool(1);
+  ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0});
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, ~uint64_t{0}});
+  client_->expectSilence(*broker_);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 1u);
+}
+
 TEST_F(PoolRequestHandlerTest, CheckinWithoutTheLeaseIdWorksOnlyForTheHolder) {
   startWithPool(1);
   auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
