@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/worker_messages.hpp"
@@ -307,6 +308,63 @@ TEST(Codec, NamesTheOptionWithTheWrongType) {
   ASSERT_FALSE(start.ok());
   EXPECT_NE(start.error().error.message.find("max_turns"), std::string::npos)
       << start.error().error.message;
+}
+
+// A start (or pool_create) whose options hold a key that is no option is refused, naming
+// it: a typo in a prompt or permission option must not pass silently.
+TEST(Codec, RefusesUnknownOptionKeysOfARequestButNotOfAReport) {
+  auto withOption = [](std::string_view type, std::string_view key) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack_map(3);
+    packer.pack("id");
+    packer.pack(4);
+    packer.pack(type == "start" ? "session" : "pool");
+    packer.pack("s");
+    packer.pack("options");
+    packer.pack_map(2);
+    packer.pack("model");
+    packer.pack("m");
+    packer.pack(key);
+    packer.pack("600000");
+    return body;
+  };
+  for (std::string_view key : {"sytem_prompt", "idle_timeout"}) {
+    auto start = decodeFrames(frames(kProtocolTag, "start", withOption("start", key)));
+    ASSERT_TRUE(start.ok());
+    auto refused = decodeBody<msg::Start>(*start);
+    ASSERT_FALSE(refused.ok()) << key;
+    EXPECT_EQ(refused.error().id, 4u);
+    EXPECT_EQ(refused.error().error.code, ErrorCode::kBadRequest);
+    EXPECT_EQ(refused.error().error.message.rfind("option " + std::string(key) + ": unknown", 0),
+              0u)
+        << refused.error().error.message;
+    auto pool = decodeFrames(frames(kProtocolTag, "pool_create", withOption("pool_create", key)));
+    ASSERT_TRUE(pool.ok());
+    EXPECT_FALSE(decodeBody<msg::PoolCreate>(*pool).ok()) << key;
+  }
+  auto idle = decodeBody<msg::Start>(
+      *decodeFrames(frames(kProtocolTag, "start", withOption("start", "idle_timeout"))));
+  EXPECT_NE(idle.error().error.message.find("idle_timeout_ms"), std::string::npos);
+
+  // Every key SessionOptions writes is one it takes back.
+  msg::Start full{5, "s", {}};
+  full.options.idle_timeout_ms = 600000;
+  full.options.pool = "p";
+  EXPECT_EQ(roundTrip(MessageType::kStart, full).options, full.options);
+
+  // What a worker reports (and a broker describes) may come from a newer version.
+  msgpack::sbuffer report;
+  msgpack::packer<msgpack::sbuffer> packer(report);
+  packer.pack_map(2);
+  packer.pack("model");
+  packer.pack("m");
+  packer.pack("option_of_the_future");
+  packer.pack(1);
+  auto handle = msgpack::unpack(report.data(), report.size());
+  auto options = SessionOptions::fromObject(handle.get());
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->model, "m");
 }
 
 TEST(Codec, RandomBytesNeverThrow) {
