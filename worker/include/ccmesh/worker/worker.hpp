@@ -30,7 +30,8 @@ class Worker {
   Worker(WorkerConfig config, const Clock& clock);
   ~Worker();
 
-  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  // Runs until SIGTERM/SIGINT (returns 0), or until the broker refuses this worker for its
+  // key or id (returns 1 at once: retrying cannot help).
   int run();
 
  private:
@@ -48,6 +49,8 @@ class Worker {
   void serveClis();
   // Tells the process-group keeper a lease expiry it has not heard yet.
   void shareLease();
+  // Sets refused_ when the broker refused the security handshake for good.
+  void noteRefusedHandshake();
   void sayGoodbye();
   Millis pollTimeout() const;
 
@@ -65,6 +68,7 @@ class Worker {
   uint64_t malformed_ = 0;                 // rejected broker messages
   uint64_t fences_ = 0;                    // times the lease lapsed with sessions held
   std::optional<TimePoint> shared_lease_;  // the expiry the keeper knows
+  std::optional<std::string> refused_;     // why the broker will never take this worker
 };
 
 }  // namespace ccmesh::worker
