@@ -292,6 +292,28 @@ TEST(Client, RepliesForOtherRequestsAreKeptForReceive) {
   EXPECT_FALSE(client.receive(milliseconds(20)).has_value());
 }
 
+// The broker forgets a request once it has answered it, so a ping that crosses the final
+// reply lists the request as unknown; the reply, which arrives first, wins.
+TEST(Client, AFinalReplyBeforeThePingsAnswerWinsOverUnknown) {
+  FakeBroker broker([](const auto& request, auto& reply) {
+    if (request.type != MessageType::kPing) return;  // the query waits for the check
+    const auto pending = request.template as<msg::Ping>().pending;
+    ASSERT_EQ(pending.size(), 1u);
+    reply.send(MessageType::kResult, queryResult(pending[0], "just in time"));
+    msg::PingResult pong{request.id, "test", 1};
+    pong.unknown = pending;
+    reply.send(MessageType::kResult, pong);
+  });
+  ClientOptions options = optionsFor(broker);
+  options.broker_check = milliseconds(20);
+  Client client(options);
+  auto result = client.query("s", "hi");
+  ASSERT_TRUE(result.ok()) << result.error().code_name << ": " << result.error().message;
+  EXPECT_EQ(result->text, "just in time");
+  EXPECT_EQ(broker.waitFor(MessageType::kPing, 1).size(), 1u);
+  EXPECT_FALSE(client.receive(milliseconds(20)).has_value()) << "the ping's answer is dropped";
+}
+
 TEST(Client, SeventeenQueriesInFlightAreAnsweredInOrder) {
   FakeBroker broker([](const auto& request, auto& reply) {
     if (request.type != MessageType::kQuery) return;
