@@ -1,6 +1,7 @@
 #include "ccmesh/worker/worker.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 
 #include <array>
@@ -9,12 +10,12 @@
 #include "broker_link.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/logging.hpp"
+#include "ccmesh/common/signal_pipe.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "ccmesh/common/version.hpp"
 #include "cli_watch.hpp"
 #include "group_keeper.hpp"
 #include "session_table.hpp"
-#include "signal_pipe.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -60,7 +61,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
       config_.allow_session_env);
   zmq_ = std::make_unique<zmq::context_t>(1);
   zmq_->set(zmq::ctxopt::blocky, 0);
-  signals_ = std::make_unique<SignalPipe>();
+  signals_ = std::make_unique<SignalPipe>(std::initializer_list<int>{SIGCHLD, SIGTERM, SIGINT});
   cli_watch_ = std::make_unique<CliWatch>();
   link_ = std::make_unique<BrokerLink>(*zmq_, config_.broker, config_.id, config_.heartbeat,
                                        config_.liveness, clock_, log_);

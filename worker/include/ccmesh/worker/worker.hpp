@@ -14,12 +14,15 @@
 #include "ccmesh/worker/session_context.hpp"
 #include "ccmesh/worker/worker_config.hpp"
 
+namespace ccmesh {
+class SignalPipe;
+}  // namespace ccmesh
+
 namespace ccmesh::worker {
 
 class BrokerLink;
 class CliWatch;
 class SessionTable;
-class SignalPipe;
 
 // ccmesh-worker's event loop: one zmq::poll over the broker DEALER, every CLI's stdout,
 // stderr (and stdin while input waits) and the signal self-pipe, plus timers. Decodes broker
