@@ -1,9 +1,6 @@
 // ccmesh-broker: parses options, binds, writes the ready file, runs the loop until SIGTERM.
-#include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -16,41 +13,12 @@
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/common/signal_pipe.hpp"
 
 namespace po = boost::program_options;
 using namespace ccmesh;
 
 namespace {
-
-std::atomic<bool> g_stop{false};    // set by SIGTERM / SIGINT
-std::atomic<bool> g_reload{false};  // set by SIGHUP: read the allow-lists again
-int g_wake_write = -1;              // write end of the self-pipe the loop polls
-
-void onSignal(int signo) {
-  (signo == SIGHUP ? g_reload : g_stop).store(true);
-  if (g_wake_write >= 0) {
-    const char byte = 1;
-    [[maybe_unused]] auto written = ::write(g_wake_write, &byte, 1);
-  }
-}
-
-// Creates the self-pipe and installs the handlers; returns the read end.
-int installSignalHandlers() {
-  int fds[2];
-  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  g_wake_write = fds[1];
-  struct sigaction action {};
-  action.sa_handler = onSignal;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGTERM, &action, nullptr);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGHUP, &action, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  // A data directory over a file size limit (ulimit -f) is a write error the transcript
-  // store counts and reports, not a reason to die.
-  ::signal(SIGXFSZ, SIG_IGN);
-  return fds[0];
-}
 
 // Reads the command line, environment and --config into a BrokerConfig. False: --help or
 // --version was printed.
@@ -145,7 +113,10 @@ int main(int argc, char** argv) {
         "authentication; anyone who connects can run commands through the workers");
   }
   try {
-    const int wake_fd = installSignalHandlers();
+    SignalPipe signals({SIGTERM, SIGINT, SIGHUP});
+    // A data directory over a file size limit (ulimit -f) is a write error the transcript
+    // store counts and reports, not a reason to die.
+    ::signal(SIGXFSZ, SIG_IGN);
     zmq::context_t context(1);
     SteadyClock clock;
     broker::Broker broker(config, context, clock);
@@ -154,7 +125,7 @@ int main(int argc, char** argv) {
     if (!ready_file.empty()) {
       broker::writeReadyFile(ready_file, broker.frontendEndpoint(), broker.backendEndpoint());
     }
-    broker.run(g_stop, wake_fd, &g_reload);
+    broker.run(signals);
   } catch (const ConfigError& e) {
     std::cerr << "ccmesh-broker: " << e.what() << "\n";
     return 2;

@@ -1,6 +1,5 @@
 // The worker's parse of the CLI's stdout lines: a text delta (the line a streamed answer is
-// made of) and an assistant message, through the parser as configured by default, and
-// through its DOM-free path (JsonView, which it takes for long lines) for comparison.
+// made of) and an assistant message, through the parser the worker ships (JsonView, no DOM).
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -17,9 +16,8 @@ const std::string kStreamEventLine =
 const std::string kAssistantLine =
     R"({"type":"assistant","message":{"id":"msg_fd29751d13cc650645bd1066","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Here is what I would change in main.cpp: check the return value of open()."}],"stop_reason":"end_turn","usage":{"input_tokens":12,"output_tokens":19}},"parent_tool_use_id":null,"session_id":"4d7c3b3e-8d3a-4b7e-9a55-1f0e5c2b9a10","uuid":"5941459c-1760-47f2-ad9e-852400ea84f1"})";
 
-void parse(benchmark::State& state, const std::string& line, worker::CliEvent::Kind expected,
-           std::size_t dom_limit = worker::StreamJsonParser::kDefaultDomLimit) {
-  worker::StreamJsonParser parser(dom_limit);
+void parse(benchmark::State& state, const std::string& line, worker::CliEvent::Kind expected) {
+  worker::StreamJsonParser parser;
   if (parser.parse(line).kind != expected) {
     state.SkipWithError("the line was not parsed as expected");
     return;
@@ -40,17 +38,8 @@ void BM_ParseAssistantLine(benchmark::State& state) {
   parse(state, kAssistantLine, worker::CliEvent::Kind::kAssistant);
 }
 
-void BM_ParseStreamEventLineWithoutDom(benchmark::State& state) {
-  parse(state, kStreamEventLine, worker::CliEvent::Kind::kTextDelta, 0);
-}
-void BM_ParseAssistantLineWithoutDom(benchmark::State& state) {
-  parse(state, kAssistantLine, worker::CliEvent::Kind::kAssistant, 0);
-}
-
 BENCHMARK(BM_ParseStreamEventLine);
 BENCHMARK(BM_ParseAssistantLine);
-BENCHMARK(BM_ParseStreamEventLineWithoutDom);
-BENCHMARK(BM_ParseAssistantLineWithoutDom);
 
 }  // namespace
 }  // namespace ccmesh::bench

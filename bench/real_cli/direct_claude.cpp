@@ -12,7 +12,6 @@ namespace ccmesh::bench {
 namespace {
 
 constexpr std::chrono::milliseconds kQuietLimit{30000};  // longest silence of a live CLI
-constexpr std::string_view kInitRequestId = "init_1";
 
 using Clock = std::chrono::steady_clock;
 
@@ -32,11 +31,11 @@ DirectClaude::DirectClaude(const std::string& program, const std::string& work_d
   auto started = worker::CliProcess::start(command, worker::LineReader::kDefaultMaxLineBytes);
   if (!started) throw std::runtime_error("cannot start " + program + ": " + started.error());
   process_ = std::move(*started);
-  process_->send(worker::cli_messages::initializeRequest(kInitRequestId));
+  process_->send(worker::cli_messages::initializeRequest(worker::cli_messages::kInitRequestId));
   while (true) {
     const auto event = nextEvent(kQuietLimit);
     if (event.kind == worker::CliEvent::Kind::kControlResponse &&
-        event.request_id == kInitRequestId) {
+        event.request_id == worker::cli_messages::kInitRequestId) {
       break;
     }
   }

@@ -1,7 +1,5 @@
 #include "ccmesh/broker/broker.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -12,6 +10,7 @@
 #include "ccmesh/common/curve_keys.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/signal_pipe.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "client_request_handler.hpp"
 #include "disconnect_watch.hpp"
@@ -130,16 +129,18 @@ void Broker::addPools(const std::vector<PoolSpec>& specs) {
   router_->placePending();
 }
 
-void Broker::run(const std::atomic<bool>& stop, int wake_fd, std::atomic<bool>* reload) {
-  while (!stop.load()) {
-    pollOnce(config_.heartbeat, wake_fd);
-    if (reload != nullptr && reload->exchange(false)) reloadAllowLists();
+void Broker::run(SignalPipe& signals) {
+  while (true) {
+    if (!pollOnce(config_.heartbeat, signals.fd())) continue;
+    const SignalPipe::Signals got = signals.drain();
+    if (got.reloads > 0) reloadAllowLists();
+    if (got.stop_requests > 0) break;
   }
   logger_->info("stopping: {} worker(s), {} session(s), {} request(s) in flight", workers_.size(),
                 sessions_.size(), requests_.size());
 }
 
-void Broker::pollOnce(Millis max_wait, int wake_fd) {
+bool Broker::pollOnce(Millis max_wait, int wake_fd) {
   auto wait = std::clamp(std::min(max_wait, untilNextTimer()), Millis(0), max_wait);
   if (outbox_->hasBacklog()) wait = std::min(wait, Millis(5));
   std::array<zmq::pollitem_t, 5> items{{
@@ -156,7 +157,7 @@ void Broker::pollOnce(Millis max_wait, int wake_fd) {
     zmq::poll(items.data(), count, wait);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
-    return;  // a signal: the caller checks its stop flag
+    return false;  // a signal: the self-pipe is readable at the next poll
   }
   // Handshakes first: a peer's first message waits for them.
   if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->drain(kBatch);
@@ -166,14 +167,10 @@ void Broker::pollOnce(Millis max_wait, int wake_fd) {
   }
   if (items[1].revents & ZMQ_POLLIN) drain(backend_, false, kBatch);
   if (items[0].revents & ZMQ_POLLIN) drain(frontend_, true, kBatch);
-  if (wake_fd >= 0 && (items[wake_index].revents & ZMQ_POLLIN)) {
-    char buffer[64];
-    while (::read(wake_fd, buffer, sizeof buffer) > 0) {
-    }
-  }
   runTimers();
   outbox_->flush();
   router_->reapLost();
+  return wake_fd >= 0 && (items[wake_index].revents & ZMQ_POLLIN) != 0;
 }
 
 void Broker::drain(zmq::socket_t& socket, bool from_clients, int budget) {
@@ -222,6 +219,14 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
 
 void Broker::handleClient(const Caller& caller, const std::string& routing_id,
                           const Envelope& envelope) {
+  // Before anything answers with that id: the client matches replies by id, so any answer
+  // would look like the end of the request already in flight. (A cancel's id names it.)
+  if (envelope.type != MessageType::kCancel && envelope.id != 0 &&
+      router_->refuseDuplicateId(routing_id, envelope.id)) {
+    warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id),
+                    envelope.id);
+    return;
+  }
   auto admission = access_->admit(caller, routing_id, envelope);
   if (admission.refusal) {
     const auto& refusal = *admission.refusal;

@@ -81,7 +81,6 @@ void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) 
   auto* entry = router_.sessions().find(query.session);
   if (!entry || entry->terminating) return notFound(client, query.id, query.session);
   auto& requests = router_.requests();
-  if (alreadyInFlight(client, query.id, query.session)) return;
   const bool placed = !entry->worker.empty();
   if (!placed && entry->waiting.size() >= config.pending_limit) {
     router_.replyError(client, query.id, ErrorCode::kBusy,
@@ -124,7 +123,6 @@ void ClientRequestHandler::onStart(const std::string& client, const msg::Start& 
     return;
   }
   auto& requests = router_.requests();
-  if (alreadyInFlight(client, start.id, start.session)) return;
   if (!router_.sessions().add(start.session, start.options)) {
     router_.replyError(client, start.id, ErrorCode::kAlreadyExists,
                        "session " + start.session + " already exists", start.session);
@@ -165,7 +163,6 @@ void ClientRequestHandler::onTerminate(const std::string& client, const msg::Ter
                                            std::string(session_state::kStopped)});
     return;
   }
-  if (alreadyInFlight(client, terminate.id, terminate.session)) return;
   const auto now = router_.clock().now();
   auto* request = requests.add(client, terminate.id, RequestKind::kTerminate, terminate.session,
                                now, now + router_.config().control_timeout);
@@ -181,7 +178,6 @@ void ClientRequestHandler::onRestart(const std::string& client, const msg::Resta
   if (!checkName(client, restart.id, restart.session)) return;
   auto* entry = router_.sessions().find(restart.session);
   if (!entry || entry->terminating) return notFound(client, restart.id, restart.session);
-  if (alreadyInFlight(client, restart.id, restart.session)) return;
   // A cut conversation (docs/SESSIONS.md): --from-cut takes what is left as its history from
   // now on; a restart without history starts afresh, which drops the cut with the old one.
   if (restart.from_cut) {
@@ -255,7 +251,6 @@ void ClientRequestHandler::onMove(const std::string& client, const msg::Move& mo
     return;
   }
   auto& requests = router_.requests();
-  if (alreadyInFlight(client, move.id, move.session)) return;
   const auto now = router_.clock().now();
   auto* request = requests.add(client, move.id, RequestKind::kMove, move.session, now,
                                now + router_.config().control_timeout);
@@ -359,9 +354,7 @@ void ClientRequestHandler::onPing(const std::string& client, const msg::Ping& pi
   // Requests the client still waits for that this broker never saw, or has lost: the
   // client can end them now instead of at their deadline.
   for (uint64_t pending : ping.pending) {
-    if (router_.requests().findByClient(client, pending) == nullptr) {
-      result.unknown.push_back(pending);
-    }
+    if (!router_.holds(client, pending)) result.unknown.push_back(pending);
   }
   router_.outbox().toClientBody(client, MessageType::kResult, result);
 }
@@ -379,14 +372,6 @@ bool ClientRequestHandler::checkName(const std::string& client, uint64_t id,
   if (!bad) return true;
   router_.replyError(client, id, bad->code, bad->message);
   return false;
-}
-
-bool ClientRequestHandler::alreadyInFlight(const std::string& client, uint64_t id,
-                                           const std::string& session) {
-  if (!router_.requests().findByClient(client, id)) return false;
-  router_.replyError(client, id, ErrorCode::kBadRequest,
-                     "request id " + std::to_string(id) + " is already in flight", session);
-  return true;
 }
 
 void ClientRequestHandler::notFound(const std::string& client, uint64_t id,

@@ -27,8 +27,6 @@ class ClientRequestHandler {
   void handle(const std::string& client, const Envelope& envelope, const std::string& caller = {});
 
  private:
-  // Answers bad_request if this client already has request `id` in flight; true if so.
-  bool alreadyInFlight(const std::string& client, uint64_t id, const std::string& session);
   void onQuery(const std::string& client, msg::Query query);
   void onCancel(const std::string& client, const msg::Cancel& cancel);
   void onStart(const std::string& client, const msg::Start& start);

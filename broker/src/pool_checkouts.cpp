@@ -15,8 +15,8 @@ PoolCheckouts::PoolCheckouts(SessionRouter& router, PoolRegistry& pools, PoolQue
 
 void PoolCheckouts::checkout(const std::string& client, const std::string& caller, PoolEntry& pool,
                              const msg::PoolCheckout& request) {
-  const Millis lease =
-      request.lease_ms == 0 ? kDefaultLease : std::min(Millis(request.lease_ms), kMaxLease);
+  // The handler refused anything above kMaxLease.
+  const Millis lease = request.lease_ms == 0 ? kDefaultLease : Millis(request.lease_ms);
   grantWaiting(pool);  // earlier checkouts first
   WaitingCheckout checkout{client, caller, request.id, lease, {}};
   if (pool.waiting.empty() && grant(checkout, pool)) return;
@@ -26,7 +26,9 @@ void PoolCheckouts::checkout(const std::string& client, const std::string& calle
                        "no member of pool " + pool.name + " is idle");
     return;
   }
-  checkout.deadline = router_.clock().now() + std::min(Millis(request.timeout_ms), kMaxWait);
+  // Compared as sent: a huge uint64 must not turn negative as a Millis.
+  const auto wait = std::min<uint64_t>(request.timeout_ms, static_cast<uint64_t>(kMaxWait.count()));
+  checkout.deadline = router_.clock().now() + Millis(wait);
   pools_.addWaiting(pool, std::move(checkout));
 }
 

@@ -19,14 +19,15 @@ namespace ccmesh::broker {
 // pool_exhausted. Checkouts never move the rotation of pool queries.
 class PoolCheckouts {
  public:
-  // Lease of a checkout that asks for none, and the longest granted.
+  // Lease of a checkout that asks for none, and the longest one may ask for (a longer one is
+  // refused, never cut short).
   static constexpr Millis kDefaultLease{60000};
   static constexpr Millis kMaxLease{24 * 60 * 60 * 1000};
 
   PoolCheckouts(SessionRouter& router, PoolRegistry& pools, PoolQueryRouter& queries);
 
-  // Handles a client's pool_checkout (pool name already checked). `caller` is the allow-list
-  // name of the client's key (empty without CURVE).
+  // Handles a client's pool_checkout (pool name and lease_ms already checked). `caller` is
+  // the allow-list name of the client's key (empty without CURVE).
   void checkout(const std::string& client, const std::string& caller, PoolEntry& pool,
                 const msg::PoolCheckout& request);
 

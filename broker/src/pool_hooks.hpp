@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <msgpack.hpp>
+#include <string>
 
 #include "ccmesh/broker/request_table.hpp"
 #include "ccmesh/broker/session_registry.hpp"
@@ -24,6 +26,10 @@ class PoolHooks {
   // The registry adopted a session a worker reported holding (after a broker restart, its
   // pool membership comes with it).
   virtual void onSessionAdopted(const SessionEntry& entry) = 0;
+
+  // True if a pool checkout `id` of client `client` (routing id) waits for a member: a
+  // request in flight that is not in the RequestTable.
+  virtual bool holdsCheckout(const std::string& client, uint64_t id) const = 0;
 };
 
 }  // namespace ccmesh::broker

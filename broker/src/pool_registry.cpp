@@ -173,6 +173,16 @@ std::size_t PoolRegistry::waitingOf(const std::string& client) const {
   return it == waiting_per_client_.end() ? 0 : it->second;
 }
 
+bool PoolRegistry::isWaiting(const std::string& client, uint64_t client_id) const {
+  if (waitingOf(client) == 0) return false;
+  for (const auto& [name, pool] : pools_) {
+    for (const auto& checkout : pool.waiting) {
+      if (checkout.client == client && checkout.client_id == client_id) return true;
+    }
+  }
+  return false;
+}
+
 void PoolRegistry::uncount(const std::string& client) {
   auto it = waiting_per_client_.find(client);
   if (it == waiting_per_client_.end()) return;

@@ -127,16 +127,17 @@ void PoolRequestHandler::onQuery(const std::string& client, const msg::PoolQuery
                            " (--max-prompt-bytes)");
     return;
   }
-  if (router_.requests().findByClient(client, query.id) != nullptr) {
-    router_.replyError(client, query.id, ErrorCode::kBadRequest,
-                       "request id " + std::to_string(query.id) + " is already in flight");
-    return;
-  }
   queries_.submit(client, *pool, query);
 }
 
 void PoolRequestHandler::onCheckout(const std::string& client, const std::string& caller,
                                     const msg::PoolCheckout& checkout) {
+  if (checkout.lease_ms > static_cast<uint64_t>(PoolCheckouts::kMaxLease.count())) {
+    router_.replyError(client, checkout.id, ErrorCode::kBadRequest,
+                       "lease_ms " + std::to_string(checkout.lease_ms) + " is above the maximum " +
+                           std::to_string(PoolCheckouts::kMaxLease.count()) + " (24 h)");
+    return;
+  }
   if (auto* pool = findPool(client, checkout.id, checkout.pool)) {
     checkouts_.checkout(client, caller, *pool, checkout);
   }

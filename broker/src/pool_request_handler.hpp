@@ -50,6 +50,9 @@ class PoolRequestHandler final : public PoolHooks {
   // PoolHooks
   bool onPoolQueryReply(BrokerRequest& request, MessageType type, msgpack::sbuffer& body) override;
   void onSessionAdopted(const SessionEntry& entry) override;
+  bool holdsCheckout(const std::string& client, uint64_t id) const override {
+    return pools_.isWaiting(client, id);
+  }
 
  private:
   void onCreate(const std::string& client, const msg::PoolCreate& create);

@@ -197,6 +197,20 @@ bool SessionRouter::toWorker(const std::string& worker_id, MessageType type,
   return false;
 }
 
+bool SessionRouter::holds(const std::string& client, uint64_t id) {
+  if (requests_.findByClient(client, id) != nullptr) return true;
+  return pool_hooks_ != nullptr && pool_hooks_->holdsCheckout(client, id);
+}
+
+bool SessionRouter::refuseDuplicateId(const std::string& client, uint64_t id) {
+  if (!holds(client, id)) return false;
+  replyError(client, id, ErrorCode::kDuplicateId,
+             "request id " + std::to_string(id) +
+                 " is already in flight from this client; this request was refused, that one "
+                 "goes on");
+  return true;
+}
+
 void SessionRouter::replyError(const std::string& client, uint64_t client_id, ErrorCode code,
                                std::string message, std::string session, std::string partial) {
   outbox_.toClientBody(client, MessageType::kError,

@@ -82,6 +82,14 @@ class SessionRouter {
     return toWorker(worker_id, type, encodeBody(body));
   }
 
+  // True if client `client` (routing id) has request `id` in flight: one in the
+  // RequestTable, or a pool checkout waiting for a member. What `ping` reports on.
+  bool holds(const std::string& client, uint64_t id);
+
+  // Answers `duplicate_id` if client `client` already has request `id` in flight (see
+  // holds()): the new request is refused, the one in flight goes on. True if so.
+  bool refuseDuplicateId(const std::string& client, uint64_t id);
+
   // Answers a request that is not tracked (rejected at once) with `error`.
   void replyError(const std::string& client, uint64_t client_id, ErrorCode code,
                   std::string message, std::string session = {}, std::string partial = {});

@@ -284,7 +284,11 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
         stash(std::move(*message));
         continue;
       }
-      if (final_reply) return std::move(*message);
+      if (final_reply) {
+        // Another request of this id is in flight: its final reply is for nobody.
+        if (isDuplicateIdRefusal(*message)) abandoned_.insert(id);
+        return std::move(*message);
+      }
       auto event = decodeBody<msg::Event>(message->value());
       if (!event.ok()) continue;  // a broken event: the final reply still carries the text
       if (event.value().kind == "delta") waiting.partial += event.value().text;
@@ -344,7 +348,7 @@ std::optional<Expected<Envelope, DecodeError>> Client::readOne() {
 void Client::stash(Expected<Envelope, DecodeError> message) {
   const uint64_t message_id = requestId(message);
   if (abandoned_.count(message_id) != 0) {
-    if (isFinal(message)) abandoned_.erase(message_id);
+    if (isFinal(message) && !isDuplicateIdRefusal(message)) abandoned_.erase(message_id);
     return;
   }
   stashed_.push_back(toIncoming(message));

@@ -45,6 +45,12 @@ bool isFinal(const Expected<Envelope, DecodeError>& message) {
   return !message.ok() || message.value().type != MessageType::kEvent;
 }
 
+bool isDuplicateIdRefusal(const Expected<Envelope, DecodeError>& message) {
+  if (!message.ok() || message.value().type != MessageType::kError) return false;
+  auto error = decodeBody<msg::ErrorReply>(message.value());
+  return error.ok() && error.value().code == errorCodeName(ErrorCode::kDuplicateId);
+}
+
 uint64_t requestId(const Expected<Envelope, DecodeError>& message) {
   return message.ok() ? message.value().id : message.error().id;
 }

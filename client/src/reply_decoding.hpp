@@ -42,6 +42,11 @@ Incoming toIncoming(const Expected<Envelope, DecodeError>& message);
 // Whether a message ends its request (`result`, `error`, or anything undecodable).
 bool isFinal(const Expected<Envelope, DecodeError>& message);
 
+// An `error` duplicate_id: the broker refused a request because another request of that id
+// was in flight. It ends the request refused, never the one in flight, whose final reply is
+// still to come.
+bool isDuplicateIdRefusal(const Expected<Envelope, DecodeError>& message);
+
 // The request id a message is about (0 when it could not be read).
 uint64_t requestId(const Expected<Envelope, DecodeError>& message);
 

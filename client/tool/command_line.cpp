@@ -133,8 +133,8 @@ std::string generalHelp() {
   out << "\n"
       << globalOptions() << "\n"
       << "`ccmesh COMMAND --help` lists a command's own options.\n"
-      << "Exit status: 0 success, 2 usage error or bad_request, 3 not_found, 4 busy, 5 timeout,\n"
-      << "1 any other error. Errors go to stderr as `error: CODE: message`.\n"
+      << "Exit status: 0 success, 2 usage error, bad_request or duplicate_id, 3 not_found,\n"
+      << "4 busy, 5 timeout, 1 any other error. Errors go to stderr as `error: CODE: message`.\n"
       << "With --json every command prints exactly one JSON object on stdout: "
          "{\"ok\":true,...}\nwith the result's fields, or "
          "{\"ok\":false,\"error\":{\"code\",\"message\",\"partial\"}}.\n";

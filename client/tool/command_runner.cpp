@@ -36,6 +36,7 @@ Json transcriptJson(const msg::TranscriptResult& result) {
 int CommandRunner::exitStatus(ErrorCode code) {
   switch (code) {
     case ErrorCode::kBadRequest:
+    case ErrorCode::kDuplicateId:
       return 2;
     case ErrorCode::kNotFound:
       return 3;

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 16> kNames{{
     {ErrorCode::kNotFound, "not_found"},
     {ErrorCode::kAlreadyExists, "already_exists"},
     {ErrorCode::kBusy, "busy"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 15> kNames{{
     {ErrorCode::kUnavailable, "unavailable"},
     {ErrorCode::kPoolExhausted, "pool_exhausted"},
     {ErrorCode::kBadRequest, "bad_request"},
+    {ErrorCode::kDuplicateId, "duplicate_id"},
     {ErrorCode::kUnauthorized, "unauthorized"},
     {ErrorCode::kVersionMismatch, "version_mismatch"},
     {ErrorCode::kInternal, "internal"},

@@ -70,8 +70,12 @@ bool HandshakeWatch::drain() {
       changed = changed || failure_.has_value();
       failure_.reset();
       succeeded_ = true;
+      refused_ = false;
+      failures_in_a_row_ = 0;
     } else {
       succeeded_ = false;
+      refused_ = event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+      ++failures_in_a_row_;
       auto text = describe(event, value);
       changed = changed || failure_ != text;
       failure_ = std::move(text);

@@ -1,5 +1,6 @@
 #include "ccmesh/common/session_options.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <stdexcept>
@@ -8,6 +9,15 @@
 
 namespace ccmesh {
 namespace {
+
+// The keys of the options map, in the order msgpack_pack writes them.
+// clang-format off
+constexpr std::array<std::string_view, SessionOptions::kKeyCount> kKeys{
+    "system_prompt", "append_system_prompt", "model", "max_turns", "allowed_tools",
+    "disallowed_tools", "add_dir", "permission_mode", "cwd", "env", "query_timeout_ms",
+    "resume", "max_restarts", "restart_window_ms", "pool", "pool_strategy", "require",
+    "start", "idle_timeout_ms", "max_rss_mb"};
+// clang-format on
 
 constexpr std::array<std::string_view, 6> kPermissionModes{
     "default", "acceptEdits", "bypassPermissions", "plan", "dontAsk", "auto"};
@@ -52,6 +62,23 @@ void convertField(const msgpack::object& value, std::string_view key, T& out) {
 }
 
 }  // namespace
+
+bool SessionOptions::isKey(std::string_view key) {
+  return std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end();
+}
+
+void RequestedOptions::msgpack_unpack(const msgpack::object& object) {
+  SessionOptions::msgpack_unpack(object);  // checks the map, its keys' and values' types
+  for (uint32_t i = 0; i < object.via.map.size; ++i) {
+    const auto& key = object.via.map.ptr[i].key;
+    const std::string_view name(key.via.str.ptr, key.via.str.size);
+    if (isKey(name)) continue;
+    // The sessions file and the command line take `idle_timeout`; this map does not.
+    const std::string_view hint = name == "idle_timeout" ? " (did you mean idle_timeout_ms?)" : "";
+    throw std::invalid_argument("option " + std::string(name.substr(0, 64)) + ": unknown option" +
+                                std::string(hint));
+  }
+}
 
 bool isKnownPermissionMode(std::string_view mode) {
   for (auto known : kPermissionModes) {

@@ -1,8 +1,7 @@
 // libFuzzer target: a CLI's stdout as the worker reads it. The input arrives in chunks of
 // fuzzed sizes through a LineReader with a small line cap (so overlong lines are dropped
-// mid-stream), and every line goes through two StreamJsonParsers: one that builds a DOM for
-// short lines, one that always takes the JsonView path for long ones. Nothing may crash or
-// trip a sanitizer; malformed lines are counted, never thrown.
+// mid-stream), and every line goes through the StreamJsonParser the worker ships. Nothing
+// may crash or trip a sanitizer; malformed lines are counted, never thrown.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -18,13 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::size_t chunk = input.ConsumeIntegralInRange<std::size_t>(1, 4096);
   const std::string bytes = input.ConsumeRemainingBytesAsString();
   LineReader reader(max_line);
-  StreamJsonParser dom_parser;
-  StreamJsonParser view_parser(0);
+  StreamJsonParser parser;
   std::string line;
-  auto parse = [&](const std::string& text) {
-    (void)dom_parser.parse(text);
-    (void)view_parser.parse(text);
-  };
+  auto parse = [&](const std::string& text) { (void)parser.parse(text); };
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     reader.append(std::string_view(bytes).substr(at, chunk));
     while (reader.nextLine(line)) parse(line);

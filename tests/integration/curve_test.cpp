@@ -2,6 +2,7 @@
 // roles limit what a client may do; quotas; allow-lists reload on SIGHUP.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -143,6 +144,17 @@ class CurveTest : public ::testing::Test {
   std::unique_ptr<Cluster> cluster_;          // the broker (and workers) under test
 };
 
+// A worker the broker will never take exits at once with status 1, its log saying what to
+// fix (`hint`), well before the test's deadline.
+void expectExitsRefused(Process& worker, const std::string& hint) {
+  const int status = worker.waitExit(kEventDeadline);
+  ASSERT_NE(status, -1) << "still running at the deadline:\n" << worker.log();
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << worker.log();
+  EXPECT_NE(worker.log().find(hint), std::string::npos) << worker.log();
+  EXPECT_NE(worker.log().find("start the worker again"), std::string::npos) << worker.log();
+}
+
 // A failed call that came back as `unauthorized`, well before its deadline.
 void expectRefusedFast(const client::ReplyError& error, Clock::time_point began) {
   EXPECT_EQ(error.code, ErrorCode::kUnauthorized) << error.message;
@@ -205,14 +217,12 @@ TEST_F(CurveTest, WorkersPortTakesOnlyWorkerKeys) {
 
 TEST_F(CurveTest, ClientKeyCannotRegisterAsWorker) {
   startBroker();
-  cluster_->spawnWorker("intruder", {"--curve-server-key", keyPath("broker") + ".pub",
-                                     "--curve-secret", keyPath("alice") + ".key"});
+  Process& intruder =
+      cluster_->spawnWorker("intruder", {"--curve-server-key", keyPath("broker") + ".pub",
+                                         "--curve-secret", keyPath("alice") + ".key"});
+  // Refused for good, the worker gives up at once rather than knocking forever.
+  expectExitsRefused(intruder, "--workers-allow");
   auto admin = clientAs("alice");
-  // The worker retries; once the broker has refused it twice it has had its chances.
-  ASSERT_TRUE(waitFor([&] {
-    auto status = admin->status();
-    return status && status->refused_handshakes >= 2;
-  })) << cluster_->logs();
   auto status = admin->status();
   ASSERT_TRUE(status.ok());
   EXPECT_TRUE(status->workers.empty());
@@ -268,6 +278,32 @@ TEST_F(CurveTest, WorkerKeyCannotTakeOverAnotherWorkersId) {
   })) << cluster_->logs();
   watchImpostor();
   EXPECT_FALSE(impostor_hosted) << "the impostor was given a session" << cluster_->logs();
+  expectExitsRefused(impostor, "--id w2");
+}
+
+// Two ways a worker's key can be wrong for good: not listed at all (its handshake is
+// refused), or listed under another name than its --id (its messages are refused).
+TEST_F(CurveTest, AWorkerRefusedForItsKeyOrIdExitsAtOnce) {
+  startBroker();  // lists w1 only
+  Process& unlisted = cluster_->spawnWorkerAs(
+      "unlisted", "w2",
+      {"--curve-server-key", keyPath("broker") + ".pub", "--curve-secret", keyPath("w2") + ".key"});
+  expectExitsRefused(unlisted, "--workers-allow file under the name w2");
+
+  Process& misnamed = cluster_->spawnWorkerAs(
+      "misnamed", "w9",
+      {"--curve-server-key", keyPath("broker") + ".pub", "--curve-secret", keyPath("w1") + ".key"});
+  expectExitsRefused(misnamed, "--id w1");
+  // The right own key, but the broker's key is someone else's: every handshake is cut short.
+  Process& wrong_server = cluster_->spawnWorkerAs(
+      "wrong-server", "w1",
+      {"--curve-server-key", keyPath("carol") + ".pub", "--curve-secret", keyPath("w1") + ".key"});
+  expectExitsRefused(wrong_server, "--curve-server-key");
+  auto status = clientAs("alice")->status();
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->workers.empty());
+  EXPECT_GE(status->refused_worker_ids, 1u);
+  EXPECT_GE(status->refused_handshakes, 1u);
 }
 
 TEST_F(CurveTest, QueryRoleMayQueryAndReadButNotManage) {
@@ -365,6 +401,9 @@ TEST_F(CurveTest, RemovedWorkerKeyLosesItsWorker) {
     auto status = admin->status();
     return status && status->workers.size() == 1 && status->workers[0].id == "w1";
   })) << cluster_->logs();
+  // Its next handshake is refused: it stops rather than knocking forever.
+  expectExitsRefused(cluster_->worker("w2"), "--workers-allow file under the name w2");
+  EXPECT_TRUE(cluster_->worker("w1").running());
 }
 
 TEST_F(CurveTest, PerClientQuotasAnswerBusy) {

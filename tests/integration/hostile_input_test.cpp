@@ -95,7 +95,8 @@ class GarbageMaker {
   }
   std::string validBody() {
     msg::Query query;
-    query.id = 1 + pick(1000);
+    // Never the id of a real request of the test: a refusal carries the id it could read.
+    query.id = 1000000 + pick(1000);
     query.session = "s";
     query.prompt = bytes(pick(200));
     query.generation = 1;

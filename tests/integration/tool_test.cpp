@@ -1,6 +1,7 @@
 // The `ccmesh` command-line tool against a real cluster: output, --json and exit codes.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "harness/cluster.hpp"
@@ -78,6 +79,69 @@ TEST_F(ToolTest, ReportsErrorsWithCodesAndExitStatus) {
   auto bad_option = ccmesh({"start", "x", "--max-turns", "many"});
   EXPECT_EQ(bad_option.exit_code, 2);
   EXPECT_NE(bad_option.err.find("max_turns"), std::string::npos) << bad_option.err;
+}
+
+// The broker refuses option keys it does not know; every flag of `ccmesh start` still
+// reaches the session, and so does the sessions file's `idle_timeout` spelling.
+TEST_F(ToolTest, EveryStartFlagAndTheSessionsFileAliasStillReachTheSession) {
+  auto start = ccmesh({"start",
+                       "flagged",
+                       "--system-prompt",
+                       "s",
+                       "--append-system-prompt",
+                       "a",
+                       "--model",
+                       "m",
+                       "--max-turns",
+                       "3",
+                       "--allowed-tools",
+                       "Read,Grep",
+                       "--disallowed-tools",
+                       "Write",
+                       "--add-dir",
+                       cluster_->dir(),
+                       "--cwd",
+                       cluster_->dir(),
+                       "--permission-mode",
+                       "plan",
+                       "--env",
+                       "FLAVOUR=mint",
+                       "--query-timeout",
+                       "9000",
+                       "--max-restarts",
+                       "2",
+                       "--restart-window",
+                       "7000",
+                       "--start",
+                       "on_demand",
+                       "--idle-timeout",
+                       "600000",
+                       "--max-rss-mb",
+                       "4096",
+                       "--json"});
+  ASSERT_EQ(start.exit_code, 0) << start.out << start.err;
+  auto info = ccmesh({"info", "flagged", "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  auto config = nlohmann::json::parse(info.out)["config"];
+  EXPECT_EQ(config["system_prompt"], "s");
+  EXPECT_EQ(config["max_turns"], 3);
+  EXPECT_EQ(config["allowed_tools"].size(), 2u);
+  EXPECT_EQ(config["env"]["FLAVOUR"], "mint");
+  EXPECT_EQ(config["start"], "on_demand");
+  EXPECT_EQ(config["idle_timeout_ms"], 600000);
+  EXPECT_EQ(config["max_rss_mb"], 4096);
+
+  const std::string file = cluster_->dir() + "/sessions.conf";
+  std::ofstream(file) << "[session.filed]\nidle_timeout = 600000\nstart = on_demand\n";
+  Cluster with_file({"--sessions", file});
+  with_file.startWorker("w1");
+  auto client = with_file.client();
+  client::Reply<msg::SessionInfo> filed = client->info("filed");
+  ASSERT_TRUE(waitFor([&] {
+    filed = client->info("filed");
+    return filed.ok() && filed->state == "hibernated";
+  })) << with_file.logs();
+  EXPECT_EQ(filed->config.idle_timeout_ms, 600000u);
 }
 
 TEST(ToolWithoutBroker, TimesOutWithExitStatusFive) {

@@ -76,6 +76,10 @@ class BrokerLink {
   // Messages dropped because the queue was over kMaxQueuedBytes.
   uint64_t dropped() const { return dropped_; }
 
+  // The security handshakes of the current connection, as of the last onTimer() (which
+  // drains it: poll its socket to run onTimer as soon as one ends).
+  HandshakeWatch* handshakes() { return watch_.get(); }
+
  private:
   // One message waiting for the socket.
   struct Outgoing {

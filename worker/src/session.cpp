@@ -9,8 +9,6 @@
 namespace ccmesh::worker {
 namespace {
 
-// The request id of the initialize request; one per process, so always the same.
-constexpr std::string_view kInitRequestId = "init_1";
 // How much output a dead CLI may still have buffered that we read before handling its exit.
 constexpr std::size_t kExitDrainBytes = 64u << 20;
 
@@ -126,7 +124,7 @@ void Session::spawn(ConversationStart start) {
   draining_ = false;
   kill_reason_.clear();
   stderr_tail_.clear();
-  process_->send(cli_messages::initializeRequest(kInitRequestId));
+  process_->send(cli_messages::initializeRequest(cli_messages::kInitRequestId));
   context_.log->info("[session {}] started CLI pid {} ({}={})", name_, process_->pid(),
                      start == ConversationStart::kResume ? "--resume" : "--session-id",
                      conversation_id_);

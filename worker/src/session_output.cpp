@@ -7,7 +7,6 @@
 namespace ccmesh::worker {
 namespace {
 
-constexpr std::string_view kInitRequestId = "init_1";
 // stderr lines kept for crash reports, and how much of each.
 constexpr std::size_t kStderrTailLines = 10;
 constexpr std::size_t kStderrLineChars = 500;
@@ -203,7 +202,7 @@ void Session::handleEvent(const CliEvent& event) {
       handleResult(event);
       break;
     case Kind::kControlResponse:
-      if (event.request_id == kInitRequestId) {
+      if (event.request_id == cli_messages::kInitRequestId) {
         if (initialized_) break;
         initialized_ = true;
         if (event.subtype == "error") {

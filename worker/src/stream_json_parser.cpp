@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <nlohmann/json.hpp>
 
 #include "ccmesh/common/worker_messages.hpp"
 #include "ccmesh/worker/json_view.hpp"
@@ -10,54 +9,13 @@
 namespace ccmesh::worker {
 namespace {
 
-using Json = nlohmann::json;
 using Kind = CliEvent::Kind;
 
-// nlohmann::json behind the same small interface as JsonView, so one set of extraction
-// functions serves both parsers.
-class DomNode {
+// A JsonView with array iteration: what the extraction functions below read.
+class Node {
  public:
-  explicit DomNode(const Json* json = nullptr) : json_(json) {}
-  DomNode get(std::string_view key) const {
-    if (json_ == nullptr || !json_->is_object()) return DomNode();
-    auto it = json_->find(key);
-    return it == json_->end() ? DomNode() : DomNode(&*it);
-  }
-  bool present() const { return json_ != nullptr && !json_->is_null(); }
-  bool isString() const { return json_ != nullptr && json_->is_string(); }
-  bool isObject() const { return json_ != nullptr && json_->is_object(); }
-  bool isArray() const { return json_ != nullptr && json_->is_array(); }
-  bool isNumber() const { return json_ != nullptr && json_->is_number(); }
-  bool isTrue() const { return json_ != nullptr && json_->is_boolean() && json_->get<bool>(); }
-  std::string string() const { return isString() ? json_->get<std::string>() : std::string(); }
-  // The value as compact JSON text.
-  std::string raw() const { return json_ == nullptr ? std::string() : json_->dump(); }
-  double number() const { return isNumber() ? json_->get<double>() : 0; }
-  uint64_t unsignedNumber() const {
-    if (json_ == nullptr) return 0;
-    if (json_->is_number_unsigned()) return json_->get<uint64_t>();
-    if (json_->is_number_integer()) return 0;  // negative
-    if (json_->is_number_float()) {
-      const double value = json_->get<double>();
-      return value > 0 && value < 1.8e19 ? static_cast<uint64_t>(value) : 0;
-    }
-    return 0;
-  }
-  template <class F>
-  void forEach(F&& f) const {
-    if (!isArray()) return;
-    for (const Json& element : *json_) f(DomNode(&element));
-  }
-
- private:
-  const Json* json_;  // the value, or null when missing
-};
-
-// Adds array iteration to JsonView in DomNode's shape.
-class ViewNode {
- public:
-  explicit ViewNode(JsonView view) : view_(view) {}
-  ViewNode get(std::string_view key) const { return ViewNode(view_.get(key)); }
+  explicit Node(JsonView view) : view_(view) {}
+  Node get(std::string_view key) const { return Node(view_.get(key)); }
   bool present() const { return view_.present(); }
   bool isString() const { return view_.isString(); }
   bool isObject() const { return view_.isObject(); }
@@ -73,7 +31,7 @@ class ViewNode {
   void forEach(F&& f) const {
     for (JsonView element = view_.first(); element.type() != JsonView::Type::kMissing;
          element = element.next(view_)) {
-      f(ViewNode(element));
+      f(Node(element));
     }
   }
 
@@ -82,7 +40,6 @@ class ViewNode {
 };
 
 // `snake` if present, else `camel`.
-template <class Node>
 Node either(const Node& object, std::string_view snake, std::string_view camel) {
   Node value = object.get(snake);
   return value.present() ? value : object.get(camel);
@@ -90,7 +47,6 @@ Node either(const Node& object, std::string_view snake, std::string_view camel) 
 
 // `origin` absent or naming the user means the turn answers our prompt; anything else
 // (e.g. {"kind":"task-notification"}) is a turn the CLI started by itself.
-template <class Node>
 bool solicitedOrigin(const Node& line) {
   const Node origin = line.get("origin");
   if (!origin.present()) return true;
@@ -107,7 +63,6 @@ bool solicitedOrigin(const Node& line) {
   return std::find(kUserKinds.begin(), kUserKinds.end(), kind) != kUserKinds.end();
 }
 
-template <class Node>
 void extractResult(const Node& line, CliEvent& event) {
   event.kind = Kind::kResult;
   event.subtype = line.get("subtype").string();
@@ -128,7 +83,6 @@ void extractResult(const Node& line, CliEvent& event) {
   event.output_tokens = either(usage, "output_tokens", "outputTokens").unsignedNumber();
 }
 
-template <class Node>
 void extractMirror(const Node& line, CliEvent& event) {
   event.kind = Kind::kTranscriptMirror;
   event.file_path = either(line, "file_path", "filePath").string();
@@ -149,7 +103,6 @@ void extractMirror(const Node& line, CliEvent& event) {
   });
 }
 
-template <class Node>
 void extract(const Node& line, CliEvent& event) {
   event.type = line.get("type").string();
   event.session_id = either(line, "session_id", "sessionId").string();
@@ -207,16 +160,9 @@ CliEvent StreamJsonParser::parse(std::string_view line) {
     event.problem = problem;
     return event;
   };
-  if (line.size() > dom_limit_) {
-    auto view = JsonView::parse(line);
-    if (!view) return malformed("not valid JSON");
-    extract(ViewNode(*view), event);
-    return event;
-  }
-  const Json json = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return malformed("not valid JSON");
-  if (!json.is_object()) return malformed("not a JSON object");
-  extract(DomNode(&json), event);
+  auto view = JsonView::parse(line);
+  if (!view) return malformed("not valid JSON");
+  extract(Node(*view), event);
   return event;
 }
 

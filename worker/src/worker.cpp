@@ -1,6 +1,7 @@
 #include "ccmesh/worker/worker.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 
 #include <array>
@@ -9,12 +10,12 @@
 #include "broker_link.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/logging.hpp"
+#include "ccmesh/common/signal_pipe.hpp"
 #include "ccmesh/common/socket_io.hpp"
 #include "ccmesh/common/version.hpp"
 #include "cli_watch.hpp"
 #include "group_keeper.hpp"
 #include "session_table.hpp"
-#include "signal_pipe.hpp"
 
 namespace ccmesh::worker {
 namespace {
@@ -27,6 +28,9 @@ constexpr int kMessagesPerIteration = 512;
 constexpr Millis kMaxPollWait{1000};
 // Time for `bye` and final replies to leave after the sessions stopped.
 constexpr Millis kGoodbyeWait{1000};
+// Handshakes closed in a row after which the broker is taken to refuse this worker's keys
+// (a wrong --curve-server-key looks like that; a broker dying mid-handshake does not repeat).
+constexpr uint32_t kClosedHandshakesMeaningRefused = 3;
 
 // `ready` with the live budget's figures (max_live, live, hibernated).
 msg::Ready withLoad(msg::Ready ready, const SessionTable& table) {
@@ -58,7 +62,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
       config_.allow_session_env);
   zmq_ = std::make_unique<zmq::context_t>(1);
   zmq_->set(zmq::ctxopt::blocky, 0);
-  signals_ = std::make_unique<SignalPipe>();
+  signals_ = std::make_unique<SignalPipe>(std::initializer_list<int>{SIGCHLD, SIGTERM, SIGINT});
   cli_watch_ = std::make_unique<CliWatch>();
   link_ = std::make_unique<BrokerLink>(*zmq_, config_.broker, config_.id, config_.heartbeat,
                                        config_.liveness, clock_, log_);
@@ -79,13 +83,23 @@ int Worker::run() {
   log_->info("worker {} starting (cli {}, capacity {})", config_.id, config_.cli, config_.capacity);
   link_->connect(
       withLoad(msg::Ready{config_.id, config_.capacity, config_.labels, {}, kVersion}, *table_));
-  while (!(shutting_down_ && (table_->empty() || clock_.now() >= shutdown_deadline_))) {
+  while (!refused_ &&
+         !(shutting_down_ && (table_->empty() || clock_.now() >= shutdown_deadline_))) {
     try {
       pollOnce();
     } catch (const std::exception& e) {
       // Nothing a peer or a CLI does may end the loop; log and carry on.
       log_->error("event loop: {}", e.what());
     }
+  }
+  if (refused_) {
+    // Retrying cannot help, and the broker has given (or will give) its names to others.
+    table_->killAll();
+    log_->critical(
+        "the broker at {} refuses this worker ({}): {}; fix that and start the "
+        "worker again. Exiting with status 1.",
+        config_.broker, config_.id, *refused_);
+    return 1;
   }
   if (!table_->empty()) {
     log_->warn("sessions still running at the shutdown deadline; killing them");
@@ -109,11 +123,12 @@ void Worker::pollOnce() {
     add(process->pendingInputFd(), EPOLLOUT, CliWatch::Kind::kInput);
   });
   cli_watch_->commit();
-  std::array<zmq::pollitem_t, 3> items{{
+  std::array<zmq::pollitem_t, 4> items{{
       {link_->socket().handle(), 0,
        static_cast<short>(ZMQ_POLLIN | (link_->wantsWrite() ? ZMQ_POLLOUT : 0)), 0},
       {nullptr, signals_->fd(), ZMQ_POLLIN, 0},
       {nullptr, cli_watch_->fd(), ZMQ_POLLIN, 0},
+      {link_->handshakes()->socket().handle(), 0, ZMQ_POLLIN, 0},  // a refusal wakes the loop
   }};
   try {
     zmq::poll(items.data(), items.size(), pollTimeout());
@@ -129,8 +144,22 @@ void Worker::pollOnce() {
   // Reading the CLIs may have taken a while: hear the broker out before judging it silent.
   receiveFromBroker();
   table_->onTimer();
-  if (link_->onTimer()) reconnect();
+  const bool broker_silent = link_->onTimer();
+  noteRefusedHandshake();  // before a reconnect forgets what the handshakes said
+  if (broker_silent && !refused_) reconnect();
   link_->flush();
+}
+
+void Worker::noteRefusedHandshake() {
+  const HandshakeWatch* handshakes = link_->handshakes();
+  if (refused_ || handshakes == nullptr || !handshakes->failure()) return;
+  if (!handshakes->refused() && handshakes->failuresInARow() < kClosedHandshakesMeaningRefused) {
+    return;
+  }
+  refused_ = *handshakes->failure() +
+             " (list this worker's public key, the .pub beside --curve-secret, in the broker's "
+             "--workers-allow file under the name " +
+             config_.id + ", and give --curve-server-key the broker's public key)";
 }
 
 void Worker::serveClis() {
@@ -271,10 +300,20 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
       break;
     case MessageType::kError:
       // The broker refused something this worker sent (never answered: that could
-      // ping-pong). An `unauthorized` here usually means --id is not this key's name.
+      // ping-pong). `unauthorized` is about the worker itself: its key is not (or no longer)
+      // allowed, or is allowed under another name than --id.
       if (auto error = body(std::type_identity<msg::ErrorReply>{})) {
         log_->error("the broker refused a message of this worker: {}: {}", error->code,
                     error->message);
+        if (error->code != errorCodeName(ErrorCode::kUnauthorized)) break;
+        if (link_->awaitingWelcome()) {
+          refused_ = error->message;  // its `ready` was refused: it will never be taken
+          return;
+        }
+        // A welcomed worker whose key was removed since: a fresh handshake says so for
+        // certain (noteRefusedHandshake), and one that is still allowed simply rejoins.
+        reconnect();
+        return;  // what else was read came over the old connection
       }
       break;
     default:

@@ -59,6 +59,43 @@ TEST_F(BrokerTest, AnswersGarbageWithErrorsAndKeepsServing) {
   EXPECT_EQ(broker_->stats().malformed_messages, 7u);
 }
 
+// The body of a ping, packed: the id a refusal must carry.
+std::string pingBody(uint64_t id) {
+  auto body = encodeBody(msg::Plain{id});
+  return std::string(body.data(), body.size());
+}
+
+TEST_F(BrokerTest, RefusalsOfAReadableBodyCarryItsId) {
+  startBroker();
+  auto peer = client();
+  peer->sendFrames({"CCM1", "frobnicate", pingBody(8)});
+  auto unknown = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(unknown.code, "bad_request");
+  EXPECT_EQ(unknown.id, 8u);
+  peer->sendFrames({"CCM9", "ping", pingBody(9)});
+  auto version = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(version.code, "version_mismatch");
+  EXPECT_EQ(version.id, 9u);
+}
+
+// A message is exactly three frames: two, four, or more than the receive bound of eight are
+// all refused with id 0 (which frame would be the body is unknown), and the broker goes on.
+TEST_F(BrokerTest, AMessageOfAnyOtherFrameCountIsRefusedWithIdZero) {
+  startBroker();
+  auto peer = client();
+  const std::vector<std::vector<std::string>> shapes{
+      {"CCM1", "ping"},
+      {"CCM1", "ping", pingBody(3), pingBody(3)},
+      {"CCM1", "ping", pingBody(3), "a", "b", "c", "d", "e", "f", "g", "h"}};
+  for (const auto& frames : shapes) {
+    peer->sendFrames(frames);
+    auto refused = peer->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+    EXPECT_EQ(refused.code, "bad_request") << frames.size() << " frames";
+    EXPECT_EQ(refused.id, 0u) << frames.size() << " frames";
+  }
+  EXPECT_EQ(ask(*peer, MessageType::kPing, msg::Plain{4}).as<msg::PingResult>().id, 4u);
+}
+
 TEST_F(BrokerTest, RejectsBadNamesLongPromptsAndUnknownSessions) {
   config_.max_prompt_bytes = 10;
   startBroker();
@@ -309,6 +346,34 @@ TEST_F(BrokerTest, FailedStartFreesTheName) {
   EXPECT_EQ(error.id, 1u);
   EXPECT_EQ(error.code, "bad_request");
   EXPECT_EQ(broker_->sessions().size(), 0u);
+}
+
+// WorkerInfo `sessions` is how many sessions are placed on a worker: a number on the wire,
+// as docs/PROTOCOL.md says (a client in another language reads it as such).
+TEST_F(BrokerTest, StatusCountsTheSessionsPlacedOnEachWorker) {
+  startBroker();
+  broker_->addSessions({{"a", {}}, {"b", {}}});
+  auto worker = joinWorker("w1", 3);
+  worker->expect(*broker_, MessageType::kAssign);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto peer = client();
+  auto status = ask(*peer, MessageType::kStatus, msg::Plain{1});
+  const auto& body = status.body.get();
+  const msgpack::object* workers = nullptr;
+  for (uint32_t i = 0; i < body.via.map.size; ++i) {
+    if (body.via.map.ptr[i].key.as<std::string>() == "workers") workers = &body.via.map.ptr[i].val;
+  }
+  ASSERT_NE(workers, nullptr);
+  ASSERT_EQ(workers->via.array.size, 1u);
+  const auto& info = workers->via.array.ptr[0];
+  const msgpack::object* sessions = nullptr;
+  for (uint32_t i = 0; i < info.via.map.size; ++i) {
+    if (info.via.map.ptr[i].key.as<std::string>() == "sessions")
+      sessions = &info.via.map.ptr[i].val;
+  }
+  ASSERT_NE(sessions, nullptr);
+  EXPECT_EQ(sessions->type, msgpack::type::POSITIVE_INTEGER);
+  EXPECT_EQ(sessions->as<uint64_t>(), 2u);
 }
 
 TEST_F(BrokerTest, ListCountAndStatusDescribeTheCluster) {

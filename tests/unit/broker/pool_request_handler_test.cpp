@@ -133,6 +133,32 @@ TEST_F(PoolRequestHandlerTest, CheckoutWaitsForACheckinAndALapsedLeaseIsReclaime
   EXPECT_EQ(late.code, "not_found") << "the lease lapsed";
 }
 
+// A lease longer than the maximum is refused, not cut short without a word.
+TEST_F(PoolRequestHandlerTest, ALeaseAboveTheMaximumIsRefused) {
+  startWithPool(1);
+  const uint64_t day = 24 * 60 * 60 * 1000;
+  for (uint64_t lease : {day + 1, uint64_t{1} << 63, ~uint64_t{0}}) {
+    auto refused = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", lease, 0})
+                       .as<msg::ErrorReply>();
+    EXPECT_EQ(refused.code, "bad_request") << lease;
+    EXPECT_EQ(refused.id, 2u);
+    EXPECT_NE(refused.message.find("lease_ms"), std::string::npos) << refused.message;
+  }
+  EXPECT_EQ(poolInfo().checked_out, 0u);
+  auto longest = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", day, 0})
+                     .as<msg::CheckoutResult>();
+  EXPECT_EQ(longest.lease_ms, day) << "the maximum itself is granted as asked";
+}
+
+// A wait of any length is taken (capped at 24 h): a huge one must not end at once.
+TEST_F(PoolRequestHandlerTest, AHugeCheckoutWaitStillWaits) {
+  startWithPool(1);
+  ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0});
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, ~uint64_t{0}});
+  client_->expectSilence(*broker_);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 1u);
+}
+
 TEST_F(PoolRequestHandlerTest, CheckinWithoutTheLeaseIdWorksOnlyForTheHolder) {
   startWithPool(1);
   auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
@@ -240,6 +266,65 @@ TEST_F(PoolRequestHandlerTest, AWaitingCheckoutEndsPoolExhaustedAtItsDeadline) {
   auto error = client_->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
   EXPECT_EQ(error.id, 3u);
   EXPECT_EQ(error.code, "pool_exhausted");
+}
+
+// A client that asks whether a waiting checkout is still known must hear yes: told
+// `unknown`, it would give up, and the member granted later would stay checked out, held by
+// nobody, until its lease lapsed.
+TEST_F(PoolRequestHandlerTest, PingKnowsAWaitingCheckout) {
+  startWithPool(1);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  auto pong = ask(*client_, MessageType::kPing, msg::Ping{4, {3, 99}}).as<msg::PingResult>();
+  EXPECT_EQ(pong.unknown, std::vector<uint64_t>{99}) << "the waiting checkout 3 is known";
+  auto other = client();
+  auto elsewhere = ask(*other, MessageType::kPing, msg::Ping{5, {3}}).as<msg::PingResult>();
+  EXPECT_EQ(elsewhere.unknown, std::vector<uint64_t>{3}) << "ids are scoped to a connection";
+
+  ask(*client_, MessageType::kPoolCheckin, msg::PoolCheckin{6, "p", "p/0", held.lease_id});
+  EXPECT_EQ(client_->expect(*broker_, MessageType::kResult).as<msg::CheckoutResult>().id, 3u);
+  auto granted = ask(*client_, MessageType::kPing, msg::Ping{7, {3}}).as<msg::PingResult>();
+  EXPECT_EQ(granted.unknown, std::vector<uint64_t>{3}) << "answered: no longer in flight";
+}
+
+// A request reusing the id of one in flight is refused with its own code, so the client can
+// tell that the refusal is not the end of the first one, which goes on.
+TEST_F(PoolRequestHandlerTest, AnIdInFlightIsRefusedAsDuplicateAndTheFirstGoesOn) {
+  startWithPool(2);
+  auto held = ask(*client_, MessageType::kPoolCheckout, msg::PoolCheckout{2, "p", 0, 0})
+                  .as<msg::CheckoutResult>();
+  auto running = poolQuery(3);  // the other member runs it
+  client_->send(MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 5000});
+  client_->expectSilence(*broker_);
+  ASSERT_EQ(poolInfo().waiting_checkouts, 1u);
+
+  auto reused = [&](MessageType type, const auto& body) {
+    auto reply = ask(*client_, type, body).template as<msg::ErrorReply>();
+    EXPECT_EQ(reply.code, "duplicate_id") << messageTypeName(type) << ": " << reply.message;
+    return reply.id;
+  };
+  EXPECT_EQ(reused(MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 5000}), 4u);
+  EXPECT_EQ(reused(MessageType::kPoolQuery, msg::PoolQuery{4, "p", "hi", false, 0}), 4u);
+  EXPECT_EQ(reused(MessageType::kQuery, msg::Query{3, "p/0", "hi"}), 3u);
+  EXPECT_EQ(reused(MessageType::kPoolCheckout, msg::PoolCheckout{3, "p", 0, 0}), 3u);
+  EXPECT_EQ(reused(MessageType::kInfo, msg::Info{3, "p/0"}), 3u);
+  EXPECT_EQ(poolInfo().waiting_checkouts, 1u) << "the first checkout 4 still waits";
+  worker_->expectSilence(*broker_);
+
+  worker_->send(MessageType::kResult, answer(running.id, running.session, "ok"));
+  EXPECT_EQ(client_->expect(*broker_, MessageType::kResult).as<msg::QueryResult>().id, 3u);
+  auto granted = client_->expect(*broker_, MessageType::kResult).as<msg::CheckoutResult>();
+  EXPECT_EQ(granted.id, 4u);
+  EXPECT_EQ(granted.member, running.session);
+  EXPECT_NE(granted.lease_id, held.lease_id);
+  auto fresh = client();
+  EXPECT_EQ(ask(*fresh, MessageType::kPoolCheckout, msg::PoolCheckout{4, "p", 0, 0})
+                .as<msg::ErrorReply>()
+                .code,
+            "pool_exhausted")
+      << "another connection may use the same id";
 }
 
 TEST_F(PoolRequestHandlerTest, WorkersBringPoolMembersBackAfterABrokerRestart) {

@@ -159,6 +159,26 @@ TEST(Client, UnknownErrorCodeBecomesInternalAndKeepsItsName) {
   EXPECT_EQ(info.error().message, "too much");
 }
 
+// duplicate_id refuses the new request only: the final reply the request in flight under
+// that id still gets is nobody's, and must not surface later as if it were an answer.
+TEST(Client, DuplicateIdEndsTheCallAndTheOtherRequestsReplyIsDropped) {
+  FakeBroker broker([](const auto& request, auto& reply) {
+    if (request.type == MessageType::kQuery) {
+      reply.send(MessageType::kError, errorReply(request.id, "duplicate_id", "in flight"));
+      reply.send(MessageType::kResult, queryResult(request.id, "the other request's answer"));
+    } else {
+      answerPing(request, reply);
+    }
+  });
+  Client client(optionsFor(broker));
+  auto result = client.query("s", "hi");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::kDuplicateId);
+  EXPECT_EQ(result.error().code_name, "duplicate_id");
+  ASSERT_TRUE(client.ping().ok()) << "the later answer has arrived by now";
+  EXPECT_FALSE(client.receive(milliseconds(20)).has_value());
+}
+
 TEST(Client, ResultWithAFieldOfTheWrongTypeIsBadRequest) {
   FakeBroker broker([](const auto& request, auto& reply) {
     reply.sendFrames({"CCM1", "result", packed([&](Packer& p) {
@@ -270,6 +290,28 @@ TEST(Client, RepliesForOtherRequestsAreKeptForReceive) {
   EXPECT_EQ(result->id, query_id);
   EXPECT_EQ(result->result.text, "late");
   EXPECT_FALSE(client.receive(milliseconds(20)).has_value());
+}
+
+// The broker forgets a request once it has answered it, so a ping that crosses the final
+// reply lists the request as unknown; the reply, which arrives first, wins.
+TEST(Client, AFinalReplyBeforeThePingsAnswerWinsOverUnknown) {
+  FakeBroker broker([](const auto& request, auto& reply) {
+    if (request.type != MessageType::kPing) return;  // the query waits for the check
+    const auto pending = request.template as<msg::Ping>().pending;
+    ASSERT_EQ(pending.size(), 1u);
+    reply.send(MessageType::kResult, queryResult(pending[0], "just in time"));
+    msg::PingResult pong{request.id, "test", 1};
+    pong.unknown = pending;
+    reply.send(MessageType::kResult, pong);
+  });
+  ClientOptions options = optionsFor(broker);
+  options.broker_check = milliseconds(20);
+  Client client(options);
+  auto result = client.query("s", "hi");
+  ASSERT_TRUE(result.ok()) << result.error().code_name << ": " << result.error().message;
+  EXPECT_EQ(result->text, "just in time");
+  EXPECT_EQ(broker.waitFor(MessageType::kPing, 1).size(), 1u);
+  EXPECT_FALSE(client.receive(milliseconds(20)).has_value()) << "the ping's answer is dropped";
 }
 
 TEST(Client, SeventeenQueriesInFlightAreAnsweredInOrder) {

@@ -256,6 +256,7 @@ TEST(CommandRunner, UsageErrorsAreBadRequestWithStatusTwo) {
 
 TEST(CommandRunner, ExitStatusFollowsTheProtocolTable) {
   EXPECT_EQ(CommandRunner::exitStatus(ErrorCode::kBadRequest), 2);
+  EXPECT_EQ(CommandRunner::exitStatus(ErrorCode::kDuplicateId), 2);
   EXPECT_EQ(CommandRunner::exitStatus(ErrorCode::kNotFound), 3);
   EXPECT_EQ(CommandRunner::exitStatus(ErrorCode::kBusy), 4);
   EXPECT_EQ(CommandRunner::exitStatus(ErrorCode::kTimeout), 5);

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 #include <vector>
 
+#include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/worker_messages.hpp"
@@ -123,6 +125,96 @@ TEST(Codec, RejectsAWrongProtocolTagAsVersionMismatch) {
   EXPECT_EQ(envelope.error().error.code, ErrorCode::kVersionMismatch);
 }
 
+// A client learns which request was refused only from the id: whenever the body is a map
+// with an unsigned `id`, the error carries it, whatever else is wrong.
+TEST(Codec, AnUnknownTypeOrAWrongTagStillCarriesTheReadableId) {
+  auto body = encodeBody(msg::Plain{8});
+  auto unknown = decodeFrames(frames(kProtocolTag, "frobnicate", body));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().error.code, ErrorCode::kBadRequest);
+  EXPECT_EQ(unknown.error().id, 8u);
+  EXPECT_NE(unknown.error().error.message.find("frobnicate"), std::string::npos);
+
+  auto version = decodeFrames(frames("CCM2", "ping", body));
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().error.code, ErrorCode::kVersionMismatch);
+  EXPECT_EQ(version.error().id, 8u);
+
+  auto not_a_map = decodeFrames(frames("CCM2", "ping", encodeBody(std::vector<int>{8})));
+  ASSERT_FALSE(not_a_map.ok());
+  EXPECT_EQ(not_a_map.error().error.code, ErrorCode::kVersionMismatch);
+  EXPECT_EQ(not_a_map.error().id, 0u);
+  msgpack::sbuffer signed_id;
+  msgpack::packer<msgpack::sbuffer> packer(signed_id);
+  packer.pack_map(1);
+  packer.pack("id");
+  packer.pack(-8);
+  auto negative = decodeFrames(frames(kProtocolTag, "frobnicate", signed_id));
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.error().id, 0u);
+}
+
+// Strings are msgpack str: a bin is refused wherever it sits, naming the field.
+TEST(Codec, RefusesBinWhereAStringBelongs) {
+  auto withBin = [](const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& fill) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    fill(packer);
+    return body;
+  };
+  auto bin = [](msgpack::packer<msgpack::sbuffer>& packer, std::string_view bytes) {
+    packer.pack_bin(static_cast<uint32_t>(bytes.size()));
+    packer.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
+  };
+  struct Case {
+    std::string_view type;
+    msgpack::sbuffer body;
+    std::string_view field;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"query", withBin([&](auto& packer) {
+                     packer.pack_map(3);
+                     packer.pack("id");
+                     packer.pack(21);
+                     packer.pack("session");
+                     bin(packer, "reviewer");
+                     packer.pack("prompt");
+                     packer.pack("hi");
+                   }),
+                   "session"});
+  cases.push_back({"start", withBin([&](auto& packer) {
+                     packer.pack_map(3);
+                     packer.pack("id");
+                     packer.pack(21);
+                     packer.pack("session");
+                     packer.pack("s");
+                     packer.pack("options");
+                     packer.pack_map(1);
+                     packer.pack("allowed_tools");
+                     packer.pack_array(2);
+                     packer.pack("Read");
+                     bin(packer, "Bash");
+                   }),
+                   "options.allowed_tools[1]"});
+  cases.push_back({"info", withBin([&](auto& packer) {
+                     packer.pack_map(2);
+                     packer.pack("id");
+                     packer.pack(21);
+                     bin(packer, "session");
+                     packer.pack("s");
+                   }),
+                   "session"});
+  for (const auto& c : cases) {
+    auto decoded = decodeFrames(frames(kProtocolTag, c.type, c.body));
+    ASSERT_FALSE(decoded.ok()) << c.field;
+    EXPECT_EQ(decoded.error().error.code, ErrorCode::kBadRequest);
+    EXPECT_EQ(decoded.error().id, 21u);
+    EXPECT_NE(decoded.error().error.message.find("field " + std::string(c.field) + ":"),
+              std::string::npos)
+        << decoded.error().error.message;
+  }
+}
+
 TEST(Codec, RejectsEveryMalformedShape) {
   auto ping = encodeBody(msg::Plain{1});
   std::vector<std::vector<zmq::message_t>> cases;
@@ -216,6 +308,63 @@ TEST(Codec, NamesTheOptionWithTheWrongType) {
   ASSERT_FALSE(start.ok());
   EXPECT_NE(start.error().error.message.find("max_turns"), std::string::npos)
       << start.error().error.message;
+}
+
+// A start (or pool_create) whose options hold a key that is no option is refused, naming
+// it: a typo in a prompt or permission option must not pass silently.
+TEST(Codec, RefusesUnknownOptionKeysOfARequestButNotOfAReport) {
+  auto withOption = [](std::string_view type, std::string_view key) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack_map(3);
+    packer.pack("id");
+    packer.pack(4);
+    packer.pack(type == "start" ? "session" : "pool");
+    packer.pack("s");
+    packer.pack("options");
+    packer.pack_map(2);
+    packer.pack("model");
+    packer.pack("m");
+    packer.pack(key);
+    packer.pack("600000");
+    return body;
+  };
+  for (std::string_view key : {"sytem_prompt", "idle_timeout"}) {
+    auto start = decodeFrames(frames(kProtocolTag, "start", withOption("start", key)));
+    ASSERT_TRUE(start.ok());
+    auto refused = decodeBody<msg::Start>(*start);
+    ASSERT_FALSE(refused.ok()) << key;
+    EXPECT_EQ(refused.error().id, 4u);
+    EXPECT_EQ(refused.error().error.code, ErrorCode::kBadRequest);
+    EXPECT_EQ(refused.error().error.message.rfind("option " + std::string(key) + ": unknown", 0),
+              0u)
+        << refused.error().error.message;
+    auto pool = decodeFrames(frames(kProtocolTag, "pool_create", withOption("pool_create", key)));
+    ASSERT_TRUE(pool.ok());
+    EXPECT_FALSE(decodeBody<msg::PoolCreate>(*pool).ok()) << key;
+  }
+  auto idle = decodeBody<msg::Start>(
+      *decodeFrames(frames(kProtocolTag, "start", withOption("start", "idle_timeout"))));
+  EXPECT_NE(idle.error().error.message.find("idle_timeout_ms"), std::string::npos);
+
+  // Every key SessionOptions writes is one it takes back.
+  msg::Start full{5, "s", {}};
+  full.options.idle_timeout_ms = 600000;
+  full.options.pool = "p";
+  EXPECT_EQ(roundTrip(MessageType::kStart, full).options, full.options);
+
+  // What a worker reports (and a broker describes) may come from a newer version.
+  msgpack::sbuffer report;
+  msgpack::packer<msgpack::sbuffer> packer(report);
+  packer.pack_map(2);
+  packer.pack("model");
+  packer.pack("m");
+  packer.pack("option_of_the_future");
+  packer.pack(1);
+  auto handle = msgpack::unpack(report.data(), report.size());
+  auto options = SessionOptions::fromObject(handle.get());
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->model, "m");
 }
 
 TEST(Codec, RandomBytesNeverThrow) {

@@ -67,6 +67,21 @@ TEST(SessionOptions, IdleTimeoutIsAnAliasOfIdleTimeoutMs) {
   EXPECT_NE(bad->message.find("idle_timeout"), std::string::npos) << bad->message;
 }
 
+// The keys RequestedOptions accepts are exactly those SessionOptions writes.
+TEST(SessionOptions, EveryKeyItWritesIsAKeyItTakes) {
+  msgpack::sbuffer packed;
+  msgpack::pack(packed, SessionOptions{});
+  auto handle = msgpack::unpack(packed.data(), packed.size());
+  const auto& map = handle.get().via.map;
+  EXPECT_EQ(map.size, SessionOptions::kKeyCount);
+  for (uint32_t i = 0; i < map.size; ++i) {
+    const std::string key = map.ptr[i].key.as<std::string>();
+    EXPECT_TRUE(SessionOptions::isKey(key)) << key;
+  }
+  EXPECT_FALSE(SessionOptions::isKey("idle_timeout")) << "an alias of the text forms only";
+  EXPECT_FALSE(SessionOptions::isKey("sytem_prompt"));
+}
+
 TEST(SessionOptions, ValidatesPermissionModeAndPaths) {
   SessionOptions o;
   o.permission_mode = "yolo";

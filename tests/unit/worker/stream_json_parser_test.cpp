@@ -7,14 +7,12 @@ namespace {
 
 using Kind = CliEvent::Kind;
 
-// Every behaviour holds for both parsers: the DOM one (a 16 KiB limit sends these short
-// lines there) and the DOM-free one (limit 0, the default, sends every line there).
-class StreamJsonParserTest : public ::testing::TestWithParam<std::size_t> {
+class StreamJsonParserTest : public ::testing::Test {
  protected:
-  StreamJsonParser parser{GetParam()};
+  StreamJsonParser parser;  // the parser the worker ships
 };
 
-TEST_P(StreamJsonParserTest, ReadsSystemInit) {
+TEST_F(StreamJsonParserTest, ReadsSystemInit) {
   auto event = parser.parse(
       R"({"type":"system","subtype":"init","session_id":"abc","tools":["Bash"],"permissionMode":"default"})");
   EXPECT_EQ(event.kind, Kind::kInit);
@@ -26,7 +24,7 @@ TEST_P(StreamJsonParserTest, ReadsSystemInit) {
   EXPECT_EQ(parser.parse(R"({"type":"system","subtype":"compact_boundary"})").kind, Kind::kIgnored);
 }
 
-TEST_P(StreamJsonParserTest, ReadsTextDeltasOnly) {
+TEST_F(StreamJsonParserTest, ReadsTextDeltasOnly) {
   auto delta = parser.parse(
       R"({"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}},"parent_tool_use_id":null,"session_id":"s"})");
   EXPECT_EQ(delta.kind, Kind::kTextDelta);
@@ -43,14 +41,14 @@ TEST_P(StreamJsonParserTest, ReadsTextDeltasOnly) {
   EXPECT_TRUE(sub.from_subagent);
 }
 
-TEST_P(StreamJsonParserTest, JoinsAssistantTextBlocks) {
+TEST_F(StreamJsonParserTest, JoinsAssistantTextBlocks) {
   auto event = parser.parse(
       R"({"type":"assistant","message":{"content":[{"type":"text","text":"a"},{"type":"tool_use","id":"t","name":"Bash","input":{}},{"type":"text","text":"b"}]},"parent_tool_use_id":null})");
   EXPECT_EQ(event.kind, Kind::kAssistant);
   EXPECT_EQ(event.text, "ab");
 }
 
-TEST_P(StreamJsonParserTest, ReadsASuccessResult) {
+TEST_F(StreamJsonParserTest, ReadsASuccessResult) {
   auto event = parser.parse(
       R"({"type":"result","subtype":"success","is_error":false,"duration_ms":8806,"num_turns":4,"result":"Done.","session_id":"2a65","total_cost_usd":0.1172429,"usage":{"input_tokens":9,"output_tokens":124}})");
   EXPECT_EQ(event.kind, Kind::kResult);
@@ -65,7 +63,7 @@ TEST_P(StreamJsonParserTest, ReadsASuccessResult) {
   EXPECT_EQ(event.output_tokens, 124u);
 }
 
-TEST_P(StreamJsonParserTest, ReadsCamelCaseResultFields) {
+TEST_F(StreamJsonParserTest, ReadsCamelCaseResultFields) {
   auto event = parser.parse(
       R"({"type":"result","subtype":"success","isError":true,"durationMs":5,"result":"API Error: 500","sessionId":"s","totalCostUsd":2,"usage":{"inputTokens":1,"outputTokens":2}})");
   EXPECT_EQ(event.kind, Kind::kResult);
@@ -77,7 +75,7 @@ TEST_P(StreamJsonParserTest, ReadsCamelCaseResultFields) {
   EXPECT_EQ(event.output_tokens, 2u);
 }
 
-TEST_P(StreamJsonParserTest, ReadsErrorResultsAndTheirErrors) {
+TEST_F(StreamJsonParserTest, ReadsErrorResultsAndTheirErrors) {
   auto event = parser.parse(
       R"j({"type":"result","subtype":"error_max_turns","is_error":true,"errors":["Reached maximum number of turns (10)","second"]})j");
   EXPECT_EQ(event.kind, Kind::kResult);
@@ -89,7 +87,7 @@ TEST_P(StreamJsonParserTest, ReadsErrorResultsAndTheirErrors) {
 
 // What Claude Code 2.1.330 prints when the Messages API answers 529 (fields trimmed): the
 // subtype says success, is_error and api_error_status say otherwise.
-TEST_P(StreamJsonParserTest, ReadsApiFailuresOfTheRealCli) {
+TEST_F(StreamJsonParserTest, ReadsApiFailuresOfTheRealCli) {
   auto event = parser.parse(
       R"({"duration_api_ms":0,"stop_reason":"stop_sequence","session_id":"b950","total_cost_usd":0,"permission_denials":[],"terminal_reason":"api_error","is_error":true,"num_turns":1,"subtype":"success","api_error_status":529,"api_error_type":"overloaded_error","result":"API Error: 529 Overloaded. This is a server-side issue, usually temporary.","type":"result","duration_ms":319})");
   EXPECT_EQ(event.kind, Kind::kResult);
@@ -103,7 +101,7 @@ TEST_P(StreamJsonParserTest, ReadsApiFailuresOfTheRealCli) {
   EXPECT_EQ(fine.terminal_reason, "completed");
 }
 
-TEST_P(StreamJsonParserTest, TellsUnsolicitedResultsByTheirOrigin) {
+TEST_F(StreamJsonParserTest, TellsUnsolicitedResultsByTheirOrigin) {
   EXPECT_FALSE(
       parser.parse(R"({"type":"result","is_error":false,"origin":{"kind":"task-notification"}})")
           .solicited);
@@ -112,7 +110,7 @@ TEST_P(StreamJsonParserTest, TellsUnsolicitedResultsByTheirOrigin) {
   EXPECT_TRUE(parser.parse(R"({"type":"result","is_error":false,"origin":null})").solicited);
 }
 
-TEST_P(StreamJsonParserTest, ReadsControlResponses) {
+TEST_F(StreamJsonParserTest, ReadsControlResponses) {
   auto ok = parser.parse(
       R"({"type":"control_response","response":{"subtype":"success","request_id":"init_1","response":{}}})");
   EXPECT_EQ(ok.kind, Kind::kControlResponse);
@@ -125,7 +123,7 @@ TEST_P(StreamJsonParserTest, ReadsControlResponses) {
   EXPECT_EQ(failed.error, "no turn");
 }
 
-TEST_P(StreamJsonParserTest, ReadsControlRequestsFromTheCli) {
+TEST_F(StreamJsonParserTest, ReadsControlRequestsFromTheCli) {
   auto event = parser.parse(
       R"({"type":"control_request","request_id":"req_1_ab","request":{"subtype":"can_use_tool","tool_name":"Bash","input":{"command":"ls"}}})");
   EXPECT_EQ(event.kind, Kind::kControlRequest);
@@ -134,12 +132,12 @@ TEST_P(StreamJsonParserTest, ReadsControlRequestsFromTheCli) {
   EXPECT_EQ(event.tool_name, "Bash");
 }
 
-TEST_P(StreamJsonParserTest, RecognisesTranscriptMirrors) {
+TEST_F(StreamJsonParserTest, RecognisesTranscriptMirrors) {
   EXPECT_EQ(parser.parse(R"({"type":"transcript_mirror","filePath":"/x.jsonl","entries":[]})").kind,
             Kind::kTranscriptMirror);
 }
 
-TEST_P(StreamJsonParserTest, KeepsMirroredEntriesAsWrittenAndCountsTheOthers) {
+TEST_F(StreamJsonParserTest, KeepsMirroredEntriesAsWrittenAndCountsTheOthers) {
   auto event = parser.parse(
       R"({"type":"transcript_mirror","filePath":"/c/projects/-w/id.jsonl","entries":[{"type":"user","uuid":"u1"},7,"x",{"type":"assistant"}]})");
   EXPECT_EQ(event.kind, Kind::kTranscriptMirror);
@@ -159,7 +157,7 @@ TEST_P(StreamJsonParserTest, KeepsMirroredEntriesAsWrittenAndCountsTheOthers) {
   EXPECT_EQ(oversized.bad_entries, 1u);
 }
 
-TEST_P(StreamJsonParserTest, IgnoresUnknownTypesAndNonJsonLines) {
+TEST_F(StreamJsonParserTest, IgnoresUnknownTypesAndNonJsonLines) {
   EXPECT_EQ(parser.parse(R"({"type":"rate_limit_event","rate_limit_info":{}})").kind,
             Kind::kIgnored);
   EXPECT_EQ(parser.parse(R"({"no_type":1})").kind, Kind::kIgnored);
@@ -169,7 +167,7 @@ TEST_P(StreamJsonParserTest, IgnoresUnknownTypesAndNonJsonLines) {
   EXPECT_EQ(parser.malformedLines(), 0u);
 }
 
-TEST_P(StreamJsonParserTest, CountsMalformedJsonWithoutThrowing) {
+TEST_F(StreamJsonParserTest, CountsMalformedJsonWithoutThrowing) {
   EXPECT_EQ(parser.parse(R"({"type":"result",)").kind, Kind::kMalformed);
   EXPECT_EQ(parser.parse("{not json at all").kind, Kind::kMalformed);
   EXPECT_EQ(parser.parse(std::string("{\"type\":\"x\"}\xff\xfe")).kind, Kind::kMalformed);
@@ -181,13 +179,13 @@ TEST_P(StreamJsonParserTest, CountsMalformedJsonWithoutThrowing) {
   EXPECT_TRUE(odd.text.empty());
 }
 
-TEST_P(StreamJsonParserTest, DecodesEscapesInText) {
+TEST_F(StreamJsonParserTest, DecodesEscapesInText) {
   auto event = parser.parse(
       R"({"type":"result","is_error":false,"result":"a\"b\\c\n\u00e9\ud83d\ude00\/"})");
   EXPECT_EQ(event.text, "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80/");
 }
 
-TEST_P(StreamJsonParserTest, ReadsAHugeResultLine) {
+TEST_F(StreamJsonParserTest, ReadsAHugeResultLine) {
   const std::string text(20u << 20, 'q');
   const std::string line = R"({"type":"result","subtype":"success","is_error":false,"result":")" +
                            text + R"(","session_id":"s","usage":{"output_tokens":5}})";
@@ -197,13 +195,6 @@ TEST_P(StreamJsonParserTest, ReadsAHugeResultLine) {
   EXPECT_EQ(event.session_id, "s");
   EXPECT_EQ(event.output_tokens, 5u);
 }
-
-INSTANTIATE_TEST_SUITE_P(BothParsers, StreamJsonParserTest,
-                         ::testing::Values(std::size_t{16} << 10, std::size_t{0}),
-                         [](const auto& info) {
-                           return info.param == 0 ? std::string("WithoutDom")
-                                                  : std::string("WithDom");
-                         });
 
 }  // namespace
 }  // namespace ccmesh::worker

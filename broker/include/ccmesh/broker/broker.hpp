@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +17,10 @@
 #include "ccmesh/broker/worker_table.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/sessions_file.hpp"
+
+namespace ccmesh {
+class SignalPipe;
+}  // namespace ccmesh
 
 namespace ccmesh::broker {
 
@@ -55,13 +58,13 @@ class Broker {
   const std::string& backendEndpoint() const { return backend_endpoint_; }
 
   // One loop iteration: waits up to `max_wait` (less if a timer is due) for input on the
-  // sockets or on `wake_fd` (-1: none; readable bytes are drained), handles a batch of
-  // messages from each socket, runs due timers and retries queued client replies.
-  void pollOnce(Millis max_wait, int wake_fd = -1);
+  // sockets or on `wake_fd` (-1: none), handles a batch of messages from each socket, runs
+  // due timers and retries queued client replies. True if `wake_fd` became readable (the
+  // caller reads it).
+  bool pollOnce(Millis max_wait, int wake_fd = -1);
 
-  // Loops until `stop` is set; `wake_fd` (a self-pipe a signal handler writes) cuts waits
-  // short. When `reload` (SIGHUP) turns true it is cleared and the allow-lists reread.
-  void run(const std::atomic<bool>& stop, int wake_fd = -1, std::atomic<bool>* reload = nullptr);
+  // Loops until SIGTERM or SIGINT arrives on `signals`; SIGHUP rereads the allow-lists.
+  void run(SignalPipe& signals);
 
   // Reads the CURVE allow-lists again (SIGHUP): new handshakes and every later message are
   // checked against them; connections stay up. On a bad file the lists in force stay.

@@ -103,6 +103,9 @@ class PoolRegistry {
   // Checkouts waiting on behalf of client `client` (routing id), in every pool.
   std::size_t waitingOf(const std::string& client) const;
 
+  // True if checkout `client_id` of client `client` waits for a member, in any pool.
+  bool isWaiting(const std::string& client, uint64_t client_id) const;
+
   // Takes every waiting checkout whose deadline is at or before `now`, with its pool's name.
   std::vector<std::pair<std::string, WaitingCheckout>> takeExpiredWaiting(TimePoint now);
 

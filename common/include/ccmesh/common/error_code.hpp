@@ -20,6 +20,7 @@ enum class ErrorCode {
   kUnavailable,      // no worker could take the request in time, or the model API failed the turn
   kPoolExhausted,    // every member of a pool is busy or checked out
   kBadRequest,       // malformed frames, bad fields, oversized values, invalid options
+  kDuplicateId,      // the client already has a request of that id in flight; that one goes on
   kUnauthorized,     // the caller may not do this
   kVersionMismatch,  // the protocol tag is not CCM1
   kInternal,         // a bug or an unexpected local failure (spawn failed, ...)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <zmq.hpp>
@@ -33,11 +34,21 @@ class HandshakeWatch {
   // True once a handshake succeeded and none failed since.
   bool succeeded() const { return succeeded_; }
 
+  // The last failure was the broker's verdict (it refused the key, or the two sides do not
+  // speak the same security mechanism), not a connection closed mid-handshake: trying again
+  // cannot help.
+  bool refused() const { return refused_; }
+
+  // Handshakes that failed since the last one that succeeded (or since the start).
+  uint32_t failuresInARow() const { return failures_in_a_row_; }
+
  private:
   zmq::socket_t& watched_;              // the socket watched (outlives every drain())
   zmq::socket_t monitor_;               // PAIR receiving the monitor's events
   std::optional<std::string> failure_;  // see failure()
   bool succeeded_ = false;              // see succeeded()
+  bool refused_ = false;                // see refused()
+  uint32_t failures_in_a_row_ = 0;      // see failuresInARow()
 };
 
 }  // namespace ccmesh

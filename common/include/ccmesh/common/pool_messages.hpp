@@ -19,7 +19,7 @@ struct PoolCreate {
   std::string pool;                  // the pool's name
   uint32_t size = 0;                 // members to create
   std::string strategy;              // round_robin (default), least_busy or random
-  SessionOptions options;            // options of the members it creates
+  RequestedOptions options;          // options of the members it creates (unknown keys refused)
   std::vector<std::string> members;  // existing sessions to group instead
   MSGPACK_DEFINE_MAP(id, pool, size, strategy, options, members)
 };

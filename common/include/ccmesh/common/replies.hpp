@@ -129,7 +129,7 @@ struct CountResult {
 struct WorkerInfo {
   std::string id;
   uint32_t capacity = 0;
-  uint32_t sessions = 0;
+  uint32_t sessions = 0;  // how many sessions are placed on it (a count; `list` has the names)
   std::map<std::string, std::string> labels;
   uint64_t heartbeat_age_ms = 0;  // time since the broker last heard from it
 

@@ -35,7 +35,7 @@ struct Cancel {
 struct Start {
   uint64_t id = 0;
   std::string session;
-  SessionOptions options;
+  RequestedOptions options;  // unknown keys are refused
   MSGPACK_DEFINE_MAP(id, session, options)
 };
 

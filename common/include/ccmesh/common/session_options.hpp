@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ccmesh/common/error_code.hpp"
@@ -63,9 +64,14 @@ struct SessionOptions {
 
   bool operator==(const SessionOptions&) const = default;
 
+  // True for the keys of the `options` map (as msgpack_pack writes them).
+  static bool isKey(std::string_view key);
+  // How many there are.
+  static constexpr uint32_t kKeyCount = 20;
+
   template <class Packer>
   void msgpack_pack(Packer& packer) const {
-    packer.pack_map(20);
+    packer.pack_map(kKeyCount);
     packField(packer, "system_prompt", system_prompt);
     packField(packer, "append_system_prompt", append_system_prompt);
     packField(packer, "model", model);
@@ -95,6 +101,18 @@ struct SessionOptions {
     packer.pack(key);
     packer.pack(value);
   }
+};
+
+// SessionOptions as a client asks for them (`start`, `pool_create`): the same map, but a key
+// that is not an option is refused (bad_request naming it) rather than ignored, so that a
+// typo such as `sytem_prompt` never passes silently. Everywhere else (options workers
+// report, `config` in replies) unknown keys stay ignored, for peers of other versions.
+struct RequestedOptions : SessionOptions {
+  RequestedOptions() = default;
+  RequestedOptions(SessionOptions options) : SessionOptions(std::move(options)) {}
+
+  // As SessionOptions', and throws std::invalid_argument naming the first unknown key.
+  void msgpack_unpack(const msgpack::object& object);
 };
 
 // Permission modes the CLI knows.

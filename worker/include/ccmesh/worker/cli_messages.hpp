@@ -6,6 +6,10 @@
 // The lines the worker writes to a CLI's stdin (stream-json input), each ending in '\n'.
 namespace ccmesh::worker::cli_messages {
 
+// The request id of the `initialize` request: one per CLI process, so always the same. Its
+// control_response is told from others' by it.
+inline constexpr std::string_view kInitRequestId = "init_1";
+
 // A user prompt: {"type":"user","message":{"role":"user","content":PROMPT},...}.
 std::string userMessage(std::string_view prompt);
 

@@ -14,12 +14,15 @@
 #include "ccmesh/worker/session_context.hpp"
 #include "ccmesh/worker/worker_config.hpp"
 
+namespace ccmesh {
+class SignalPipe;
+}  // namespace ccmesh
+
 namespace ccmesh::worker {
 
 class BrokerLink;
 class CliWatch;
 class SessionTable;
-class SignalPipe;
 
 // ccmesh-worker's event loop: one zmq::poll over the broker DEALER, every CLI's stdout,
 // stderr (and stdin while input waits) and the signal self-pipe, plus timers. Decodes broker
@@ -30,7 +33,8 @@ class Worker {
   Worker(WorkerConfig config, const Clock& clock);
   ~Worker();
 
-  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  // Runs until SIGTERM/SIGINT (returns 0), or until the broker refuses this worker for its
+  // key or id (returns 1 at once: retrying cannot help).
   int run();
 
  private:
@@ -48,6 +52,8 @@ class Worker {
   void serveClis();
   // Tells the process-group keeper a lease expiry it has not heard yet.
   void shareLease();
+  // Sets refused_ when the broker refused the security handshake for good.
+  void noteRefusedHandshake();
   void sayGoodbye();
   Millis pollTimeout() const;
 
@@ -65,6 +71,7 @@ class Worker {
   uint64_t malformed_ = 0;                 // rejected broker messages
   uint64_t fences_ = 0;                    // times the lease lapsed with sessions held
   std::optional<TimePoint> shared_lease_;  // the expiry the keeper knows
+  std::optional<std::string> refused_;     // why the broker will never take this worker
 };
 
 }  // namespace ccmesh::worker

@@ -1,4 +1,4 @@
-#include "signal_pipe.hpp"
+#include "ccmesh/common/signal_pipe.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -7,16 +7,18 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
-namespace ccmesh::worker {
+namespace ccmesh {
 namespace {
 
 // The handler's only state: where to write. A signal handler can reach nothing else.
 volatile sig_atomic_t g_write_fd = -1;
 
+// Writes the signal's number: every signal caught fits in one byte.
 void onSignal(int signal) {
   const int saved_errno = errno;
-  const char byte = signal == SIGCHLD ? 'C' : 'T';
+  const char byte = static_cast<char>(signal);
   if (g_write_fd >= 0) {
     ssize_t ignored = ::write(g_write_fd, &byte, 1);  // a full pipe already says it
     (void)ignored;
@@ -34,7 +36,8 @@ void install(int signal, void (*handler)(int)) {
 
 }  // namespace
 
-SignalPipe::SignalPipe() {
+SignalPipe::SignalPipe(std::initializer_list<int> signals) {
+  if (signals.size() > kMaxSignals) throw std::runtime_error("SignalPipe: too many signals");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(std::string("cannot create the signal pipe: ") + std::strerror(errno));
@@ -42,16 +45,15 @@ SignalPipe::SignalPipe() {
   read_fd_ = fds[0];
   write_fd_ = fds[1];
   g_write_fd = write_fd_;
-  install(SIGCHLD, onSignal);
-  install(SIGTERM, onSignal);
-  install(SIGINT, onSignal);
+  for (int signal : signals) {
+    install(signal, onSignal);
+    caught_[caught_count_++] = signal;
+  }
   install(SIGPIPE, SIG_IGN);
 }
 
 SignalPipe::~SignalPipe() {
-  install(SIGCHLD, SIG_DFL);
-  install(SIGTERM, SIG_DFL);
-  install(SIGINT, SIG_DFL);
+  for (int i = 0; i < caught_count_; ++i) install(caught_[i], SIG_DFL);
   g_write_fd = -1;
   ::close(read_fd_);
   ::close(write_fd_);
@@ -65,14 +67,19 @@ SignalPipe::Signals SignalPipe::drain() {
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
     for (ssize_t i = 0; i < got; ++i) {
-      if (buffer[i] == 'C') {
-        signals.child_exited = true;
-      } else {
-        ++signals.stop_requests;
+      switch (buffer[i]) {
+        case SIGCHLD:
+          signals.child_exited = true;
+          break;
+        case SIGHUP:
+          ++signals.reloads;
+          break;
+        default:
+          ++signals.stop_requests;
       }
     }
   }
   return signals;
 }
 
-}  // namespace ccmesh::worker
+}  // namespace ccmesh
