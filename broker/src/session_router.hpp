@@ -82,6 +82,13 @@ class SessionRouter {
     return toWorker(worker_id, type, encodeBody(body));
   }
 
+  // A transcript batch of `entries` entries was stored whole: its ack waits for the next
+  // heartbeat to the worker, unless the entries held back reach kAckEveryEntries.
+  static constexpr uint64_t kAckEveryEntries = 256;
+  void holdAck(WorkerEntry& worker, const msg::TranscriptAck& ack, uint64_t entries);
+  // An ack that must go now (the broker lacks entries: the worker acts on it at once).
+  void sendAck(WorkerEntry& worker, const msg::TranscriptAck& ack);
+
   // True if client `client` (routing id) has request `id` in flight: one in the
   // RequestTable, or a pool checkout waiting for a member. What `ping` reports on.
   bool holds(const std::string& client, uint64_t id);

@@ -205,6 +205,22 @@ void SessionRouter::sendHeartbeat(const std::string& worker_id) {
   worker->last_heartbeat_sent = clock_.now();
   toWorkerBody(worker_id, MessageType::kHeartbeat,
                msg::Heartbeat{++worker->sent_seq, worker->last_seq});
+  auto held = std::move(worker->held_acks);
+  worker->held_acks.clear();
+  for (const auto& [session, ack] : held)
+    toWorkerBody(worker_id, MessageType::kTranscriptAck, ack.first);
+}
+
+void SessionRouter::holdAck(WorkerEntry& worker, const msg::TranscriptAck& ack, uint64_t entries) {
+  auto& [held, count] = worker.held_acks[ack.session];
+  held = ack;
+  count += entries;
+  if (count >= kAckEveryEntries) sendAck(worker, ack);
+}
+
+void SessionRouter::sendAck(WorkerEntry& worker, const msg::TranscriptAck& ack) {
+  worker.held_acks.erase(ack.session);
+  toWorkerBody(worker.id, MessageType::kTranscriptAck, ack);
 }
 
 void SessionRouter::relocate(const std::string& worker_id, const std::string& name,

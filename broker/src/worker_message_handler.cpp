@@ -363,14 +363,19 @@ void WorkerMessageHandler::onTranscriptAppend(WorkerEntry& worker, msg::Transcri
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   msg::TranscriptAck ack{batch.session, batch.generation, batch.session_id, 0};
+  const uint64_t entries = batch.entries.size();
+  const uint64_t last = batch.first + entries - 1;
   ack.upto =
       transcripts.append(batch.session, batch.session_id, batch.first, std::move(batch.entries),
                          static_cast<uint64_t>(now_ms), batch.snapshot);
-  // Also when it is 0 or behind the batch: it tells the worker what the broker lacks.
-  router_.toWorkerBody(worker.id, MessageType::kTranscriptAck, ack);
+  if (batch.first > 0 && ack.upto >= last) {
+    router_.holdAck(worker, ack, entries);  // stored whole: it goes with the next heartbeat
+  } else {
+    router_.sendAck(worker, ack);  // behind the batch: it tells the worker what is lacking
+  }
 }
 
-void WorkerMessageHandler::askForMissingEntries(const WorkerEntry& worker,
+void WorkerMessageHandler::askForMissingEntries(WorkerEntry& worker,
                                                 const msg::SessionUpdate& update) {
   auto& transcripts = router_.transcripts();
   transcripts.noteKnown(update.session, update.session_id, update.mirrored);
@@ -378,9 +383,9 @@ void WorkerMessageHandler::askForMissingEntries(const WorkerEntry& worker,
   if (transcript == nullptr || transcript->complete() || transcript->session_id.empty()) return;
   // The worker sends again what it kept unacknowledged; an ack below that asks it for its
   // CLI's transcript from disk instead.
-  router_.toWorkerBody(worker.id, MessageType::kTranscriptAck,
-                       msg::TranscriptAck{update.session, update.generation, transcript->session_id,
-                                          transcript->base == 0 ? transcript->held() : 0});
+  router_.sendAck(worker,
+                  msg::TranscriptAck{update.session, update.generation, transcript->session_id,
+                                     transcript->base == 0 ? transcript->held() : 0});
 }
 
 void WorkerMessageHandler::onTranscriptFetch(WorkerEntry& worker,

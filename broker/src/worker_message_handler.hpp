@@ -46,7 +46,7 @@ class WorkerMessageHandler {
   void onTranscriptFetch(WorkerEntry& worker, const msg::TranscriptFetch& fetch);
   // A (re)registering worker reports a session: notes how far its conversation goes, and
   // if the broker's copy lacks entries, tells the worker where it stops.
-  void askForMissingEntries(const WorkerEntry& worker, const msg::SessionUpdate& update);
+  void askForMissingEntries(WorkerEntry& worker, const msg::SessionUpdate& update);
   // `move`: the old copy answered the terminate (stopped, or not there): place the name on
   // the target.
   void continueMove(BrokerRequest& request);

@@ -29,6 +29,11 @@ struct WorkerEntry {
   uint32_t max_live = 0;    // CLI processes it runs at once (0: no limit besides capacity)
   uint32_t live = 0;        // CLI processes it runs now (`ready`, then `load`)
   uint32_t hibernated = 0;  // its sessions without a CLI process
+
+  // Transcript acks held back: session -> the newest ack not sent yet, and how many entries
+  // it covers beyond the last one sent. They go with the next heartbeat to this worker (or
+  // at once past SessionRouter::kAckEveryEntries), so a turn costs no extra message.
+  std::map<std::string, std::pair<msg::TranscriptAck, uint64_t>> held_acks;
 };
 
 // The live workers: id -> entry, with a routing id -> id index for the backend socket.

@@ -148,9 +148,10 @@ struct TranscriptAppend {
 
 // `transcript_ack` (broker -> worker): the broker holds entries 1..`upto` of conversation
 // `session_id` of this copy of `session` (in memory, and in its data directory when it has
-// one); the worker may forget them. Sent after each batch, and after `ready` for every
-// session whose copy the broker does not hold whole. An `upto` below what the worker can
-// send again asks for a snapshot (TranscriptAppend::snapshot).
+// one); the worker may forget them. Sent with the next heartbeat after batches stored whole
+// (at once past 256 entries), at once after a batch that was not, and after `ready` for
+// every session whose copy the broker does not hold whole. An `upto` below what the worker
+// can send again asks for a snapshot (TranscriptAppend::snapshot).
 struct TranscriptAck {
   std::string session;
   uint64_t generation = 0;
