@@ -118,7 +118,7 @@ uint64_t TranscriptStore::append(const std::string& session, const std::string& 
     ++stats_.gaps;
     transcript.gap = "entries " + std::to_string(transcript.held() + 1) + ".." +
                      std::to_string(first - 1) + " never reached this broker";
-    return transcript.durable;
+    return transcript.ackable();
   }
   const uint64_t already = std::min<uint64_t>(transcript.held() + 1 - first, entries.size());
   stats_.duplicates += already;
@@ -133,7 +133,7 @@ uint64_t TranscriptStore::append(const std::string& session, const std::string& 
   trim(session, transcript);
   persist(session, transcript, fresh, restart);
   fitTotal(session);
-  return transcript.durable;
+  return transcript.ackable();
 }
 
 void TranscriptStore::noteKnown(const std::string& session, const std::string& session_id,

@@ -383,9 +383,8 @@ void WorkerMessageHandler::askForMissingEntries(WorkerEntry& worker,
   if (transcript == nullptr || transcript->complete() || transcript->session_id.empty()) return;
   // The worker sends again what it kept unacknowledged; an ack below that asks it for its
   // CLI's transcript from disk instead.
-  router_.sendAck(worker,
-                  msg::TranscriptAck{update.session, update.generation, transcript->session_id,
-                                     transcript->base == 0 ? transcript->held() : 0});
+  router_.sendAck(worker, msg::TranscriptAck{update.session, update.generation,
+                                             transcript->session_id, transcript->ackable()});
 }
 
 void WorkerMessageHandler::onTranscriptFetch(WorkerEntry& worker,

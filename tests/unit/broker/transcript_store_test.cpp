@@ -174,6 +174,20 @@ TEST_F(TranscriptStoreTest, EntriesAfterAGapAreNotStoredAndTheCopySaysItIsCut) {
   EXPECT_TRUE(transcripts->get("s")->complete());
 }
 
+TEST_F(TranscriptStoreTest, ACopyWhoseStartNeverCameAcknowledgesNothing) {
+  auto transcripts = store({1u << 20, 1u << 20});
+  // A broker that restarted without its files hears entries 5.. first: storing them is
+  // fine, but an ack must not tell the worker it may forget 1..6.
+  EXPECT_EQ(transcripts->append("s", "c1", 5, {entry("5"), entry("6")}, 1), 0u);
+  EXPECT_FALSE(transcripts->get("s")->complete());
+  // The worker's snapshot (its CLI's transcript from disk) makes it whole.
+  EXPECT_EQ(transcripts->append(
+                "s", "c1", 1,
+                {entry("1"), entry("2"), entry("3"), entry("4"), entry("5"), entry("6")}, 2, true),
+            6u);
+  EXPECT_TRUE(transcripts->get("s")->complete());
+}
+
 TEST_F(TranscriptStoreTest, APositionTheWorkerReportsBeyondTheCopyMakesItIncomplete) {
   auto transcripts = store({1u << 20, 1u << 20});
   transcripts->append("s", "c1", 1, {entry("1")}, 1);

@@ -55,6 +55,9 @@ struct Transcript {
   bool cut_accepted = false;        // a client took what is held as its whole history
 
   uint64_t held() const { return base + count; }
+  // What an ack may say: stored from position 1 (or from where the bound dropped the
+  // oldest) up to `durable`; 0 when the start of the conversation never came.
+  uint64_t ackable() const { return base > dropped ? 0 : durable; }
   // The whole conversation, as far as the worker mirrored it: a move resumes it whole.
   bool complete() const { return (base == 0 || cut_accepted) && held() >= known; }
   // Where and why it was cut, for errors and `info` (empty when complete).
@@ -83,7 +86,7 @@ class TranscriptStore {
   // already held are dropped as duplicates; entries after a missing one are not stored (the
   // copy is incomplete until the missing ones come). Entries of another conversation than
   // the one kept start the transcript over. Returns the position up to which entries are
-  // stored (the `transcript_ack` to send).
+  // stored from the start (the `transcript_ack` to send; see Transcript::ackable).
   // `snapshot`: the entries are the conversation from position 1 and replace the copy.
   uint64_t append(const std::string& session, const std::string& session_id, uint64_t first,
                   std::vector<std::string> entries, uint64_t now_ms, bool snapshot = false);
