@@ -23,7 +23,19 @@ uint64_t countLines(const std::string& jsonl) {
   return lines;
 }
 
+// A transcript line the broker takes as an entry: one JSON object within the entry bound.
+bool usableEntry(const std::string& line) {
+  return line.size() >= 2 && line.front() == '{' && line.back() == '}' &&
+         line.size() <= msg::TranscriptAppend::kMaxEntryBytes;
+}
+
 }  // namespace
+
+std::filesystem::path Session::localTranscriptPath() const {
+  const auto command = CliCommand::build(context_.cli, options_, ConversationStart::kResume,
+                                         conversation_id_, context_.base_env);
+  return ConversationFile::pathFor(command.env, command.cwd, conversation_id_);
+}
 
 void Session::seedConversation(std::string session_id, std::string transcript) {
   conversation_id_ = std::move(session_id);
@@ -88,15 +100,12 @@ void Session::sendSnapshot() {
   // can start over from it.
   if (process_ && !betweenTurns()) return;
   snapshot_due_ = false;
-  const auto command = CliCommand::build(context_.cli, options_, ConversationStart::kResume,
-                                         conversation_id_, context_.base_env);
-  const auto path = ConversationFile::pathFor(command.env, command.cwd, conversation_id_);
+  const auto path = localTranscriptPath();
   std::ifstream in(path, std::ios::binary);
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.size() < 2 || line.front() != '{' || line.back() != '}' ||
-        line.size() > msg::TranscriptAppend::kMaxEntryBytes) {
+    if (!usableEntry(line)) {
       lines.clear();  // not a faithful copy: the broker's stays cut, and says so
       break;
     }
@@ -128,15 +137,11 @@ void Session::resendTranscript() {
 
 void Session::mirrorLocalTranscript() {
   if (!context_.cli.session_mirror) return;
-  const auto command = CliCommand::build(context_.cli, options_, ConversationStart::kResume,
-                                         conversation_id_, context_.base_env);
-  std::ifstream in(ConversationFile::pathFor(command.env, command.cwd, conversation_id_),
-                   std::ios::binary);
+  std::ifstream in(localTranscriptPath(), std::ios::binary);
   std::string line;
   uint64_t skipped = 0;
   while (std::getline(in, line)) {
-    if (line.size() < 2 || line.front() != '{' || line.back() != '}' ||
-        line.size() > msg::TranscriptAppend::kMaxEntryBytes) {
+    if (!usableEntry(line)) {
       ++skipped;
       continue;
     }

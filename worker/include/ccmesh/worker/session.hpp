@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <list>
 #include <memory>
 #include <optional>
@@ -173,6 +174,8 @@ class Session {
   bool writeSeed(const CliCommand& command);
   // The conversation is now `id`, its transcript holding `entries` entries already.
   void beginConversation(std::string id, uint64_t entries);
+  // Where the CLI keeps this conversation's transcript on this worker's disk.
+  std::filesystem::path localTranscriptPath() const;
   // options.resume: mirrors the transcript on this worker's disk, so the broker has it whole.
   void mirrorLocalTranscript();
   // The transcript the CLI would resume from holds fewer entries than this session mirrored
