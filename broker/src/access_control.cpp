@@ -17,46 +17,27 @@ std::string callerName(const Caller& caller, const std::string& routing_id) {
 // False for requests answered at once from the broker's tables (and cancel, which ends
 // one): they never add to what a client has in flight.
 bool mayStayInFlight(MessageType type) {
-  switch (type) {
-    case MessageType::kCancel:
-    case MessageType::kInfo:
-    case MessageType::kTranscript:
-    case MessageType::kList:
-    case MessageType::kCount:
-    case MessageType::kStatus:
-    case MessageType::kPing:
-    case MessageType::kPoolList:
-    case MessageType::kPoolInfo:
-      return false;
-    default:
-      return true;
-  }
+  return !isReadOnly(type) && type != MessageType::kCancel && type != MessageType::kPing;
 }
 
 }  // namespace
 
 bool requiresAdmin(MessageType type) {
+  if (isReadOnly(type)) return false;
   switch (type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
-    case MessageType::kInfo:
-    case MessageType::kTranscript:
-    case MessageType::kList:
-    case MessageType::kCount:
-    case MessageType::kStatus:
     case MessageType::kPing:
     case MessageType::kPoolQuery:
     case MessageType::kPoolCheckout:
     case MessageType::kPoolCheckin:
-    case MessageType::kPoolList:
-    case MessageType::kPoolInfo:
       return false;
     default:
       return true;
   }
 }
 
-AccessControl::AccessControl(const BrokerConfig& config, SessionRegistry& sessions,
+AccessControl::AccessControl(const BrokerConfig& config, const SessionRegistry& sessions,
                              const RequestTable& requests, const PoolRegistry& pools,
                              std::shared_ptr<spdlog::logger> logger)
     : config_(config),
@@ -103,114 +84,41 @@ std::optional<Caller> AccessControl::identify(const std::vector<zmq::message_t>&
   return Caller{key, entry->name, entry->role};
 }
 
-Admission AccessControl::admit(const Caller& caller, const std::string& routing_id,
-                               const Envelope& envelope) {
-  Admission admission;
+std::optional<Error> AccessControl::admit(const Caller& caller, const std::string& routing_id,
+                                          const Envelope& envelope) {
   const MessageType type = envelope.type;
   // Named lazily: most requests are queries that pass, and are only logged at debug level.
   auto who = [&] { return callerName(caller, routing_id); };
   if (requiresAdmin(type) && caller.role != ClientRole::kAdmin) {
-    admission.refusal =
-        Error{ErrorCode::kUnauthorized,
-              "client " + who() + " has role " + std::string(roleName(caller.role)) + "; '" +
-                  std::string(messageTypeName(type)) + "' needs the admin role"};
-    return admission;
+    return Error{ErrorCode::kUnauthorized,
+                 "client " + who() + " has role " + std::string(roleName(caller.role)) + "; '" +
+                     std::string(messageTypeName(type)) + "' needs the admin role"};
   }
-  const bool management = requiresAdmin(type);
-  if (mayStayInFlight(type)) {
-    if (pendingOf(caller, routing_id) >= config_.max_pending_per_client) {
-      admission.refusal =
-          Error{ErrorCode::kBusy, "client " + who() + " has " +
-                                      std::to_string(config_.max_pending_per_client) +
-                                      " requests in flight; the limit is "
-                                      "--max-pending-per-client"};
-      return admission;
-    }
+  if (mayStayInFlight(type) && pendingOf(caller, routing_id) >= config_.max_pending_per_client) {
+    return Error{ErrorCode::kBusy, "client " + who() + " has " +
+                                       std::to_string(config_.max_pending_per_client) +
+                                       " requests in flight; the limit is "
+                                       "--max-pending-per-client"};
   }
-  if (!management) {
-    if (mayStayInFlight(type) && logger_->should_log(spdlog::level::debug)) {
-      logger_->debug("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
-    }
-    return admission;
+  if (requiresAdmin(type)) {
+    logger_->info("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
+  } else if (mayStayInFlight(type) && logger_->should_log(spdlog::level::debug)) {
+    logger_->debug("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
   }
-  logger_->info("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
-  if (type == MessageType::kPoolCreate || type == MessageType::kPoolResize) {
-    admitPoolMembers(caller, envelope, admission, who());
-    return admission;
-  }
-  if (type != MessageType::kStart) return admission;
-  auto start = decodeBody<msg::Start>(envelope);
-  if (!start || sessions_.find(start->session) != nullptr) return admission;
-  if (curve_ && sessionsOf(caller.name) >= config_.max_sessions_per_client) {
-    admission.refusal =
-        Error{ErrorCode::kBusy, "client " + who() + " already created " +
-                                    std::to_string(config_.max_sessions_per_client) +
-                                    " sessions; the limit is --max-sessions-per-client"};
-    return admission;
-  }
-  admission.new_session = start->session;
-  return admission;
+  return std::nullopt;
 }
 
-void AccessControl::recordCreator(const Caller& caller, const std::string& session) {
-  auto* entry = sessions_.find(session);
-  if (entry == nullptr || !entry->creator.empty() || caller.name.empty()) return;
-  entry->creator = caller.name;
-  created_[caller.name].insert(session);
-}
-
-void AccessControl::admitPoolMembers(const Caller& caller, const Envelope& envelope,
-                                     Admission& admission, const std::string& who) {
-  std::string pool;
-  std::size_t wanted = 0;  // members after the request
-  if (envelope.type == MessageType::kPoolCreate) {
-    auto create = decodeBody<msg::PoolCreate>(envelope);
-    if (!create || !create->members.empty() || pools_.find(create->pool) != nullptr) return;
-    pool = create->pool;
-    wanted = create->size;
-  } else {
-    auto resize = decodeBody<msg::PoolResize>(envelope);
-    const auto* entry = resize ? pools_.find(resize->pool) : nullptr;
-    if (entry == nullptr || !entry->owned) return;
-    pool = resize->pool;
-    wanted = resize->size;
-    admission.pool_members_before = entry->members.size();
-  }
-  admission.pool = pool;
-  const std::size_t before = admission.pool_members_before;
-  if (!curve_ || wanted <= before) return;
-  const std::size_t added = wanted - before;
-  const std::size_t owned = sessionsOf(caller.name);
-  if (owned + added > config_.max_sessions_per_client) {
-    admission.refusal =
-        Error{ErrorCode::kBusy,
-              "client " + who + " created " + std::to_string(owned) + " sessions; " +
-                  std::to_string(added) + " more pool members would pass the limit of " +
-                  std::to_string(config_.max_sessions_per_client) + " (--max-sessions-per-client)"};
-  }
-}
-
-void AccessControl::recordPoolCreator(const Caller& caller, const std::string& pool,
-                                      std::size_t before) {
-  const auto* entry = pools_.find(pool);
-  if (entry == nullptr || !entry->owned) return;
-  for (std::size_t i = before; i < entry->members.size(); ++i) {
-    recordCreator(caller, entry->members[i].name);
-  }
-}
-
-std::size_t AccessControl::sessionsOf(const std::string& name) {
-  auto it = created_.find(name);
-  if (it == created_.end()) return 0;
-  auto& names = it->second;
-  for (auto session = names.begin(); session != names.end();) {
-    const auto* entry = sessions_.find(*session);
-    session =
-        entry != nullptr && entry->creator == name ? std::next(session) : names.erase(session);
-  }
-  const std::size_t count = names.size();
-  if (count == 0) created_.erase(it);
-  return count;
+std::optional<Error> AccessControl::admitNewSessions(const Caller& caller,
+                                                     const std::string& routing_id,
+                                                     std::size_t added) const {
+  if (!curve_ || added == 0) return std::nullopt;
+  const std::size_t owned = sessions_.createdBy(caller.name);
+  if (owned + added <= config_.max_sessions_per_client) return std::nullopt;
+  return Error{ErrorCode::kBusy, "client " + callerName(caller, routing_id) + " created " +
+                                     std::to_string(owned) + " sessions; " + std::to_string(added) +
+                                     " more would pass the limit of " +
+                                     std::to_string(config_.max_sessions_per_client) +
+                                     " (--max-sessions-per-client)"};
 }
 
 std::size_t AccessControl::pendingOf(const Caller& caller, const std::string& routing_id) {

@@ -12,15 +12,16 @@
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/signal_pipe.hpp"
 #include "ccmesh/common/socket_io.hpp"
-#include "client_request_handler.hpp"
-#include "disconnect_watch.hpp"
-#include "outbox.hpp"
+#include "core/broker_core.hpp"
+#include "core/status_counters.hpp"
+#include "handlers/client_request_handler.hpp"
+#include "handlers/pool_request_handler.hpp"
+#include "handlers/worker_message_handler.hpp"
 #include "peer_name.hpp"
-#include "pool_request_handler.hpp"
 #include "rate_limited_log.hpp"
-#include "session_router.hpp"
-#include "worker_message_handler.hpp"
-#include "zap_authenticator.hpp"
+#include "transport/disconnect_watch.hpp"
+#include "transport/outbox.hpp"
+#include "transport/zap_authenticator.hpp"
 
 namespace ccmesh::broker {
 namespace {
@@ -79,10 +80,24 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
       started_(clock.now()),
       next_heartbeat_(clock.now() + config_.heartbeat) {
   warnings_ = std::make_unique<RateLimitedLog>(logger_, clock_);
-  access_ = std::make_unique<AccessControl>(config_, sessions_, requests_, pools_, logger_);
+  outbox_ = std::make_unique<Outbox>(frontend_, backend_, config_.client_backlog_limit);
+  auto transcripts = std::make_unique<TranscriptStore>(
+      TranscriptLimits{config_.transcript_max_bytes, config_.transcript_total_bytes},
+      config_.data_dir, logger_);
+  transcripts->load();
+  core_ = std::make_unique<BrokerCore>(config_, clock_, *outbox_, std::move(transcripts), logger_);
+  counters_ = std::make_unique<StatusCounters>();
+  core_->events().subscribe(*counters_);
+  access_ = std::make_unique<AccessControl>(config_, core_->sessions(), core_->requests(),
+                                            core_->pools(), logger_);
   // The ZAP handler must be up before the CURVE sockets bind.
   if (access_->curve()) {
-    zap_ = std::make_unique<ZapAuthenticator>(context, *access_, stats_, *warnings_, logger_);
+    zap_ = std::make_unique<ZapAuthenticator>(
+        context, *access_,
+        [this](const std::string& address) {
+          core_->refused(event::Refusal::kHandshakeRefused, address);
+        },
+        *warnings_, logger_);
   }
   const std::string& secret = access_->secretKey();
   frontend_endpoint_ = bindRouter(frontend_, config_.frontend, kClientSendHwm, false, "frontend",
@@ -90,44 +105,37 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
   backend_endpoint_ = bindRouter(backend_, config_.backend, kWorkerSendHwm, true, "backend", secret,
                                  kWorkersZapDomain);
   disconnects_ = std::make_unique<DisconnectWatch>(context, backend_, clock_);
-  requests_.startIdsAt(firstRequestId());
-  transcripts_ = std::make_unique<TranscriptStore>(
-      TranscriptLimits{config_.transcript_max_bytes, config_.transcript_total_bytes},
-      config_.data_dir, logger_);
-  transcripts_->load();
-  // A name that goes (terminated, or its start failed) takes its transcript with it.
-  sessions_.onRemove([this](const std::string& name) { transcripts_->remove(name); });
-  outbox_ = std::make_unique<Outbox>(frontend_, backend_, config_.client_backlog_limit, stats_);
-  router_ = std::make_unique<SessionRouter>(config_, clock_, sessions_, workers_, requests_,
-                                            *transcripts_, *outbox_, stats_, logger_);
-  pools_handler_ = std::make_unique<PoolRequestHandler>(*router_, pools_, *warnings_);
-  router_->setPoolHooks(pools_handler_.get());
-  clients_ =
-      std::make_unique<ClientRequestHandler>(*router_, *pools_handler_, *warnings_, started_);
-  workers_handler_ = std::make_unique<WorkerMessageHandler>(*router_, *warnings_);
+  core_->startRequestIdsAt(firstRequestId());
+  clients_ = std::make_unique<ClientRequestHandler>(
+      *core_, *access_, *warnings_, [this] { return stats(); }, started_);
+  pools_handler_ = std::make_unique<PoolRequestHandler>(*core_, *access_, *warnings_);
+  workers_handler_ = std::make_unique<WorkerMessageHandler>(*core_, *warnings_);
   logger_->info("frontend (clients) bound to {}", frontend_endpoint_);
   logger_->info("backend (workers) bound to {}", backend_endpoint_);
 }
 
 Broker::~Broker() = default;
 
-void Broker::addSessions(const std::vector<SessionSpec>& specs) {
-  for (const auto& spec : specs) {
-    if (!sessions_.add(spec.name, spec.options)) {
-      logger_->warn("[session {}] declared twice; the first declaration wins", spec.name);
-    }
-  }
-  if (!specs.empty()) {
-    logger_->info("{} session(s) from the sessions file, pending until workers connect",
-                  specs.size());
-  }
-  router_->placePending();
+void Broker::addSessions(const std::vector<SessionSpec>& specs) { core_->declare(specs); }
+
+void Broker::addPools(const std::vector<PoolSpec>& specs) { core_->declarePools(specs); }
+
+void Broker::observe(BrokerObserver& observer) { core_->events().subscribe(observer); }
+
+void Broker::stopObserving(BrokerObserver& observer) { core_->events().unsubscribe(observer); }
+
+BrokerStats Broker::stats() const {
+  BrokerStats stats = counters_->counted();
+  stats.dropped_events = outbox_->droppedEvents();
+  stats.dropped_replies = outbox_->droppedReplies();
+  return stats;
 }
 
-void Broker::addPools(const std::vector<PoolSpec>& specs) {
-  pools_handler_->addPools(specs);
-  router_->placePending();
-}
+const SessionRegistry& Broker::sessions() const { return core_->sessions(); }
+const WorkerTable& Broker::workers() const { return core_->workers(); }
+const RequestTable& Broker::requests() const { return core_->requests(); }
+const PoolRegistry& Broker::pools() const { return core_->pools(); }
+const TranscriptStore& Broker::transcripts() const { return core_->transcripts(); }
 
 void Broker::run(SignalPipe& signals) {
   while (true) {
@@ -136,8 +144,8 @@ void Broker::run(SignalPipe& signals) {
     if (got.reloads > 0) reloadAllowLists();
     if (got.stop_requests > 0) break;
   }
-  logger_->info("stopping: {} worker(s), {} session(s), {} request(s) in flight", workers_.size(),
-                sessions_.size(), requests_.size());
+  logger_->info("stopping: {} worker(s), {} session(s), {} request(s) in flight",
+                core_->workers().size(), core_->sessions().size(), core_->requests().size());
 }
 
 bool Broker::pollOnce(Millis max_wait, int wake_fd) {
@@ -163,13 +171,13 @@ bool Broker::pollOnce(Millis max_wait, int wake_fd) {
   if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->drain(kBatch);
   // Closed worker connections: probe their workers at once (dead ones are reaped below).
   if (items[2].revents & ZMQ_POLLIN) {
-    for (const auto& worker_id : disconnects_->drain()) router_->sendHeartbeat(worker_id);
+    for (const auto& worker_id : disconnects_->drain()) core_->probe(worker_id);
   }
   if (items[1].revents & ZMQ_POLLIN) drain(backend_, false, kBatch);
   if (items[0].revents & ZMQ_POLLIN) drain(frontend_, true, kBatch);
   runTimers();
   outbox_->flush();
-  router_->reapLost();
+  reapLost();
   return wake_fd >= 0 && (items[wake_index].revents & ZMQ_POLLIN) != 0;
 }
 
@@ -186,7 +194,7 @@ void Broker::drain(zmq::socket_t& socket, bool from_clients, int budget) {
     handleMessage(frames_, from_clients);
     if (!from_clients && frames_.size() > 1) {
       // Which connection the worker talks on, so a closed one is traced back to it.
-      if (const auto* worker = workers_.findByRoutingId(frames_[0].to_string())) {
+      if (const auto* worker = core_->workers().findByRoutingId(frames_[0].to_string())) {
         disconnects_->noteMessage(worker->id, sourceDescriptor(frames_[1]));
       }
     }
@@ -214,7 +222,12 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
     logger_->error("[{} {}] failed to handle a message: {}", from_clients ? "client" : "peer",
                    peerName(routing_id), e.what());
   }
-  router_->reapLost();
+  reapLost();
+}
+
+void Broker::reapLost() {
+  for (const auto& client : outbox_->takeLostClients()) core_->clientLost(client);
+  core_->reapLost();
 }
 
 void Broker::handleClient(const Caller& caller, const std::string& routing_id,
@@ -222,30 +235,28 @@ void Broker::handleClient(const Caller& caller, const std::string& routing_id,
   // Before anything answers with that id: the client matches replies by id, so any answer
   // would look like the end of the request already in flight. (A cancel's id names it.)
   if (envelope.type != MessageType::kCancel && envelope.id != 0 &&
-      router_->refuseDuplicateId(routing_id, envelope.id)) {
+      core_->refuseDuplicateId(routing_id, envelope.id)) {
     warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id),
                     envelope.id);
     return;
   }
-  auto admission = access_->admit(caller, routing_id, envelope);
-  if (admission.refusal) {
-    const auto& refusal = *admission.refusal;
-    if (refusal.code == ErrorCode::kUnauthorized) {
-      ++stats_.unauthorized;
-      warnings_->warn("[client {}] refused: {}", caller.name, refusal.message);
+  if (auto refusal = access_->admit(caller, routing_id, envelope)) {
+    if (refusal->code == ErrorCode::kUnauthorized) {
+      core_->refused(event::Refusal::kUnauthorized, caller.name);
+      warnings_->warn("[client {}] refused: {}", caller.name, refusal->message);
     }
-    router_->replyError(routing_id, envelope.id, refusal.code, refusal.message);
+    core_->replyError(routing_id, envelope.id, refusal->code, refusal->message);
     return;
   }
-  clients_->handle(routing_id, envelope, caller.name);
-  if (!admission.new_session.empty()) access_->recordCreator(caller, admission.new_session);
-  if (!admission.pool.empty()) {
-    access_->recordPoolCreator(caller, admission.pool, admission.pool_members_before);
+  if (PoolRequestHandler::handles(envelope.type)) {
+    pools_handler_->handle(routing_id, envelope, caller);
+  } else {
+    clients_->handle(routing_id, envelope, caller);
   }
 }
 
 void Broker::refuseUnknownKey(const std::string& routing_id, bool from_clients, uint64_t id) {
-  ++stats_.unauthorized;
+  core_->refused(event::Refusal::kUnauthorized, peerName(routing_id));
   const char* list = from_clients ? "--clients-allow" : "--workers-allow";
   warnings_->warn("[{} {}] message refused: its key is not (or no longer) in {}",
                   from_clients ? "client" : "peer", peerName(routing_id), list);
@@ -258,9 +269,9 @@ void Broker::refuseUnknownKey(const std::string& routing_id, bool from_clients, 
     return;
   }
   // A worker whose key was removed: its sessions move to workers still allowed.
-  if (const auto* worker = workers_.findByRoutingId(routing_id)) {
-    const std::string worker_id = worker->id;  // dropWorker forgets the entry
-    router_->dropWorker(worker_id, "its key was removed from the workers' allow-list");
+  if (const auto* worker = core_->workers().findByRoutingId(routing_id)) {
+    const std::string worker_id = worker->id;  // workerLost forgets the entry
+    core_->workerLost(worker_id, "its key was removed from the workers' allow-list");
   }
   outbox_->toWorker(routing_id, MessageType::kError, encodeBody(reply));
 }
@@ -272,18 +283,18 @@ void Broker::reloadAllowLists() {
   }
   try {
     access_->reload();
-    ++stats_.reloads;
+    core_->allowListsReloaded(true);
     logger_->info("allow-lists reloaded: {} client key(s), {} worker key(s)", access_->clientKeys(),
                   access_->workerKeys());
   } catch (const ConfigError& e) {
-    ++stats_.failed_reloads;
+    core_->allowListsReloaded(false);
     logger_->error("allow-lists NOT reloaded, the previous ones stay in force: {}", e.what());
   }
 }
 
 void Broker::rejectFrames(const std::string& routing_id, bool from_clients, uint64_t id,
                           const Error& error) {
-  ++stats_.malformed_messages;
+  core_->refused(event::Refusal::kMalformed, peerName(routing_id));
   warnings_->warn("[{} {}] malformed message: {}", from_clients ? "client" : "peer",
                   peerName(routing_id), error.message);
   msg::ErrorReply reply{id, std::string(errorCodeName(error.code)), error.message, {}, {}};
@@ -297,28 +308,20 @@ void Broker::rejectFrames(const std::string& routing_id, bool from_clients, uint
 void Broker::runTimers() {
   const auto now = clock_.now();
   if (now >= next_heartbeat_) {
-    router_->sendHeartbeats();
+    core_->sendHeartbeats();
     next_heartbeat_ = now + config_.heartbeat;
-    disconnects_->keepOnly([this](const std::string& id) { return workers_.find(id) != nullptr; });
+    disconnects_->keepOnly(
+        [this](const std::string& id) { return core_->workers().find(id) != nullptr; });
   }
-  for (const auto& worker_id : disconnects_->dueProbes(now)) router_->sendHeartbeat(worker_id);
-  router_->checkLiveness(now);
-  router_->reapLost();
-  router_->expireRequests(now);
-  pools_handler_->expire(now);
+  for (const auto& worker_id : disconnects_->dueProbes(now)) core_->probe(worker_id);
+  core_->expire(now);
 }
 
 Millis Broker::untilNextTimer() const {
   const auto now = clock_.now();
   auto next = next_heartbeat_;
-  if (auto deadline = requests_.nextDeadline()) next = std::min(next, *deadline);
-  if (auto deadline = pools_handler_->nextDeadline()) next = std::min(next, *deadline);
-  if (auto oldest = workers_.oldestLastHeard()) {
-    next = std::min(next, *oldest + workerExpiry(config_) + Millis(1));
-  }
+  if (auto deadline = core_->nextDeadline()) next = std::min(next, *deadline);
   if (auto probe = disconnects_->nextProbe()) next = std::min(next, *probe);
-  if (auto release = router_->nextRelease()) next = std::min(next, *release);
-  if (const auto ends = router_->recovery().ends(); now < ends) next = std::min(next, ends);
   // Round up so the loop does not wake a hair early and spin.
   auto left = std::chrono::ceil<Millis>(next - now);
   return std::max(left, Millis(0));

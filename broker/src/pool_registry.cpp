@@ -95,8 +95,8 @@ bool PoolRegistry::checkIn(PoolEntry& pool, PoolMember& member) {
   return true;
 }
 
-std::set<std::string> PoolRegistry::reclaimLapsed(TimePoint now) {
-  std::set<std::string> concerned;
+std::vector<std::pair<std::string, std::string>> PoolRegistry::reclaimLapsed(TimePoint now) {
+  std::vector<std::pair<std::string, std::string>> reclaimed;
   while (!leases_.empty() && std::get<0>(*leases_.begin()) <= now) {
     const auto [end, pool_name, member_name] = *leases_.begin();
     leases_.erase(leases_.begin());
@@ -108,9 +108,9 @@ std::set<std::string> PoolRegistry::reclaimLapsed(TimePoint now) {
     lapsed->holder.clear();
     lapsed->holder_name.clear();
     ++pool->reclaims;
-    concerned.insert(pool_name);
+    reclaimed.emplace_back(pool_name, member_name);
   }
-  return concerned;
+  return reclaimed;
 }
 
 void PoolRegistry::addWaiting(PoolEntry& pool, WaitingCheckout checkout) {

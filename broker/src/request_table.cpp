@@ -34,6 +34,14 @@ BrokerRequest* RequestTable::findByClient(const std::string& client, uint64_t cl
   return it == by_client_.end() ? nullptr : find(it->second);
 }
 
+const BrokerRequest* RequestTable::findByClient(const std::string& client,
+                                                uint64_t client_id) const {
+  auto it = by_client_.find(std::make_pair(client, client_id));
+  if (it == by_client_.end()) return nullptr;
+  auto request = requests_.find(it->second);
+  return request == requests_.end() ? nullptr : &request->second;
+}
+
 void RequestTable::setDeadline(uint64_t id, TimePoint deadline) {
   auto* request = find(id);
   if (!request) return;

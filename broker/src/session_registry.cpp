@@ -2,13 +2,21 @@
 
 namespace ccmesh::broker {
 
-bool SessionRegistry::add(const std::string& name, const SessionOptions& options) {
+bool SessionRegistry::add(const std::string& name, const SessionOptions& options,
+                          const std::string& creator) {
   auto [it, inserted] = entries_.try_emplace(name);
   if (!inserted) return false;
   it->second.name = name;
   it->second.options = options;
+  it->second.creator = creator;
+  if (!creator.empty()) ++created_by_[creator];
   pending_.insert(name);
   return true;
+}
+
+std::size_t SessionRegistry::createdBy(const std::string& creator) const {
+  auto it = created_by_.find(creator);
+  return it == created_by_.end() ? 0 : it->second;
 }
 
 bool SessionRegistry::remove(const std::string& name) {
@@ -16,6 +24,12 @@ bool SessionRegistry::remove(const std::string& name) {
   if (it == entries_.end()) return false;
   detach(it->second);
   pending_.erase(name);
+  if (const std::string& creator = it->second.creator; !creator.empty()) {
+    if (auto count = created_by_.find(creator);
+        count != created_by_.end() && --count->second == 0) {
+      created_by_.erase(count);
+    }
+  }
   entries_.erase(it);
   if (on_remove_) on_remove_(name);
   return true;

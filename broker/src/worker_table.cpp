@@ -9,7 +9,7 @@ std::pair<WorkerEntry*, bool> WorkerTable::upsert(const std::string& id,
   entry.id = id;
   if (!inserted && entry.routing_id != routing_id) by_routing_id_.erase(entry.routing_id);
   entry.routing_id = routing_id;
-  entry.lost = false;
+  entry.lost_why.clear();
   by_routing_id_[routing_id] = id;
   return {&entry, inserted};
 }
@@ -44,10 +44,15 @@ WorkerEntry* WorkerTable::findByRoutingId(const std::string& routing_id) {
   return it == by_routing_id_.end() ? nullptr : find(it->second);
 }
 
+const WorkerEntry* WorkerTable::findByRoutingId(const std::string& routing_id) const {
+  auto it = by_routing_id_.find(routing_id);
+  return it == by_routing_id_.end() ? nullptr : find(it->second);
+}
+
 std::vector<std::string> WorkerTable::deadSince(TimePoint cutoff) const {
   std::vector<std::string> dead;
   for (const auto& [id, entry] : entries_) {
-    if (entry.lost || entry.last_heard < cutoff) dead.push_back(id);
+    if (entry.lost() || entry.last_heard < cutoff) dead.push_back(id);
   }
   return dead;
 }

@@ -209,10 +209,7 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
                        type == MessageType::kRestart || type == MessageType::kMove;
   // Requests that only read the broker's state: answered at once, safe to send twice.
-  const bool read_only = type == MessageType::kInfo || type == MessageType::kList ||
-                         type == MessageType::kCount || type == MessageType::kStatus ||
-                         type == MessageType::kTranscript || type == MessageType::kPoolList ||
-                         type == MessageType::kPoolInfo;
+  const bool read_only = isReadOnly(type);
   LostRequestCheck check(id, tracked || read_only ? options_.broker_check : Millis{0}, now());
   waiting.check = &check;
   if (read_only) {

@@ -47,6 +47,21 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 36> kNames{{
 
 }  // namespace
 
+bool isReadOnly(MessageType type) {
+  switch (type) {
+    case MessageType::kInfo:
+    case MessageType::kTranscript:
+    case MessageType::kList:
+    case MessageType::kCount:
+    case MessageType::kStatus:
+    case MessageType::kPoolList:
+    case MessageType::kPoolInfo:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string_view messageTypeName(MessageType type) {
   for (const auto& [t, name] : kNames) {
     if (t == type) return name;

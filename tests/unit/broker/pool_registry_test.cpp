@@ -49,7 +49,8 @@ TEST_F(PoolRegistryTest, LapsedLeasesAreReclaimedAndCounted) {
   EXPECT_EQ(registry_.nextDeadline(), at(200));
   EXPECT_TRUE(registry_.reclaimLapsed(at(199)).empty());
   EXPECT_EQ(member.lease_id, lease);
-  EXPECT_EQ(registry_.reclaimLapsed(at(200)), std::set<std::string>{"p"});
+  const std::vector<std::pair<std::string, std::string>> reclaimed{{"p", member.name}};
+  EXPECT_EQ(registry_.reclaimLapsed(at(200)), reclaimed);
   EXPECT_EQ(member.lease_id, 0u);
   EXPECT_EQ(pool_->reclaims, 1u);
   EXPECT_FALSE(registry_.nextDeadline());

@@ -39,26 +39,20 @@ struct Caller {
   ClientRole role = ClientRole::kAdmin;  // without CURVE every (local) caller is admin
 };
 
-// What the broker decided about a client request before handling it.
-struct Admission {
-  std::optional<Error> refusal;  // answer this (unauthorized, busy) instead of handling it
-  std::string new_session;       // a `start` of a free name: record its creator afterwards
-  std::string pool;              // a pool create/resize: record the creator of its new members
-  std::size_t pool_members_before = 0;  // members that pool had before (not the caller's)
-};
-
 // Who may connect and what each request may do. With CURVE (--curve-secret) it holds the two
 // allow-lists the ZAP handler consults, names the caller of every message from the User-Id
 // the handshake attached to it (so a key removed by a reload loses access on its next
 // request, without dropping connections), enforces roles and per-client quotas, and records
-// which client created each session. Without CURVE every caller is a local admin and only
+// how many sessions each client may create. Without CURVE every caller is a local admin and only
 // the pending-requests quota applies, per connection.
 class AccessControl {
  public:
   // Loads the broker's secret key and both allow-lists when config.curve_secret_file is set.
   // Throws ConfigError naming the file at fault.
-  AccessControl(const BrokerConfig& config, SessionRegistry& sessions, const RequestTable& requests,
-                const PoolRegistry& pools, std::shared_ptr<spdlog::logger> logger);
+  // The tables are read to count what each caller holds; they are never changed here.
+  AccessControl(const BrokerConfig& config, const SessionRegistry& sessions,
+                const RequestTable& requests, const PoolRegistry& pools,
+                std::shared_ptr<spdlog::logger> logger);
 
   bool curve() const { return curve_; }
   const std::string& secretKey() const { return secret_key_; }
@@ -80,30 +74,23 @@ class AccessControl {
   std::optional<Caller> identify(const std::vector<zmq::message_t>& frames,
                                  bool from_clients) const;
 
-  // Checks a client's request against the caller's role and quotas, and logs it.
-  Admission admit(const Caller& caller, const std::string& routing_id, const Envelope& envelope);
+  // Checks a client's request against the caller's role and its requests-in-flight quota
+  // (from the message type alone), and logs it. Nothing, or the error to answer.
+  std::optional<Error> admit(const Caller& caller, const std::string& routing_id,
+                             const Envelope& envelope);
 
-  // After a `start` that named a free session: if the name is now registered, `caller`
-  // created it.
-  void recordCreator(const Caller& caller, const std::string& session);
-
-  // After a pool create/resize: `caller` created the members the pool has beyond its first
-  // `before` (owned pools only; members grouped from existing sessions keep their creator).
-  void recordPoolCreator(const Caller& caller, const std::string& pool, std::size_t before);
+  // A request would create `added` sessions for `caller` (a start, a pool's new members):
+  // nothing, or `busy` when that passes --max-sessions-per-client (CURVE only).
+  std::optional<Error> admitNewSessions(const Caller& caller, const std::string& routing_id,
+                                        std::size_t added) const;
 
  private:
-  // Sessions created by `name` that still exist (forgets those that do not).
-  std::size_t sessionsOf(const std::string& name);
-  // For a pool_create / pool_resize: the members it would start (and the pool's size
-  // before), refusing it when that takes the caller past --max-sessions-per-client.
-  void admitPoolMembers(const Caller& caller, const Envelope& envelope, Admission& admission,
-                        const std::string& who);
   // Requests in flight and checkouts waiting for a pool member, of everything `caller` is
   // connected with (including routing_id).
   std::size_t pendingOf(const Caller& caller, const std::string& routing_id);
 
   const BrokerConfig& config_;              // limits and file names
-  SessionRegistry& sessions_;               // where creators are recorded
+  const SessionRegistry& sessions_;         // who created which session
   const RequestTable& requests_;            // requests in flight, per connection
   const PoolRegistry& pools_;               // waiting checkouts, per connection; pool sizes
   std::shared_ptr<spdlog::logger> logger_;  // "broker" component logger
@@ -111,8 +98,7 @@ class AccessControl {
   std::string secret_key_;                  // the broker's secret key (Z85)
   AllowList clients_;                       // keys allowed on the frontend
   AllowList workers_;                       // keys allowed on the backend
-  std::unordered_map<std::string, std::set<std::string>> created_;  // name -> its sessions
-  std::unordered_map<std::string, std::set<std::string>> links_;    // name -> routing ids
+  std::unordered_map<std::string, std::set<std::string>> links_;  // name -> routing ids
 };
 
 }  // namespace ccmesh::broker

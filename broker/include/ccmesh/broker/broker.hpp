@@ -9,6 +9,7 @@
 
 #include "ccmesh/broker/access_control.hpp"
 #include "ccmesh/broker/broker_config.hpp"
+#include "ccmesh/broker/broker_events.hpp"
 #include "ccmesh/broker/broker_stats.hpp"
 #include "ccmesh/broker/pool_registry.hpp"
 #include "ccmesh/broker/request_table.hpp"
@@ -24,12 +25,13 @@ class SignalPipe;
 
 namespace ccmesh::broker {
 
+class BrokerCore;
 class ClientRequestHandler;
 class DisconnectWatch;
 class Outbox;
 class PoolRequestHandler;
 class RateLimitedLog;
-class SessionRouter;
+class StatusCounters;
 class WorkerMessageHandler;
 class ZapAuthenticator;
 
@@ -70,18 +72,27 @@ class Broker {
   // checked against them; connections stay up. On a bad file the lists in force stay.
   void reloadAllowLists();
 
-  const BrokerStats& stats() const { return stats_; }
-  const SessionRegistry& sessions() const { return sessions_; }
-  const WorkerTable& workers() const { return workers_; }
-  const RequestTable& requests() const { return requests_; }
-  const PoolRegistry& pools() const { return pools_; }
-  const TranscriptStore& transcripts() const { return *transcripts_; }
+  // Every change of the broker's state is announced to `observer` from now on, in order,
+  // on the loop's thread (see BrokerObserver). `observer` must outlive the broker or call
+  // stopObserving first.
+  void observe(BrokerObserver& observer);
+  void stopObserving(BrokerObserver& observer);
+
+  // The counters `status` reports.
+  BrokerStats stats() const;
+  const SessionRegistry& sessions() const;
+  const WorkerTable& workers() const;
+  const RequestTable& requests() const;
+  const PoolRegistry& pools() const;
+  const TranscriptStore& transcripts() const;
 
  private:
   // Reads and handles up to `budget` messages from one socket.
   void drain(zmq::socket_t& socket, bool from_clients, int budget);
   // Handles one raw message; any exception is caught, logged and counted.
   void handleMessage(std::vector<zmq::message_t>& frames, bool from_clients);
+  // Drops the clients and workers found unreachable since the last call.
+  void reapLost();
   // Handles a decoded client request after checking it against the caller's role and quotas.
   void handleClient(const Caller& caller, const std::string& routing_id, const Envelope& envelope);
   // Answers a message whose sender's key is not (or no longer) allowed on its port.
@@ -103,20 +114,15 @@ class Broker {
   std::string backend_endpoint_;                           // backend as bound
   TimePoint started_;                                      // for uptime
   TimePoint next_heartbeat_;                               // when heartbeats go out next
-  BrokerStats stats_;                                      // counters
-  SessionRegistry sessions_;                               // name -> placement
-  WorkerTable workers_;                                    // live workers
-  RequestTable requests_;                                  // requests in flight
-  std::unique_ptr<TranscriptStore> transcripts_;           // what sessions' CLIs mirrored
   std::unique_ptr<RateLimitedLog> warnings_;               // rate-limited warnings about peers
+  std::unique_ptr<Outbox> outbox_;                         // every send
+  std::unique_ptr<BrokerCore> core_;                       // the state machine
+  std::unique_ptr<StatusCounters> counters_;               // `status` counters, from events
   std::unique_ptr<AccessControl> access_;                  // allow-lists, roles, quotas
   std::unique_ptr<ZapAuthenticator> zap_;                  // ZAP handler (CURVE only)
-  std::unique_ptr<Outbox> outbox_;                         // every send
-  std::unique_ptr<SessionRouter> router_;                  // placement, forwarding, failover
-  PoolRegistry pools_;                                     // pools of sessions
-  std::unique_ptr<PoolRequestHandler> pools_handler_;      // pool requests and hooks
-  std::unique_ptr<ClientRequestHandler> clients_;          // frontend semantics
-  std::unique_ptr<WorkerMessageHandler> workers_handler_;  // backend semantics
+  std::unique_ptr<ClientRequestHandler> clients_;          // session requests
+  std::unique_ptr<PoolRequestHandler> pools_handler_;      // pool requests
+  std::unique_ptr<WorkerMessageHandler> workers_handler_;  // worker messages
   std::unique_ptr<DisconnectWatch> disconnects_;           // closed worker connections
   std::vector<zmq::message_t> frames_;                     // receive buffer, reused
 };

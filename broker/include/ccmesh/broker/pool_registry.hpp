@@ -87,8 +87,8 @@ class PoolRegistry {
   bool checkIn(PoolEntry& pool, PoolMember& member);
 
   // Releases every lease that lapsed at or before `now` and counts it in its pool's
-  // reclaims; returns the pools concerned.
-  std::set<std::string> reclaimLapsed(TimePoint now);
+  // reclaims; returns each (pool, member) reclaimed, earliest lease end first.
+  std::vector<std::pair<std::string, std::string>> reclaimLapsed(TimePoint now);
 
   // Queues a checkout behind the pool's earlier ones.
   void addWaiting(PoolEntry& pool, WaitingCheckout checkout);

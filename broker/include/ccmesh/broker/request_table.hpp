@@ -25,18 +25,19 @@ struct BrokerRequest {
   std::string client;      // routing id of the client on the frontend
   uint64_t client_id = 0;  // id the client chose; every reply carries it
   RequestKind kind = RequestKind::kQuery;
-  std::string session;        // the session concerned
-  TimePoint accepted_at{};    // when the broker received it
-  TimePoint deadline{};       // when the broker stops waiting and answers it itself
-  std::string worker;         // worker it was forwarded to; empty while it waits in the broker
-  uint64_t generation = 0;    // the session's generation when forwarded
-  bool delivered = false;     // the worker said its prompt reached the CLI (never re-run)
-  bool client_gone = false;   // the client vanished: replies are processed, not sent
-  msg::Query query;           // kQuery: the client's query (its id, timeout_ms, stream, ...)
-  bool keep_history = false;  // kRestart: the client's keep_history
-  std::string move_to{};      // kMove while the old copy stops: the target worker (then empty)
-  std::string partial;        // answer text seen in events so far (bounded)
-  std::string pool{};         // kQuery sent through a pool: its name (empty otherwise)
+  std::string session;         // the session concerned
+  TimePoint accepted_at{};     // when the broker received it
+  TimePoint deadline{};        // when the broker stops waiting and answers it itself
+  std::string worker;          // worker it was forwarded to; empty while it waits in the broker
+  uint64_t generation = 0;     // the session's generation when forwarded
+  bool delivered = false;      // the worker said its prompt reached the CLI (never re-run)
+  TimePoint first_delta_at{};  // when its first streamed delta came back ({}: none yet)
+  bool client_gone = false;    // the client vanished: replies are processed, not sent
+  msg::Query query;            // kQuery: the client's query (its id, timeout_ms, stream, ...)
+  bool keep_history = false;   // kRestart: the client's keep_history
+  std::string move_to{};       // kMove while the old copy stops: the target worker (then empty)
+  std::string partial;         // answer text seen in events so far (bounded)
+  std::string pool{};          // kQuery sent through a pool: its name (empty otherwise)
   std::vector<std::string> pool_refused{};  // pool members that refused it: not tried again
 };
 
@@ -58,6 +59,7 @@ class RequestTable {
 
   BrokerRequest* find(uint64_t id);
   BrokerRequest* findByClient(const std::string& client, uint64_t client_id);
+  const BrokerRequest* findByClient(const std::string& client, uint64_t client_id) const;
 
   // Moves a request's deadline.
   void setDeadline(uint64_t id, TimePoint deadline);

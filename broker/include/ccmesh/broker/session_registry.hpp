@@ -39,6 +39,7 @@ struct SessionEntry {
   std::string last_error;                      // why it last crashed or failed
   std::string cut;      // non-empty: its conversation was cut (as its worker reports it)
   std::string creator;  // allow-list name of the client that started it; empty if unknown
+                        // (set once, by SessionRegistry::add)
 
   uint32_t recycles = 0;     // CLI restarts for exceeding max_rss_mb since placement
   uint64_t rss_kb = 0;       // its CLI's resident memory as last reported (0: no CLI)
@@ -56,8 +57,12 @@ struct SessionEntry {
 // which names wait for a worker. Keeps both indexes consistent; knows nothing of sockets.
 class SessionRegistry {
  public:
-  // Registers a new name in state pending. False if the name is taken.
-  bool add(const std::string& name, const SessionOptions& options);
+  // Registers a new name in state pending, started by `creator` (the allow-list name of a
+  // client's key; empty if unknown). False if the name is taken.
+  bool add(const std::string& name, const SessionOptions& options, const std::string& creator = {});
+
+  // How many registered sessions `creator` started (its --max-sessions-per-client quota).
+  std::size_t createdBy(const std::string& creator) const;
 
   // Forgets a name (and calls the removal callback). False if it was not registered.
   bool remove(const std::string& name);
@@ -113,6 +118,7 @@ class SessionRegistry {
   std::map<std::string, SessionEntry> entries_;  // every registered name, sorted
   std::unordered_map<std::string, std::set<std::string>> by_worker_;  // worker -> names
   std::set<std::string> pending_;                                     // names with no worker
+  std::unordered_map<std::string, std::size_t> created_by_;           // creator -> names it started
   std::function<void(const std::string&)> on_remove_;                 // see onRemove()
 };
 

@@ -23,8 +23,11 @@ struct WorkerEntry {
   uint64_t last_seq = 0;                      // last heartbeat seq it sent (echoed as ack)
   uint64_t sent_seq = 0;                      // the broker's own heartbeat counter for it
   TimePoint last_heartbeat_sent{};            // when the broker last sent it a heartbeat
-  bool lost = false;  // a send found it unreachable; it is removed once the current message
-                      // is handled, and placement already skips it
+  // Why it was found dead (a send found it unreachable, or it fell silent); empty while
+  // alive. A lost worker is removed once the current message is handled, and placement
+  // already skips it.
+  std::string lost_why;
+  bool lost() const { return !lost_why.empty(); }
 
   uint32_t max_live = 0;    // CLI processes it runs at once (0: no limit besides capacity)
   uint32_t live = 0;        // CLI processes it runs now (`ready`, then `load`)
@@ -52,6 +55,7 @@ class WorkerTable {
   WorkerEntry* find(const std::string& id);
   const WorkerEntry* find(const std::string& id) const;
   WorkerEntry* findByRoutingId(const std::string& routing_id);
+  const WorkerEntry* findByRoutingId(const std::string& routing_id) const;
 
   // Ids of workers last heard from before `cutoff`, and of workers marked lost.
   std::vector<std::string> deadSince(TimePoint cutoff) const;

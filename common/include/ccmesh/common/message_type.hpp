@@ -55,4 +55,8 @@ enum class MessageType {
 std::string_view messageTypeName(MessageType type);
 std::optional<MessageType> parseMessageType(std::string_view name);
 
+// Client requests that only read the broker's state (info, transcript, list, count, status,
+// pool_list, pool_info): answered at once, never held in flight, safe to send twice.
+bool isReadOnly(MessageType type);
+
 }  // namespace ccmesh

@@ -8,10 +8,10 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "ccmesh/broker/broker_stats.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/message_type.hpp"
 #include "ccmesh/common/socket_io.hpp"
+#include "core/peer_sender.hpp"
 
 namespace ccmesh::broker {
 
@@ -25,13 +25,12 @@ namespace ccmesh::broker {
 // lost; the broker then cancels its requests.
 //
 // Workers: sends return their status; the caller decides (unreachable = dead).
-class Outbox {
+class Outbox final : public PeerSender {
  public:
-  Outbox(zmq::socket_t& frontend, zmq::socket_t& backend, std::size_t client_backlog_limit,
-         BrokerStats& stats);
+  Outbox(zmq::socket_t& frontend, zmq::socket_t& backend, std::size_t client_backlog_limit);
 
   // Sends an event (dropped if the client is not reading) or a final reply (queued).
-  void toClient(const std::string& client, MessageType type, msgpack::sbuffer body);
+  void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) override;
 
   template <class T>
   void toClientBody(const std::string& client, MessageType type, const T& body) {
@@ -40,7 +39,7 @@ class Outbox {
 
   // Sends to a worker by routing id, never blocking.
   SendStatus toWorker(const std::string& routing_id, MessageType type,
-                      const msgpack::sbuffer& body);
+                      const msgpack::sbuffer& body) override;
 
   // Retries queued client replies. True while some remain.
   bool flush();
@@ -49,6 +48,11 @@ class Outbox {
 
   // Clients found unreachable since the last call.
   std::vector<std::string> takeLostClients();
+
+  // Events not sent because a client was not reading; final replies lost because a
+  // client's backlog was full.
+  uint64_t droppedEvents() const { return dropped_events_; }
+  uint64_t droppedReplies() const { return dropped_replies_; }
 
  private:
   // A reply waiting for its client to read.
@@ -63,7 +67,8 @@ class Outbox {
   zmq::socket_t& frontend_;           // clients' ROUTER
   zmq::socket_t& backend_;            // workers' ROUTER
   std::size_t client_backlog_limit_;  // most final replies queued per client
-  BrokerStats& stats_;                // dropped_events / dropped_replies
+  uint64_t dropped_events_ = 0;       // see droppedEvents()
+  uint64_t dropped_replies_ = 0;      // see droppedReplies()
   std::unordered_map<std::string, std::deque<Queued>> backlog_;  // client -> queued replies
   std::vector<std::string> lost_clients_;  // unreachable clients not yet taken
 };

@@ -1,4 +1,4 @@
-#include "disconnect_watch.hpp"
+#include "transport/disconnect_watch.hpp"
 
 #include <atomic>
 #include <cstdint>

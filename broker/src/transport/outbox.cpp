@@ -1,15 +1,11 @@
-#include "outbox.hpp"
+#include "transport/outbox.hpp"
 
 #include <algorithm>
 
 namespace ccmesh::broker {
 
-Outbox::Outbox(zmq::socket_t& frontend, zmq::socket_t& backend, std::size_t client_backlog_limit,
-               BrokerStats& stats)
-    : frontend_(frontend),
-      backend_(backend),
-      client_backlog_limit_(client_backlog_limit),
-      stats_(stats) {}
+Outbox::Outbox(zmq::socket_t& frontend, zmq::socket_t& backend, std::size_t client_backlog_limit)
+    : frontend_(frontend), backend_(backend), client_backlog_limit_(client_backlog_limit) {}
 
 void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuffer body) {
   const bool is_event = type == MessageType::kEvent;
@@ -25,16 +21,16 @@ void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuf
         break;
     }
     if (is_event) {
-      ++stats_.dropped_events;
+      ++dropped_events_;
       return;
     }
     queued = backlog_.try_emplace(client).first;
   } else if (is_event) {
-    ++stats_.dropped_events;
+    ++dropped_events_;
     return;
   }
   if (queued->second.size() >= client_backlog_limit_) {
-    ++stats_.dropped_replies;
+    ++dropped_replies_;
     return;
   }
   queued->second.push_back(Queued{type, std::move(body)});

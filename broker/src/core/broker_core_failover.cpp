@@ -1,16 +1,13 @@
-// SessionRouter, continued: what happens when workers die or stay silent, clients vanish,
-// and deadlines pass.
+// BrokerCore, continued: what happens when workers die or stay silent, and deadlines pass.
 #include <algorithm>
 #include <map>
 
-#include "ccmesh/common/requests.hpp"
-#include "ccmesh/common/worker_messages.hpp"
-#include "session_router.hpp"
+#include "core/broker_core.hpp"
 
 namespace ccmesh::broker {
 
-void SessionRouter::recoverFrom(const std::string& worker_id,
-                                const std::set<std::string>* still_held, TimePoint not_before) {
+void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::string>* still_held,
+                             TimePoint not_before) {
   auto holds = [&](const std::string& name) {
     return still_held != nullptr && still_held->count(name) > 0;
   };
@@ -30,7 +27,7 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
           failRequest(id, ErrorCode::kWorkerLost,
                       "worker " + worker_id + " was lost after the prompt reached its CLI");
         } else if (request->client_gone) {
-          forget(id);  // nobody waits for it: do not run it elsewhere
+          forget(id, "client_gone");  // nobody waits for it: do not run it elsewhere
         } else if (!entry || entry->terminating) {
           failRequest(id, ErrorCode::kCancelled, "session " + request->session + " was terminated");
         } else {
@@ -52,7 +49,7 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
         // The copy is gone with the worker: the terminate has done its job.
         if (entry && entry->terminating) {
           failWaiting(*entry, ErrorCode::kCancelled, "session " + entry->name + " was terminated");
-          sessions_.remove(entry->name);
+          removeSession(entry->name, "terminated (its worker was lost)");
         }
         request->worker.clear();
         finishRequest(
@@ -71,10 +68,10 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
     if (entry->terminating) {
       logger_->info("[session {}] stopped with [worker {}]", name, worker_id);
       failWaiting(*entry, ErrorCode::kCancelled, "session " + name + " was terminated");
-      sessions_.remove(name);
+      removeSession(name, "terminated (its worker was lost)");
       continue;
     }
-    sessions_.unplace(name);
+    unplace(*entry);
     entry->not_before = not_before;
     moved.push_back(name);
   }
@@ -118,75 +115,47 @@ void SessionRouter::recoverFrom(const std::string& worker_id,
   }
 }
 
-void SessionRouter::dropWorker(const std::string& worker_id, std::string_view why) {
+void BrokerCore::workerLost(const std::string& worker_id, std::string_view why) {
   auto* worker = workers_.find(worker_id);
   if (!worker) return;
-  worker->lost = true;  // keeps placement off it while its names move
-  ++stats_.workers_lost;
-  logger_->warn("[worker {}] dead ({}): moving its {} session(s)", worker_id, why,
-                sessions_.countOn(worker_id));
-  recoverFrom(worker_id, nullptr);
-  workers_.remove(worker_id);
-  lost_why_.erase(worker_id);
+  if (!worker->lost()) worker->lost_why = why;  // keeps placement off it while its names move
+  const uint64_t hosted = sessions_.countOn(worker_id);
+  logger_->warn("[worker {}] dead ({}): moving its {} session(s)", worker_id, why, hosted);
+  events_.emit(event::WorkerLost{worker_id, std::string(why), hosted});
+  const std::string id = worker_id;  // the caller's string may live in the entry
+  recoverFrom(id, nullptr);
+  workers_.remove(id);
 }
 
-void SessionRouter::dropClient(const std::string& client) {
-  for (uint64_t id : requests_.ofClient(client)) {
-    auto* request = requests_.find(id);
-    if (!request) continue;
-    if (request->worker.empty() && request->kind == RequestKind::kQuery) {
-      forget(id);  // waiting in the broker: nobody wants it any more
-      continue;
-    }
-    request->client_gone = true;
-    if (request->kind == RequestKind::kQuery && !request->worker.empty()) {
-      toWorkerBody(request->worker, MessageType::kCancel, msg::Cancel{id});
+void BrokerCore::expire(TimePoint now) {
+  checkLiveness(now);
+  reapLost();
+  expireRequests(now);
+  expireCheckouts(now);
+}
+
+void BrokerCore::reapLost() {
+  // Dropping one worker may find another unreachable; each is dropped once, so this ends.
+  while (!to_reap_.empty()) {
+    auto ids = std::move(to_reap_);
+    to_reap_.clear();
+    std::sort(ids.begin(), ids.end());
+    for (const auto& id : ids) {
+      const auto* worker = workers_.find(id);
+      // A worker that registered again since it was marked (which clears the mark) stays.
+      if (worker != nullptr && worker->lost()) workerLost(id, std::string(worker->lost_why));
     }
   }
 }
 
-void SessionRouter::reapLost() {
-  // Dropping a client may find a worker unreachable and the other way round; each peer is
-  // dropped once, so this ends. The bound is a guard, not a limit ever reached.
-  for (int round = 0; round < 64; ++round) {
-    bool any = false;
-    for (const auto& client : outbox_.takeLostClients()) {
-      dropClient(client);
-      any = true;
-    }
-    // Every worker marked lost has its reason in lost_why_, so only those are looked at,
-    // not every worker on every message; a reason left by a worker that registered again
-    // since (which clears `lost`) is dropped here.
-    std::vector<std::string> lost;
-    for (auto it = lost_why_.begin(); it != lost_why_.end();) {
-      const auto* worker = workers_.find(it->first);
-      if (worker != nullptr && worker->lost) {
-        lost.push_back(it->first);
-        ++it;
-      } else {
-        it = lost_why_.erase(it);
-      }
-    }
-    std::sort(lost.begin(), lost.end());
-    for (const auto& id : lost) {
-      const std::string why = lost_why_[id];
-      dropWorker(id, why);
-      any = true;
-    }
-    if (!any) return;
-  }
-}
-
-void SessionRouter::checkLiveness(TimePoint now) {
+void BrokerCore::checkLiveness(TimePoint now) {
   // The worker's lease ran liveness x heartbeat from when it sent the heartbeat last
   // acknowledged, which it sent before the last message the broker received from it; one
   // fence margin later it has surely stopped its sessions.
   const auto limit = workerExpiry(config_);
   for (const auto& id : workers_.deadSince(now - limit)) {
     auto* worker = workers_.find(id);
-    if (worker->lost) continue;
-    worker->lost = true;
-    lost_why_[id] = "silent for more than " + std::to_string(limit.count()) + " ms";
+    markLost(*worker, "silent for more than " + std::to_string(limit.count()) + " ms");
   }
   if (release_at_ && now >= *release_at_) {
     release_at_.reset();
@@ -199,32 +168,8 @@ void SessionRouter::checkLiveness(TimePoint now) {
   }
 }
 
-void SessionRouter::sendHeartbeat(const std::string& worker_id) {
-  auto* worker = workers_.find(worker_id);
-  if (worker == nullptr || worker->lost) return;
-  worker->last_heartbeat_sent = clock_.now();
-  toWorkerBody(worker_id, MessageType::kHeartbeat,
-               msg::Heartbeat{++worker->sent_seq, worker->last_seq});
-  auto held = std::move(worker->held_acks);
-  worker->held_acks.clear();
-  for (const auto& [session, ack] : held)
-    toWorkerBody(worker_id, MessageType::kTranscriptAck, ack.first);
-}
-
-void SessionRouter::holdAck(WorkerEntry& worker, const msg::TranscriptAck& ack, uint64_t entries) {
-  auto& [held, count] = worker.held_acks[ack.session];
-  held = ack;
-  count += entries;
-  if (count >= kAckEveryEntries) sendAck(worker, ack);
-}
-
-void SessionRouter::sendAck(WorkerEntry& worker, const msg::TranscriptAck& ack) {
-  worker.held_acks.erase(ack.session);
-  toWorkerBody(worker.id, MessageType::kTranscriptAck, ack);
-}
-
-void SessionRouter::relocate(const std::string& worker_id, const std::string& name,
-                             std::string_view why) {
+void BrokerCore::relocate(const std::string& worker_id, const std::string& name,
+                          std::string_view why) {
   const auto* entry = sessions_.find(name);
   if (entry == nullptr || entry->worker != worker_id) return;
   logger_->warn("[session {}] lost by [worker {}] ({}): moving it", name, worker_id, why);
@@ -233,19 +178,19 @@ void SessionRouter::relocate(const std::string& worker_id, const std::string& na
   recoverFrom(worker_id, &still_held);
 }
 
-void SessionRouter::sendHeartbeats() {
+void BrokerCore::sendHeartbeats() {
   // A worker whose own heartbeat the broker acknowledged within the last interval has heard
   // from it since: a second heartbeat would tell it nothing (and would double the broker's
   // sends with many workers).
   const TimePoint recent = clock_.now() - config_.heartbeat;
   std::vector<std::string> ids;
   for (const auto& [id, worker] : workers_.entries()) {
-    if (!worker.lost && worker.last_heartbeat_sent <= recent) ids.push_back(id);
+    if (!worker.lost() && worker.last_heartbeat_sent <= recent) ids.push_back(id);
   }
   for (const auto& id : ids) sendHeartbeat(id);
 }
 
-void SessionRouter::expireRequests(TimePoint now) {
+void BrokerCore::expireRequests(TimePoint now) {
   for (uint64_t id : requests_.expired(now)) {
     auto* request = requests_.find(id);
     if (!request) continue;
@@ -266,7 +211,7 @@ void SessionRouter::expireRequests(TimePoint now) {
         if (auto* entry = sessions_.find(session); entry && entry->terminating) {
           logger_->warn("[session {}] [worker {}] did not confirm terminate; name released",
                         session, worker);
-          sessions_.remove(session);
+          removeSession(session, "terminated (its worker did not confirm)");
         }
         failRequest(id, ErrorCode::kTimeout,
                     "worker " + worker + " did not confirm; the name was released");

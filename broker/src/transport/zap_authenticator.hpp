@@ -3,11 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 #include <zmq.hpp>
 
 #include "ccmesh/broker/access_control.hpp"
-#include "ccmesh/broker/broker_stats.hpp"
 #include "rate_limited_log.hpp"
 
 namespace ccmesh::broker {
@@ -21,8 +22,11 @@ class ZapAuthenticator {
  public:
   static constexpr const char* kEndpoint = "inproc://zeromq.zap.01";
 
+  // Called with the peer's address for every handshake refused.
+  using OnRefused = std::function<void(const std::string& address)>;
+
   // Binds the handler socket. Throws ConfigError if another handler holds the endpoint.
-  ZapAuthenticator(zmq::context_t& context, const AccessControl& access, BrokerStats& stats,
+  ZapAuthenticator(zmq::context_t& context, const AccessControl& access, OnRefused on_refused,
                    RateLimitedLog& warnings, std::shared_ptr<spdlog::logger> logger);
 
   zmq::socket_t& socket() { return socket_; }
@@ -36,7 +40,7 @@ class ZapAuthenticator {
   void answer(std::vector<zmq::message_t>& frames);
 
   const AccessControl& access_;             // the allow-lists
-  BrokerStats& stats_;                      // refused_handshakes
+  OnRefused on_refused_;                    // counts refused handshakes
   RateLimitedLog& warnings_;                // refusals, rate-limited
   std::shared_ptr<spdlog::logger> logger_;  // accepted handshakes (debug)
   zmq::socket_t socket_;                    // ROUTER on kEndpoint

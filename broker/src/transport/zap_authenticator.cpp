@@ -1,4 +1,4 @@
-#include "zap_authenticator.hpp"
+#include "transport/zap_authenticator.hpp"
 
 #include <array>
 #include <string>
@@ -20,10 +20,10 @@ std::string keyPrefix(const std::string& key) { return key.substr(0, 8) + "...";
 }  // namespace
 
 ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, const AccessControl& access,
-                                   BrokerStats& stats, RateLimitedLog& warnings,
+                                   OnRefused on_refused, RateLimitedLog& warnings,
                                    std::shared_ptr<spdlog::logger> logger)
     : access_(access),
-      stats_(stats),
+      on_refused_(std::move(on_refused)),
       warnings_(warnings),
       logger_(std::move(logger)),
       socket_(context, zmq::socket_type::router) {
@@ -61,7 +61,7 @@ void ZapAuthenticator::answer(std::vector<zmq::message_t>& frames) {
     logger_->debug("[zap] {} key {} from {} accepted on the {} port", mechanism, keyPrefix(key),
                    address, port);
   } else {
-    ++stats_.refused_handshakes;
+    on_refused_(std::string(address));
     warnings_.warn("[zap] {} key {} from {} refused on the {} port: not in --{}-allow", mechanism,
                    key.empty() ? std::string("(none)") : keyPrefix(key), address, port, port);
   }

@@ -1,0 +1,283 @@
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <memory>
+#include <msgpack.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ccmesh/broker/broker_config.hpp"
+#include "ccmesh/broker/broker_events.hpp"
+#include "ccmesh/broker/placement_policy.hpp"
+#include "ccmesh/broker/pool_registry.hpp"
+#include "ccmesh/broker/pool_selector.hpp"
+#include "ccmesh/broker/request_table.hpp"
+#include "ccmesh/broker/session_registry.hpp"
+#include "ccmesh/broker/transcript_store.hpp"
+#include "ccmesh/broker/worker_table.hpp"
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/pool_messages.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/common/worker_messages.hpp"
+#include "core/event_bus.hpp"
+#include "core/peer_sender.hpp"
+#include "recovery_window.hpp"
+
+namespace ccmesh::broker {
+
+// The broker's state machine: the only code that changes its sessions, workers, requests,
+// pools and transcripts. Handlers decode and check a message, then call one verb named after
+// the domain; the verb changes the tables, sends what must be sent through the PeerSender and
+// announces every change on the EventBus. Everything else reads the tables through const
+// views. It never touches a socket and takes time from the injected Clock, so tests drive it
+// with calls alone (docs/SESSIONS.md draws its states and names the verbs).
+class BrokerCore {
+ public:
+  // `transcripts` is loaded already; `sender` and `clock` must outlive the core.
+  BrokerCore(const BrokerConfig& config, const Clock& clock, PeerSender& sender,
+             std::unique_ptr<TranscriptStore> transcripts, std::shared_ptr<spdlog::logger> logger);
+
+  // Numbers the broker's requests from `first` on: ids unique to this incarnation, so that
+  // replies a worker still holds for a broker that died never match a request of this one.
+  void startRequestIdsAt(uint64_t first) { requests_.startIdsAt(first); }
+
+  // ---- What it knows (read-only) ----
+  const BrokerConfig& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  const SessionRegistry& sessions() const { return sessions_; }
+  const WorkerTable& workers() const { return workers_; }
+  const RequestTable& requests() const { return requests_; }
+  const PoolRegistry& pools() const { return pools_; }
+  const TranscriptStore& transcripts() const { return *transcripts_; }
+  const RecoveryWindow& recovery() const { return recovery_; }
+  spdlog::logger& log() const { return *logger_; }
+  // Where observers subscribe.
+  EventBus& events() { return events_; }
+  // A session as `info` and `list` show it; a pool as `pool_info` shows it.
+  msg::SessionInfo describe(const SessionEntry& entry) const;
+  msg::PoolInfo describe(const PoolEntry& pool) const;
+  // True if client `client` (routing id) has request `id` in flight: one in the
+  // RequestTable, or a pool checkout waiting for a member. What `ping` reports on.
+  bool holds(const std::string& client, uint64_t id) const;
+  // A session's transcript with its entries in memory (read back from its file if it was
+  // evicted: a cache, not a change of state); nullptr if there is none.
+  const Transcript* readTranscript(const std::string& session) {
+    return transcripts_->get(session);
+  }
+  // When the next timer of the core is due (request or pool deadline, a worker's expiry,
+  // names held back, the end of the recovery window); nullopt if none.
+  std::optional<TimePoint> nextDeadline() const;
+
+  // ---- Replies that change nothing ----
+  // Answers a request that is not tracked (refused at once) with `error`.
+  void replyError(const std::string& client, uint64_t client_id, ErrorCode code,
+                  std::string message, std::string session = {}, std::string partial = {});
+  // Sends a client a final reply.
+  template <class T>
+  void reply(const std::string& client, MessageType type, const T& body) {
+    sender_.toClient(client, type, encodeBody(body));
+  }
+  // Tells a worker (by routing id; it may not be registered) what went wrong.
+  void replyToWorker(const std::string& routing_id, MessageType type,
+                     const msgpack::sbuffer& body) {
+    sender_.toWorker(routing_id, type, body);
+  }
+  // Answers not_found for a session name that is not registered (or is being terminated),
+  // or unavailable while workers may still report it (RecoveryWindow::uncertain).
+  void notFound(const std::string& client, uint64_t id, const std::string& name);
+  // A message was refused (counted by observers of MessageRefused).
+  void refused(event::Refusal kind, std::string peer);
+  // The allow-lists were read again (or not).
+  void allowListsReloaded(bool ok) { events_.emit(event::AllowListsReloaded{ok}); }
+
+  // ---- Client verbs (broker_core_requests.cpp) ----
+  // Sessions of a sessions file: registered, pending until workers have room.
+  void declare(const std::vector<SessionSpec>& specs);
+  // Answers `duplicate_id` if client `client` already has request `id` in flight: the new
+  // request is refused, the one in flight goes on. True if so.
+  bool refuseDuplicateId(const std::string& client, uint64_t id);
+  // `query`: queued in the broker until its session is placed, then forwarded.
+  void admitQuery(const std::string& client, msg::Query query);
+  // `cancel`: a waiting query or checkout ends `cancelled`; a forwarded one is cancelled on
+  // its worker. Unknown ids are ignored.
+  void cancel(const std::string& client, uint64_t id);
+  // `start` by `creator` (allow-list name; empty without CURVE).
+  void start(const std::string& client, const msg::Start& start, const std::string& creator);
+  void terminate(const std::string& client, const msg::Terminate& terminate);
+  void restart(const std::string& client, const msg::Restart& restart);
+  // `move`, first step: stops the copy on its worker (queries wait in the broker meanwhile);
+  // settleReply() takes the next step when it answers.
+  void beginMove(const std::string& client, const msg::Move& move);
+  // A client vanished: its waiting queries are forgotten, forwarded ones cancelled on their
+  // workers, and no reply goes to it any more.
+  void clientLost(const std::string& client);
+
+  // ---- Pool verbs (broker_core_pools.cpp, broker_core_checkouts.cpp) ----
+  // Pools of a sessions file (after its sessions); problems are logged.
+  void declarePools(const std::vector<PoolSpec>& specs);
+  void createPool(const std::string& client, const msg::PoolCreate& create,
+                  const std::string& creator);
+  void submitPoolQuery(const std::string& client, const msg::PoolQuery& query);
+  // Longest lease a checkout may ask for (a longer one is refused, never cut short), and
+  // the lease of one that asks for none.
+  static constexpr Millis kMaxLease{24 * 60 * 60 * 1000};
+  static constexpr Millis kDefaultLease{60000};
+  void checkout(const std::string& client, const std::string& caller,
+                const msg::PoolCheckout& checkout);
+  void checkin(const std::string& client, const std::string& caller,
+               const msg::PoolCheckin& checkin);
+  void resizePool(const std::string& client, const msg::PoolResize& resize,
+                  const std::string& creator);
+  void deletePool(const std::string& client, const msg::PoolNamed& remove);
+  // The pool a request names, or nullptr after answering bad_request, not_found or
+  // unavailable (recovering).
+  const PoolEntry* findPool(const std::string& client, uint64_t id, const std::string& name);
+
+  // ---- Worker verbs (broker_core_workers.cpp) ----
+  // `ready`: registers (or refreshes) worker `id` on `routing_id`, answers `welcome`,
+  // adopts or fences the sessions it reports, moves what it no longer holds.
+  void workerJoined(const std::string& routing_id, const std::string& id, const msg::Ready& ready);
+  // Any message from a registered worker: it is alive.
+  void heardFrom(const std::string& worker_id);
+  void heartbeatFrom(const std::string& worker_id, uint64_t seq);
+  void loadFrom(const std::string& worker_id, const msg::Load& load);
+  void sessionUpdate(const std::string& worker_id, const msg::SessionUpdate& update);
+  void markDelivered(const std::string& worker_id, uint64_t request_id);
+  // A streamed `event` (decoded as `event`, raw in `envelope`) goes to its client.
+  void relayEvent(const std::string& worker_id, const Envelope& envelope, const msg::Event& event);
+  // A final `result` (raw in `envelope`) settles its request: relayed to its client, or the
+  // next step of a `move`.
+  void settleResult(const std::string& worker_id, const Envelope& envelope);
+  // A final `error` (decoded as `error`, raw in `envelope`) settles its request, or sends it
+  // on: a pool member's refusal to another member, a query the worker lost with its session.
+  void settleError(const std::string& worker_id, const Envelope& envelope,
+                   const msg::ErrorReply& error);
+  void appendTranscript(const std::string& worker_id, msg::TranscriptAppend batch);
+  // A transcript batch the handler refused (`why`): counted, not stored, not acknowledged.
+  void refuseTranscript(const std::string& worker_id, const msg::TranscriptAppend& batch,
+                        std::string_view why);
+  void fetchTranscript(const std::string& worker_id, const msg::TranscriptFetch& fetch);
+  // A worker is gone (bye, key removed, connection taken over, unreachable, silent): its
+  // names and requests move to live workers.
+  void workerLost(const std::string& worker_id, std::string_view why);
+
+  // ---- Timers (broker_core_failover.cpp) ----
+  // Marks silent workers lost, places names held back once their time comes, answers
+  // requests and checkouts whose deadline passed, reclaims lapsed leases.
+  void expire(TimePoint now);
+  // Sends every worker that has not heard from the broker for an interval a heartbeat.
+  void sendHeartbeats();
+  // Sends one worker a heartbeat at once (a probe: unreachable marks it lost).
+  void probe(const std::string& worker_id) { sendHeartbeat(worker_id); }
+  // Drops the workers found unreachable since the last call.
+  void reapLost();
+
+  // Transcript acks of batches stored whole wait for the next heartbeat, unless the entries
+  // held back reach this many.
+  static constexpr uint64_t kAckEveryEntries = 256;
+
+ private:
+  // broker_core.cpp: placement, forwarding, replies.
+  bool place(const std::string& name, uint64_t request_id = 0, const std::string& avoid = {});
+  void placePending();
+  void placeOn(SessionEntry& entry, const std::string& worker, uint64_t request_id);
+  void moveTo(const std::string& name, const std::string& worker, uint64_t request_id);
+  std::vector<PlacementCandidate> candidates() const;
+  void enqueueWaiting(SessionEntry& entry, BrokerRequest& request);
+  void forwardWaiting(SessionEntry& entry);
+  void forwardQuery(BrokerRequest& request, const SessionEntry& entry);
+  TimePoint forwardedDeadline(const BrokerRequest& request, const SessionEntry& entry) const;
+  bool toWorker(const std::string& worker_id, MessageType type, const msgpack::sbuffer& body);
+  template <class T>
+  bool toWorkerBody(const std::string& worker_id, MessageType type, const T& body) {
+    return toWorker(worker_id, type, encodeBody(body));
+  }
+  void markLost(WorkerEntry& worker, std::string why);
+  BrokerRequest* addRequest(const std::string& client, uint64_t client_id, RequestKind kind,
+                            const std::string& session, TimePoint deadline);
+  void failRequest(uint64_t request_id, ErrorCode code, std::string message);
+  // Ends a tracked request with a reply encoded for the client; `outcome` ("ok" or an
+  // error code) and the `result` body (cost, tokens) are what QueryFinished reports.
+  void finishRequest(uint64_t request_id, MessageType type, msgpack::sbuffer body,
+                     std::string_view outcome = "ok", const msgpack::object* result = nullptr);
+  void ackRequest(uint64_t request_id, std::string_view state);
+  std::optional<BrokerRequest> forget(uint64_t request_id, std::string_view outcome,
+                                      const msgpack::object* result = nullptr);
+  void failWaiting(SessionEntry& entry, ErrorCode code, const std::string& message);
+  // Why a name (`what`: "session NAME", "pool NAME") the broker does not know yet gets
+  // `unavailable`.
+  std::string recoveringMessage(const std::string& what) const;
+  // Registry changes, each announced.
+  bool registerSession(const std::string& name, const SessionOptions& options,
+                       const std::string& creator);
+  void removeSession(const std::string& name, std::string_view reason);
+  void unplace(SessionEntry& entry);
+  void setState(SessionEntry& entry, std::string_view state);
+  void applyUpdate(SessionEntry& entry, const msg::SessionUpdate& update);
+  void sendTerminate(SessionEntry& entry, BrokerRequest& request);
+
+  // broker_core_workers.cpp
+  void adoptReport(WorkerEntry& worker, const msg::SessionReport& report,
+                   std::set<std::string>& held);
+  void fence(const std::string& worker_id, const std::string& session, uint64_t generation);
+  BrokerRequest* requestFrom(const std::string& worker_id, uint64_t id, std::string_view type);
+  void settleAck(BrokerRequest& request, const std::string& worker_id, const Envelope& envelope);
+  void finishMove(BrokerRequest& request);
+  void askForMissingEntries(WorkerEntry& worker, const msg::SessionUpdate& update);
+  void holdAck(WorkerEntry& worker, const msg::TranscriptAck& ack, uint64_t entries);
+  void sendAck(WorkerEntry& worker, const msg::TranscriptAck& ack);
+  void sendHeartbeat(const std::string& worker_id);
+
+  // broker_core_failover.cpp
+  void recoverFrom(const std::string& worker_id, const std::set<std::string>* still_held,
+                   TimePoint not_before = {});
+  void relocate(const std::string& worker_id, const std::string& name, std::string_view why);
+  void checkLiveness(TimePoint now);
+  void expireRequests(TimePoint now);
+
+  // broker_core_pools.cpp, broker_core_checkouts.cpp
+  Expected<PoolEntry*, Error> addPool(const PoolSpec& spec, bool strict,
+                                      const std::string& creator);
+  std::optional<Error> resizeMembers(PoolEntry& pool, uint32_t size, const std::string& creator);
+  void stopMembers(PoolEntry& pool);
+  void adoptIntoPool(const SessionEntry& entry);
+  void startMember(PoolEntry& pool, uint32_t index, const std::string& creator);
+  void terminateMember(const std::string& name);
+  bool retryPoolQuery(BrokerRequest& request, std::string_view code);
+  bool dispatchPoolQuery(const std::string& client, PoolEntry& pool, msg::Query query,
+                         std::vector<std::string> refused, TimePoint accepted_at);
+  void poolExhausted(const std::string& client, uint64_t client_id, PoolEntry& pool);
+  PoolMember* pickMember(PoolEntry& pool, const std::vector<std::string>& refused);
+  PoolMember* pickIdle(PoolEntry& pool);
+  bool grant(const WaitingCheckout& checkout, PoolEntry& pool);
+  void grantWaiting(PoolEntry& pool);
+  void failWaitingCheckouts(PoolEntry& pool, ErrorCode code, const std::string& message);
+  void expireCheckouts(TimePoint now);
+
+  const BrokerConfig& config_;                    // tuning
+  const Clock& clock_;                            // time for deadlines and liveness
+  PeerSender& sender_;                            // every send
+  std::shared_ptr<spdlog::logger> logger_;        // "broker" component logger
+  EventBus events_;                               // announces every change
+  SessionRegistry sessions_;                      // name -> placement
+  WorkerTable workers_;                           // live workers
+  RequestTable requests_;                         // requests in flight
+  PoolRegistry pools_;                            // pools of sessions
+  PoolSelector selector_;                         // pool strategies
+  std::unique_ptr<TranscriptStore> transcripts_;  // sessions' transcripts
+  RecoveryWindow recovery_;                       // see RecoveryWindow
+  std::vector<std::string> to_reap_;              // workers marked lost, not dropped yet
+  std::optional<TimePoint> release_at_;           // when names held back may be placed
+  uint64_t next_pool_terminate_ = 1;              // ids of the pools' own terminate requests
+};
+
+}  // namespace ccmesh::broker

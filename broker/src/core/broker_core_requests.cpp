@@ -1,0 +1,217 @@
+// BrokerCore, continued: what clients ask of sessions (start, query, cancel, terminate,
+// restart, move) and what happens when a client goes away.
+#include "core/broker_core.hpp"
+
+namespace ccmesh::broker {
+
+void BrokerCore::declare(const std::vector<SessionSpec>& specs) {
+  for (const auto& spec : specs) {
+    if (!registerSession(spec.name, spec.options, {})) {
+      logger_->warn("[session {}] declared twice; the first declaration wins", spec.name);
+    }
+  }
+  if (!specs.empty()) {
+    logger_->info("{} session(s) from the sessions file, pending until workers connect",
+                  specs.size());
+  }
+  placePending();
+}
+
+bool BrokerCore::refuseDuplicateId(const std::string& client, uint64_t id) {
+  if (!holds(client, id)) return false;
+  replyError(client, id, ErrorCode::kDuplicateId,
+             "request id " + std::to_string(id) +
+                 " is already in flight from this client; this request was refused, that one "
+                 "goes on");
+  return true;
+}
+
+void BrokerCore::admitQuery(const std::string& client, msg::Query query) {
+  auto* entry = sessions_.find(query.session);
+  if (!entry || entry->terminating) return notFound(client, query.id, query.session);
+  const bool placed = !entry->worker.empty();
+  if (!placed && entry->waiting.size() >= config_.pending_limit) {
+    replyError(client, query.id, ErrorCode::kBusy,
+               "session " + query.session + " has " + std::to_string(entry->waiting.size()) +
+                   " queries waiting for a worker",
+               query.session);
+    return;
+  }
+  auto* request = addRequest(client, query.id, RequestKind::kQuery, query.session, clock_.now());
+  request->query = std::move(query);
+  events_.emit(event::QueryAdmitted{request->id, request->session, {}});
+  enqueueWaiting(*entry, *request);
+  if (placed) forwardWaiting(*entry);
+}
+
+void BrokerCore::cancel(const std::string& client, uint64_t id) {
+  auto* request = requests_.findByClient(client, id);
+  if (!request) {
+    // A checkout waiting for a member is no request in flight: ended here, or never granted.
+    if (auto pool = pools_.cancelWaiting(client, id)) {
+      logger_->debug("[pool {}] waiting checkout {} cancelled by its client", *pool, id);
+      replyError(client, id, ErrorCode::kCancelled, "cancelled by the client");
+    }
+    return;  // unknown ids are ignored: the request may have ended already
+  }
+  if (request->client_gone || request->kind != RequestKind::kQuery) return;
+  if (request->worker.empty()) {
+    failRequest(request->id, ErrorCode::kCancelled, "cancelled by the client");
+  } else {
+    toWorkerBody(request->worker, MessageType::kCancel, msg::Cancel{request->id});
+  }
+}
+
+void BrokerCore::start(const std::string& client, const msg::Start& start,
+                       const std::string& creator) {
+  if (!sessions_.find(start.session) && recovery_.recovering(clock_.now())) {
+    // A worker that has not reconnected yet may run this name.
+    replyError(client, start.id, ErrorCode::kUnavailable,
+               recoveringMessage("session " + start.session), start.session);
+    return;
+  }
+  if (!registerSession(start.session, start.options, creator)) {
+    replyError(client, start.id, ErrorCode::kAlreadyExists,
+               "session " + start.session + " already exists", start.session);
+    return;
+  }
+  // A new session is a new conversation, whatever an older one of that name left behind.
+  transcripts_->remove(start.session);
+  auto* request = addRequest(client, start.id, RequestKind::kStart, start.session,
+                             clock_.now() + config_.control_timeout);
+  const uint64_t request_id = request->id;
+  if (place(start.session, request_id)) {
+    const auto* entry = sessions_.find(start.session);
+    logger_->info("[session {}] started on [worker {}] generation {}", start.session, entry->worker,
+                  entry->generation);
+  } else {
+    logger_->info("[session {}] registered; pending until a worker has room", start.session);
+    ackRequest(request_id, session_state::kPending);
+  }
+}
+
+void BrokerCore::sendTerminate(SessionEntry& entry, BrokerRequest& request) {
+  request.worker = entry.worker;
+  request.generation = entry.generation;
+  entry.terminating = true;
+  toWorkerBody(entry.worker, MessageType::kTerminate,
+               msg::Terminate{request.id, entry.name, entry.generation});
+}
+
+void BrokerCore::terminate(const std::string& client, const msg::Terminate& terminate) {
+  auto* entry = sessions_.find(terminate.session);
+  if (!entry || entry->terminating) return notFound(client, terminate.id, terminate.session);
+  if (entry->worker.empty()) {
+    // Never placed: nothing runs anywhere, the name just goes away.
+    const uint64_t generation = entry->generation;
+    failWaiting(*entry, ErrorCode::kCancelled, "session " + terminate.session + " was terminated");
+    removeSession(terminate.session, "terminated while pending");
+    logger_->info("[session {}] terminated while pending", terminate.session);
+    reply(client, MessageType::kResult,
+          msg::Ack{terminate.id, terminate.session, "", generation,
+                   std::string(session_state::kStopped)});
+    return;
+  }
+  auto* request = addRequest(client, terminate.id, RequestKind::kTerminate, terminate.session,
+                             clock_.now() + config_.control_timeout);
+  logger_->info("[session {}] terminating on [worker {}]", entry->name, entry->worker);
+  sendTerminate(*entry, *request);
+}
+
+void BrokerCore::restart(const std::string& client, const msg::Restart& restart) {
+  auto* entry = sessions_.find(restart.session);
+  if (!entry || entry->terminating) return notFound(client, restart.id, restart.session);
+  // A cut conversation (docs/SESSIONS.md): --from-cut takes what is left as its history from
+  // now on; a restart without history starts afresh, which drops the cut with the old one.
+  if (restart.from_cut) {
+    transcripts_->acceptCut(restart.session);
+  } else if (!restart.keep_history) {
+    entry->cut.clear();
+  }
+  if (entry->worker.empty()) {
+    if (restart.from_cut) entry->cut.clear();
+    reply(client, MessageType::kResult,
+          msg::Ack{restart.id, restart.session, "", entry->generation,
+                   std::string(session_state::kPending)});
+    return;
+  }
+  auto* request = addRequest(client, restart.id, RequestKind::kRestart, restart.session,
+                             clock_.now() + config_.control_timeout);
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  request->keep_history = restart.keep_history || restart.from_cut;
+  toWorkerBody(entry->worker, MessageType::kRestart,
+               msg::Restart{request->id, entry->name, request->keep_history, entry->generation,
+                            restart.from_cut});
+}
+
+void BrokerCore::beginMove(const std::string& client, const msg::Move& move) {
+  auto* entry = sessions_.find(move.session);
+  if (!entry || entry->terminating) return notFound(client, move.id, move.session);
+  const auto* target = workers_.find(move.worker);
+  if (target == nullptr || target->lost()) {
+    replyError(client, move.id, ErrorCode::kNotFound, "no live worker " + move.worker,
+               move.session);
+    return;
+  }
+  if (entry->moving) {
+    replyError(client, move.id, ErrorCode::kBusy, "session " + move.session + " is already moving",
+               move.session);
+    return;
+  }
+  if (entry->worker == move.worker) {
+    reply(client, MessageType::kResult,
+          msg::Ack{move.id, move.session, entry->worker, entry->generation, entry->state});
+    return;
+  }
+  for (const auto& [label, value] : entry->options.require) {
+    auto it = target->labels.find(label);
+    if (it == target->labels.end() || it->second != value) {
+      replyError(client, move.id, ErrorCode::kBadRequest,
+                 "worker " + move.worker + " lacks the label " + label + "=" + value + " session " +
+                     move.session + " requires",
+                 move.session);
+      return;
+    }
+  }
+  if (sessions_.countOn(move.worker) >= target->capacity) {
+    replyError(client, move.id, ErrorCode::kBusy,
+               "worker " + move.worker + " is at capacity (" + std::to_string(target->capacity) +
+                   " sessions)",
+               move.session);
+    return;
+  }
+  auto* request = addRequest(client, move.id, RequestKind::kMove, move.session,
+                             clock_.now() + config_.control_timeout);
+  if (entry->worker.empty()) {
+    moveTo(move.session, move.worker, request->id);  // pending: nothing to stop
+    return;
+  }
+  // Stop the old copy gently first, so its CLI writes (and mirrors) the whole transcript;
+  // queries wait in the broker meanwhile. settleReply() takes the next step.
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  request->move_to = move.worker;
+  entry->moving = true;
+  logger_->info("[session {}] moving from [worker {}] to [worker {}]: stopping it there",
+                move.session, entry->worker, move.worker);
+  toWorkerBody(entry->worker, MessageType::kTerminate,
+               msg::Terminate{request->id, entry->name, entry->generation});
+}
+
+void BrokerCore::clientLost(const std::string& client) {
+  for (uint64_t id : requests_.ofClient(client)) {
+    auto* request = requests_.find(id);
+    if (!request) continue;
+    if (request->worker.empty() && request->kind == RequestKind::kQuery) {
+      forget(id, "client_gone");  // waiting in the broker: nobody wants it any more
+      continue;
+    }
+    request->client_gone = true;
+    if (request->kind == RequestKind::kQuery && !request->worker.empty()) {
+      toWorkerBody(request->worker, MessageType::kCancel, msg::Cancel{id});
+    }
+  }
+}
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <msgpack.hpp>
+#include <string>
+
+#include "ccmesh/common/message_type.hpp"
+#include "ccmesh/common/socket_io.hpp"
+
+namespace ccmesh::broker {
+
+// Where the broker core's messages go: the broker's sockets (Outbox) in the broker, a
+// recorder in tests of the core. Never blocks.
+class PeerSender {
+ public:
+  virtual ~PeerSender() = default;
+
+  // To a client by routing id: events may be dropped when it is not reading, final replies
+  // are never dropped silently.
+  virtual void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) = 0;
+
+  // To a worker by routing id; the status says whether it could be reached.
+  virtual SendStatus toWorker(const std::string& routing_id, MessageType type,
+                              const msgpack::sbuffer& body) = 0;
+};
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,235 @@
+#include "handlers/client_request_handler.hpp"
+
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/common/version.hpp"
+#include "peer_name.hpp"
+
+namespace ccmesh::broker {
+
+ClientRequestHandler::ClientRequestHandler(BrokerCore& core, AccessControl& access,
+                                           RateLimitedLog& warnings,
+                                           std::function<BrokerStats()> stats, TimePoint started)
+    : core_(core),
+      access_(access),
+      warnings_(warnings),
+      stats_(std::move(stats)),
+      started_(started) {}
+
+bool ClientRequestHandler::handles(MessageType type) {
+  switch (type) {
+    case MessageType::kQuery:
+    case MessageType::kCancel:
+    case MessageType::kStart:
+    case MessageType::kTerminate:
+    case MessageType::kRestart:
+    case MessageType::kInfo:
+    case MessageType::kMove:
+    case MessageType::kTranscript:
+    case MessageType::kList:
+    case MessageType::kCount:
+    case MessageType::kStatus:
+    case MessageType::kPing:
+      return true;
+    default:
+      return false;
+  }
+}
+
+template <class T, class F>
+void ClientRequestHandler::with(const std::string& client, const Envelope& envelope, F&& then) {
+  auto body = decodeBody<T>(envelope);
+  if (!body) {
+    rejectMalformed(client, body.error().id, body.error().error, "undecodable body");
+    return;
+  }
+  if (envelope.type != MessageType::kCancel && body->id == 0) {
+    rejectMalformed(client, 0, {ErrorCode::kBadRequest, "request id must be non-zero"},
+                    "request id 0");
+    return;
+  }
+  if constexpr (requires { body->session; }) {
+    if (auto bad = validateSessionName(body->session)) {
+      core_.replyError(client, body->id, bad->code, bad->message);
+      return;
+    }
+  }
+  then(std::move(*body));
+}
+
+void ClientRequestHandler::handle(const std::string& client, const Envelope& envelope,
+                                  const Caller& caller) {
+  switch (envelope.type) {
+    case MessageType::kQuery:
+      return with<msg::Query>(client, envelope,
+                              [&](msg::Query q) { onQuery(client, std::move(q)); });
+    case MessageType::kCancel:
+      return with<msg::Cancel>(client, envelope,
+                               [&](msg::Cancel c) { core_.cancel(client, c.id); });
+    case MessageType::kStart:
+      return with<msg::Start>(client, envelope, [&](msg::Start s) { onStart(client, caller, s); });
+    case MessageType::kTerminate:
+      return with<msg::Terminate>(client, envelope,
+                                  [&](msg::Terminate t) { core_.terminate(client, t); });
+    case MessageType::kRestart:
+      return with<msg::Restart>(client, envelope,
+                                [&](msg::Restart r) { core_.restart(client, r); });
+    case MessageType::kInfo:
+      return with<msg::Info>(client, envelope, [&](msg::Info i) { onInfo(client, i); });
+    case MessageType::kMove:
+      return with<msg::Move>(client, envelope, [&](msg::Move m) { core_.beginMove(client, m); });
+    case MessageType::kTranscript:
+      return with<msg::TranscriptRequest>(
+          client, envelope, [&](msg::TranscriptRequest t) { onTranscript(client, t); });
+    case MessageType::kList:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onList(client, p.id); });
+    case MessageType::kCount:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onCount(client, p.id); });
+    case MessageType::kStatus:
+      return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onStatus(client, p.id); });
+    case MessageType::kPing:
+      return with<msg::Ping>(client, envelope, [&](msg::Ping p) { onPing(client, p); });
+    default:
+      rejectMalformed(client, envelope.id,
+                      {ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
+                                                   "' is not a request a client may send"},
+                      "not a client request");
+  }
+}
+
+void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) {
+  const auto limit = core_.config().max_prompt_bytes;
+  if (query.prompt.size() > limit) {
+    core_.replyError(client, query.id, ErrorCode::kBadRequest,
+                     "prompt is " + std::to_string(query.prompt.size()) + " bytes; the limit is " +
+                         std::to_string(limit) + " (--max-prompt-bytes)",
+                     query.session);
+    return;
+  }
+  core_.admitQuery(client, std::move(query));
+}
+
+void ClientRequestHandler::onStart(const std::string& client, const Caller& caller,
+                                   const msg::Start& start) {
+  if (auto bad = start.options.validate()) {
+    core_.replyError(client, start.id, bad->code, bad->message, start.session);
+    return;
+  }
+  const std::size_t added = core_.sessions().find(start.session) == nullptr ? 1 : 0;
+  if (auto refused = access_.admitNewSessions(caller, client, added)) {
+    core_.replyError(client, start.id, refused->code, refused->message, start.session);
+    return;
+  }
+  core_.start(client, start, caller.name);
+}
+
+void ClientRequestHandler::onInfo(const std::string& client, const msg::Info& info) {
+  const auto* entry = core_.sessions().find(info.session);
+  if (!entry) return core_.notFound(client, info.id, info.session);
+  core_.reply(client, MessageType::kResult, msg::InfoResult{info.id, core_.describe(*entry)});
+}
+
+void ClientRequestHandler::onTranscript(const std::string& client,
+                                        const msg::TranscriptRequest& request) {
+  const Transcript* transcript = core_.readTranscript(request.session);
+  if (transcript == nullptr && !core_.sessions().find(request.session)) {
+    return core_.notFound(client, request.id, request.session);
+  }
+  msg::TranscriptResult result;
+  result.id = request.id;
+  result.session = request.session;
+  if (transcript != nullptr) {
+    result.session_id = transcript->session_id;
+    result.jsonl = TranscriptStore::jsonl(*transcript);
+    result.entries = transcript->entries.size();
+    result.bytes = result.jsonl.size();
+    result.dropped_entries = transcript->dropped;
+    result.last_entry_ms = transcript->last_entry_ms;
+    result.complete = transcript->complete();
+    result.cut = transcript->cutReason();
+  }
+  core_.reply(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onList(const std::string& client, uint64_t id) {
+  msg::ListResult result{id, {}};
+  result.sessions.reserve(core_.sessions().size());
+  for (const auto& [name, entry] : core_.sessions().entries()) {
+    result.sessions.push_back(core_.describe(entry));
+  }
+  core_.reply(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onCount(const std::string& client, uint64_t id) {
+  msg::CountResult result{id, core_.sessions().size(), {}};
+  for (const auto& [name, entry] : core_.sessions().entries()) {
+    const bool stopping = entry.terminating && entry.state != session_state::kStopped;
+    ++result.states[stopping ? std::string(session_state::kStopping) : entry.state];
+  }
+  core_.reply(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
+  msg::StatusResult result;
+  result.id = id;
+  result.version = kVersion;
+  result.uptime_ms = uptimeMs();
+  const auto now = core_.clock().now();
+  const auto& sessions = core_.sessions();
+  for (const auto& [worker_id, worker] : core_.workers().entries()) {
+    const auto age = std::chrono::duration_cast<Millis>(now - worker.last_heard).count();
+    result.workers.push_back(msg::WorkerInfo{
+        worker_id, worker.capacity, static_cast<uint32_t>(sessions.countOn(worker_id)),
+        worker.labels, static_cast<uint64_t>(std::max<int64_t>(0, age)), worker.max_live,
+        worker.live, worker.hibernated});
+  }
+  result.sessions = sessions.size();
+  result.pending_sessions = sessions.pendingCount();
+  result.requests_in_flight = core_.requests().size();
+  const BrokerStats stats = stats_();
+  result.malformed_messages = stats.malformed_messages;
+  result.stale_messages = stats.stale_messages;
+  result.workers_lost = stats.workers_lost;
+  const auto& config = core_.config();
+  result.curve = !config.curve_secret_file.empty();
+  result.insecure = config.insecure && !result.curve;
+  result.refused_handshakes = stats.refused_handshakes;
+  result.unauthorized = stats.unauthorized;
+  result.refused_worker_ids = stats.refused_worker_ids;
+  result.reloads = stats.reloads;
+  result.failed_reloads = stats.failed_reloads;
+  const auto& transcripts = core_.transcripts();
+  result.transcript_bytes = transcripts.residentBytes();
+  result.transcript_dropped_entries = transcripts.stats().dropped_entries;
+  result.transcript_evictions = transcripts.stats().evictions;
+  result.transcript_rejected = transcripts.stats().rejected;
+  result.transcript_write_errors = transcripts.stats().write_errors;
+  result.transcript_duplicates = transcripts.stats().duplicates;
+  result.transcript_gaps = transcripts.stats().gaps;
+  result.transcript_damaged_files = transcripts.stats().damaged_files;
+  core_.reply(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onPing(const std::string& client, const msg::Ping& ping) {
+  msg::PingResult result{ping.id, kVersion, uptimeMs()};
+  // Requests the client still waits for that this broker never saw, or has lost: the
+  // client can end them now instead of at their deadline.
+  for (uint64_t pending : ping.pending) {
+    if (!core_.holds(client, pending)) result.unknown.push_back(pending);
+  }
+  core_.reply(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::rejectMalformed(const std::string& client, uint64_t id,
+                                           const Error& error, std::string_view what) {
+  core_.refused(event::Refusal::kMalformed, peerName(client));
+  warnings_.warn("[client {}] {}: {}", peerName(client), what, error.message);
+  core_.replyError(client, id, error.code, error.message);
+}
+
+uint64_t ClientRequestHandler::uptimeMs() const {
+  const auto up = std::chrono::duration_cast<Millis>(core_.clock().now() - started_).count();
+  return static_cast<uint64_t>(std::max<int64_t>(0, up));
+}
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "ccmesh/broker/access_control.hpp"
+#include "ccmesh/broker/broker_stats.hpp"
+#include "ccmesh/common/codec.hpp"
+#include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/requests.hpp"
+#include "core/broker_core.hpp"
+#include "rate_limited_log.hpp"
+
+namespace ccmesh::broker {
+
+// The session requests a client sends on the frontend: decodes and checks each one, then
+// calls one verb of the BrokerCore (start, query, cancel, terminate, restart, move), or
+// answers the reads (info, list, count, status, ping, transcript) from the core's tables.
+// Never throws on anything a client sends: bad input gets `error` bad_request.
+class ClientRequestHandler {
+ public:
+  // `stats` gives the counters `status` reports.
+  ClientRequestHandler(BrokerCore& core, AccessControl& access, RateLimitedLog& warnings,
+                       std::function<BrokerStats()> stats, TimePoint started);
+
+  // True for the message types handle() takes.
+  static bool handles(MessageType type);
+
+  // Handles one decoded message from client `client` (its routing id) sent by `caller`.
+  void handle(const std::string& client, const Envelope& envelope, const Caller& caller);
+
+ private:
+  void onQuery(const std::string& client, msg::Query query);
+  void onStart(const std::string& client, const Caller& caller, const msg::Start& start);
+  void onInfo(const std::string& client, const msg::Info& info);
+  void onTranscript(const std::string& client, const msg::TranscriptRequest& request);
+  void onList(const std::string& client, uint64_t id);
+  void onCount(const std::string& client, uint64_t id);
+  void onStatus(const std::string& client, uint64_t id);
+  void onPing(const std::string& client, const msg::Ping& ping);
+
+  // Decodes a body, checks its id and session name, and runs `then` with it; or answers
+  // bad_request and counts it.
+  template <class T, class F>
+  void with(const std::string& client, const Envelope& envelope, F&& then);
+  // Answers a malformed request (counted in malformed_messages).
+  void rejectMalformed(const std::string& client, uint64_t id, const Error& error,
+                       std::string_view what);
+  // Answers not_found (or unavailable while recovering) for a name the broker lacks.
+  void notFound(const std::string& client, uint64_t id, const std::string& name);
+  // Milliseconds since the broker started.
+  uint64_t uptimeMs() const;
+
+  BrokerCore& core_;                    // the state machine
+  AccessControl& access_;               // session quotas
+  RateLimitedLog& warnings_;            // rate-limited warnings about bad input
+  std::function<BrokerStats()> stats_;  // counters for `status`
+  TimePoint started_;                   // for uptime_ms
+};
+
+}  // namespace ccmesh::broker

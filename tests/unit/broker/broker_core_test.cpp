@@ -1,0 +1,351 @@
+// The broker's state machine through its verbs alone: no sockets, no loop, a manual clock.
+// What it sends is recorded by a PeerSender; what it changed, by an observer of its events.
+#include "core/broker_core.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ccmesh/common/logging.hpp"
+#include "core/status_counters.hpp"
+
+namespace ccmesh::broker {
+namespace {
+
+// One message the core sent.
+struct Sent {
+  std::string peer;  // client or worker routing id
+  MessageType type;
+  msgpack::object_handle body;
+
+  template <class T>
+  T as() const {
+    T value;
+    body.get().convert(value);
+    return value;
+  }
+};
+
+// Records every send; workers in `unreachable` cannot be reached.
+class RecordingSender final : public PeerSender {
+ public:
+  void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) override {
+    to_clients.push_back({client, type, msgpack::unpack(body.data(), body.size())});
+  }
+  SendStatus toWorker(const std::string& routing_id, MessageType type,
+                      const msgpack::sbuffer& body) override {
+    if (unreachable.count(routing_id) > 0) return SendStatus::kUnreachable;
+    to_workers.push_back({routing_id, type, msgpack::unpack(body.data(), body.size())});
+    return SendStatus::kSent;
+  }
+
+  // The last message of `type` sent to `peer` (a worker, or a client with `clients`).
+  const Sent& last(const std::string& peer, MessageType type, bool clients = false) const {
+    const auto& list = clients ? to_clients : to_workers;
+    for (auto it = list.rbegin(); it != list.rend(); ++it) {
+      if (it->peer == peer && it->type == type) return *it;
+    }
+    throw std::runtime_error("nothing of type " + std::string(messageTypeName(type)) + " sent to " +
+                             peer);
+  }
+
+  std::vector<Sent> to_clients;
+  std::vector<Sent> to_workers;
+  std::set<std::string> unreachable;
+};
+
+// Every event, in the order announced.
+class EventLog final : public BrokerObserver {
+ public:
+  void onEvent(const BrokerEvent& event) override { events.push_back(event); }
+
+  // Names of the events from index `from` on.
+  std::vector<std::string> names(std::size_t from = 0) const {
+    std::vector<std::string> out;
+    for (std::size_t i = from; i < events.size(); ++i) {
+      out.emplace_back(event::name(events[i].body));
+    }
+    return out;
+  }
+
+  // The last event of type T.
+  template <class T>
+  const T& last() const {
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+      if (const auto* body = std::get_if<T>(&it->body)) return *body;
+    }
+    throw std::runtime_error("no such event");
+  }
+
+  std::vector<BrokerEvent> events;
+};
+
+// An envelope as the broker's decoder makes it.
+template <class T>
+Envelope envelope(MessageType type, const T& body) {
+  const auto buffer = encodeBody(body);
+  Envelope envelope;
+  envelope.type = type;
+  envelope.body = msgpack::unpack(buffer.data(), buffer.size());
+  if constexpr (requires { body.id; }) envelope.id = body.id;
+  return envelope;
+}
+
+class BrokerCoreTest : public ::testing::Test {
+ protected:
+  BrokerCoreTest() {
+    config_.heartbeat = Millis(100);
+    core_ = std::make_unique<BrokerCore>(
+        config_, clock_, sender_,
+        std::make_unique<TranscriptStore>(TranscriptLimits{}, "", componentLogger("broker")),
+        componentLogger("broker"));
+    core_->events().subscribe(log_);
+    core_->events().subscribe(counters_);
+  }
+
+  // Worker `id` registers (routing id "r-" + id) with room for `capacity` sessions.
+  void join(const std::string& id, uint32_t capacity = 8) {
+    msg::Ready ready;
+    ready.worker = id;
+    ready.capacity = capacity;
+    core_->workerJoined("r-" + id, id, ready);
+  }
+
+  // Starts session `name` for client "c" and lets its worker say it is idle; returns the
+  // worker it was placed on.
+  std::string startIdle(const std::string& name, uint64_t id = 1) {
+    core_->start("c", msg::Start{id, name, {}}, "alice");
+    const auto& entry = *core_->sessions().find(name);
+    const std::string worker = entry.worker;
+    const auto assign = sender_.last("r-" + worker, MessageType::kAssign).as<msg::Assign>();
+    core_->settleResult(worker,
+                        envelope(MessageType::kResult,
+                                 msg::Ack{assign.id, name, worker, assign.generation, "idle"}));
+    return worker;
+  }
+
+  // The query the core forwarded last to `worker`.
+  msg::Query forwarded(const std::string& worker) {
+    return sender_.last("r-" + worker, MessageType::kQuery).as<msg::Query>();
+  }
+
+  BrokerConfig config_;
+  ManualClock clock_;
+  RecordingSender sender_;
+  EventLog log_;
+  StatusCounters counters_;
+  std::unique_ptr<BrokerCore> core_;
+};
+
+TEST_F(BrokerCoreTest, AQueryIsAdmittedDeliveredAndFinishedWithItsFigures) {
+  join("w1");
+  startIdle("s");
+  const std::size_t before = log_.events.size();
+  core_->admitQuery("c", msg::Query{7, "s", "hi", true, 0, 0});
+  const auto query = forwarded("w1");
+  clock_.advance(Millis(5));
+  core_->markDelivered("w1", query.id);
+  clock_.advance(Millis(10));
+  core_->relayEvent("w1", envelope(MessageType::kEvent, msg::Event{query.id, 0, "delta", "he"}),
+                    msg::Event{query.id, 0, "delta", "he"});
+  clock_.advance(Millis(20));
+  msg::QueryResult result;
+  result.id = query.id;
+  result.session = "s";
+  result.text = "hello";
+  result.cost_usd = 0.25;
+  result.input_tokens = 3;
+  result.output_tokens = 4;
+  core_->settleResult("w1", envelope(MessageType::kResult, result));
+
+  EXPECT_EQ(log_.names(before),
+            (std::vector<std::string>{"query_admitted", "query_delivered", "query_finished"}));
+  const auto& finished = log_.last<event::QueryFinished>();
+  EXPECT_EQ(finished.outcome, "ok");
+  EXPECT_EQ(finished.worker, "w1");
+  EXPECT_EQ(finished.duration, Millis(35));
+  EXPECT_EQ(finished.time_to_first_delta, Millis(15));
+  EXPECT_DOUBLE_EQ(finished.cost_usd, 0.25);
+  EXPECT_EQ(finished.input_tokens, 3u);
+  EXPECT_EQ(finished.output_tokens, 4u);
+  // The client got the delta and the result under its own id.
+  EXPECT_EQ(sender_.last("c", MessageType::kEvent, true).as<msg::Event>().id, 7u);
+  EXPECT_EQ(sender_.last("c", MessageType::kResult, true).as<msg::QueryResult>().text, "hello");
+  EXPECT_EQ(core_->requests().size(), 0u);
+}
+
+TEST_F(BrokerCoreTest, EventsAreNumberedInOrderFromOne) {
+  join("w1");
+  startIdle("s");
+  ASSERT_FALSE(log_.events.empty());
+  for (std::size_t i = 0; i < log_.events.size(); ++i) EXPECT_EQ(log_.events[i].seq, i + 1);
+  EXPECT_EQ(log_.names(),
+            (std::vector<std::string>{"worker_joined", "session_registered", "session_placed",
+                                      "session_state_changed", "session_state_changed"}));
+  EXPECT_EQ(log_.last<event::SessionRegistered>().creator, "alice");
+  EXPECT_EQ(log_.last<event::SessionStateChanged>().to, "idle");
+}
+
+TEST_F(BrokerCoreTest, AFailoverAnnouncesTheLossTheQueryAndTheMove) {
+  join("w1", 1);
+  startIdle("s");
+  join("w2", 1);
+  core_->admitQuery("c", msg::Query{7, "s", "hi", false, 0, 0});
+  core_->markDelivered("w1", forwarded("w1").id);
+  const std::size_t before = log_.events.size();
+  core_->workerLost("w1", "silent");
+
+  EXPECT_EQ(log_.names(before),
+            (std::vector<std::string>{"worker_lost", "query_finished", "session_state_changed",
+                                      "session_placed", "session_state_changed", "session_moved"}));
+  EXPECT_EQ(log_.last<event::WorkerLost>().sessions, 1u);
+  EXPECT_EQ(log_.last<event::QueryFinished>().outcome, "worker_lost");
+  const auto& moved = log_.last<event::SessionMoved>();
+  EXPECT_EQ(moved.from, "w1");
+  EXPECT_EQ(moved.to, "w2");
+  EXPECT_FALSE(moved.requested);
+  EXPECT_EQ(counters_.counted().workers_lost, 1u);
+  EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code, "worker_lost");
+}
+
+TEST_F(BrokerCoreTest, AQueryNotDeliveredFollowsItsSessionToTheNextWorker) {
+  join("w1", 1);
+  startIdle("s");
+  join("w2", 1);
+  core_->admitQuery("c", msg::Query{7, "s", "hi", false, 0, 0});
+  const auto first = forwarded("w1");
+  core_->workerLost("w1", "silent");
+  const auto again = forwarded("w2");
+  EXPECT_EQ(again.id, first.id) << "the same request, never delivered, is sent again";
+  EXPECT_EQ(core_->requests().size(), 1u);
+}
+
+TEST_F(BrokerCoreTest, AMoveStopsTheOldCopyThenPlacesTheNameOnTheTarget) {
+  join("w1");
+  join("w2");
+  const std::string from = startIdle("s");
+  const std::string to = from == "w1" ? "w2" : "w1";
+  core_->beginMove("c", msg::Move{5, "s", to});
+  const auto stop = sender_.last("r-" + from, MessageType::kTerminate).as<msg::Terminate>();
+  // Queries wait in the broker while it moves.
+  core_->admitQuery("c", msg::Query{6, "s", "hi", false, 0, 0});
+  EXPECT_EQ(core_->sessions().find("s")->waiting.size(), 1u);
+  const std::size_t before = log_.events.size();
+  core_->settleResult(from,
+                      envelope(MessageType::kResult, msg::Ack{stop.id, "s", from, 1, "stopped"}));
+  EXPECT_EQ(log_.names(before),
+            (std::vector<std::string>{"session_state_changed", "session_placed",
+                                      "session_state_changed", "session_moved"}));
+  EXPECT_TRUE(log_.last<event::SessionMoved>().requested);
+  EXPECT_EQ(core_->sessions().find("s")->worker, to);
+  EXPECT_EQ(forwarded(to).session, "s") << "the waiting query went with it";
+}
+
+TEST_F(BrokerCoreTest, APoolCheckoutIsAnnouncedAndItsLapsedLeaseReclaimed) {
+  join("w1");
+  core_->createPool("c", msg::PoolCreate{1, "p", 2, "", {}, {}}, "alice");
+  EXPECT_EQ(log_.last<event::PoolCreated>().size, 2u);
+  EXPECT_EQ(core_->sessions().createdBy("alice"), 2u);
+  core_->checkout("c", "", msg::PoolCheckout{2, "p", 100, 0});
+  const auto granted = sender_.last("c", MessageType::kResult, true).as<msg::CheckoutResult>();
+  const auto& out = log_.last<event::MemberCheckedOut>();
+  EXPECT_EQ(out.member, granted.member);
+  EXPECT_EQ(out.lease_id, granted.lease_id);
+  core_->checkin("c", "", msg::PoolCheckin{3, "p", granted.member, granted.lease_id});
+  EXPECT_EQ(log_.last<event::MemberCheckedIn>().member, granted.member);
+
+  core_->checkout("c", "", msg::PoolCheckout{4, "p", 100, 0});
+  const std::size_t before = log_.events.size();
+  clock_.advance(Millis(100));
+  core_->expire(clock_.now());
+  EXPECT_EQ(log_.names(before), (std::vector<std::string>{"member_reclaimed"}));
+  EXPECT_EQ(core_->pools().find("p")->reclaims, 1u);
+}
+
+TEST_F(BrokerCoreTest, APoolMemberThatRefusesIsPassedOverInsideTheVerb) {
+  join("w1");
+  core_->createPool("c", msg::PoolCreate{1, "p", 2, "", {}, {}}, "");
+  core_->submitPoolQuery("c", msg::PoolQuery{9, "p", "hi", false, 0});
+  const auto first = forwarded("w1");
+  const msg::ErrorReply busy{first.id, "busy", "full", "", first.session};
+  core_->settleError("w1", envelope(MessageType::kError, busy), busy);
+  const auto second = forwarded("w1");
+  EXPECT_NE(second.session, first.session);
+  msg::QueryResult result;
+  result.id = second.id;
+  result.session = second.session;
+  core_->settleResult("w1", envelope(MessageType::kResult, result));
+  const auto answer = sender_.last("c", MessageType::kResult, true).as<msg::QueryResult>();
+  EXPECT_EQ(answer.id, 9u);
+  EXPECT_EQ(answer.pool, "p");
+  EXPECT_EQ(answer.session, second.session);
+}
+
+TEST_F(BrokerCoreTest, IllegalTransitionsAreRefusedAndChangeNothing) {
+  join("w1");
+  join("w2");
+  const std::string worker = startIdle("s");
+  const std::string other = worker == "w1" ? "w2" : "w1";
+
+  core_->terminate("c", msg::Terminate{2, "nobody", 0});
+  EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code, "not_found");
+
+  core_->start("c", msg::Start{3, "s", {}}, "");
+  EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code,
+            "already_exists");
+
+  core_->beginMove("c", msg::Move{4, "s", other});
+  core_->beginMove("c", msg::Move{5, "s", other});
+  EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code, "busy")
+      << "a session moves once at a time";
+
+  // Replies from a worker the request was not forwarded to are stale.
+  core_->admitQuery("c", msg::Query{6, "t", "hi", false, 0, 0});
+  EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code, "not_found");
+  const std::size_t before = log_.events.size();
+  const uint64_t stale_before = counters_.counted().stale_messages;
+  core_->markDelivered(other, 999);
+  EXPECT_EQ(log_.names(before), (std::vector<std::string>{"message_refused"}));
+  EXPECT_EQ(counters_.counted().stale_messages, stale_before + 1);
+
+  // A report about an older generation fences that copy.
+  msg::SessionUpdate update;
+  update.session = "s";
+  update.generation = 0;
+  update.state = "idle";
+  core_->sessionUpdate(other, update);
+  EXPECT_EQ(log_.last<event::WorkerFenced>().worker, other);
+  EXPECT_EQ(core_->sessions().find("s")->worker, worker) << "the current placement stays";
+}
+
+TEST_F(BrokerCoreTest, TerminateRemovesTheNameOnceItsWorkerConfirms) {
+  join("w1");
+  startIdle("s");
+  core_->terminate("c", msg::Terminate{2, "s", 0});
+  core_->terminate("c", msg::Terminate{3, "s", 0});
+  EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code, "not_found")
+      << "a name being terminated is gone for new requests";
+  const auto stop = sender_.last("r-w1", MessageType::kTerminate).as<msg::Terminate>();
+  core_->settleResult("w1",
+                      envelope(MessageType::kResult, msg::Ack{stop.id, "s", "w1", 1, "stopped"}));
+  EXPECT_EQ(core_->sessions().find("s"), nullptr);
+  EXPECT_EQ(log_.last<event::SessionTerminated>().session, "s");
+}
+
+TEST_F(BrokerCoreTest, AnUnreachableWorkerIsLostOnceReaped) {
+  join("w1");
+  startIdle("s");
+  join("w2");
+  sender_.unreachable.insert("r-w1");
+  core_->probe("w1");
+  EXPECT_TRUE(core_->workers().find("w1")->lost());
+  core_->reapLost();
+  EXPECT_EQ(core_->workers().find("w1"), nullptr);
+  EXPECT_EQ(log_.last<event::WorkerLost>().reason, "unreachable (disconnected)");
+  EXPECT_EQ(core_->sessions().find("s")->worker, "w2");
+}
+
+}  // namespace
+}  // namespace ccmesh::broker
