@@ -66,8 +66,35 @@ std::optional<BrokerRequest> RequestTable::take(uint64_t id) {
     if (count != queries_per_session_.end() && --count->second == 0) {
       queries_per_session_.erase(count);
     }
+    unqueue(request);
   }
   return request;
+}
+
+void RequestTable::wait(BrokerRequest& request) {
+  request.worker.clear();
+  request.delivered = false;
+  waiting_[request.session].insert(request.id);
+}
+
+void RequestTable::forward(BrokerRequest& request, const std::string& worker, uint64_t generation) {
+  unqueue(request);
+  request.worker = worker;
+  request.generation = generation;
+  request.delivered = false;
+}
+
+const std::set<uint64_t>& RequestTable::waitingFor(const std::string& session) const {
+  static const std::set<uint64_t> kNone;
+  auto it = waiting_.find(session);
+  return it == waiting_.end() ? kNone : it->second;
+}
+
+void RequestTable::unqueue(const BrokerRequest& request) {
+  auto queue = waiting_.find(request.session);
+  if (queue == waiting_.end()) return;
+  queue->second.erase(request.id);
+  if (queue->second.empty()) waiting_.erase(queue);
 }
 
 void RequestTable::appendPartial(BrokerRequest& request, std::string_view text) {

@@ -83,8 +83,8 @@ Reply<msg::QueryResult> Client::runQuery(MessageType type, uint64_t id,
   Waiting waiting;
   if (on_event) waiting.on_event = &on_event;
   if (options.should_cancel) waiting.should_cancel = &options.should_cancel;
-  LostRequestCheck check(id, type == MessageType::kQuery ? options_.broker_check : Millis{0},
-                         now());
+  // A query (of a session or a pool) the broker lost would otherwise wait out its deadline.
+  LostRequestCheck check(id, options_.broker_check, now());
   waiting.check = &check;
   auto final_reply = awaitFinal(id, deadline, waiting);
   if (!final_reply) {
@@ -206,8 +206,10 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   Waiting waiting;
   if (should_cancel != nullptr && *should_cancel) waiting.should_cancel = should_cancel;
   // Requests the broker forwards to a worker: it tracks them until they end.
+  // (A waiting pool checkout too: ping knows it.)
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
-                       type == MessageType::kRestart || type == MessageType::kMove;
+                       type == MessageType::kRestart || type == MessageType::kMove ||
+                       type == MessageType::kPoolCheckout;
   // Requests that only read the broker's state: answered at once, safe to send twice.
   const bool read_only = isReadOnly(type);
   LostRequestCheck check(id, tracked || read_only ? options_.broker_check : Millis{0}, now());

@@ -207,26 +207,21 @@ std::vector<PlacementCandidate> BrokerCore::candidates() const {
 
 // ---- Forwarding ----
 
-void BrokerCore::enqueueWaiting(SessionEntry& entry, BrokerRequest& request) {
-  request.worker.clear();
-  request.delivered = false;
+void BrokerCore::enqueueWaiting(BrokerRequest& request) {
+  requests_.wait(request);
   const auto now = clock_.now();
   auto deadline = now + config_.pending_timeout;
   if (request.query.timeout_ms > 0) {
     deadline = request.accepted_at + Millis(request.query.timeout_ms);
   }
   requests_.setDeadline(request.id, deadline);
-  // Broker ids grow with arrival, so sorting by id keeps mailbox order even when queries
-  // come back from a dead worker.
-  auto at = std::lower_bound(entry.waiting.begin(), entry.waiting.end(), request.id);
-  if (at == entry.waiting.end() || *at != request.id) entry.waiting.insert(at, request.id);
 }
 
 void BrokerCore::forwardWaiting(SessionEntry& entry) {
-  while (!entry.worker.empty() && !entry.moving && !entry.waiting.empty()) {
-    const uint64_t id = entry.waiting.front();
-    entry.waiting.pop_front();
-    if (auto* request = requests_.find(id)) forwardQuery(*request, entry);
+  while (!entry.worker.empty() && !entry.moving) {
+    const auto& waiting = requests_.waitingFor(entry.name);
+    if (waiting.empty()) return;
+    forwardQuery(*requests_.find(*waiting.begin()), entry);
   }
 }
 
@@ -241,9 +236,7 @@ void BrokerCore::forwardQuery(BrokerRequest& request, const SessionEntry& entry)
         request.accepted_at + Millis(request.query.timeout_ms) - clock_.now());
     query.timeout_ms = static_cast<uint64_t>(std::max<int64_t>(1, left.count()));
   }
-  request.worker = entry.worker;
-  request.generation = entry.generation;
-  request.delivered = false;
+  requests_.forward(request, entry.worker, entry.generation);
   requests_.setDeadline(request.id, forwardedDeadline(request, entry));
   toWorkerBody(entry.worker, MessageType::kQuery, query);
 }
@@ -335,12 +328,6 @@ std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string
                                                 const msgpack::object* result) {
   auto request = requests_.take(request_id);
   if (!request) return request;
-  if (request->worker.empty() && request->kind == RequestKind::kQuery) {
-    if (auto* entry = sessions_.find(request->session)) {
-      auto& waiting = entry->waiting;
-      waiting.erase(std::remove(waiting.begin(), waiting.end(), request_id), waiting.end());
-    }
-  }
   if (request->kind == RequestKind::kQuery) {
     event::QueryFinished finished;
     finished.request = request->id;
@@ -364,7 +351,8 @@ std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string
 }
 
 void BrokerCore::failWaiting(SessionEntry& entry, ErrorCode code, const std::string& message) {
-  const std::vector<uint64_t> ids(entry.waiting.begin(), entry.waiting.end());
+  const auto& waiting = requests_.waitingFor(entry.name);
+  const std::vector<uint64_t> ids(waiting.begin(), waiting.end());
   for (uint64_t id : ids) failRequest(id, code, message);
 }
 

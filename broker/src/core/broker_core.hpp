@@ -192,7 +192,7 @@ class BrokerCore {
   void placeOn(SessionEntry& entry, const std::string& worker, uint64_t request_id);
   void moveTo(const std::string& name, const std::string& worker, uint64_t request_id);
   std::vector<PlacementCandidate> candidates() const;
-  void enqueueWaiting(SessionEntry& entry, BrokerRequest& request);
+  void enqueueWaiting(BrokerRequest& request);
   void forwardWaiting(SessionEntry& entry);
   void forwardQuery(BrokerRequest& request, const SessionEntry& entry);
   TimePoint forwardedDeadline(const BrokerRequest& request, const SessionEntry& entry) const;

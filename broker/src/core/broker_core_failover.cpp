@@ -31,7 +31,7 @@ void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::s
         } else if (!entry || entry->terminating) {
           failRequest(id, ErrorCode::kCancelled, "session " + request->session + " was terminated");
         } else {
-          enqueueWaiting(*entry, *request);  // never reached a CLI: safe to send again
+          enqueueWaiting(*request);  // never reached a CLI: safe to send again
           requeued.insert(request->session);
         }
         break;

@@ -353,7 +353,7 @@ PoolMember* BrokerCore::pickIdle(PoolEntry& pool) {
     const auto* entry = sessions_.find(member.name);
     const bool usable = entry != nullptr && !entry->terminating && entry->state != kFailedState;
     const uint32_t in_flight = requests_.queriesOf(member.name);
-    const bool idle = usable && member.lease_id == 0 && in_flight == 0 && entry->waiting.empty();
+    const bool idle = usable && member.lease_id == 0 && in_flight == 0;
     candidates.push_back(PoolCandidate{idle, usable && !entry->worker.empty(), in_flight});
   }
   // Leaves the cursor alone, so that checkouts do not disturb the pool queries' rotation.
@@ -366,7 +366,7 @@ bool BrokerCore::dispatchPoolQuery(const std::string& client, PoolEntry& pool, m
   while (auto* member = pickMember(pool, refused)) {
     auto* entry = sessions_.find(member->name);
     const bool placed = !entry->worker.empty();
-    if (!placed && entry->waiting.size() >= config_.pending_limit) {
+    if (!placed && requests_.waitingFor(entry->name).size() >= config_.pending_limit) {
       refused.push_back(member->name);  // its broker queue is full: as good as busy
       continue;
     }
@@ -382,7 +382,7 @@ bool BrokerCore::dispatchPoolQuery(const std::string& client, PoolEntry& pool, m
     request->pool = pool.name;
     request->pool_refused = std::move(refused);
     events_.emit(event::QueryAdmitted{request->id, request->session, pool.name});
-    enqueueWaiting(*entry, *request);
+    enqueueWaiting(*request);
     if (placed) forwardWaiting(*entry);
     return true;
   }

@@ -30,9 +30,10 @@ void BrokerCore::admitQuery(const std::string& client, msg::Query query) {
   auto* entry = sessions_.find(query.session);
   if (!entry || entry->terminating) return notFound(client, query.id, query.session);
   const bool placed = !entry->worker.empty();
-  if (!placed && entry->waiting.size() >= config_.pending_limit) {
+  if (!placed && requests_.waitingFor(entry->name).size() >= config_.pending_limit) {
     replyError(client, query.id, ErrorCode::kBusy,
-               "session " + query.session + " has " + std::to_string(entry->waiting.size()) +
+               "session " + query.session + " has " +
+                   std::to_string(requests_.waitingFor(entry->name).size()) +
                    " queries waiting for a worker",
                query.session);
     return;
@@ -40,7 +41,7 @@ void BrokerCore::admitQuery(const std::string& client, msg::Query query) {
   auto* request = addRequest(client, query.id, RequestKind::kQuery, query.session, clock_.now());
   request->query = std::move(query);
   events_.emit(event::QueryAdmitted{request->id, request->session, {}});
-  enqueueWaiting(*entry, *request);
+  enqueueWaiting(*request);
   if (placed) forwardWaiting(*entry);
 }
 

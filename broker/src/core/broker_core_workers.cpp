@@ -189,7 +189,7 @@ void BrokerCore::settleError(const std::string& worker_id, const Envelope& envel
       entry && entry->worker == worker_id && entry->generation == request.generation;
   if (request.kind == RequestKind::kQuery && current && entry->moving && !request.delivered) {
     // Queued on the copy a `move` stops: it never reached a CLI, so it follows the name.
-    return enqueueWaiting(*entry, request);
+    return enqueueWaiting(request);
   }
   if (request.kind == RequestKind::kMove) {
     if (!request.move_to.empty() && code == errorCodeName(ErrorCode::kNotFound)) {

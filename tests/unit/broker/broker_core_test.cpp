@@ -231,7 +231,7 @@ TEST_F(BrokerCoreTest, AMoveStopsTheOldCopyThenPlacesTheNameOnTheTarget) {
   const auto stop = sender_.last("r-" + from, MessageType::kTerminate).as<msg::Terminate>();
   // Queries wait in the broker while it moves.
   core_->admitQuery("c", msg::Query{6, "s", "hi", false, 0, 0});
-  EXPECT_EQ(core_->sessions().find("s")->waiting.size(), 1u);
+  EXPECT_EQ(core_->requests().waitingFor("s").size(), 1u);
   const std::size_t before = log_.events.size();
   core_->settleResult(from,
                       envelope(MessageType::kResult, msg::Ack{stop.id, "s", from, 1, "stopped"}));

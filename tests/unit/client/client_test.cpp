@@ -314,6 +314,28 @@ TEST(Client, AFinalReplyBeforeThePingsAnswerWinsOverUnknown) {
   EXPECT_FALSE(client.receive(milliseconds(20)).has_value()) << "the ping's answer is dropped";
 }
 
+// A pool query or a waiting checkout the broker no longer knows (it restarted) ends at the
+// next check instead of at its deadline, as a session query does.
+TEST(Client, PoolRequestsTheBrokerLostEndAtTheNextCheck) {
+  FakeBroker broker([](const auto& request, auto& reply) {
+    if (request.type != MessageType::kPing) return;  // pool requests are never answered
+    msg::PingResult pong{request.id, "test", 1};
+    pong.unknown = request.template as<msg::Ping>().pending;
+    reply.send(MessageType::kResult, pong);
+  });
+  ClientOptions options = optionsFor(broker);
+  options.broker_check = milliseconds(20);
+  options.timeout = std::chrono::seconds(5);  // without the check: `timeout` after 5 s
+  Client client(options);
+  auto answer = client.poolQuery("p", "hi");
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().code, ErrorCode::kUnavailable) << answer.error().message;
+  auto member = client.checkout("p", std::chrono::seconds(10), std::chrono::seconds(5));
+  ASSERT_FALSE(member.ok());
+  EXPECT_EQ(member.error().code, ErrorCode::kUnavailable) << member.error().message;
+  EXPECT_GE(broker.waitFor(MessageType::kPing, 2).size(), 2u);
+}
+
 TEST(Client, SeventeenQueriesInFlightAreAnsweredInOrder) {
   FakeBroker broker([](const auto& request, auto& reply) {
     if (request.type != MessageType::kQuery) return;

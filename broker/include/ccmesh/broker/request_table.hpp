@@ -67,6 +67,17 @@ class RequestTable {
   // Forgets a request and returns it.
   std::optional<BrokerRequest> take(uint64_t id);
 
+  // Puts a query in its session's broker queue: it waits in the broker (worker empty, not
+  // delivered) until forward(). Broker ids grow with arrival, so the queue keeps mailbox
+  // order even for queries that come back from a dead worker.
+  void wait(BrokerRequest& request);
+
+  // Takes a query out of its session's broker queue: it goes to `worker` at `generation`.
+  void forward(BrokerRequest& request, const std::string& worker, uint64_t generation);
+
+  // Broker ids of a session's queries waiting in the broker, oldest first.
+  const std::set<uint64_t>& waitingFor(const std::string& session) const;
+
   // Appends event text to a request's partial answer, up to kMaxPartialBytes.
   static void appendPartial(BrokerRequest& request, std::string_view text);
 
@@ -97,6 +108,10 @@ class RequestTable {
   std::set<std::pair<TimePoint, uint64_t>> by_deadline_;            // (deadline, id)
   std::unordered_map<std::string, uint32_t> queries_per_session_;   // session -> queries
   std::unordered_map<std::string, std::size_t> per_client_;         // client -> requests
+  std::unordered_map<std::string, std::set<uint64_t>> waiting_;     // session -> queued queries
+
+  // Takes a query out of its session's broker queue, if it is there.
+  void unqueue(const BrokerRequest& request);
 };
 
 }  // namespace ccmesh::broker

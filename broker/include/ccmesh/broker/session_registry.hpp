@@ -48,9 +48,8 @@ struct SessionEntry {
   // of a worker process that another process with the same id replaced ({}: no hold).
   TimePoint not_before{};
 
-  std::deque<uint64_t> waiting;  // broker ids of queries waiting for placement, oldest first
-  bool moving = false;           // `move` is stopping its copy: queries wait in the broker
-  std::string last_worker;       // the worker of its previous placement (empty: none known)
+  bool moving = false;      // `move` is stopping its copy: queries wait in the broker
+  std::string last_worker;  // the worker of its previous placement (empty: none known)
 };
 
 // The session names of the cluster: name -> entry, plus which worker hosts which names and
