@@ -16,6 +16,10 @@ bool LiveBudget::acquire(uint64_t holder) {
   return false;
 }
 
+bool LiveBudget::waits(uint64_t holder) const {
+  return std::find(waiting_.begin(), waiting_.end(), holder) != waiting_.end();
+}
+
 void LiveBudget::release(uint64_t holder) {
   if (live_.erase(holder) != 0) return;
   auto it = std::find(waiting_.begin(), waiting_.end(), holder);

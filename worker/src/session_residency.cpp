@@ -16,11 +16,10 @@ uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 void Session::needProcess(ConversationStart start, bool for_queue) {
   if (observer_.acquireLiveSlot(*this)) {
-    slot_wait_.reset();
     spawn(start);
     return;
   }
-  slot_wait_ = start;
+  start_when_granted_ = start;
   slot_for_queue_ = for_queue;
   if (observer_.waitsForSpawnTurn(*this)) {
     context_.log->debug("[session {}] waits for its turn to spawn", name_);
@@ -32,26 +31,19 @@ void Session::needProcess(ConversationStart start, bool for_queue) {
 }
 
 void Session::wake() {
-  if (process_ || slot_wait_ || copy_due_ || queue_.empty()) return;
+  if (process_ || copy_due_ || queue_.empty() || waitingForSlot()) return;
   needProcess(resumeOrNew(), true);
 }
 
 bool Session::grantSlot() {
-  if (!slot_wait_ || process_) {
-    slot_wait_.reset();
-    return false;
-  }
-  const ConversationStart start = *slot_wait_;
-  const bool for_queue = slot_for_queue_;
-  slot_wait_.reset();
-  if (for_queue && queue_.empty()) return false;  // its prompts expired or were cancelled
-  spawn(start);
+  if (process_) return false;
+  if (slot_for_queue_ && queue_.empty()) return false;  // its prompts expired or were cancelled
+  spawn(start_when_granted_);
   return process_ != nullptr || copy_due_.has_value();  // (a spawn waiting for a transcript
                                                         // keeps its slot)
 }
 
 void Session::withdrawSlot() {
-  slot_wait_.reset();
   if (!process_) observer_.onLiveSlotReleased(*this);
 }
 
@@ -63,8 +55,8 @@ bool Session::betweenTurns() const {
 bool Session::evictable() const { return betweenTurns() && queue_.empty(); }
 
 bool Session::dormant() const {
-  return state_ == SessionState::kHibernated && !process_ && !slot_wait_ && queue_.empty() &&
-         !running_ && spawn_acks_.empty() && stop_acks_.empty() && !copy_due_;
+  return state_ == SessionState::kHibernated && !process_ && queue_.empty() && !running_ &&
+         spawn_acks_.empty() && stop_acks_.empty() && !copy_due_ && !waitingForSlot();
 }
 
 Millis Session::idleTimeout() const {

@@ -28,7 +28,7 @@ namespace ccmesh::worker {
 //
 // It also keeps the worker's live budget (--max-live): sessions take a slot before they
 // spawn a CLI; when none is free, the least recently used idle session is hibernated and
-// the waiting one starts once that CLI has exited (session_table_residency.cpp). Only
+// the waiting one starts once that CLI has exited (session_table_live_slots.cpp). Only
 // "awake" sessions (with a CLI, prompts, timers or replies due) are polled and timed, so
 // thousands of hibernated names cost nothing per loop iteration.
 class SessionTable final : public SessionObserver {
@@ -90,6 +90,7 @@ class SessionTable final : public SessionObserver {
   void onTranscript(msg::TranscriptAppend batch) override;
   void onTranscriptFetch(const msg::TranscriptFetch& fetch) override;
   bool acquireLiveSlot(Session& session) override;
+  bool waitsForSlot(const Session& session) const override;
   void onLiveSlotReleased(Session& session) override;
   bool waitsForSpawnTurn(const Session& session) const override;
 
@@ -106,7 +107,7 @@ class SessionTable final : public SessionObserver {
   void replyError(uint64_t id, ErrorCode code, const std::string& message,
                   const std::string& session);
   bool hasRetired(const std::string& name) const;
-  // --- residency (session_table_residency.cpp)
+  // --- residency (session_table_live_slots.cpp)
   // Marks a session as having something to do.
   void wakeUp(Session& session) { awake_.insert(&session); }
   // Registers a new session with the live budget's index.
@@ -138,7 +139,8 @@ class SessionTable final : public SessionObserver {
   bool load_due_ = false;                       // changed counts wait for the interval
   std::size_t spawns_in_round_ = 0;             // CLIs spawned since spawnWaiting()
   std::deque<uint64_t> spawn_line_;             // serials waiting for their turn, oldest first
-  std::unordered_set<uint64_t> in_spawn_line_;  // the same serials, for lookups
+  std::unordered_set<uint64_t> in_spawn_line_;  // serials waiting for their turn (spawn_line_
+                                                // may still hold ones that left since)
 };
 
 }  // namespace ccmesh::worker

@@ -22,6 +22,7 @@ struct BudgetObserver final : SessionObserver {
   bool slot_free = true;  // the next acquireLiveSlot succeeds
   int acquired = 0;       // slots taken
   int released = 0;       // slots given back (or waits withdrawn)
+  bool waiting = false;   // the session waits for a slot (acquire said no, not yet granted)
 
   void onSessionChanged(const msg::SessionUpdate& u) override { updates.push_back(u); }
   void onDelivered(uint64_t) override {}
@@ -30,11 +31,21 @@ struct BudgetObserver final : SessionObserver {
   void onError(const msg::ErrorReply& e) override { errors.push_back(e); }
   void onAck(const msg::Ack& a) override { acks.push_back(a); }
   bool acquireLiveSlot(Session&) override {
+    waiting = !slot_free;
     if (!slot_free) return false;
     ++acquired;
     return true;
   }
-  void onLiveSlotReleased(Session&) override { ++released; }
+  void onLiveSlotReleased(Session&) override {
+    waiting = false;
+    ++released;
+  }
+  bool waitsForSlot(const Session&) const override { return waiting; }
+  // Hands the slot the session waits for over (it leaves the waiting line first).
+  bool grant(Session& session) {
+    waiting = false;
+    return session.grantSlot();
+  }
 
   std::string answer(uint64_t id) const {
     for (const auto& r : results) {
@@ -139,7 +150,7 @@ TEST_F(SessionResidencyTest, WaitsHibernatedForALiveSlotAndStartsWhenGranted) {
   session_->query(msg::Query{2, "s", "queued", false, 0, 3});
   EXPECT_TRUE(observer_.answer(2).empty());
 
-  EXPECT_TRUE(session_->grantSlot());
+  EXPECT_TRUE(observer_.grant(*session_));
   runUntil([&] { return !observer_.answer(2).empty(); }, "the queued prompt");
   EXPECT_EQ(observer_.answer(2), "turn 1: queued");
 }
@@ -153,7 +164,8 @@ TEST_F(SessionResidencyTest, AWaitForQueuedPromptsEndsWhenTheyExpire) {
   session_->onTimer();
   EXPECT_EQ(observer_.answer(1), "error timeout");
   EXPECT_EQ(observer_.released, 1);  // the wait was withdrawn
-  EXPECT_FALSE(session_->grantSlot());
+  EXPECT_FALSE(observer_.waiting);
+  EXPECT_FALSE(observer_.grant(*session_)) << "its prompts are gone: it needs no CLI";
   EXPECT_TRUE(session_->dormant());
 }
 

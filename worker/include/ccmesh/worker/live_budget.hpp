@@ -36,6 +36,8 @@ class LiveBudget {
   std::size_t waiting() const { return waiting_.size(); }
   const std::unordered_set<uint64_t>& liveHolders() const { return live_; }
   bool holds(uint64_t holder) const { return live_.count(holder) != 0; }
+  // True while `holder` waits for a slot.
+  bool waits(uint64_t holder) const;
 
   // Takes a slot for `holder` when one is free and nobody waits before it (true: it may
   // spawn now); otherwise it waits, once, behind the others. A holder already live gets

@@ -42,7 +42,10 @@ std::string_view sessionStateName(SessionState state);
 // (one turn at a time); a crash -> RESTARTING (backoff, then --resume) or FAILED (too many
 // crashes); terminate -> STOPPING -> STOPPED. Idle sessions give their CLI up: IDLE ->
 // HIBERNATING -> HIBERNATED (no process, conversation kept), and the next query resumes it
-// (session_residency.cpp). Everything is driven from the worker's loop through the on...()
+// (session_residency.cpp). Files by responsibility: session.cpp (state, reports, timers),
+// session_process.cpp (the CLI process), session_turns.cpp (the turn queue),
+// session_cli_output.cpp (what the CLI prints), session_residency.cpp, session_transcript.cpp.
+// Everything is driven from the worker's loop through the on...()
 // methods; nothing blocks.
 class Session {
  public:
@@ -125,7 +128,7 @@ class Session {
   const std::list<std::string>& stderrTail() const { return stderr_tail_; }
 
  private:
-  // --- lifecycle (session.cpp)
+  // --- the CLI process (session_process.cpp)
   void spawn(ConversationStart start);
   void onExit();
   void drainOutput();
@@ -133,6 +136,7 @@ class Session {
   void becomeFailed(const std::string& why);
   void finishStop();
   void requestRespawn(ConversationStart start);
+  // --- state and reports (session.cpp)
   void setState(SessionState state);
   void notify();
   TimePoint now() const { return context_.clock->now(); }
@@ -145,18 +149,15 @@ class Session {
   bool probeMemory(TimePoint t);
   void recycle();
   void withdrawSlot();
+  bool waitingForSlot() const { return observer_.waitsForSlot(*this); }
   bool betweenTurns() const;
   Millis idleTimeout() const;
   ConversationStart resumeOrNew() const {
     return has_history_ ? ConversationStart::kResume : ConversationStart::kNew;
   }
-  // --- turns and CLI output (session_output.cpp)
+  // --- the turn queue (session_turns.cpp)
   void pump();
-  void handleLines();
-  void handleErrorLines();
-  void handleEvent(const CliEvent& event);
   void handleResult(const CliEvent& event);
-  void handleControlRequest(const CliEvent& event);
   void interruptTurn(ErrorCode code, const std::string& message);
   void failQueued(ErrorCode code, const std::string& message);
   void failRunning(ErrorCode code, const std::string& message);
@@ -164,6 +165,11 @@ class Session {
                   const std::string& partial = {});
   void sendAcks(std::vector<uint64_t>& ids);
   void expireDeadlines();
+  // --- what the CLI prints (session_cli_output.cpp)
+  void handleLines();
+  void handleErrorLines();
+  void handleEvent(const CliEvent& event);
+  void handleControlRequest(const CliEvent& event);
   void noteErrorLine(const std::string& line);
   // --- the transcript the broker keeps (session_transcript.cpp)
   // Keeps mirrored transcript entries for the next batch; sends a full batch at once.
@@ -219,7 +225,9 @@ class Session {
   std::optional<msg::SessionUpdate> last_update_;  // what the broker last heard
   uint64_t serial_;                                // number in the live budget
   TimePoint last_used_{};                          // when its last turn ended (or it was placed)
-  std::optional<ConversationStart> slot_wait_;     // waiting for a live slot, to start like this
+  // How to start once the live slot it waits for is granted (whether it waits is the
+  // observer's to say: waitingForSlot()).
+  ConversationStart start_when_granted_ = ConversationStart::kNew;
   bool slot_for_queue_ = false;        // that wait is for queued prompts: void once they are gone
   bool recycle_due_ = false;           // over max_rss_mb: restart with history between turns
   bool recycling_ = false;             // the respawn under way is a recycle

@@ -48,6 +48,12 @@ class SessionObserver {
     (void)session;
     return false;
   }
+  // True while the session waits for its turn to spawn or for a live slot: the owner of the
+  // waiting lines is the only one who knows (the session keeps how it will start).
+  virtual bool waitsForSlot(const Session& session) const {
+    (void)session;
+    return false;
+  }
 };
 
 }  // namespace ccmesh::worker

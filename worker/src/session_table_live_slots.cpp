@@ -1,5 +1,6 @@
-// SessionTable: the live budget (which sessions may have a CLI process), the set of awake
-// sessions, and the `load` reports that tell the broker how many CLIs are live.
+// SessionTable: its live slots. The live budget (which sessions may have a CLI process), the
+// paced line of sessions waiting to spawn, the set of awake sessions, and the `load` reports
+// that tell the broker how many CLIs are live.
 #include <algorithm>
 
 #include "ccmesh/common/codec.hpp"
@@ -23,12 +24,16 @@ bool SessionTable::waitsForSpawnTurn(const Session& session) const {
   return in_spawn_line_.count(session.serial()) != 0;
 }
 
+bool SessionTable::waitsForSlot(const Session& session) const {
+  return waitsForSpawnTurn(session) || budget_.waits(session.serial());
+}
+
 void SessionTable::spawnWaiting() {
   spawns_in_round_ = 0;
   while (!spawn_line_.empty() && spawns_in_round_ < kSpawnsPerRound) {
     const uint64_t serial = spawn_line_.front();
     spawn_line_.pop_front();
-    in_spawn_line_.erase(serial);
+    if (in_spawn_line_.erase(serial) == 0) continue;  // it left the line meanwhile
     Session* session = holder(serial);
     if (session == nullptr) continue;        // forgotten meanwhile
     if (!budget_.acquire(serial)) continue;  // now waits for a live slot (balanceLive)
@@ -37,7 +42,10 @@ void SessionTable::spawnWaiting() {
   }
 }
 
-void SessionTable::onLiveSlotReleased(Session& session) { budget_.release(session.serial()); }
+void SessionTable::onLiveSlotReleased(Session& session) {
+  in_spawn_line_.erase(session.serial());
+  budget_.release(session.serial());
+}
 
 msg::Load SessionTable::load() const {
   const auto live = static_cast<uint32_t>(budget_.live());
