@@ -4,10 +4,12 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <zmq.hpp>
 
 #include "ccmesh/broker/broker.hpp"
 #include "ccmesh/broker/broker_config.hpp"
+#include "ccmesh/broker/broker_monitor.hpp"
 #include "ccmesh/broker/ready_file.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/config_loader.hpp"
@@ -54,7 +56,8 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
       ("pending-timeout-ms", po::value(&pending_timeout_ms)->default_value(60000)->value_name("N"),
        "how long a query with no timeout of its own waits for a worker before unavailable")
       ("ready-file", po::value(&ready_file)->value_name("FILE"),
-       "once bound, write frontend=ENDPOINT and backend=ENDPOINT lines here (atomically)")
+       "once bound, write frontend=ENDPOINT, backend=ENDPOINT and http=URL lines here "
+       "(atomically)")
       ("insecure", po::bool_switch(&config.insecure),
        "allow binding addresses other machines can reach, without CURVE keys (dangerous)")
       ("curve-secret", po::value(&config.curve_secret_file)->value_name("FILE"),
@@ -78,7 +81,16 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
        "session then resumes without them)")
       ("transcript-total-bytes", po::value(&config.transcript_total_bytes)->default_value(config.transcript_total_bytes)->value_name("N"),
        "transcript bytes kept in memory for all sessions; beyond it the least recently used "
-       "transcripts leave memory (kept on disk with --data-dir, else dropped)");
+       "transcripts leave memory (kept on disk with --data-dir, else dropped)")
+      ("http", po::value(&config.http)->default_value(config.http)->value_name("HOST:PORT"),
+       "serve metrics, health, the JSON API, live events and the status page over HTTP here "
+       "(port 0: any free one; '' turns it off); see docs/OPERATIONS.md \"Monitoring\"")
+      ("http-token-file", po::value(&config.http_token_file)->value_name("FILE"),
+       "every HTTP request must then carry `Authorization: Bearer <the file's token>`; needed "
+       "to serve HTTP on an address other machines reach (or --insecure)")
+      ("watch-queue-limit", po::value(&config.watch_queue_limit)->default_value(config.watch_queue_limit)->value_name("N"),
+       "events queued for a `watch` client that does not read fast enough (beyond what its "
+       "socket holds); past it the watch ends with busy");
   // clang-format on
   po::variables_map vm;
   if (!loader.load(argc, argv, vm)) return false;
@@ -120,10 +132,17 @@ int main(int argc, char** argv) {
     zmq::context_t context(1);
     SteadyClock clock;
     broker::Broker broker(config, context, clock);
+    std::unique_ptr<broker::BrokerMonitor> monitor;
+    if (!config.http.empty()) {
+      monitor = std::make_unique<broker::BrokerMonitor>(
+          broker, monitoring::HttpOptions{config.http, config.http_token_file, config.insecure});
+      logger->info("status page: {}/", monitor->url());
+    }
     broker.addSessions(declared.sessions);
     broker.addPools(declared.pools);
     if (!ready_file.empty()) {
-      broker::writeReadyFile(ready_file, broker.frontendEndpoint(), broker.backendEndpoint());
+      broker::writeReadyFile(ready_file, broker.frontendEndpoint(), broker.backendEndpoint(),
+                             monitor ? monitor->url() : std::string());
     }
     broker.run(signals);
   } catch (const ConfigError& e) {

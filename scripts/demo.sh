@@ -30,14 +30,16 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 
 step "start a broker on free loopback ports, with the sessions of config/sessions.conf"
 setsid "$bin/ccmesh-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
-  --sessions config/sessions.conf --ready-file "$run_dir/broker.ready" \
+  --sessions config/sessions.conf --ready-file "$run_dir/broker.ready" --http 127.0.0.1:0 \
   >"$run_dir/broker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do [ -s "$run_dir/broker.ready" ] && break; sleep 0.05; done
 frontend=$(sed -n 's/^frontend=//p' "$run_dir/broker.ready")
 backend=$(sed -n 's/^backend=//p' "$run_dir/broker.ready")
 [ -n "$frontend" ] || { echo "broker did not start:"; cat "$run_dir/broker.log"; exit 1; }
+http=$(sed -n 's/^http=//p' "$run_dir/broker.ready")
 echo "frontend $frontend, backend $backend"
+echo "status page: $http/   (metrics: $http/metrics, live events: $http/events)"
 export CCMESH_BROKER=$frontend
 
 step "start two workers, each with its own home (transcripts live there)"
@@ -85,6 +87,15 @@ show "$bin/ccmesh" pool info helpers
 show "$bin/ccmesh" pool delete helpers
 
 step "kill -9 the worker hosting code_reviewer: the name moves, with its conversation"
+# `ccmesh watch` follows the broker's events meanwhile (shown after the move).
+"$bin/ccmesh" watch --session code_reviewer >"$run_dir/watch.out" 2>&1 &
+watch_pid=$!
+pids+=("$watch_pid")
+# It follows once it prints an event of the session: a query makes some.
+for _ in $(seq 50); do
+  "$bin/ccmesh" query code_reviewer "(the operator is watching)" >/dev/null
+  grep -q query_finished "$run_dir/watch.out" && break
+done
 host=$("$bin/ccmesh" info code_reviewer --json | sed -n 's/.*"worker":"\([^"]*\)".*/\1/p')
 if [ "$host" = worker-a ]; then victim=${pids[1]}; else victim=${pids[2]}; fi
 echo "\$ kill -KILL $victim   # worker $host"
@@ -95,6 +106,10 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 show "$bin/ccmesh" info code_reviewer
+kill -INT "$watch_pid" 2>/dev/null || true
+wait "$watch_pid" 2>/dev/null || true
+echo "\$ ccmesh watch --session code_reviewer   # what it printed meanwhile"
+cat "$run_dir/watch.out"
 show "$bin/ccmesh" query code_reviewer /history
 show "$bin/ccmesh" transcript code_reviewer
 

@@ -8,6 +8,8 @@ packages=(
   cppzmq-dev libzmq3-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
   libboost-program-options-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libcpp-httplib-dev libbenchmark-dev procps iproute2
+  prometheus-cpp-dev  # the metrics the broker and workers serve
+  prometheus  # the monitoring tests: promtool checks the metrics, a real server scrapes them
   iptables  # the fault tests cut one direction of a link between network namespaces
   clang libclang-rt-14-dev  # the fuzzers (scripts/fuzz.sh): clang and libFuzzer
 )

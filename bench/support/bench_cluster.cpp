@@ -1,5 +1,6 @@
 #include "bench_cluster.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -37,6 +38,9 @@ BenchCluster::BenchCluster(std::vector<std::string> broker_args) {
   std::vector<std::string> args{
       "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--ready-file",
       ready,        "--log-level",       "warn"};
+  if (std::find(broker_args.begin(), broker_args.end(), "--http") == broker_args.end()) {
+    args.insert(args.end(), {"--http", "127.0.0.1:0"});
+  }
   args.insert(args.end(), broker_args.begin(), broker_args.end());
   auto [program, argv] =
       wrapped("CCMESH_BENCH_BROKER_PREFIX", test::binaryPath("ccmesh-broker"), std::move(args));

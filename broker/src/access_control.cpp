@@ -28,6 +28,7 @@ bool requiresAdmin(MessageType type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
     case MessageType::kPing:
+    case MessageType::kWatch:
     case MessageType::kPoolQuery:
     case MessageType::kPoolCheckout:
     case MessageType::kPoolCheckin:

@@ -14,6 +14,7 @@
 #include "ccmesh/common/socket_io.hpp"
 #include "core/broker_core.hpp"
 #include "core/status_counters.hpp"
+#include "feed/watch_feed.hpp"
 #include "handlers/client_request_handler.hpp"
 #include "handlers/pool_request_handler.hpp"
 #include "handlers/worker_message_handler.hpp"
@@ -88,6 +89,8 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
   core_ = std::make_unique<BrokerCore>(config_, clock_, *outbox_, std::move(transcripts), logger_);
   counters_ = std::make_unique<StatusCounters>();
   core_->events().subscribe(*counters_);
+  feed_ = std::make_unique<WatchFeed>(*outbox_, core_->pools(), config_.watch_queue_limit);
+  core_->events().subscribe(*feed_);
   access_ = std::make_unique<AccessControl>(config_, core_->sessions(), core_->requests(),
                                             core_->pools(), logger_);
   // The ZAP handler must be up before the CURVE sockets bind.
@@ -107,7 +110,7 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
   disconnects_ = std::make_unique<DisconnectWatch>(context, backend_, clock_);
   core_->startRequestIdsAt(firstRequestId());
   clients_ = std::make_unique<ClientRequestHandler>(
-      *core_, *access_, *warnings_, [this] { return stats(); }, started_);
+      *core_, *feed_, *access_, *warnings_, [this] { return stats(); }, started_);
   pools_handler_ = std::make_unique<PoolRequestHandler>(*core_, *access_, *warnings_);
   workers_handler_ = std::make_unique<WorkerMessageHandler>(*core_, *warnings_);
   logger_->info("frontend (clients) bound to {}", frontend_endpoint_);
@@ -131,6 +134,12 @@ BrokerStats Broker::stats() const {
   return stats;
 }
 
+msg::StatusResult Broker::status() const { return clients_->status(0); }
+msg::ListResult Broker::list() const { return clients_->list(0); }
+msg::CountResult Broker::count() const { return clients_->count(0); }
+msg::PoolListResult Broker::poolList() const { return pools_handler_->list(0); }
+std::size_t Broker::watchers() const { return feed_->watchers(); }
+
 const SessionRegistry& Broker::sessions() const { return core_->sessions(); }
 const WorkerTable& Broker::workers() const { return core_->workers(); }
 const RequestTable& Broker::requests() const { return core_->requests(); }
@@ -150,13 +159,14 @@ void Broker::run(SignalPipe& signals) {
 
 bool Broker::pollOnce(Millis max_wait, int wake_fd) {
   auto wait = std::clamp(std::min(max_wait, untilNextTimer()), Millis(0), max_wait);
-  if (outbox_->hasBacklog()) wait = std::min(wait, Millis(5));
-  std::array<zmq::pollitem_t, 5> items{{
+  if (outbox_->hasBacklog() || feed_->hasBacklog()) wait = std::min(wait, Millis(5));
+  std::array<zmq::pollitem_t, 6> items{{
       {frontend_.handle(), 0, ZMQ_POLLIN, 0},
       {backend_.handle(), 0, ZMQ_POLLIN, 0},
       {disconnects_->socket().handle(), 0, ZMQ_POLLIN, 0},
+      {nullptr, mailbox_.fd(), ZMQ_POLLIN, 0},
   }};
-  std::size_t count = 3;
+  std::size_t count = 4;
   const std::size_t zap_index = count;
   if (zap_) items[count++] = {zap_->socket().handle(), 0, ZMQ_POLLIN, 0};
   const std::size_t wake_index = count;
@@ -177,7 +187,9 @@ bool Broker::pollOnce(Millis max_wait, int wake_fd) {
   if (items[0].revents & ZMQ_POLLIN) drain(frontend_, true, kBatch);
   runTimers();
   outbox_->flush();
+  feed_->flush();
   reapLost();
+  if (items[3].revents & ZMQ_POLLIN) mailbox_.runPending();
   return wake_fd >= 0 && (items[wake_index].revents & ZMQ_POLLIN) != 0;
 }
 
@@ -226,7 +238,10 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
 }
 
 void Broker::reapLost() {
-  for (const auto& client : outbox_->takeLostClients()) core_->clientLost(client);
+  for (const auto& client : outbox_->takeLostClients()) {
+    feed_->clientLost(client);
+    core_->clientLost(client);
+  }
   core_->reapLost();
 }
 
@@ -235,7 +250,7 @@ void Broker::handleClient(const Caller& caller, const std::string& routing_id,
   // Before anything answers with that id: the client matches replies by id, so any answer
   // would look like the end of the request already in flight. (A cancel's id names it.)
   if (envelope.type != MessageType::kCancel && envelope.id != 0 &&
-      core_->refuseDuplicateId(routing_id, envelope.id)) {
+      core_->refuseDuplicateId(routing_id, envelope.id, feed_->holds(routing_id, envelope.id))) {
     warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id),
                     envelope.id);
     return;
@@ -271,7 +286,8 @@ void Broker::refuseUnknownKey(const std::string& routing_id, bool from_clients, 
   // A worker whose key was removed: its sessions move to workers still allowed.
   if (const auto* worker = core_->workers().findByRoutingId(routing_id)) {
     const std::string worker_id = worker->id;  // workerLost forgets the entry
-    core_->workerLost(worker_id, "its key was removed from the workers' allow-list");
+    core_->workerLost(worker_id, event::LossCause::kUnauthorized,
+                      "its key was removed from the workers' allow-list");
   }
   outbox_->toWorker(routing_id, MessageType::kError, encodeBody(reply));
 }

@@ -1,6 +1,7 @@
 #include "ccmesh/broker/broker_config.hpp"
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/monitoring/http_options.hpp"
 
 namespace ccmesh::broker {
 namespace {
@@ -58,6 +59,7 @@ void validateConfig(const BrokerConfig& config) {
   }
   checkEndpoint(config, config.frontend, "frontend");
   checkEndpoint(config, config.backend, "backend");
+  monitoring::validateHttpOptions({config.http, config.http_token_file, config.insecure}, "http");
   if (config.heartbeat < Millis(10) || config.heartbeat > Millis(600000)) {
     throw ConfigError("--heartbeat-ms must be between 10 and 600000");
   }
@@ -73,6 +75,9 @@ void validateConfig(const BrokerConfig& config) {
                       std::to_string(limits::kMaxBodyBytes / 2));
   }
   if (config.pending_limit > 1000000) throw ConfigError("--pending-limit is too large");
+  if (config.watch_queue_limit == 0 || config.watch_queue_limit > 10000000) {
+    throw ConfigError("--watch-queue-limit must be between 1 and 10000000");
+  }
   if (config.pending_timeout < Millis(1)) {
     throw ConfigError("--pending-timeout-ms must be at least 1");
   }

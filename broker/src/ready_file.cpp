@@ -10,12 +10,13 @@
 namespace ccmesh::broker {
 
 void writeReadyFile(const std::string& path, const std::string& frontend,
-                    const std::string& backend) {
+                    const std::string& backend, const std::string& http) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary, std::ios::trunc);
     file << "frontend=" << frontend << "\n"
          << "backend=" << backend << "\n";
+    if (!http.empty()) file << "http=" << http << "\n";
     file.flush();
     if (!file) throw ConfigError("cannot write ready file " + temporary);
   }

@@ -230,6 +230,29 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   return std::move(final_reply->value());
 }
 
+ReplyError Client::watch(const std::string& session, const std::string& pool,
+                         const std::function<void(const msg::FeedEvent&)>& on_event,
+                         const std::function<bool()>& should_stop) {
+  const msg::Watch request{next_id_++, session, pool};
+  // A watch has no deadline: it runs until stopped, cut off, or its broker is lost.
+  const TimePoint deadline = now() + std::chrono::hours(24 * 365);
+  if (auto error = sendRequest(MessageType::kWatch, encodeBody(request), deadline)) return *error;
+  Waiting waiting;
+  waiting.on_feed_event = &on_event;
+  if (should_stop) waiting.should_cancel = &should_stop;
+  LostRequestCheck check(request.id, options_.broker_check, now());
+  waiting.check = &check;
+  auto final_reply = awaitFinal(request.id, deadline, waiting);
+  if (!final_reply) return noReply(Millis{0});
+  if (!final_reply->ok()) return malformedReply(final_reply->error().error.message);
+  auto ended = decodeFinal<msg::Ack>(*final_reply);
+  if (ended.ok()) {
+    return ReplyError{ErrorCode::kInternal, std::string(errorCodeName(ErrorCode::kInternal)),
+                      "the broker ended the watch with a result", ""};
+  }
+  return ended.error();
+}
+
 std::optional<ReplyError> Client::sendRequest(MessageType type, const msgpack::sbuffer& body,
                                               TimePoint deadline) {
   // The broker's socket drops a connection that sends a message past its size limit,
@@ -287,6 +310,11 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
         // Another request of this id is in flight: its final reply is for nobody.
         if (isDuplicateIdRefusal(*message)) abandoned_.insert(id);
         return std::move(*message);
+      }
+      if (waiting.on_feed_event) {
+        auto shown = decodeBody<msg::FeedEvent>(message->value());
+        if (shown.ok()) (*waiting.on_feed_event)(shown.value());
+        continue;
       }
       auto event = decodeBody<msg::Event>(message->value());
       if (!event.ok()) continue;  // a broken event: the final reply still carries the text

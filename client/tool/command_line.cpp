@@ -30,7 +30,7 @@ struct CommandSpec {
   std::string_view summary;    // one line for the general help
 };
 
-constexpr std::array<CommandSpec, 20> kCommands{{
+constexpr std::array<CommandSpec, 21> kCommands{{
     {"query", CommandKind::kQuery, "NAME PROMPT [--stream]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
@@ -47,6 +47,8 @@ constexpr std::array<CommandSpec, 20> kCommands{{
     {"count", CommandKind::kCount, "", "count sessions, per state"},
     {"status", CommandKind::kStatus, "", "show the broker's workers and totals"},
     {"ping", CommandKind::kPing, "", "check that the broker answers"},
+    {"watch", CommandKind::kWatch, "[--session NAME] [--pool NAME]",
+     "print the broker's events as they happen, until Ctrl-C"},
     {"keygen", CommandKind::kKeygen, "NAME",
      "write a CURVE key pair: NAME.key (secret) and NAME.pub (public)"},
     {"pool create", CommandKind::kPoolCreate, "NAME --size N|--members a,b [--strategy S]",
@@ -112,6 +114,11 @@ po::options_description commandOptions(CommandKind kind) {
   } else if (kind == CommandKind::kMove) {
     options.add_options()("to", po::value<std::string>()->value_name("WORKER"),
                           "the worker to move it to (see `ccmesh status`)");
+  } else if (kind == CommandKind::kWatch) {
+    options.add_options()("session", po::value<std::string>()->value_name("NAME"),
+                          "only the events of this session")(
+        "pool", po::value<std::string>()->value_name("NAME"),
+        "only the events of this pool and its members");
   } else if (kind == CommandKind::kStart) {
     addStartFlags(options);
   } else if (isPoolCommand(kind)) {
@@ -156,6 +163,12 @@ std::string commandHelp(const CommandSpec& spec) {
     out << "Prompts queued there wait and follow; a running turn ends with cancelled. The\n"
            "session's cwd must exist on WORKER (else it is held FAILED there). Files the CLI\n"
            "wrote in its cwd do not travel. Needs the admin role under CURVE.\n";
+  } else if (spec.kind == CommandKind::kWatch) {
+    out << "One line per event: its number, time, type and what happened. With --json, one\n"
+           "JSON object per line instead: seq, time, time_ms, type, text and the event's own\n"
+           "fields. Runs until Ctrl-C (exit 0), or until the broker cuts off a watcher that\n"
+           "does not keep up (busy, exit 4) or is lost (unavailable, exit 1). Allowed to the\n"
+           "query role under CURVE.\n";
   } else if (spec.kind == CommandKind::kTranscript) {
     out << "Prints the user and assistant turns; --json adds them as `turns` with the sizes.\n";
   } else if (spec.kind == CommandKind::kKeygen) {
@@ -321,6 +334,9 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   } else if (spec->kind == CommandKind::kMove) {
     if (!vm.count("to")) return usage("move: missing --to WORKER" + see);
     command.worker = vm["to"].as<std::string>();
+  } else if (spec->kind == CommandKind::kWatch) {
+    if (vm.count("session")) command.session = vm["session"].as<std::string>();
+    if (vm.count("pool")) command.watch_pool = vm["pool"].as<std::string>();
   } else if (spec->kind == CommandKind::kStart) {
     if (auto error = readStartFlags(vm, context.working_directory, command.options))
       return usage(*error);

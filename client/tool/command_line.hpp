@@ -24,6 +24,7 @@ enum class CommandKind {
   kCount,
   kStatus,
   kPing,
+  kWatch,   // prints the broker's events until Ctrl-C
   kKeygen,  // writes a CURVE key pair; talks to no broker
   // `ccmesh pool SUBCOMMAND` (pool_flags.hpp)
   kPoolCreate,
@@ -62,6 +63,7 @@ struct Command {
   bool keep_history = false;  // restart: keep the conversation
   bool from_cut = false;      // restart: accept a cut conversation and continue from it
   std::string worker;         // move: the target worker (--to)
+  std::string watch_pool;     // watch: --pool (--session goes in `session`)
   SessionOptions options;     // start, pool create: the session's options, validated
   PoolArguments pool;         // pool commands: the rest of their arguments
   // CURVE: the broker's public key file and this client's secret key file, or empty.

@@ -109,6 +109,8 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kPing:
       return finish(client.ping(), command.json, as_json,
                     [this](const msg::PingResult& v) { printPing(out_, v); });
+    case CommandKind::kWatch:
+      return runWatch(command, client, should_cancel);
     case CommandKind::kKeygen:
       return runKeygen(command);
     case CommandKind::kPoolQuery:
@@ -123,6 +125,22 @@ int CommandRunner::run(const Command& command, Client& client,
       return runPool(command, client, should_cancel);
   }
   return 1;
+}
+
+int CommandRunner::runWatch(const Command& command, Client& client,
+                            const std::function<bool()>& should_cancel) {
+  auto print = [&](const msg::FeedEvent& event) {
+    if (command.json) {
+      out_ << Json(event).dump() << "\n";
+    } else {
+      out_ << "#" << event.seq << " " << isoTime(event.time_ms) << " " << event.kind << ": "
+           << event.text << "\n";
+    }
+    out_.flush();
+  };
+  const ReplyError ended = client.watch(command.session, command.watch_pool, print, should_cancel);
+  if (ended.code == ErrorCode::kCancelled) return 0;  // Ctrl-C: the way a watch ends
+  return report(ended, command.json);
 }
 
 int CommandRunner::runKeygen(const Command& command) {

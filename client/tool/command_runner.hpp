@@ -34,6 +34,8 @@ class CommandRunner {
   static int exitStatus(ErrorCode code);
 
  private:
+  // watch: prints events until should_cancel says stop (then exits 0).
+  int runWatch(const Command& command, Client& client, const std::function<bool()>& should_cancel);
   // query and pool query.
   int runQuery(const Command& command, Client& client, const std::function<bool()>& should_cancel);
   // The other pool commands (command_runner_pools.cpp); a waiting checkout polls

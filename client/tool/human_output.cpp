@@ -36,17 +36,6 @@ std::string orDash(const std::string& text) { return text.empty() ? "-" : text; 
 
 std::string seconds(uint64_t ms) { return std::to_string(ms / 1000); }
 
-// A Unix time in ms as UTC ISO 8601, or "-" for 0.
-std::string unixTime(uint64_t ms) {
-  if (ms == 0) return "-";
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  ::gmtime_r(&secs, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 }  // namespace
 
 void printAck(std::ostream& out, const char* verb, const msg::Ack& ack) {
@@ -70,7 +59,7 @@ void printInfo(std::ostream& out, const msg::SessionInfo& info) {
       << "rss_kb: " << info.rss_kb << "\n"
       << "recycles: " << info.recycles << "\n"
       << "transcript: " << info.transcript_entries << " entries, " << info.transcript_bytes
-      << " bytes, last entry " << unixTime(info.transcript_last_ms)
+      << " bytes, last entry " << isoTime(info.transcript_last_ms)
       << (info.transcript_complete ? ", whole" : ", not whole") << "\n"
       << "cut: " << orDash(info.cut) << "\n"
       << "config: " << Json(info.config).dump() << "\n"

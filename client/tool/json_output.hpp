@@ -4,31 +4,10 @@
 #include <string>
 
 #include "ccmesh/client/client.hpp"
-#include "ccmesh/common/pool_messages.hpp"
-#include "ccmesh/common/replies.hpp"
-#include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/json_forms.hpp"
 
-// JSON forms of what `ccmesh --json` prints. Objects keep their fields in protocol order.
-// The to_json overloads live beside the types they convert so nlohmann finds them by ADL.
+// What `ccmesh --json` prints around the results' JSON forms (ccmesh/common/json_forms.hpp).
 namespace ccmesh {
-
-using Json = nlohmann::ordered_json;
-
-void to_json(Json& json, const SessionOptions& options);
-
-namespace msg {
-void to_json(Json& json, const QueryResult& result);
-void to_json(Json& json, const Ack& ack);
-void to_json(Json& json, const SessionInfo& info);
-void to_json(Json& json, const CountResult& count);
-void to_json(Json& json, const WorkerInfo& worker);
-void to_json(Json& json, const StatusResult& status);
-void to_json(Json& json, const PingResult& ping);
-void to_json(Json& json, const PoolMemberInfo& member);
-void to_json(Json& json, const PoolInfo& pool);
-void to_json(Json& json, const CheckoutResult& checkout);
-void to_json(Json& json, const CheckinResult& checkin);
-}  // namespace msg
 
 namespace client {
 

@@ -33,11 +33,11 @@ int main(int argc, char** argv) {
     }
     Client client(options);
     // Ctrl-C during a query cancels it (the query then ends with `cancelled`); during a
-    // checkout waiting for a member, it withdraws the checkout.
+    // checkout waiting for a member, it withdraws the checkout; it ends a watch.
     std::optional<CancelOnInterrupt> interrupt;
     std::function<bool()> should_cancel;
     if (command.kind == CommandKind::kQuery || command.kind == CommandKind::kPoolQuery ||
-        command.kind == CommandKind::kPoolCheckout) {
+        command.kind == CommandKind::kPoolCheckout || command.kind == CommandKind::kWatch) {
       interrupt.emplace();
       should_cancel = [&interrupt] { return interrupt->requested(); };
     }

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 36> kNames{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 37> kNames{{
     {MessageType::kQuery, "query"},
     {MessageType::kStart, "start"},
     {MessageType::kTerminate, "terminate"},
@@ -39,6 +39,7 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 36> kNames{{
     {MessageType::kLoad, "load"},
     {MessageType::kMove, "move"},
     {MessageType::kTranscript, "transcript"},
+    {MessageType::kWatch, "watch"},
     {MessageType::kTranscriptAppend, "transcript_append"},
     {MessageType::kTranscriptFetch, "transcript_fetch"},
     {MessageType::kTranscriptAck, "transcript_ack"},

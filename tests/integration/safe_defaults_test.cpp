@@ -36,11 +36,12 @@ TEST(SafeDefaults, BrokerWithKeysMayBindEveryInterface) {
   std::ofstream(dir.path() + "/clients.allow") << "# nobody yet\n";
   std::ofstream(dir.path() + "/workers.allow") << "# nobody yet\n";
   const std::string ready = dir.path() + "/ready";
-  Process broker(binaryPath("ccmesh-broker"),
-                 {"--frontend", "tcp://0.0.0.0:*", "--backend", "tcp://0.0.0.0:*", "--ready-file",
-                  ready, "--curve-secret", dir.path() + "/broker.key", "--clients-allow",
-                  dir.path() + "/clients.allow", "--workers-allow", dir.path() + "/workers.allow"},
-                 dir.path() + "/broker.log");
+  Process broker(
+      binaryPath("ccmesh-broker"),
+      {"--frontend", "tcp://0.0.0.0:*", "--backend", "tcp://0.0.0.0:*", "--ready-file", ready,
+       "--http", "127.0.0.1:0", "--curve-secret", dir.path() + "/broker.key", "--clients-allow",
+       dir.path() + "/clients.allow", "--workers-allow", dir.path() + "/workers.allow"},
+      dir.path() + "/broker.log");
   EXPECT_TRUE(waitFor([&] { return std::filesystem::exists(ready) || !broker.running(); }));
   EXPECT_TRUE(broker.running()) << broker.log();
 }

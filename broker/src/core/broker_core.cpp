@@ -260,18 +260,19 @@ bool BrokerCore::toWorker(const std::string& worker_id, MessageType type,
     case SendStatus::kSent:
       return true;
     case SendStatus::kUnreachable:
-      markLost(*worker, "unreachable (disconnected)");
+      markLost(*worker, event::LossCause::kDisconnect, "unreachable (disconnected)");
       break;
     case SendStatus::kWouldBlock:
-      markLost(*worker, "not reading (its send queue is full)");
+      markLost(*worker, event::LossCause::kStalled, "not reading (its send queue is full)");
       break;
   }
   return false;
 }
 
-void BrokerCore::markLost(WorkerEntry& worker, std::string why) {
+void BrokerCore::markLost(WorkerEntry& worker, event::LossCause cause, std::string why) {
   if (worker.lost()) return;
   worker.lost_why = std::move(why);  // placement skips it from now on
+  worker.lost_cause = cause;
   to_reap_.push_back(worker.id);
 }
 
@@ -335,6 +336,8 @@ std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string
     finished.pool = request->pool;
     finished.worker = request->worker;
     finished.outcome = outcome;
+    auto* entry = sessions_.find(request->session);
+    if (entry != nullptr) finished.model = entry->options.model;
     finished.duration = std::chrono::duration_cast<Millis>(clock_.now() - request->accepted_at);
     if (request->first_delta_at != TimePoint{}) {
       finished.time_to_first_delta =
@@ -344,6 +347,7 @@ std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string
       finished.cost_usd = numberIn<double>(*result, "cost_usd");
       finished.input_tokens = numberIn<uint64_t>(*result, "input_tokens");
       finished.output_tokens = numberIn<uint64_t>(*result, "output_tokens");
+      if (entry != nullptr) entry->cost_usd += finished.cost_usd;
     }
     events_.emit(std::move(finished));
   }
@@ -397,6 +401,7 @@ msg::SessionInfo BrokerCore::describe(const SessionEntry& entry) const {
     info.transcript_complete = transcript->complete();
   }
   info.cut = entry.cut;
+  info.cost_usd = entry.cost_usd;
   if (entry.last_used_at != TimePoint{}) {
     const auto idle = std::chrono::duration_cast<Millis>(clock_.now() - entry.last_used_at);
     info.last_used_ms = static_cast<uint64_t>(std::max<int64_t>(0, idle.count()));

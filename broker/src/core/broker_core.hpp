@@ -102,9 +102,10 @@ class BrokerCore {
   // ---- Client verbs (broker_core_requests.cpp) ----
   // Sessions of a sessions file: registered, pending until workers have room.
   void declare(const std::vector<SessionSpec>& specs);
-  // Answers `duplicate_id` if client `client` already has request `id` in flight: the new
-  // request is refused, the one in flight goes on. True if so.
-  bool refuseDuplicateId(const std::string& client, uint64_t id);
+  // Answers `duplicate_id` if client `client` already has request `id` in flight (here, or
+  // `held_elsewhere`: a watch): the new request is refused, the one in flight goes on. True
+  // if so.
+  bool refuseDuplicateId(const std::string& client, uint64_t id, bool held_elsewhere = false);
   // `query`: queued in the broker until its session is placed, then forwarded.
   void admitQuery(const std::string& client, msg::Query query);
   // `cancel`: a waiting query or checkout ends `cancelled`; a forwarded one is cancelled on
@@ -168,7 +169,7 @@ class BrokerCore {
   void fetchTranscript(const std::string& worker_id, const msg::TranscriptFetch& fetch);
   // A worker is gone (bye, key removed, connection taken over, unreachable, silent): its
   // names and requests move to live workers.
-  void workerLost(const std::string& worker_id, std::string_view why);
+  void workerLost(const std::string& worker_id, event::LossCause cause, std::string_view why);
 
   // ---- Timers (broker_core_failover.cpp) ----
   // Marks silent workers lost, places names held back once their time comes, answers
@@ -201,7 +202,7 @@ class BrokerCore {
   bool toWorkerBody(const std::string& worker_id, MessageType type, const T& body) {
     return toWorker(worker_id, type, encodeBody(body));
   }
-  void markLost(WorkerEntry& worker, std::string why);
+  void markLost(WorkerEntry& worker, event::LossCause cause, std::string why);
   BrokerRequest* addRequest(const std::string& client, uint64_t client_id, RequestKind kind,
                             const std::string& session, TimePoint deadline);
   void failRequest(uint64_t request_id, ErrorCode code, std::string message);

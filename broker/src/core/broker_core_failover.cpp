@@ -115,13 +115,17 @@ void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::s
   }
 }
 
-void BrokerCore::workerLost(const std::string& worker_id, std::string_view why) {
+void BrokerCore::workerLost(const std::string& worker_id, event::LossCause cause,
+                            std::string_view why) {
   auto* worker = workers_.find(worker_id);
   if (!worker) return;
-  if (!worker->lost()) worker->lost_why = why;  // keeps placement off it while its names move
+  if (!worker->lost()) {  // keeps placement off it while its names move
+    worker->lost_why = why;
+    worker->lost_cause = cause;
+  }
   const uint64_t hosted = sessions_.countOn(worker_id);
   logger_->warn("[worker {}] dead ({}): moving its {} session(s)", worker_id, why, hosted);
-  events_.emit(event::WorkerLost{worker_id, std::string(why), hosted});
+  events_.emit(event::WorkerLost{worker_id, cause, std::string(why), hosted});
   const std::string id = worker_id;  // the caller's string may live in the entry
   recoverFrom(id, nullptr);
   workers_.remove(id);
@@ -143,7 +147,9 @@ void BrokerCore::reapLost() {
     for (const auto& id : ids) {
       const auto* worker = workers_.find(id);
       // A worker that registered again since it was marked (which clears the mark) stays.
-      if (worker != nullptr && worker->lost()) workerLost(id, std::string(worker->lost_why));
+      if (worker != nullptr && worker->lost()) {
+        workerLost(id, worker->lost_cause, std::string(worker->lost_why));
+      }
     }
   }
 }
@@ -155,7 +161,8 @@ void BrokerCore::checkLiveness(TimePoint now) {
   const auto limit = workerExpiry(config_);
   for (const auto& id : workers_.deadSince(now - limit)) {
     auto* worker = workers_.find(id);
-    markLost(*worker, "silent for more than " + std::to_string(limit.count()) + " ms");
+    markLost(*worker, event::LossCause::kSilence,
+             "silent for more than " + std::to_string(limit.count()) + " ms");
   }
   if (release_at_ && now >= *release_at_) {
     release_at_.reset();

@@ -17,8 +17,8 @@ void BrokerCore::declare(const std::vector<SessionSpec>& specs) {
   placePending();
 }
 
-bool BrokerCore::refuseDuplicateId(const std::string& client, uint64_t id) {
-  if (!holds(client, id)) return false;
+bool BrokerCore::refuseDuplicateId(const std::string& client, uint64_t id, bool held_elsewhere) {
+  if (!held_elsewhere && !holds(client, id)) return false;
   replyError(client, id, ErrorCode::kDuplicateId,
              "request id " + std::to_string(id) +
                  " is already in flight from this client; this request was refused, that one "

@@ -10,7 +10,8 @@ namespace ccmesh::broker {
 void BrokerCore::workerJoined(const std::string& routing_id, const std::string& id,
                               const msg::Ready& ready) {
   if (const auto* previous = workers_.findByRoutingId(routing_id); previous && previous->id != id) {
-    workerLost(std::string(previous->id), "its connection now belongs to worker " + id);
+    workerLost(std::string(previous->id), event::LossCause::kReplaced,
+               "its connection now belongs to worker " + id);
   }
   // A known, live worker id registering as a new process (not rejoining): the old process
   // may be frozen rather than dead, its CLIs running under its lease, which runs out at most

@@ -17,4 +17,38 @@ static_assert(std::size(kNames) == std::variant_size_v<Body>, "one name per even
 
 std::string_view name(const Body& body) { return kNames[body.index()]; }
 
+std::string_view refusalName(Refusal kind) {
+  switch (kind) {
+    case Refusal::kMalformed:
+      return "malformed";
+    case Refusal::kStale:
+      return "stale";
+    case Refusal::kUnauthorized:
+      return "unauthorized";
+    case Refusal::kWorkerIdRefused:
+      return "worker_id_refused";
+    case Refusal::kHandshakeRefused:
+      return "handshake_refused";
+  }
+  return "unknown";
+}
+
+std::string_view causeName(LossCause cause) {
+  switch (cause) {
+    case LossCause::kSilence:
+      return "silence";
+    case LossCause::kDisconnect:
+      return "disconnect";
+    case LossCause::kStalled:
+      return "stalled";
+    case LossCause::kBye:
+      return "bye";
+    case LossCause::kReplaced:
+      return "replaced";
+    case LossCause::kUnauthorized:
+      return "unauthorized";
+  }
+  return "unknown";
+}
+
 }  // namespace ccmesh::broker::event

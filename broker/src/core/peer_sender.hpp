@@ -18,6 +18,11 @@ class PeerSender {
   // are never dropped silently.
   virtual void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) = 0;
 
+  // Offers a client an event only if its socket takes it now (nothing queued for it ahead):
+  // false, and nothing sent, when it would have to wait or be dropped.
+  virtual bool offerToClient(const std::string& client, MessageType type,
+                             const msgpack::sbuffer& body) = 0;
+
   // To a worker by routing id; the status says whether it could be reached.
   virtual SendStatus toWorker(const std::string& routing_id, MessageType type,
                               const msgpack::sbuffer& body) = 0;

@@ -7,10 +7,11 @@
 
 namespace ccmesh::broker {
 
-ClientRequestHandler::ClientRequestHandler(BrokerCore& core, AccessControl& access,
+ClientRequestHandler::ClientRequestHandler(BrokerCore& core, WatchFeed& feed, AccessControl& access,
                                            RateLimitedLog& warnings,
                                            std::function<BrokerStats()> stats, TimePoint started)
     : core_(core),
+      feed_(feed),
       access_(access),
       warnings_(warnings),
       stats_(std::move(stats)),
@@ -30,6 +31,7 @@ bool ClientRequestHandler::handles(MessageType type) {
     case MessageType::kCount:
     case MessageType::kStatus:
     case MessageType::kPing:
+    case MessageType::kWatch:
       return true;
     default:
       return false;
@@ -48,7 +50,8 @@ void ClientRequestHandler::with(const std::string& client, const Envelope& envel
                     "request id 0");
     return;
   }
-  if constexpr (requires { body->session; }) {
+  // (A watch's session is optional: onWatch checks it.)
+  if constexpr (requires { body->session; } && !std::is_same_v<T, msg::Watch>) {
     if (auto bad = validateSessionName(body->session)) {
       core_.replyError(client, body->id, bad->code, bad->message);
       return;
@@ -64,8 +67,9 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
       return with<msg::Query>(client, envelope,
                               [&](msg::Query q) { onQuery(client, std::move(q)); });
     case MessageType::kCancel:
-      return with<msg::Cancel>(client, envelope,
-                               [&](msg::Cancel c) { core_.cancel(client, c.id); });
+      return with<msg::Cancel>(client, envelope, [&](msg::Cancel c) {
+        if (!feed_.cancel(client, c.id)) core_.cancel(client, c.id);
+      });
     case MessageType::kStart:
       return with<msg::Start>(client, envelope, [&](msg::Start s) { onStart(client, caller, s); });
     case MessageType::kTerminate:
@@ -89,6 +93,8 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
       return with<msg::Plain>(client, envelope, [&](msg::Plain p) { onStatus(client, p.id); });
     case MessageType::kPing:
       return with<msg::Ping>(client, envelope, [&](msg::Ping p) { onPing(client, p); });
+    case MessageType::kWatch:
+      return with<msg::Watch>(client, envelope, [&](msg::Watch w) { onWatch(client, w); });
     default:
       rejectMalformed(client, envelope.id,
                       {ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
@@ -151,25 +157,37 @@ void ClientRequestHandler::onTranscript(const std::string& client,
   core_.reply(client, MessageType::kResult, result);
 }
 
-void ClientRequestHandler::onList(const std::string& client, uint64_t id) {
+msg::ListResult ClientRequestHandler::list(uint64_t id) const {
   msg::ListResult result{id, {}};
   result.sessions.reserve(core_.sessions().size());
   for (const auto& [name, entry] : core_.sessions().entries()) {
     result.sessions.push_back(core_.describe(entry));
   }
-  core_.reply(client, MessageType::kResult, result);
+  return result;
 }
 
-void ClientRequestHandler::onCount(const std::string& client, uint64_t id) {
+msg::CountResult ClientRequestHandler::count(uint64_t id) const {
   msg::CountResult result{id, core_.sessions().size(), {}};
   for (const auto& [name, entry] : core_.sessions().entries()) {
     const bool stopping = entry.terminating && entry.state != session_state::kStopped;
     ++result.states[stopping ? std::string(session_state::kStopping) : entry.state];
   }
-  core_.reply(client, MessageType::kResult, result);
+  return result;
+}
+
+void ClientRequestHandler::onList(const std::string& client, uint64_t id) {
+  core_.reply(client, MessageType::kResult, list(id));
+}
+
+void ClientRequestHandler::onCount(const std::string& client, uint64_t id) {
+  core_.reply(client, MessageType::kResult, count(id));
 }
 
 void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
+  core_.reply(client, MessageType::kResult, status(id));
+}
+
+msg::StatusResult ClientRequestHandler::status(uint64_t id) const {
   msg::StatusResult result;
   result.id = id;
   result.version = kVersion;
@@ -207,7 +225,7 @@ void ClientRequestHandler::onStatus(const std::string& client, uint64_t id) {
   result.transcript_duplicates = transcripts.stats().duplicates;
   result.transcript_gaps = transcripts.stats().gaps;
   result.transcript_damaged_files = transcripts.stats().damaged_files;
-  core_.reply(client, MessageType::kResult, result);
+  return result;
 }
 
 void ClientRequestHandler::onPing(const std::string& client, const msg::Ping& ping) {
@@ -215,9 +233,25 @@ void ClientRequestHandler::onPing(const std::string& client, const msg::Ping& pi
   // Requests the client still waits for that this broker never saw, or has lost: the
   // client can end them now instead of at their deadline.
   for (uint64_t pending : ping.pending) {
-    if (!core_.holds(client, pending)) result.unknown.push_back(pending);
+    if (!core_.holds(client, pending) && !feed_.holds(client, pending)) {
+      result.unknown.push_back(pending);
+    }
   }
   core_.reply(client, MessageType::kResult, result);
+}
+
+void ClientRequestHandler::onWatch(const std::string& client, const msg::Watch& watch) {
+  if (!watch.session.empty()) {
+    if (auto bad = validateSessionName(watch.session)) {
+      return core_.replyError(client, watch.id, bad->code, bad->message);
+    }
+  }
+  if (!watch.pool.empty()) {
+    if (auto bad = validatePoolName(watch.pool)) {
+      return core_.replyError(client, watch.id, bad->code, bad->message);
+    }
+  }
+  feed_.watch(client, watch);
 }
 
 void ClientRequestHandler::rejectMalformed(const std::string& client, uint64_t id,

@@ -11,6 +11,7 @@
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "core/broker_core.hpp"
+#include "feed/watch_feed.hpp"
 #include "rate_limited_log.hpp"
 
 namespace ccmesh::broker {
@@ -21,9 +22,15 @@ namespace ccmesh::broker {
 // Never throws on anything a client sends: bad input gets `error` bad_request.
 class ClientRequestHandler {
  public:
-  // `stats` gives the counters `status` reports.
-  ClientRequestHandler(BrokerCore& core, AccessControl& access, RateLimitedLog& warnings,
-                       std::function<BrokerStats()> stats, TimePoint started);
+  // `stats` gives the counters `status` reports; `feed` takes the watches.
+  ClientRequestHandler(BrokerCore& core, WatchFeed& feed, AccessControl& access,
+                       RateLimitedLog& warnings, std::function<BrokerStats()> stats,
+                       TimePoint started);
+
+  // What `list`, `count` and `status` answer (also served over HTTP).
+  msg::ListResult list(uint64_t id) const;
+  msg::CountResult count(uint64_t id) const;
+  msg::StatusResult status(uint64_t id) const;
 
   // True for the message types handle() takes.
   static bool handles(MessageType type);
@@ -40,6 +47,7 @@ class ClientRequestHandler {
   void onCount(const std::string& client, uint64_t id);
   void onStatus(const std::string& client, uint64_t id);
   void onPing(const std::string& client, const msg::Ping& ping);
+  void onWatch(const std::string& client, const msg::Watch& watch);
 
   // Decodes a body, checks its id and session name, and runs `then` with it; or answers
   // bad_request and counts it.
@@ -54,6 +62,7 @@ class ClientRequestHandler {
   uint64_t uptimeMs() const;
 
   BrokerCore& core_;                    // the state machine
+  WatchFeed& feed_;                     // `watch` clients
   AccessControl& access_;               // session quotas
   RateLimitedLog& warnings_;            // rate-limited warnings about bad input
   std::function<BrokerStats()> stats_;  // counters for `status`

@@ -119,13 +119,17 @@ void PoolRequestHandler::onResize(const std::string& client, const Caller& calle
   core_.resizePool(client, resize, caller.name);
 }
 
-void PoolRequestHandler::onList(const std::string& client, uint64_t id) {
+msg::PoolListResult PoolRequestHandler::list(uint64_t id) const {
   msg::PoolListResult result{id, {}};
   result.pools.reserve(core_.pools().size());
   for (const auto& [name, pool] : core_.pools().entries()) {
     result.pools.push_back(core_.describe(pool));
   }
-  core_.reply(client, MessageType::kResult, result);
+  return result;
+}
+
+void PoolRequestHandler::onList(const std::string& client, uint64_t id) {
+  core_.reply(client, MessageType::kResult, list(id));
 }
 
 void PoolRequestHandler::onInfo(const std::string& client, const msg::PoolNamed& info) {

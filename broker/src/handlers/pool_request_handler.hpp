@@ -19,6 +19,9 @@ class PoolRequestHandler {
  public:
   PoolRequestHandler(BrokerCore& core, AccessControl& access, RateLimitedLog& warnings);
 
+  // What `pool_list` answers (also served over HTTP).
+  msg::PoolListResult list(uint64_t id) const;
+
   // True for the message types handle() takes.
   static bool handles(MessageType type);
 

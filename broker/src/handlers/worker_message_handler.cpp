@@ -115,7 +115,7 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
       return;
     case MessageType::kBye:
       core_.log().info("[worker {}] said bye", id);
-      return core_.workerLost(id, "said bye");
+      return core_.workerLost(id, event::LossCause::kBye, "said bye");
     default:
       return reject({ErrorCode::kBadRequest, "'" + std::string(messageTypeName(envelope.type)) +
                                                  "' is not a message a worker may send"});

@@ -36,6 +36,21 @@ void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuf
   queued->second.push_back(Queued{type, std::move(body)});
 }
 
+bool Outbox::offerToClient(const std::string& client, MessageType type,
+                           const msgpack::sbuffer& body) {
+  if (backlog_.count(client) != 0) return false;
+  switch (sendMessage(frontend_, client, type, body)) {
+    case SendStatus::kSent:
+      return true;
+    case SendStatus::kUnreachable:
+      lose(client);  // its requests and watches end with it
+      return true;
+    case SendStatus::kWouldBlock:
+      break;
+  }
+  return false;
+}
+
 SendStatus Outbox::toWorker(const std::string& routing_id, MessageType type,
                             const msgpack::sbuffer& body) {
   return sendMessage(backend_, routing_id, type, body);

@@ -31,6 +31,8 @@ class Outbox final : public PeerSender {
 
   // Sends an event (dropped if the client is not reading) or a final reply (queued).
   void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) override;
+  bool offerToClient(const std::string& client, MessageType type,
+                     const msgpack::sbuffer& body) override;
 
   template <class T>
   void toClientBody(const std::string& client, MessageType type, const T& body) {

@@ -33,7 +33,7 @@ BrokerEndpoints waitForBrokerEndpoints(Process& broker, const std::string& path,
   if (!endpoints.count("frontend") || !endpoints.count("backend")) {
     throw std::runtime_error("broker did not bind its ports; log:\n" + broker.log());
   }
-  return {endpoints["frontend"], endpoints["backend"]};
+  return {endpoints["frontend"], endpoints["backend"], endpoints["http"]};
 }
 
 }  // namespace ccmesh::test

@@ -12,6 +12,7 @@ namespace ccmesh::test {
 struct BrokerEndpoints {
   std::string frontend;  // the client endpoint
   std::string backend;   // the worker endpoint
+  std::string http;      // the HTTP endpoint's URL (empty: none)
 };
 
 // Waits until `broker` has written both endpoints to its ready file `path`, or has exited.

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -33,6 +34,10 @@ void Cluster::launchBroker(const std::string& frontend, const std::string& backe
   const std::string ready = dir() + "/broker" + run + ".ready";
   std::vector<std::string> args{"--frontend",   frontend, "--backend",   backend,
                                 "--ready-file", ready,    "--log-level", "debug"};
+  // The HTTP endpoint runs as in production, on a free port (unless the test sets it).
+  if (std::find(broker_args_.begin(), broker_args_.end(), "--http") == broker_args_.end()) {
+    args.insert(args.end(), {"--http", "127.0.0.1:0"});
+  }
   args.insert(args.end(), broker_args_.begin(), broker_args_.end());
   std::string program = binaryPath("ccmesh-broker");
   if (!launcher_.empty()) {
@@ -44,6 +49,7 @@ void Cluster::launchBroker(const std::string& frontend, const std::string& backe
   auto endpoints = waitForBrokerEndpoints(*broker_, ready);
   frontend_ = std::move(endpoints.frontend);
   backend_ = std::move(endpoints.backend);
+  http_ = std::move(endpoints.http);
 }
 
 std::string Cluster::homeOf(const std::string& worker_id) const {

@@ -45,6 +45,8 @@ class Cluster {
 
   const std::string& frontend() const { return frontend_; }
   const std::string& backend() const { return backend_; }
+  // The broker's HTTP endpoint (http://127.0.0.1:PORT; empty if the test turned it off).
+  const std::string& http() const { return http_; }
   const std::string& dir() const { return dir_.path(); }
   // The HOME of a worker's sessions (their transcripts live under it).
   std::string homeOf(const std::string& worker_id) const;
@@ -64,6 +66,7 @@ class Cluster {
   std::map<std::string, std::unique_ptr<Process>> workers_;  // worker id -> process
   std::string frontend_;                                     // resolved client endpoint
   std::string backend_;                                      // resolved worker endpoint
+  std::string http_;                                         // the broker's HTTP URL
 };
 
 }  // namespace ccmesh::test

@@ -10,51 +10,12 @@
 
 #include "ccmesh/common/logging.hpp"
 #include "core/status_counters.hpp"
+#include "recording_sender.hpp"
 
 namespace ccmesh::broker {
 namespace {
 
-// One message the core sent.
-struct Sent {
-  std::string peer;  // client or worker routing id
-  MessageType type;
-  msgpack::object_handle body;
-
-  template <class T>
-  T as() const {
-    T value;
-    body.get().convert(value);
-    return value;
-  }
-};
-
-// Records every send; workers in `unreachable` cannot be reached.
-class RecordingSender final : public PeerSender {
- public:
-  void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) override {
-    to_clients.push_back({client, type, msgpack::unpack(body.data(), body.size())});
-  }
-  SendStatus toWorker(const std::string& routing_id, MessageType type,
-                      const msgpack::sbuffer& body) override {
-    if (unreachable.count(routing_id) > 0) return SendStatus::kUnreachable;
-    to_workers.push_back({routing_id, type, msgpack::unpack(body.data(), body.size())});
-    return SendStatus::kSent;
-  }
-
-  // The last message of `type` sent to `peer` (a worker, or a client with `clients`).
-  const Sent& last(const std::string& peer, MessageType type, bool clients = false) const {
-    const auto& list = clients ? to_clients : to_workers;
-    for (auto it = list.rbegin(); it != list.rend(); ++it) {
-      if (it->peer == peer && it->type == type) return *it;
-    }
-    throw std::runtime_error("nothing of type " + std::string(messageTypeName(type)) + " sent to " +
-                             peer);
-  }
-
-  std::vector<Sent> to_clients;
-  std::vector<Sent> to_workers;
-  std::set<std::string> unreachable;
-};
+using testing::RecordingSender;
 
 // Every event, in the order announced.
 class EventLog final : public BrokerObserver {
@@ -195,7 +156,7 @@ TEST_F(BrokerCoreTest, AFailoverAnnouncesTheLossTheQueryAndTheMove) {
   core_->admitQuery("c", msg::Query{7, "s", "hi", false, 0, 0});
   core_->markDelivered("w1", forwarded("w1").id);
   const std::size_t before = log_.events.size();
-  core_->workerLost("w1", "silent");
+  core_->workerLost("w1", event::LossCause::kSilence, "silent");
 
   EXPECT_EQ(log_.names(before),
             (std::vector<std::string>{"worker_lost", "query_finished", "session_state_changed",
@@ -216,7 +177,7 @@ TEST_F(BrokerCoreTest, AQueryNotDeliveredFollowsItsSessionToTheNextWorker) {
   join("w2", 1);
   core_->admitQuery("c", msg::Query{7, "s", "hi", false, 0, 0});
   const auto first = forwarded("w1");
-  core_->workerLost("w1", "silent");
+  core_->workerLost("w1", event::LossCause::kSilence, "silent");
   const auto again = forwarded("w2");
   EXPECT_EQ(again.id, first.id) << "the same request, never delivered, is sent again";
   EXPECT_EQ(core_->requests().size(), 1u);

@@ -17,7 +17,10 @@
 #include "ccmesh/broker/transcript_store.hpp"
 #include "ccmesh/broker/worker_table.hpp"
 #include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/pool_messages.hpp"
+#include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/sessions_file.hpp"
+#include "ccmesh/monitoring/loop_mailbox.hpp"
 
 namespace ccmesh {
 class SignalPipe;
@@ -32,6 +35,7 @@ class Outbox;
 class PoolRequestHandler;
 class RateLimitedLog;
 class StatusCounters;
+class WatchFeed;
 class WorkerMessageHandler;
 class ZapAuthenticator;
 
@@ -80,6 +84,17 @@ class Broker {
 
   // The counters `status` reports.
   BrokerStats stats() const;
+
+  // What `status`, `list`, `count` and `pool_list` answer now (id 0).
+  msg::StatusResult status() const;
+  msg::ListResult list() const;
+  msg::CountResult count() const;
+  msg::PoolListResult poolList() const;
+  // Clients running `watch`.
+  std::size_t watchers() const;
+
+  // Jobs other threads post to run on the loop (the HTTP endpoint's); pollOnce runs them.
+  monitoring::LoopMailbox& mailbox() { return mailbox_; }
   const SessionRegistry& sessions() const;
   const WorkerTable& workers() const;
   const RequestTable& requests() const;
@@ -118,6 +133,7 @@ class Broker {
   std::unique_ptr<Outbox> outbox_;                         // every send
   std::unique_ptr<BrokerCore> core_;                       // the state machine
   std::unique_ptr<StatusCounters> counters_;               // `status` counters, from events
+  std::unique_ptr<WatchFeed> feed_;                        // `watch` clients, from events
   std::unique_ptr<AccessControl> access_;                  // allow-lists, roles, quotas
   std::unique_ptr<ZapAuthenticator> zap_;                  // ZAP handler (CURVE only)
   std::unique_ptr<ClientRequestHandler> clients_;          // session requests
@@ -125,6 +141,7 @@ class Broker {
   std::unique_ptr<WorkerMessageHandler> workers_handler_;  // worker messages
   std::unique_ptr<DisconnectWatch> disconnects_;           // closed worker connections
   std::vector<zmq::message_t> frames_;                     // receive buffer, reused
+  monitoring::LoopMailbox mailbox_;                        // jobs from other threads
 };
 
 }  // namespace ccmesh::broker

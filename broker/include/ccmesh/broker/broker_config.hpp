@@ -29,7 +29,12 @@ struct BrokerConfig {
   Millis control_timeout{60000};            // start / terminate / restart forwarded to a worker
   std::size_t client_backlog_limit = 4096;  // final replies queued for a client that does
                                             // not read; beyond this they are dropped
+  std::size_t watch_queue_limit = 10000;    // events queued for a watcher that does not read
+                                            // (after its socket's); beyond: cut off, `busy`
   bool insecure = false;  // allow binding non-loopback TCP addresses without CURVE keys
+  // The HTTP endpoint (metrics, health, API, events, status page): HOST:PORT, "" for none.
+  std::string http = "127.0.0.1:5557";
+  std::string http_token_file;  // set: HTTP requests need this file's bearer token
 
   // The broker's CURVE secret key file; set: CURVE on both ports, with the two lists below.
   std::string curve_secret_file;

@@ -84,10 +84,24 @@ struct WorkerJoined {
   uint64_t reported_sessions = 0;  // sessions its `ready` reported holding
 };
 
+// Why a worker was declared dead, in one word (a metric's label).
+enum class LossCause {
+  kSilence,       // no message within its lease (and the fence margin)
+  kDisconnect,    // its connection closed: a send found it unreachable
+  kStalled,       // it stopped reading: its send queue is full
+  kBye,           // it said goodbye (clean shutdown)
+  kReplaced,      // its connection now speaks for another worker id
+  kUnauthorized,  // its key left the workers' allow-list
+};
+
+// "silence", "disconnect", "stalled", "bye", "replaced", "unauthorized".
+std::string_view causeName(LossCause cause);
+
 // A worker was declared dead (silence, bye, unreachable, replaced); its names move.
 struct WorkerLost {
   std::string worker;
-  std::string reason;
+  LossCause cause = LossCause::kSilence;
+  std::string reason;     // for people: "silent for more than 400 ms", ...
   uint64_t sessions = 0;  // names it hosted
 };
 
@@ -118,6 +132,7 @@ struct QueryFinished {
   std::string session;
   std::string pool;
   std::string worker;  // where it ran last; empty if it never left the broker
+  std::string model;   // the session's `model` option; empty: the CLI's default
   std::string outcome;
   Millis duration{0};                         // from acceptance to the end
   std::optional<Millis> time_to_first_delta;  // when a delta came back
@@ -170,6 +185,9 @@ enum class Refusal {
   kWorkerIdRefused,   // a worker key spoke for another worker id
   kHandshakeRefused,  // a CURVE handshake with an unknown key
 };
+
+// "malformed", "stale", "unauthorized", "worker_id_refused", "handshake_refused".
+std::string_view refusalName(Refusal kind);
 
 // A message was refused and counted.
 struct MessageRefused {

@@ -36,6 +36,7 @@ struct SessionEntry {
   std::string session_id;                      // the CLI's conversation id
   uint32_t restarts = 0;                       // CLI restarts since placement
   uint64_t turns = 0;                          // turns completed
+  double cost_usd = 0;                         // cost its turns reported, summed
   std::string last_error;                      // why it last crashed or failed
   std::string cut;      // non-empty: its conversation was cut (as its worker reports it)
   std::string creator;  // allow-list name of the client that started it; empty if unknown

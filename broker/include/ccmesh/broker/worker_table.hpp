@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ccmesh/broker/broker_events.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 
@@ -27,6 +28,7 @@ struct WorkerEntry {
   // alive. A lost worker is removed once the current message is handled, and placement
   // already skips it.
   std::string lost_why;
+  event::LossCause lost_cause = event::LossCause::kSilence;  // that reason in one word
   bool lost() const { return !lost_why.empty(); }
 
   uint32_t max_live = 0;    // CLI processes it runs at once (0: no limit besides capacity)

@@ -115,6 +115,14 @@ class Client {
   Reply<msg::StatusResult> status();
   Reply<msg::PingResult> ping();
 
+  // Streams the broker's events (docs/PROTOCOL.md "watch"), all of them or those of one
+  // session or pool, to `on_event` until `should_stop` returns true (polled every 50 ms;
+  // the watch then ends `cancelled`) or the broker ends it: `busy` when this client did not
+  // keep up, `unavailable` when the broker restarted. Returns how it ended.
+  ReplyError watch(const std::string& session, const std::string& pool,
+                   const std::function<void(const msg::FeedEvent&)>& on_event,
+                   const std::function<bool()>& should_stop);
+
   // Pools (docs/SESSIONS.md "Pools"). poolQuery runs one prompt on the member the pool's
   // strategy picks; the result's `session` is that member and `pool` the pool.
   Reply<msg::PoolInfo> poolCreate(const std::string& pool, const PoolCreateOptions& options);
@@ -150,9 +158,10 @@ class Client {
   // What a call does while it waits for its final reply.
   struct Waiting {
     const std::function<void(const msg::Event&)>* on_event = nullptr;  // sees events, or null
-    const std::function<bool()>* should_cancel = nullptr;              // asked every 50 ms, or null
-    std::string partial;                // text of the delta events seen so far
-    bool cancel_sent = false;           // `cancel` went out for this request
+    const std::function<void(const msg::FeedEvent&)>* on_feed_event = nullptr;  // a watch's
+    const std::function<bool()>* should_cancel = nullptr;  // asked every 50 ms, or null
+    std::string partial;                                   // text of the delta events seen so far
+    bool cancel_sent = false;                              // `cancel` went out for this request
     LostRequestCheck* check = nullptr;  // asks whether the broker still knows it, or null
     // A read-only request to send again (same id) instead of asking about it, or null: the
     // broker answers those at once, so silence means it died with the request.

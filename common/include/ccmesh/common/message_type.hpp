@@ -20,6 +20,7 @@ enum class MessageType {
   kPing,
   kMove,        // move a session to another worker (admin)
   kTranscript,  // read a session's transcript as the broker keeps it
+  kWatch,       // stream the broker's events (ends only by cancel, or when cut off)
   // client -> broker pool requests (docs/PROTOCOL.md "Pools")
   kPoolCreate,
   kPoolQuery,

@@ -21,6 +21,20 @@ struct Event {
   MSGPACK_DEFINE_MAP(id, seq, kind, text)
 };
 
+// `event` of a `watch`: one of the broker's own events. `kind` is its type (worker_lost,
+// session_moved, ...), `seq` the broker's event number (gaps: events the filter left out),
+// `text` one line for people, `time_ms` when it happened (Unix epoch, ms) and `fields` what
+// it carries (every value a string).
+struct FeedEvent {
+  uint64_t id = 0;
+  uint64_t seq = 0;
+  std::string kind;
+  std::string text;
+  uint64_t time_ms = 0;
+  std::map<std::string, std::string> fields{};
+  MSGPACK_DEFINE_MAP(id, seq, kind, text, time_ms, fields)
+};
+
 // `error`: the final reply of a failed request.
 struct ErrorReply {
   uint64_t id = 0;
@@ -85,9 +99,10 @@ struct SessionInfo {
                                     // the worker mirrored it (a move would resume it whole)
   std::string cut{};                // non-empty: the conversation was cut, where and why
                                     // (queries get conversation_incomplete)
+  double cost_usd = 0;  // cost its turns reported since this broker started (all workers)
   MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth, turns,
                      last_error, config, creator, recycles, rss_kb, last_used_ms, transcript_bytes,
-                     transcript_entries, transcript_last_ms, transcript_complete, cut)
+                     transcript_entries, transcript_last_ms, transcript_complete, cut, cost_usd)
 };
 
 // `result` of `transcript`.

@@ -87,6 +87,16 @@ struct Ping {
   MSGPACK_DEFINE_MAP(id, pending)
 };
 
+// `watch`: stream the broker's events as `event` replies, those of one session or one pool
+// (empty: all). No final reply until `cancel` (then `cancelled`), or until the client falls
+// too far behind (then `busy`).
+struct Watch {
+  uint64_t id = 0;
+  std::string session;
+  std::string pool;
+  MSGPACK_DEFINE_MAP(id, session, pool)
+};
+
 // `list`, `count`, `status`, `ping`: requests that carry only their id.
 struct Plain {
   uint64_t id = 0;

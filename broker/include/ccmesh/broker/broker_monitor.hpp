@@ -1,0 +1,48 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ccmesh/monitoring/event_backlog.hpp"
+#include "ccmesh/monitoring/http_endpoint.hpp"
+#include "ccmesh/monitoring/http_options.hpp"
+
+namespace ccmesh::broker {
+
+class Broker;
+class BrokerMetrics;
+class BacklogFeed;
+
+// The broker's HTTP endpoint (docs/OPERATIONS.md "Monitoring"): /metrics, /healthz, /readyz,
+// /api/status, /api/sessions, /api/pools, /events and the status page at /. It observes the
+// broker's events (metrics, live feed) and asks the broker's loop for its tables through the
+// broker's mailbox; it never touches them from its own threads. Transcripts are not served.
+class BrokerMonitor {
+ public:
+  // Starts serving per `options` (listen must be set). Throws ConfigError if it cannot bind.
+  // Construct and destroy it on the broker's loop thread, with the loop not running.
+  BrokerMonitor(Broker& broker, monitoring::HttpOptions options);
+  ~BrokerMonitor();
+  BrokerMonitor(const BrokerMonitor&) = delete;
+  BrokerMonitor& operator=(const BrokerMonitor&) = delete;
+
+  // The address served, as bound ("http://127.0.0.1:PORT").
+  const std::string& url() const { return url_; }
+
+ private:
+  // Registers the routes.
+  void route();
+  // Runs `job` on the broker's loop; nothing if the loop did not answer in time.
+  std::optional<std::string> onLoop(std::function<std::string()> job);
+
+  Broker& broker_;                          // what it shows
+  std::unique_ptr<BrokerMetrics> metrics_;  // observer: the Prometheus metrics
+  monitoring::EventBacklog backlog_;        // the latest events, for /events
+  std::unique_ptr<BacklogFeed> feed_;       // observer: renders events into backlog_
+  monitoring::HttpEndpoint endpoint_;       // the HTTP server
+  std::string url_;                         // as bound
+};
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,15 @@
+#include "feed/backlog_feed.hpp"
+
+#include "ccmesh/common/json_forms.hpp"
+#include "feed/event_view.hpp"
+
+namespace ccmesh::broker {
+
+void BacklogFeed::onEvent(const BrokerEvent& event) {
+  if (!backlog_.hasReaders()) return backlog_.skip(event.seq);
+  EventView view = viewOf(event.body);
+  const msg::FeedEvent shown = feedEventOf(event, view);
+  backlog_.publish({event.seq, std::move(view.session), shown.kind, Json(shown).dump()});
+}
+
+}  // namespace ccmesh::broker

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ccmesh/common/pool_messages.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/session_options.hpp"
+
+// JSON forms of the protocol's results, as `ccmesh --json` prints them and the HTTP API
+// serves them. Objects keep their fields in protocol order. The to_json overloads live
+// beside the types they convert so nlohmann finds them by ADL.
+namespace ccmesh {
+
+using Json = nlohmann::ordered_json;
+
+// A Unix time in ms as UTC ISO 8601 (2026-12-04T21:30:00Z), or "-" for 0.
+std::string isoTime(uint64_t unix_ms);
+
+void to_json(Json& json, const SessionOptions& options);
+
+namespace msg {
+void to_json(Json& json, const QueryResult& result);
+void to_json(Json& json, const Ack& ack);
+void to_json(Json& json, const SessionInfo& info);
+void to_json(Json& json, const CountResult& count);
+void to_json(Json& json, const WorkerInfo& worker);
+void to_json(Json& json, const StatusResult& status);
+void to_json(Json& json, const PingResult& ping);
+void to_json(Json& json, const PoolMemberInfo& member);
+void to_json(Json& json, const PoolInfo& pool);
+void to_json(Json& json, const CheckoutResult& checkout);
+void to_json(Json& json, const CheckinResult& checkin);
+// {"seq","time","time_ms","type","text", then the event's fields}: `ccmesh watch --json`
+// and the HTTP endpoint's /events.
+void to_json(Json& json, const FeedEvent& event);
+}  // namespace msg
+
+}  // namespace ccmesh

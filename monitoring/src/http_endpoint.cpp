@@ -1,0 +1,178 @@
+#include "ccmesh/monitoring/http_endpoint.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <charconv>
+#include <thread>
+
+#include "ccmesh/common/config_loader.hpp"
+
+namespace ccmesh::monitoring {
+namespace {
+
+constexpr Millis kStreamPoll{1000};     // how often a quiet stream checks for its end
+constexpr Millis kStreamQuiet{15000};   // quiet this long: a comment keeps proxies patient
+constexpr Millis kStartPatience{5000};  // the server thread must be listening within this
+
+uint64_t parseSeq(const std::string& text, uint64_t fallback) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() ? value : fallback;
+}
+
+void answer(httplib::Response& response, int status, const std::string& code,
+            const std::string& message) {
+  response.status = status;
+  response.set_content("{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}\n",
+                       "application/json");
+}
+
+}  // namespace
+
+struct HttpEndpoint::Impl {
+  HttpOptions options;                     // as given
+  HttpAddress address;                     // where to bind
+  std::string token;                       // required bearer token; empty: none
+  std::shared_ptr<spdlog::logger> logger;  // the owner's logger
+  httplib::Server server;                  // the endpoint
+  std::thread thread;                      // runs server.listen_after_bind()
+  std::atomic<int> streams{0};             // event streams open now
+};
+
+HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> logger)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->address = parseHttpAddress(options.listen, "http");
+  if (!options.token_file.empty()) impl_->token = readToken(options.token_file);
+  impl_->options = std::move(options);
+  impl_->logger = std::move(logger);
+  auto& server = impl_->server;
+  // Streams hold a thread each; the rest of the pool keeps answering the other routes.
+  server.new_task_queue = [] { return new httplib::ThreadPool(kMaxStreams + 4); };
+  server.set_keep_alive_timeout(5);
+  server.set_read_timeout(std::chrono::seconds(5));
+  server.set_write_timeout(std::chrono::seconds(5));
+  server.set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        if (impl_->token.empty() ||
+            request.get_header_value("Authorization") == "Bearer " + impl_->token) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        response.set_header("WWW-Authenticate", "Bearer");
+        answer(response, 401, "unauthorized",
+               "this endpoint needs the header `Authorization: Bearer <token>`");
+        return httplib::Server::HandlerResponse::Handled;
+      });
+  server.set_exception_handler(
+      [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr e) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& error) {
+          what = error.what();
+        } catch (...) {
+        }
+        impl_->logger->warn("http {} {}: {}", request.method, request.path, what);
+        answer(response, 500, "internal", "the request failed; see the log");
+      });
+  server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (response.body.empty() && response.status == 404) {
+      answer(response, 404, "not_found", "no such path");
+    }
+  });
+}
+
+HttpEndpoint::~HttpEndpoint() { stop(); }
+
+void HttpEndpoint::get(const std::string& path, Handler handler) {
+  impl_->server.Get(path, [handler = std::move(handler)](const httplib::Request& request,
+                                                         httplib::Response& response) {
+    Params params;
+    for (const auto& [key, value] : request.params) params[key] = value;
+    Reply reply = handler(params);
+    response.status = reply.status;
+    response.set_header("Cache-Control", "no-store");
+    response.set_content(std::move(reply.body), reply.content_type);
+  });
+}
+
+void HttpEndpoint::events(const std::string& path, EventBacklog& backlog) {
+  impl_->server.Get(
+      path, [this, &backlog](const httplib::Request& request, httplib::Response& response) {
+        if (impl_->streams.fetch_add(1) >= kMaxStreams) {
+          impl_->streams.fetch_sub(1);
+          answer(response, 503, "busy",
+                 "too many event streams open (" + std::to_string(kMaxStreams) + ")");
+          return;
+        }
+        backlog.addReader();
+        uint64_t from = backlog.lastSeq();
+        if (request.has_header("Last-Event-ID")) {
+          from = parseSeq(request.get_header_value("Last-Event-ID"), from);
+        } else if (request.has_param("after")) {
+          from = parseSeq(request.get_param_value("after"), from);
+        }
+        const std::string session = request.get_param_value("session");
+        auto position = std::make_shared<uint64_t>(from);
+        auto last_write = std::make_shared<TimePoint>(std::chrono::steady_clock::now());
+        response.set_header("Cache-Control", "no-store");
+        response.set_chunked_content_provider(
+            "text/event-stream",
+            [&backlog, position, last_write, session](size_t, httplib::DataSink& sink) {
+              const auto batch = backlog.after(*position, kStreamPoll);
+              if (batch.closed) {
+                sink.done();
+                return true;
+              }
+              std::string out;
+              if (batch.missed) out += "event: missed\ndata: {}\n\n";
+              for (const auto& entry : batch.entries) {
+                *position = entry.seq;
+                if (!session.empty() && entry.session != session) continue;
+                out += "id: " + std::to_string(entry.seq) + "\nevent: " + entry.kind +
+                       "\ndata: " + entry.data + "\n\n";
+              }
+              const auto now = std::chrono::steady_clock::now();
+              if (out.empty() && now - *last_write >= kStreamQuiet) out = ": quiet\n\n";
+              if (out.empty()) return true;
+              *last_write = now;
+              return sink.write(out.data(), out.size());
+            },
+            [this, &backlog](bool) {
+              backlog.removeReader();
+              impl_->streams.fetch_sub(1);
+            });
+      });
+}
+
+std::string HttpEndpoint::start() {
+  auto& server = impl_->server;
+  const auto& address = impl_->address;
+  int port = address.port;
+  const bool bound = port == 0 ? (port = server.bind_to_any_port(address.host)) > 0
+                               : server.bind_to_port(address.host, port);
+  if (!bound) {
+    throw ConfigError("--http " + impl_->options.listen +
+                      ": cannot bind (address in use, or not of this machine)");
+  }
+  impl_->thread = std::thread([&server] { server.listen_after_bind(); });
+  // stop() before the thread listens would not reach it: wait until it does.
+  const auto deadline = std::chrono::steady_clock::now() + kStartPatience;
+  while (!server.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(1));
+  }
+  const bool v6 = address.host.find(':') != std::string::npos;
+  const std::string url =
+      "http://" + (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(port);
+  impl_->logger->info("http endpoint on {}{}", url,
+                      impl_->token.empty() ? "" : " (bearer token required)");
+  return url;
+}
+
+void HttpEndpoint::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+}  // namespace ccmesh::monitoring

@@ -1,0 +1,63 @@
+#include "ccmesh/monitoring/http_options.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "ccmesh/common/config_loader.hpp"
+
+namespace ccmesh::monitoring {
+
+HttpAddress parseHttpAddress(const std::string& text, std::string_view option) {
+  const auto bad = [&] {
+    return ConfigError("--" + std::string(option) + " '" + text +
+                       "' must be HOST:PORT, for example 127.0.0.1:5557 (port 0: any free one)");
+  };
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) throw bad();
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') throw bad();
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  const auto [end, error] = std::from_chars(first, last, port);
+  if (error != std::errc() || end != last || port < 0 || port > 65535) throw bad();
+  return {host, port};
+}
+
+bool isLoopbackHost(std::string_view host) {
+  return host.substr(0, 4) == "127." || host == "::1" || host == "localhost";
+}
+
+void validateHttpOptions(const HttpOptions& options, std::string_view option) {
+  if (options.listen.empty()) return;
+  const HttpAddress address = parseHttpAddress(options.listen, option);
+  if (!isLoopbackHost(address.host) && options.token_file.empty() && !options.insecure) {
+    throw ConfigError("--" + std::string(option) + " " + options.listen +
+                      " is reachable from other machines: give --http-token-file FILE (clients "
+                      "then send `Authorization: Bearer <token>`), or bind a loopback address, "
+                      "or pass --insecure on a network you trust completely");
+  }
+  if (!options.token_file.empty()) readToken(options.token_file);
+}
+
+std::string readToken(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw ConfigError("--http-token-file " + path + ": cannot be read");
+  std::stringstream content;
+  content << file.rdbuf();
+  std::string token = content.str();
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) throw ConfigError("--http-token-file " + path + " is empty");
+  const auto last = token.find_last_not_of(" \t\r\n");
+  token = token.substr(first, last - first + 1);
+  if (token.find_first_of(" \t\r\n") != std::string::npos) {
+    throw ConfigError("--http-token-file " + path + ": the token must be one word");
+  }
+  return token;
+}
+
+}  // namespace ccmesh::monitoring

@@ -1,0 +1,200 @@
+// `watch`: clients that follow the broker's events. Through a real Broker over inproc (what a
+// client sees), and the feed alone with a recording sender (a watcher that stops reading).
+#include "feed/watch_feed.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "broker_peer.hpp"
+#include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/requests.hpp"
+#include "recording_sender.hpp"
+
+namespace ccmesh::broker::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class WatchTest : public BrokerFixture {
+ protected:
+  // The next event `peer` receives, which must be a watch event.
+  msg::FeedEvent nextEvent(BrokerPeer& peer) {
+    return peer.expect(*broker_, MessageType::kEvent).as<msg::FeedEvent>();
+  }
+
+  // Events `peer` receives until one of type `kind` (included); fails if none comes.
+  std::vector<msg::FeedEvent> eventsUntil(BrokerPeer& peer, const std::string& kind) {
+    std::vector<msg::FeedEvent> seen;
+    do {
+      seen.push_back(nextEvent(peer));
+    } while (seen.back().kind != kind);
+    return seen;
+  }
+};
+
+TEST_F(WatchTest, AWatcherSeesWorkersAndSessionsChangeInOrder) {
+  startBroker();
+  auto watcher = client();
+  watcher->send(MessageType::kWatch, msg::Watch{1, "", ""});
+  watcher->expectSilence(*broker_);  // nothing happened yet, and a watch has no first reply
+
+  auto worker = joinWorker("w1", 2);
+  const auto joined = nextEvent(*watcher);
+  EXPECT_EQ(joined.id, 1u);
+  EXPECT_EQ(joined.kind, "worker_joined");
+  EXPECT_EQ(joined.fields.at("worker"), "w1");
+  EXPECT_EQ(joined.fields.at("capacity"), "2");
+  EXPECT_GT(joined.time_ms, 1'600'000'000'000u);  // Unix time in ms
+  EXPECT_NE(joined.text.find("w1"), std::string::npos);
+
+  auto user = client();
+  user->send(MessageType::kStart, msg::Start{1, "s", {}});
+  const auto started = eventsUntil(*watcher, "session_placed");
+  EXPECT_EQ(started.front().kind, "session_registered");
+  EXPECT_EQ(started.back().fields.at("session"), "s");
+  EXPECT_EQ(started.back().fields.at("worker"), "w1");
+  uint64_t seq = joined.seq;
+  for (const auto& event : started) {
+    EXPECT_EQ(event.id, 1u);
+    EXPECT_GT(event.seq, seq) << event.kind;
+    seq = event.seq;
+  }
+}
+
+TEST_F(WatchTest, AWatchOfOneSessionSeesOnlyItsEvents) {
+  startBroker();
+  auto worker = joinWorker("w1", 4);
+  auto watcher = client();
+  watcher->send(MessageType::kWatch, msg::Watch{3, "a", ""});
+  auto user = client();
+  user->send(MessageType::kStart, msg::Start{1, "b", {}});
+  worker->expect(*broker_, MessageType::kAssign);
+  user->send(MessageType::kStart, msg::Start{2, "a", {}});
+  worker->expect(*broker_, MessageType::kAssign);
+  const auto seen = eventsUntil(*watcher, "session_state_changed");  // pending -> starting
+  EXPECT_EQ(seen.front().kind, "session_registered");
+  for (const auto& event : seen) EXPECT_EQ(event.fields.at("session"), "a") << event.kind;
+  watcher->expectSilence(*broker_);  // b's events were left out
+}
+
+TEST_F(WatchTest, CancelEndsAWatchAndPingKnowsItWhileItRuns) {
+  startBroker();
+  auto watcher = client();
+  watcher->send(MessageType::kWatch, msg::Watch{1, "", ""});
+  auto running = ask(*watcher, MessageType::kPing, msg::Ping{5, {1, 2}}).as<msg::PingResult>();
+  EXPECT_EQ(running.unknown, (std::vector<uint64_t>{2}));
+  // Its id is in use while it runs.
+  auto reused = ask(*watcher, MessageType::kList, msg::Plain{1}).as<msg::ErrorReply>();
+  EXPECT_EQ(reused.code, "duplicate_id");
+
+  watcher->send(MessageType::kCancel, msg::Cancel{1});
+  const auto ended = watcher->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(ended.id, 1u);
+  EXPECT_EQ(ended.code, "cancelled");
+  auto after = ask(*watcher, MessageType::kPing, msg::Ping{6, {1}}).as<msg::PingResult>();
+  EXPECT_EQ(after.unknown, (std::vector<uint64_t>{1}));
+  joinWorker("w1", 1);
+  watcher->expectSilence(*broker_);
+}
+
+TEST_F(WatchTest, ABadFilterIsRefused) {
+  startBroker();
+  auto watcher = client();
+  auto bad = ask(*watcher, MessageType::kWatch, msg::Watch{4, "no spaces", ""});
+  ASSERT_EQ(bad.type, MessageType::kError);
+  EXPECT_EQ(bad.as<msg::ErrorReply>().id, 4u);
+  EXPECT_EQ(bad.as<msg::ErrorReply>().code, "bad_request");
+  auto bad_pool = ask(*watcher, MessageType::kWatch, msg::Watch{5, "", std::string(300, 'p')});
+  EXPECT_EQ(bad_pool.as<msg::ErrorReply>().code, "bad_request");
+}
+
+TEST_F(WatchTest, AWorkerFallingSilentIsSeenLostThenItsSessionMoved) {
+  config_.heartbeat = 100ms;
+  startBroker();
+  auto w1 = joinWorker("w1", 1);
+  auto user = client();
+  user->send(MessageType::kStart, msg::Start{1, "s", {}});
+  w1->expect(*broker_, MessageType::kAssign);
+  auto w2 = joinWorker("w2", 1);
+  auto watcher = client();
+  watcher->send(MessageType::kWatch, msg::Watch{1, "", ""});
+  watcher->expectSilence(*broker_);
+
+  advanceKeepingAlive(config_.heartbeat * 6, {w2.get()});
+  const auto seen = eventsUntil(*watcher, "session_moved");
+  std::vector<std::string> kinds;
+  for (const auto& event : seen) kinds.push_back(event.kind);
+  ASSERT_EQ(kinds.front(), "worker_lost");
+  EXPECT_EQ(seen.front().fields.at("worker"), "w1");
+  EXPECT_EQ(seen.front().fields.at("sessions"), "1");
+  EXPECT_EQ(seen.front().fields.at("cause"), "silence");
+  EXPECT_EQ(seen.back().fields.at("from"), "w1");
+  EXPECT_EQ(seen.back().fields.at("to"), "w2");
+  EXPECT_EQ(seen.back().fields.at("requested"), "false");
+}
+
+// The feed alone: a watcher whose socket takes nothing.
+class WatchFeedTest : public ::testing::Test {
+ protected:
+  static BrokerEvent joined(uint64_t seq, const std::string& worker) {
+    return BrokerEvent{seq, TimePoint{}, event::WorkerJoined{worker, 1, {}, false, 0}};
+  }
+
+  RecordingSender sender_;
+  PoolRegistry pools_;
+  WatchFeed feed_{sender_, pools_, 3};
+};
+
+TEST_F(WatchFeedTest, AWatcherThatStopsReadingIsQueuedThenCutOffWithBusy) {
+  feed_.watch("slow", msg::Watch{7, "", ""});
+  feed_.watch("fast", msg::Watch{8, "", ""});
+  sender_.slow_clients.insert("slow");
+  for (uint64_t seq = 1; seq <= 3; ++seq) feed_.onEvent(joined(seq, "w" + std::to_string(seq)));
+  EXPECT_TRUE(feed_.hasBacklog());
+  EXPECT_TRUE(feed_.holds("slow", 7));
+  // It reads again: the queue goes out in order, before anything new.
+  sender_.slow_clients.clear();
+  feed_.flush();
+  EXPECT_FALSE(feed_.hasBacklog());
+  std::vector<uint64_t> to_slow;
+  for (const auto& sent : sender_.to_clients) {
+    if (sent.peer == "slow") to_slow.push_back(sent.as<msg::FeedEvent>().seq);
+  }
+  EXPECT_EQ(to_slow, (std::vector<uint64_t>{1, 2, 3}));
+
+  // It stops again, past its queue's limit: the watch ends, the other goes on.
+  sender_.slow_clients.insert("slow");
+  for (uint64_t seq = 4; seq <= 7; ++seq) feed_.onEvent(joined(seq, "w"));
+  EXPECT_FALSE(feed_.holds("slow", 7));
+  const auto cut = sender_.last("slow", MessageType::kError, true).as<msg::ErrorReply>();
+  EXPECT_EQ(cut.id, 7u);
+  EXPECT_EQ(cut.code, "busy");
+  EXPECT_TRUE(feed_.holds("fast", 8));
+  EXPECT_EQ(sender_.last("fast", MessageType::kEvent, true).as<msg::FeedEvent>().seq, 7u);
+  EXPECT_FALSE(feed_.hasBacklog());
+}
+
+TEST_F(WatchFeedTest, AWatchOfAPoolSeesItsMembers) {
+  auto* pool = pools_.add("p", PoolStrategy::kRoundRobin, true, {});
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(pools_.addMember(*pool, "p-1"));
+  feed_.watch("c", msg::Watch{1, "", "p"});
+  feed_.onEvent(BrokerEvent{1, TimePoint{}, event::SessionStateChanged{"p-1", "idle", "busy"}});
+  feed_.onEvent(BrokerEvent{2, TimePoint{}, event::SessionStateChanged{"other", "idle", "busy"}});
+  ASSERT_EQ(sender_.to_clients.size(), 1u);
+  EXPECT_EQ(sender_.to_clients[0].as<msg::FeedEvent>().fields.at("session"), "p-1");
+}
+
+TEST_F(WatchFeedTest, AClientLostTakesItsWatchesWithoutAWord) {
+  feed_.watch("c", msg::Watch{1, "", ""});
+  feed_.watch("c", msg::Watch{2, "", ""});
+  feed_.clientLost("c");
+  EXPECT_EQ(feed_.watchers(), 0u);
+  feed_.onEvent(joined(1, "w1"));
+  EXPECT_TRUE(sender_.to_clients.empty());
+}
+
+}  // namespace
+}  // namespace ccmesh::broker::testing
