@@ -8,6 +8,8 @@ packages=(
   cppzmq-dev libzmq3-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev
   libboost-program-options-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   libcpp-httplib-dev libbenchmark-dev procps iproute2
+  help2man  # the man pages, written at build time from each program's --help
+  file  # CPack (scripts/package.sh) finds the shared objects dpkg-shlibdeps reads
   iptables  # the fault tests cut one direction of a link between network namespaces
   clang libclang-rt-14-dev  # the fuzzers (scripts/fuzz.sh): clang and libFuzzer
 )
