@@ -8,8 +8,6 @@ set(CPACK_PACKAGE_NAME ccmesh)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR ccmesh)
 set(CPACK_PACKAGE_CONTACT "ccmesh maintainers <ccmesh@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-  "named, supervised Claude Code CLI sessions behind a ZeroMQ broker")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/packages)
 # Debug information stays in the build tree.
@@ -21,7 +19,8 @@ set(CPACK_COMPONENTS_GROUPING ONE_PER_GROUP)
 set(CPACK_COMPONENT_RUNTIME_GROUP main)
 set(CPACK_COMPONENT_ETC_GROUP main)
 set(CPACK_COMPONENT_DEV_GROUP dev)
-# Debian descriptions: a summary line, then the long text.
+# Debian descriptions: a summary line, then the long text (no CPACK_PACKAGE_DESCRIPTION_SUMMARY:
+# CPack would put it above both).
 set(CPACK_DEBIAN_MAIN_DESCRIPTION "named, supervised Claude Code CLI sessions behind a ZeroMQ broker
 ccmesh runs AI coding-assistant CLI sessions as named, supervised, cluster-wide
 sessions: ccmesh-broker routes each prompt to the ccmesh-worker hosting the session,
@@ -41,7 +40,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # Shared-library dependencies (libzmq5, libspdlog1.1, libboost-program-options1.74.0, ...)
 # come from dpkg-shlibdeps; libsodium23 comes with libzmq5.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_MAIN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_MAIN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
   "ccmesh (= ${PROJECT_VERSION}), cppzmq-dev, libzmq3-dev, libmsgpack-cxx-dev")
@@ -52,11 +51,13 @@ foreach(script postinst prerm postrm)
     FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
     WORLD_READ WORLD_EXECUTE)
 endforeach()
+# Our own maintainer scripts replace CPack's, which would call ldconfig: a trigger does.
+file(CONFIGURE OUTPUT ${ccmesh_debian_dir}/triggers CONTENT "activate-noawait ldconfig\n")
 file(CONFIGURE OUTPUT ${ccmesh_debian_dir}/conffiles CONTENT
   "/etc/ccmesh/broker.conf\n/etc/ccmesh/sessions.conf\n/etc/ccmesh/worker.conf\n")
 set(CPACK_DEBIAN_MAIN_PACKAGE_CONTROL_EXTRA
   ${ccmesh_debian_dir}/postinst ${ccmesh_debian_dir}/prerm ${ccmesh_debian_dir}/postrm
-  ${ccmesh_debian_dir}/conffiles)
+  ${ccmesh_debian_dir}/conffiles ${ccmesh_debian_dir}/triggers)
 set(CPACK_DEBIAN_MAIN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 include(CPack)
