@@ -11,8 +11,9 @@
 #     installed programs and files are checked, then purged (also when a check fails).
 #     Without root, only the packages' contents and control files are checked.
 #
-# Every wait polls an observable condition under a deadline; every process started is
-# stopped by its pid on exit, and the temporary directory removed.
+# Every wait polls an observable condition under a deadline, and every long step has a
+# timeout below ctest's, so the exit trap always runs: it stops every process started, by
+# its pid, purges the packages if they are installed, and removes the temporary directory.
 set -euo pipefail
 
 mode=${1:?usage: install_test.sh prefix|deb BUILD_DIR SOURCE_DIR}
@@ -40,7 +41,7 @@ cleanup() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
   wait 2>/dev/null || true
   if [ "$purge_debs" = 1 ]; then
-    dpkg --purge ccmesh-dev ccmesh >"$tmp/purge-on-exit.log" 2>&1 ||
+    timeout 60 dpkg --purge ccmesh-dev ccmesh >"$tmp/purge-on-exit.log" 2>&1 ||
       echo "warning: dpkg --purge ccmesh-dev ccmesh failed" >&2
   fi
   if [ "$status" -ne 0 ]; then
@@ -109,7 +110,7 @@ check_header_closure() {
 run_prefix() {
   prefix=$tmp/prefix
   step "cmake --install into a temporary prefix"
-  cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
+  timeout 60 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
   local libdir
   libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build_dir/CMakeCache.txt")
   expect_files "$prefix" \
@@ -167,9 +168,9 @@ run_prefix() {
     fail "the worker runs $cli_exe, not the installed mock CLI"
 
   step "a program built with find_package(ccmesh $version) queries a session"
-  cmake -S "$source_dir/tests/install/consumer" -B "$tmp/consumer" \
+  timeout 60 cmake -S "$source_dir/tests/install/consumer" -B "$tmp/consumer" \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >"$tmp/consumer-configure.log"
-  cmake --build "$tmp/consumer" -j2 >"$tmp/consumer-build.log"
+  timeout 120 cmake --build "$tmp/consumer" -j2 >"$tmp/consumer-build.log"
   ldd "$tmp/consumer/ccmesh-consumer" | grep -q "$prefix/$libdir/libccmesh-client.so" ||
     fail "ccmesh-consumer does not load the installed libccmesh-client.so"
   if ldd "$tmp/consumer/ccmesh-consumer-static" | grep -q libccmesh-client; then
@@ -177,7 +178,7 @@ run_prefix() {
   fi
   local exe answer
   for exe in ccmesh-consumer ccmesh-consumer-static; do
-    answer=$("$tmp/consumer/$exe" "$frontend" assistant "hello from $exe")
+    answer=$(timeout 60 "$tmp/consumer/$exe" "$frontend" assistant "hello from $exe")
     grep -qx "version $version" <<<"$answer" || fail "$exe: $answer"
     grep -qx "worker w-install" <<<"$answer" || fail "$exe: $answer"
     grep -qx "answer turn [0-9]*: hello from $exe" <<<"$answer" || fail "$exe: $answer"
@@ -187,9 +188,9 @@ run_prefix() {
   local flags
   flags=$(PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" pkg-config --cflags --libs ccmesh-client)
   # shellcheck disable=SC2086  # the flags are words
-  c++ -std=c++20 -O1 -o "$tmp/consumer-pc" "$source_dir/tests/install/consumer/main.cpp" \
+  timeout 120 c++ -std=c++20 -O1 -o "$tmp/consumer-pc" "$source_dir/tests/install/consumer/main.cpp" \
     $flags -Wl,-rpath,"$prefix/$libdir"
-  answer=$("$tmp/consumer-pc" "$frontend" assistant "hello from pkg-config")
+  answer=$(timeout 60 "$tmp/consumer-pc" "$frontend" assistant "hello from pkg-config")
   grep -qx "answer turn [0-9]*: hello from pkg-config" <<<"$answer" ||
     fail "pkg-config build: $answer"
   [ "$(PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" pkg-config --modversion ccmesh-client)" = \
@@ -201,7 +202,7 @@ deb_field() { dpkg-deb -f "$1" "$2"; }
 
 run_deb() {
   step "cpack builds the Debian packages"
-  cpack --config "$build_dir/CPackConfig.cmake" -B "$tmp/packages" >"$tmp/cpack.log" 2>&1 ||
+  timeout 120 cpack --config "$build_dir/CPackConfig.cmake" -B "$tmp/packages" >"$tmp/cpack.log" 2>&1 ||
     fail "cpack failed (cpack.log)"
   local deb=$tmp/packages/ccmesh_${version}_amd64.deb
   local dev=$tmp/packages/ccmesh-dev_${version}_amd64.deb
@@ -239,7 +240,7 @@ run_deb() {
 
   step "dpkg -i, the installed programs and files, dpkg --purge"
   purge_debs=1
-  dpkg -i "$deb" "$dev" >"$tmp/dpkg-install.log" 2>&1 || fail "dpkg -i failed (dpkg-install.log)"
+  timeout 60 dpkg -i "$deb" "$dev" >"$tmp/dpkg-install.log" 2>&1 || fail "dpkg -i failed (dpkg-install.log)"
   [ "$(/usr/bin/ccmesh --version)" = "ccmesh $version" ] || fail "/usr/bin/ccmesh --version"
   [ "$(/usr/bin/ccmesh-broker --version)" = "ccmesh-broker $version" ] ||
     fail "/usr/bin/ccmesh-broker --version"
@@ -271,7 +272,7 @@ run_deb() {
   grep -q code_reviewer "$tmp/list.log" || fail "the packaged broker lacks /etc/ccmesh's sessions"
   stop_pid "$broker_pid"
 
-  dpkg --purge ccmesh-dev ccmesh >"$tmp/dpkg-purge.log" 2>&1 || fail "dpkg --purge failed"
+  timeout 60 dpkg --purge ccmesh-dev ccmesh >"$tmp/dpkg-purge.log" 2>&1 || fail "dpkg --purge failed"
   purge_debs=0
   for path in /usr/bin/ccmesh /usr/bin/ccmesh-broker /etc/ccmesh /var/lib/ccmesh \
     /usr/lib/systemd/system/ccmesh-broker.service /usr/include/ccmesh; do
