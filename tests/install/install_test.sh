@@ -8,7 +8,9 @@
 #     queries a session through them.
 #   install_test.sh deb BUILD_DIR SOURCE_DIR
 #     CPack builds the Debian packages; as root they are installed with dpkg -i, the
-#     installed programs and files are checked, then purged (also when a check fails).
+#     installed files are checked, a broker and a worker run as the units would (user
+#     ccmesh, /etc/ccmesh, /var/lib/ccmesh) and answer a query, then the packages are purged
+#     (also when a check fails).
 #     Without root, only the packages' contents and control files are checked.
 #
 # Every wait polls an observable condition under a deadline, and every long step has a
@@ -198,6 +200,10 @@ run_prefix() {
   echo "PASS: prefix install, find_package and pkg-config consumers"
 }
 
+has_transcript_file() {
+  [ -n "$(find /var/lib/ccmesh/transcripts -type f -print -quit 2>/dev/null)" ]
+}
+
 deb_field() { dpkg-deb -f "$1" "$2"; }
 
 run_deb() {
@@ -257,19 +263,36 @@ run_deb() {
   fi
   [ "$(PKG_CONFIG_PATH=/usr/lib/pkgconfig pkg-config --modversion ccmesh-client)" = "$version" ] ||
     fail "pkg-config finds no ccmesh-client $version under /usr"
-  # The installed broker starts with the packaged configuration (its fixed ports are
-  # overridden with wildcard ones, and the data directory with a temporary one).
-  mkdir -p "$tmp/data"
-  /usr/bin/ccmesh-broker --config /etc/ccmesh/broker.conf --data-dir "$tmp/data" \
+  # The installed broker and worker run as the units would: user ccmesh, HOME and data-dir
+  # /var/lib/ccmesh, the files of /etc/ccmesh; only their fixed ports are replaced by
+  # wildcard ones. setpriv and env exec, so each pid is the program's own.
+  local as_ccmesh=(setpriv --reuid ccmesh --regid ccmesh --init-groups env HOME=/var/lib/ccmesh)
+  local run=/var/lib/ccmesh/install-test  # writable by ccmesh; the purge deletes it
+  "${as_ccmesh[@]}" mkdir -p "$run"
+  "${as_ccmesh[@]}" /usr/bin/ccmesh-broker --config /etc/ccmesh/broker.conf \
     --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
-    --ready-file "$tmp/broker.ready" >"$tmp/broker.log" 2>&1 &
+    --ready-file "$run/broker.ready" >"$tmp/broker.log" 2>&1 &
   broker_pid=$!
   pids+=("$broker_pid")
+  ln -s "$run/broker.ready" "$tmp/broker.ready"
   wait_for 20 "ready file from the packaged broker" broker_ready
   frontend=$(sed -n 's/^frontend=//p' "$tmp/broker.ready")
-  /usr/bin/ccmesh --broker "$frontend" --timeout 5000 list >"$tmp/list.log" ||
-    fail "ccmesh list on the packaged broker"
-  grep -q code_reviewer "$tmp/list.log" || fail "the packaged broker lacks /etc/ccmesh's sessions"
+  backend=$(sed -n 's/^backend=//p' "$tmp/broker.ready")
+  prefix=/usr
+  "${as_ccmesh[@]}" /usr/bin/ccmesh-worker --config /etc/ccmesh/worker.conf \
+    --broker "$backend" --id w-install >"$tmp/worker.log" 2>&1 &
+  worker_pid=$!
+  pids+=("$worker_pid")
+  wait_for 20 "the packaged worker in the broker's status" worker_joined
+  local answer cli_pid
+  answer=$(/usr/bin/ccmesh --broker "$frontend" --timeout 20000 query code_reviewer "hello")
+  [[ "$answer" =~ ^turn\ [0-9]+:\ hello$ ]] || fail "the packaged cluster answered '$answer'"
+  cli_pid=$(/usr/bin/ccmesh --broker "$frontend" --timeout 20000 query code_reviewer /pid)
+  [ "$(readlink "/proc/$cli_pid/exe")" = /usr/bin/ccmesh-mock-cli ] ||
+    fail "the packaged worker does not run /usr/bin/ccmesh-mock-cli"
+  [ "$(stat -c %U "/proc/$cli_pid")" = ccmesh ] || fail "the CLI does not run as ccmesh"
+  wait_for 20 "a transcript file in the data-dir /var/lib/ccmesh" has_transcript_file
+  stop_pid "$worker_pid"
   stop_pid "$broker_pid"
 
   timeout 60 dpkg --purge ccmesh-dev ccmesh >"$tmp/dpkg-purge.log" 2>&1 || fail "dpkg --purge failed"
