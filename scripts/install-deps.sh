@@ -10,6 +10,8 @@ packages=(
   libcpp-httplib-dev libbenchmark-dev procps iproute2
   prometheus-cpp-dev  # the metrics the broker and workers serve
   prometheus  # the monitoring tests: promtool checks the metrics, a real server scrapes them
+  help2man  # the man pages, written at build time from each program's --help
+  file  # CPack (scripts/package.sh) finds the shared objects dpkg-shlibdeps reads
   iptables  # the fault tests cut one direction of a link between network namespaces
   clang libclang-rt-14-dev  # the fuzzers (scripts/fuzz.sh): clang and libFuzzer
 )

@@ -56,7 +56,7 @@ int runMockCli(int argc, char** argv) {
     return 0;
   }
   if (options.show_version) {
-    std::puts("ccmesh-mock-cli 0.1.0");
+    std::puts("ccmesh-mock-cli " CCMESH_MOCK_CLI_VERSION);
     return 0;
   }
   bool resuming = !options.resume_id.empty();

@@ -4,6 +4,7 @@
 #include "broker_peer.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/version.hpp"
 
 namespace ccmesh::broker::testing {
 namespace {
@@ -27,7 +28,7 @@ TEST_F(BrokerTest, AnswersPingWithVersion) {
   ASSERT_EQ(reply.type, MessageType::kResult);
   auto ping = reply.as<msg::PingResult>();
   EXPECT_EQ(ping.id, 7u);
-  EXPECT_EQ(ping.version, "0.1.0");
+  EXPECT_EQ(ping.version, ccmesh::kVersion);
   EXPECT_EQ(ping.uptime_ms, 1500u);
 }
 
