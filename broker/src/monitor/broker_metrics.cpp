@@ -146,6 +146,7 @@ BrokerMetrics::BrokerMetrics()
          "The broker's version (always 1)")
       .Add({{"version", kVersion}, {"component", "broker"}})
       .Set(1);
+  events_by_type_.resize(std::variant_size_v<event::Body>, nullptr);
   // Present from the start, so a rate() sees the first query.
   queries_.Add({{"outcome", "ok"}});
   workers_lost_.Add({{"cause", "silence"}});
@@ -157,7 +158,9 @@ BrokerMetrics::BrokerMetrics()
 BrokerMetrics::~BrokerMetrics() = default;
 
 void BrokerMetrics::onEvent(const BrokerEvent& event) {
-  events_.Add({{"type", std::string(event::name(event.body))}}).Increment();
+  auto*& by_type = events_by_type_[event.body.index()];
+  if (by_type == nullptr) by_type = &events_.Add({{"type", std::string(event::name(event.body))}});
+  by_type->Increment();
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -181,19 +184,21 @@ void BrokerMetrics::onEvent(const BrokerEvent& event) {
           }
         } else if constexpr (std::is_same_v<T, event::WorkerJoined>) {
           workers_joined_.Add({}).Increment();
+          worker_lost_at_.erase(e.worker);
         } else if constexpr (std::is_same_v<T, event::WorkerLost>) {
           workers_lost_.Add({{"cause", std::string(event::causeName(e.cause))}}).Increment();
-          lost_at_["worker:" + e.worker] = event.at;
+          worker_lost_at_[e.worker] = event.at;
         } else if constexpr (std::is_same_v<T, event::SessionMoved>) {
           moved_.Add({{"why", e.requested ? "move" : "failover"}}).Increment();
-          const auto lost = lost_at_.find("worker:" + e.from);
-          if (!e.requested && lost != lost_at_.end()) lost_at_[e.session] = lost->second;
+          const auto lost = worker_lost_at_.find(e.from);
+          if (!e.requested && lost != worker_lost_at_.end())
+            failing_over_[e.session] = lost->second;
         } else if constexpr (std::is_same_v<T, event::SessionStateChanged>) {
-          const auto lost = lost_at_.find(e.session);
-          if (lost != lost_at_.end() && answers(e.to)) {
+          const auto lost = failing_over_.find(e.session);
+          if (lost != failing_over_.end() && answers(e.to)) {
             failover_seconds_.Add({}, kShortBuckets)
                 .Observe(seconds(std::chrono::duration_cast<Millis>(event.at - lost->second)));
-            lost_at_.erase(lost);
+            failing_over_.erase(lost);
           }
         } else if constexpr (std::is_same_v<T, event::SessionRestarted>) {
           restarts_.Add({}).Increment();
@@ -201,9 +206,9 @@ void BrokerMetrics::onEvent(const BrokerEvent& event) {
           crashes_.Add({}).Increment();
         } else if constexpr (std::is_same_v<T, event::SessionFailed>) {
           failed_.Add({}).Increment();
-          lost_at_.erase(e.session);
+          failing_over_.erase(e.session);
         } else if constexpr (std::is_same_v<T, event::SessionTerminated>) {
-          lost_at_.erase(e.session);
+          failing_over_.erase(e.session);
         } else if constexpr (std::is_same_v<T, event::WorkerFenced>) {
           fenced_.Add({}).Increment();
         } else if constexpr (std::is_same_v<T, event::MessageRefused>) {

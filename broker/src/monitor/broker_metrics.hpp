@@ -84,7 +84,11 @@ class BrokerMetrics final : public BrokerObserver {
   std::unique_ptr<Shown> pool_members_;      // ccmesh_pool_members{pool}
   std::unique_ptr<Shown> pool_checked_out_;  // ccmesh_pool_checked_out{pool}
 
-  std::map<std::string, TimePoint> lost_at_;        // failed-over session -> its worker's loss
+  std::map<std::string, TimePoint> worker_lost_at_;  // lost worker -> when it was lost
+  std::map<std::string, TimePoint> failing_over_;    // moved session -> its worker's loss
+  // ccmesh_broker_events_total per event type, by the index of event::Body: one Add (a
+  // lookup under the family's lock) per type, not per event.
+  std::vector<prometheus::Counter*> events_by_type_;
   std::map<std::string, uint64_t> exhausted_seen_;  // pool -> its `exhausted` last sampled
   uint64_t evictions_seen_ = 0;                     // transcript_evictions last sampled
   uint64_t write_errors_seen_ = 0;                  // transcript_write_errors last sampled

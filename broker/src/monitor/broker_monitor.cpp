@@ -73,18 +73,16 @@ void BrokerMonitor::route() {
     if (!workers) return loopSilent();
     return json(Json{{"ready", true}, {"workers", static_cast<uint64_t>(std::stoull(*workers))}});
   });
-  endpoint_.get("/api/status", [this](const auto&) {
-    const auto body = onLoop([this] { return Json(broker_.status()).dump(); });
-    return body ? Reply{200, "application/json", *body + "\n"} : loopSilent();
-  });
-  endpoint_.get("/api/sessions", [this](const auto&) {
-    const auto body = onLoop([this] { return Json{{"sessions", broker_.list().sessions}}.dump(); });
-    return body ? Reply{200, "application/json", *body + "\n"} : loopSilent();
-  });
-  endpoint_.get("/api/pools", [this](const auto&) {
-    const auto body = onLoop([this] { return Json{{"pools", broker_.poolList().pools}}.dump(); });
-    return body ? Reply{200, "application/json", *body + "\n"} : loopSilent();
-  });
+  // The JSON API: each answer is made on the loop, which owns the tables.
+  const auto api = [this](const std::string& path, std::function<Json()> make) {
+    endpoint_.get(path, [this, make = std::move(make)](const auto&) {
+      const auto body = onLoop([&make] { return make().dump(); });
+      return body ? Reply{200, "application/json", *body + "\n"} : loopSilent();
+    });
+  };
+  api("/api/status", [this] { return Json(broker_.status()); });
+  api("/api/sessions", [this] { return Json{{"sessions", broker_.list().sessions}}; });
+  api("/api/pools", [this] { return Json{{"pools", broker_.poolList().pools}}; });
   endpoint_.events("/events", backlog_);
   endpoint_.get("/", [](const auto&) {
     return Reply{200, "text/html; charset=utf-8", std::string(kStatusPage)};
