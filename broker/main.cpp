@@ -10,10 +10,10 @@
 #include "ccmesh/broker/broker.hpp"
 #include "ccmesh/broker/broker_config.hpp"
 #include "ccmesh/broker/broker_monitor.hpp"
-#include "ccmesh/broker/ready_file.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/logging.hpp"
+#include "ccmesh/common/ready_file.hpp"
 #include "ccmesh/common/sessions_file.hpp"
 #include "ccmesh/common/signal_pipe.hpp"
 
@@ -25,7 +25,7 @@ namespace {
 // Reads the command line, environment and --config into a BrokerConfig. False: --help or
 // --version was printed.
 bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string& sessions,
-                std::string& ready_file, std::string& log_level) {
+                std::string& ready_file, std::string& log_level, std::string& log_format) {
   ConfigLoader loader("ccmesh-broker",
                       "Usage: ccmesh-broker [options]\n"
                       "Routes prompts for named Claude Code sessions to ccmesh workers.");
@@ -90,7 +90,9 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
        "to serve HTTP on an address other machines reach (or --insecure)")
       ("watch-queue-limit", po::value(&config.watch_queue_limit)->default_value(config.watch_queue_limit)->value_name("N"),
        "events queued for a `watch` client that does not read fast enough (beyond what its "
-       "socket holds); past it the watch ends with busy");
+       "socket holds); past it the watch ends with busy")
+      ("log-format", po::value(&log_format)->default_value("text")->value_name("F"),
+       kLogFormatHelp);
   // clang-format on
   po::variables_map vm;
   if (!loader.load(argc, argv, vm)) return false;
@@ -108,10 +110,13 @@ int main(int argc, char** argv) {
   std::string sessions_path;
   std::string ready_file;
   std::string log_level;
+  std::string log_format;
   SessionsFile declared;
   try {
-    if (!loadConfig(argc, argv, config, sessions_path, ready_file, log_level)) return 0;
-    setupLogging(log_level);
+    if (!loadConfig(argc, argv, config, sessions_path, ready_file, log_level, log_format)) {
+      return 0;
+    }
+    setupLogging(log_level, parseLogFormat(log_format));
     broker::validateConfig(config);
     if (!sessions_path.empty()) declared = readSessionsFile(sessions_path);
   } catch (const std::exception& e) {
@@ -141,8 +146,9 @@ int main(int argc, char** argv) {
     broker.addSessions(declared.sessions);
     broker.addPools(declared.pools);
     if (!ready_file.empty()) {
-      broker::writeReadyFile(ready_file, broker.frontendEndpoint(), broker.backendEndpoint(),
-                             monitor ? monitor->url() : std::string());
+      writeReadyFile(ready_file, {{"frontend", broker.frontendEndpoint()},
+                                  {"backend", broker.backendEndpoint()},
+                                  {"http", monitor ? monitor->url() : std::string()}});
     }
     broker.run(signals);
   } catch (const ConfigError& e) {

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "harness/broker_ready_file.hpp"
+#include "harness/ready_file.hpp"
 #include "harness/wait_for.hpp"
 
 namespace ccmesh::bench {
@@ -48,6 +48,7 @@ BenchCluster::BenchCluster(std::vector<std::string> broker_args) {
   auto endpoints = test::waitForBrokerEndpoints(*broker_, ready, kStartDeadline);
   frontend_ = std::move(endpoints.frontend);
   backend_ = std::move(endpoints.backend);
+  http_ = std::move(endpoints.http);
 }
 
 test::Process& BenchCluster::startWorker(const std::string& id, std::vector<std::string> args) {

@@ -36,6 +36,8 @@ class BenchCluster {
 
   const std::string& frontend() const { return frontend_; }
   const std::string& backend() const { return backend_; }
+  // The broker's HTTP endpoint (empty with --http '').
+  const std::string& http() const { return http_; }
   const std::string& dir() const { return dir_.path(); }
 
  private:
@@ -44,6 +46,7 @@ class BenchCluster {
   std::map<std::string, std::unique_ptr<test::Process>> workers_;  // worker id -> process
   std::string frontend_;                                           // resolved client endpoint
   std::string backend_;                                            // resolved worker endpoint
+  std::string http_;                                               // HTTP URL, if any
 };
 
 }  // namespace ccmesh::bench

@@ -30,6 +30,13 @@ void CpuLedger::stop() {
 
 void CpuLedger::reset() { used_.clear(); }
 
+double CpuLedger::used(const std::string& name) const {
+  for (std::size_t i = 0; i < groups_.size() && i < used_.size(); ++i) {
+    if (groups_[i].first == name) return used_[i];
+  }
+  return 0;
+}
+
 std::string CpuLedger::perOperation(double operations, const std::string& unit) const {
   std::string text = "CPU per " + unit + ":";
   for (std::size_t i = 0; i < groups_.size() && i < used_.size(); ++i) {

@@ -22,6 +22,9 @@ class CpuLedger {
   // Forgets the totals.
   void reset();
 
+  // CPU seconds the group `name` used in the blocks so far (0 for an unknown group).
+  double used(const std::string& name) const;
+
   // "CPU per <unit>: broker 12 µs, worker 40 µs, ..." for `operations` done in between.
   std::string perOperation(double operations, const std::string& unit) const;
 

@@ -15,6 +15,7 @@
 #include "bench_cluster.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/requests.hpp"
+#include "closed_loop.hpp"
 #include "cpu_ledger.hpp"
 #include "direct_cli.hpp"
 #include "echo_limit.hpp"
@@ -96,33 +97,6 @@ LatencySamples ccmeshRoundTrips(client::Client& client, std::size_t count,
     expectOk(reply.ok(), "round trip query failed: " + (reply ? "" : reply.error().message));
   }
   return samples;
-}
-
-// Answers per second with `in_flight` queries outstanding, one per session, until `count`
-// came back; each answer sends the next prompt to the session that answered.
-double ccmeshThroughput(client::Client& client, std::size_t in_flight, std::size_t count) {
-  std::map<uint64_t, std::size_t> session_of;  // request id -> session index
-  const auto start = SteadyTime::now();
-  std::size_t sent = 0;
-  for (; sent < in_flight && sent < count; ++sent) {
-    session_of[client.sendQuery(sessionName(sent), "hello")] = sent;
-  }
-  for (std::size_t received = 0; received < count;) {
-    auto incoming = client.receive(Millis(30000));
-    expectOk(incoming.has_value(), "throughput: no answer within 30 s");
-    if (incoming->type == MessageType::kEvent) continue;
-    expectOk(incoming->type == MessageType::kResult,
-             "throughput query failed: " + incoming->error.message);
-    const auto session = session_of.at(incoming->id);
-    session_of.erase(incoming->id);
-    ++received;
-    if (sent < count) {
-      session_of[client.sendQuery(sessionName(session), "hello")] = session;
-      ++sent;
-    }
-  }
-  const std::chrono::duration<double> elapsed = SteadyTime::now() - start;
-  return static_cast<double>(count) / elapsed.count();
 }
 
 std::chrono::nanoseconds ccmeshFirstDelta(client::Client& client) {
@@ -250,7 +224,8 @@ void measureThroughput(Bench& bench) {
   const std::size_t rounds = 2;
   for (std::size_t round = 0; round < rounds; ++round) {
     bench.ledger.start();
-    ccmesh_total += ccmeshThroughput(bench.client, sizes.in_flight, sizes.throughput);
+    ccmesh_total +=
+        closedLoopThroughput(bench.client, sessionName, sizes.in_flight, sizes.throughput);
     bench.ledger.stop();
     limit_total += bench.echo.throughput(sizes.in_flight, sizes.throughput, payload);
   }

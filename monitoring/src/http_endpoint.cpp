@@ -13,6 +13,10 @@ namespace {
 
 constexpr Millis kStreamPoll{1000};     // how often a quiet stream checks for its end
 constexpr Millis kStreamQuiet{15000};   // quiet this long: a comment keeps proxies patient
+// A stream sends at most this often: the events of a busy moment go out together, in one
+// write, rather than waking the stream's thread for each (which cost the broker's process
+// more CPU than the events themselves). Well inside the status page's second.
+constexpr Millis kStreamGather{100};
 constexpr Millis kStartPatience{5000};  // the server thread must be listening within this
 
 uint64_t parseSeq(const std::string& text, uint64_t fallback) {
@@ -84,6 +88,28 @@ HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> 
 
 HttpEndpoint::~HttpEndpoint() { stop(); }
 
+HttpEndpoint::Reply HttpEndpoint::json(const Json& body) {
+  return Reply{200, "application/json", body.dump() + "\n"};
+}
+
+HttpEndpoint::Reply HttpEndpoint::fromLoop(LoopMailbox& mailbox, std::function<Reply()> make) {
+  // The loop may run the job after this gave up waiting: it writes to a reply it shares.
+  auto made = std::make_shared<Reply>();
+  const bool answered = mailbox
+                            .ask(
+                                [made, make = std::move(make)] {
+                                  *made = make();
+                                  return std::string();
+                                },
+                                kLoopPatience)
+                            .has_value();
+  if (answered) return std::move(*made);
+  return Reply{503, "application/json",
+               "{\"error\":\"unavailable\",\"message\":\"the event loop did not answer "
+               "within " +
+                   std::to_string(kLoopPatience.count()) + " ms\"}\n"};
+}
+
 void HttpEndpoint::get(const std::string& path, Handler handler) {
   impl_->server.Get(path, [handler = std::move(handler)](const httplib::Request& request,
                                                          httplib::Response& response) {
@@ -113,12 +139,15 @@ void HttpEndpoint::events(const std::string& path, EventBacklog& backlog) {
           from = parseSeq(request.get_param_value("after"), from);
         }
         const std::string session = request.get_param_value("session");
+        const std::string pool = request.get_param_value("pool");
         auto position = std::make_shared<uint64_t>(from);
         auto last_write = std::make_shared<TimePoint>(std::chrono::steady_clock::now());
         response.set_header("Cache-Control", "no-store");
         response.set_chunked_content_provider(
             "text/event-stream",
-            [&backlog, position, last_write, session](size_t, httplib::DataSink& sink) {
+            [&backlog, position, last_write, session, pool](size_t, httplib::DataSink& sink) {
+              const auto since = std::chrono::steady_clock::now() - *last_write;
+              if (since < kStreamGather) std::this_thread::sleep_for(kStreamGather - since);
               const auto batch = backlog.after(*position, kStreamPoll);
               if (batch.closed) {
                 sink.done();
@@ -129,6 +158,7 @@ void HttpEndpoint::events(const std::string& path, EventBacklog& backlog) {
               for (const auto& entry : batch.entries) {
                 *position = entry.seq;
                 if (!session.empty() && entry.session != session) continue;
+                if (!pool.empty() && entry.pool != pool) continue;
                 out += "id: " + std::to_string(entry.seq) + "\nevent: " + entry.kind +
                        "\ndata: " + entry.data + "\n\n";
               }

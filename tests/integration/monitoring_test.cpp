@@ -11,28 +11,12 @@
 #include <thread>
 
 #include "harness/cluster.hpp"
+#include "http_probe.hpp"
 
 namespace ccmesh::test {
 namespace {
 
 using Json = nlohmann::json;
-
-// An HTTP client of `url` (http://127.0.0.1:PORT) with the test's patience.
-httplib::Client httpClient(const std::string& url) {
-  httplib::Client client(url);
-  client.set_connection_timeout(std::chrono::seconds(5));
-  client.set_read_timeout(std::chrono::seconds(10));
-  return client;
-}
-
-// The value of the sample `series` (name{labels}) in exposition text; -1 if absent.
-double sampleOf(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
 
 class MonitoringTest : public ::testing::Test {
  protected:
@@ -144,6 +128,40 @@ TEST_F(MonitoringTest, EventsStreamWhatHappensAsItHappens) {
   std::lock_guard lock(mutex);
   EXPECT_NE(received.find("id: "), std::string::npos);
   EXPECT_NE(received.find("data: {\"seq\":"), std::string::npos);
+}
+
+TEST_F(MonitoringTest, EventsOfOnePoolAreItsOwnAndItsMembers) {
+  auto http = httpClient(cluster_->http());
+  std::mutex mutex;
+  std::string received;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    http.Get("/events?pool=p", [&](const char* data, size_t length) {
+      std::lock_guard lock(mutex);
+      received.append(data, length);
+      return !done.load();
+    });
+  });
+  // The stream is open once the pool's events come through; others never do.
+  client::PoolCreateOptions options;
+  options.size = 1;
+  ASSERT_TRUE(client_->poolCreate("p", options).ok());
+  ASSERT_TRUE(waitFor([&] {
+    client_->poolResize("p", 2);
+    std::lock_guard lock(mutex);
+    return received.find("\"session\":\"p/1\"") != std::string::npos;
+  }));
+  ASSERT_TRUE(client_->start("outsider").ok());
+  ASSERT_TRUE(client_->poolQuery("p", "hello").ok());
+  EXPECT_TRUE(waitFor([&] {
+    std::lock_guard lock(mutex);
+    return received.find("event: query_finished") != std::string::npos;
+  }));
+  done = true;
+  ASSERT_TRUE(client_->poolResize("p", 1).ok());  // one more event ends the reader's callback
+  reader.join();
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(received.find("outsider"), std::string::npos) << received;
 }
 
 TEST_F(MonitoringTest, WatchPrintsAWorkersLossThenItsSessionsMove) {

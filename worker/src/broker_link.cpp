@@ -105,17 +105,25 @@ void BrokerLink::noteHeard() {
   reconnect_backoff_ = heartbeat_;
 }
 
-void BrokerLink::adopt(const msg::Welcome& welcome) {
+std::optional<WorkerMeter::Seconds> BrokerLink::acknowledged(uint64_t seq) {
+  const std::optional<TimePoint> sent = lease_.acknowledge(seq);
+  if (!sent || seq == last_ack_) return std::nullopt;
+  last_ack_ = seq;
+  return clock_.now() - *sent;
+}
+
+std::optional<WorkerMeter::Seconds> BrokerLink::adopt(const msg::Welcome& welcome) {
   if (welcome.heartbeat_ms > 0) heartbeat_ = Millis(std::max<uint64_t>(welcome.heartbeat_ms, 10));
   if (welcome.liveness > 0) liveness_ = welcome.liveness;
   log_->info("welcomed by the broker (heartbeat {} ms, liveness {})", heartbeat_.count(),
              liveness_);
   lease_.setDuration(silenceLimit());
-  lease_.acknowledge(welcome.ack);
+  const std::optional<WorkerMeter::Seconds> round_trip = acknowledged(welcome.ack);
   welcomed_ = true;
   awaiting_welcome_ = false;
   next_heartbeat_ = std::min(next_heartbeat_, clock_.now() + heartbeat_);
   noteHeard();
+  return round_trip;
 }
 
 bool BrokerLink::onTimer() {

@@ -17,6 +17,7 @@
 #include "ccmesh/common/message_type.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 #include "ccmesh/worker/lease.hpp"
+#include "ccmesh/worker/worker_meter.hpp"
 
 namespace ccmesh::worker {
 
@@ -58,10 +59,15 @@ class BrokerLink {
 
   // Any message from the broker: it is alive.
   void noteHeard();
-  // `welcome`: the heartbeat settings to use from now on; renews the lease.
-  void adopt(const msg::Welcome& welcome);
-  // A broker heartbeat: its ack renews the lease.
-  void onHeartbeat(const msg::Heartbeat& heartbeat) { lease_.acknowledge(heartbeat.ack); }
+  // `welcome`: the heartbeat settings to use from now on; renews the lease. Returns the
+  // round trip of `ready` (see onHeartbeat).
+  std::optional<WorkerMeter::Seconds> adopt(const msg::Welcome& welcome);
+  // A broker heartbeat: its ack renews the lease. Returns the time since the acknowledged
+  // message was sent, the first time it is acknowledged (the broker repeats its last ack on
+  // its own heartbeats).
+  std::optional<WorkerMeter::Seconds> onHeartbeat(const msg::Heartbeat& heartbeat) {
+    return acknowledged(heartbeat.ack);
+  }
   // `ready` went out on this connection and no `welcome` has answered it yet.
   bool awaitingWelcome() const { return awaiting_welcome_; }
   // The right to run sessions (see Lease).
@@ -75,6 +81,10 @@ class BrokerLink {
 
   // Messages dropped because the queue was over kMaxQueuedBytes.
   uint64_t dropped() const { return dropped_; }
+  // Connections made anew after the first.
+  uint64_t reconnects() const { return reconnects_; }
+  // The broker's `welcome` answered the current connection's `ready`.
+  bool registered() const { return welcomed_ && !awaiting_welcome_; }
 
   // The security handshakes of the current connection, as of the last onTimer() (which
   // drains it: poll its socket to run onTimer as soon as one ends).
@@ -88,6 +98,8 @@ class BrokerLink {
   };
 
   Millis silenceLimit() const { return heartbeat_ * static_cast<int64_t>(liveness_); }
+  // Renews the lease with the broker's ack of `seq`; its round trip if it is a new ack.
+  std::optional<WorkerMeter::Seconds> acknowledged(uint64_t seq);
 
   zmq::context_t& context_;                // owns the socket's I/O thread
   std::string endpoint_;                   // where the broker's backend listens
@@ -108,6 +120,7 @@ class BrokerLink {
   uint64_t dropped_ = 0;                   // see dropped()
   uint64_t reconnects_ = 0;                // reconnect attempts so far
   Lease lease_;                            // renewed by the broker's acknowledgments
+  uint64_t last_ack_ = 0;                  // the newest seq the broker acknowledged
   bool welcomed_ = false;                  // a broker has welcomed this worker
   bool awaiting_welcome_ = false;          // see awaitingWelcome()
   std::size_t queued_heartbeats_ = 0;      // heartbeats in queue_ (one is enough)

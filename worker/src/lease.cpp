@@ -11,14 +11,16 @@ void Lease::noteSent(uint64_t seq, TimePoint at) {
   if (sent_.size() > kMaxRemembered) sent_.pop_front();
 }
 
-void Lease::acknowledge(uint64_t seq) {
+std::optional<TimePoint> Lease::acknowledge(uint64_t seq) {
   auto it = std::lower_bound(sent_.begin(), sent_.end(), seq,
                              [](const auto& entry, uint64_t value) { return entry.first < value; });
-  if (it == sent_.end() || it->first != seq) return;
-  const TimePoint until = it->second + duration_;
+  if (it == sent_.end() || it->first != seq) return std::nullopt;
+  const TimePoint sent = it->second;
+  const TimePoint until = sent + duration_;
   if (!expiry_ || until > *expiry_) expiry_ = until;
   // Older sends can only renew to an earlier time: forget them.
   sent_.erase(sent_.begin(), it);
+  return sent;
 }
 
 }  // namespace ccmesh::worker

@@ -86,6 +86,7 @@ void Session::handleEvent(const CliEvent& event) {
       if (event.request_id == cli_messages::kInitRequestId) {
         if (initialized_) break;
         initialized_ = true;
+        context_.meter->onCliReady(now() - spawned_at_);
         if (event.subtype == "error") {
           context_.log->warn("[session {}] initialize failed: {}", name_, event.error);
         }

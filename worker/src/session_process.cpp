@@ -32,6 +32,8 @@ void Session::spawn(ConversationStart start) {
     return;
   }
   process_ = std::move(*started);
+  context_.meter->onCliSpawned();
+  spawned_at_ = now();
   rss_kb_ = 0;
   reported_rss_kb_ = 0;
   recycle_due_ = false;
@@ -83,6 +85,7 @@ void Session::onExit() {
     respawn_.reset();
     if (recycling_) {
       ++recycles_;
+      context_.meter->onCliRecycled();
     } else {
       ++restarts_;
     }
@@ -105,6 +108,7 @@ void Session::onCrash(const std::string& exit_status, int exit_code) {
   }
   last_error_ = why;
   context_.log->warn("[session {}] {}", name_, why);
+  context_.meter->onCliCrashed();
   failRunning(ErrorCode::kSessionCrashed, why);
   draining_ = false;
   if (!initialized_ && exit_code == 127) {

@@ -123,12 +123,13 @@ void Worker::pollOnce() {
     add(process->pendingInputFd(), EPOLLOUT, CliWatch::Kind::kInput);
   });
   cli_watch_->commit();
-  std::array<zmq::pollitem_t, 4> items{{
+  std::array<zmq::pollitem_t, 5> items{{
       {link_->socket().handle(), 0,
        static_cast<short>(ZMQ_POLLIN | (link_->wantsWrite() ? ZMQ_POLLOUT : 0)), 0},
       {nullptr, signals_->fd(), ZMQ_POLLIN, 0},
       {nullptr, cli_watch_->fd(), ZMQ_POLLIN, 0},
       {link_->handshakes()->socket().handle(), 0, ZMQ_POLLIN, 0},  // a refusal wakes the loop
+      {nullptr, mailbox_.fd(), ZMQ_POLLIN, 0},
   }};
   try {
     zmq::poll(items.data(), items.size(), pollTimeout());
@@ -141,6 +142,7 @@ void Worker::pollOnce() {
   if (items[1].revents != 0) handleSignals();
   if (items[0].revents & ZMQ_POLLIN) receiveFromBroker();
   if (items[2].revents != 0) serveClis();
+  if (items[4].revents != 0) mailbox_.runPending();
   // Reading the CLIs may have taken a while: hear the broker out before judging it silent.
   receiveFromBroker();
   table_->onTimer();
@@ -235,7 +237,7 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
   switch (envelope->type) {
     case MessageType::kWelcome:
       if (auto welcome = body(std::type_identity<msg::Welcome>{})) {
-        link_->adopt(*welcome);
+        if (auto round_trip = link_->adopt(*welcome)) meter_->onLeaseRenewed(*round_trip);
         shareLease();
         // What a broker that restarted (or refused a message before `ready`) never stored.
         table_->resendTranscripts();
@@ -252,7 +254,9 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
     case MessageType::kHeartbeat:
       // Any message counts as a sign of life; a heartbeat's ack also renews the lease.
       if (auto heartbeat = body(std::type_identity<msg::Heartbeat>{})) {
-        link_->onHeartbeat(*heartbeat);
+        if (auto round_trip = link_->onHeartbeat(*heartbeat)) {
+          meter_->onLeaseRenewed(*round_trip);
+        }
         shareLease();  // at once: the keeper must not act on an expiry this ack moved
       }
       break;
@@ -365,6 +369,7 @@ bool Worker::enforceLease() {
       link_->lease().duration().count());
   table_->fenceAll();
   ++fences_;
+  meter_->onLeaseLapsed();
   reconnect();  // a fresh `ready` tells the broker at once what this worker holds: nothing
   return true;
 }
@@ -379,6 +384,51 @@ void Worker::reconnect() {
   link_->connect(withLoad(
       msg::Ready{config_.id, config_.capacity, config_.labels, table_->reports(), kVersion},
       *table_));
+}
+
+void Worker::setMeter(WorkerMeter& meter) {
+  meter_ = &meter;
+  context_.meter = &meter;
+}
+
+Worker::Readiness Worker::readiness() const {
+  if (refused_) return {false, "the broker refuses this worker: " + *refused_};
+  if (shutting_down_) return {false, "shutting down"};
+  if (!link_->registered()) {
+    return {false, "not registered: no welcome yet from the broker at " + config_.broker};
+  }
+  if (!table_->empty() && !link_->lease().held(clock_.now())) {
+    return {false, "the lease lapsed: no acknowledgment from the broker lately"};
+  }
+  return {true, ""};
+}
+
+Worker::Figures Worker::figures() {
+  Figures figures;
+  figures.id = config_.id;
+  figures.broker = config_.broker;
+  figures.capacity = config_.capacity;
+  figures.max_live = config_.max_live;
+  const msg::Load load = table_->load();
+  figures.live = load.live;
+  figures.hibernated = load.hibernated;
+  for (const auto& [update, queued] : sessions()) {
+    ++figures.states[update.state];
+    figures.rss_bytes += update.rss_kb * 1024;
+    figures.queued += queued;
+  }
+  figures.malformed = malformed_;
+  figures.dropped = link_->dropped();
+  figures.reconnects = link_->reconnects();
+  figures.readiness = readiness();
+  return figures;
+}
+
+std::vector<std::pair<msg::SessionUpdate, std::size_t>> Worker::sessions() {
+  std::vector<std::pair<msg::SessionUpdate, std::size_t>> sessions;
+  table_->forEach(
+      [&](Session& session) { sessions.emplace_back(session.update(), session.queueDepth()); });
+  return sessions;
 }
 
 void Worker::sayGoodbye() {

@@ -6,7 +6,9 @@
 #include <filesystem>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/session_options.hpp"
+#include "ccmesh/monitoring/http_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -150,7 +152,19 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
        "directory; / for anywhere")
       ("allow-session-env", po::value<std::string>()->value_name("NAME,..."),
        "protected environment variables (ANTHROPIC_*, CLAUDE_*, HOME, PATH, LD_*, NODE_*, "
-       "proxies, ...) a session's env may set anyway; PREFIX* allowed");
+       "proxies, ...) a session's env may set anyway; PREFIX* allowed")
+      ("http", po::value<std::string>()->default_value("")->value_name("HOST:PORT"),
+       "serve metrics, health (/readyz: registered with a broker) and this worker's sessions "
+       "over HTTP here (port 0: any free one; default: off); see docs/OPERATIONS.md")
+      ("http-token-file", po::value<std::string>()->value_name("FILE"),
+       "every HTTP request must then carry `Authorization: Bearer <the file's token>`; needed "
+       "to serve HTTP on an address other machines reach (or --insecure)")
+      ("insecure", po::bool_switch(),
+       "allow serving HTTP on an address other machines reach without a token (dangerous)")
+      ("ready-file", po::value<std::string>()->value_name("FILE"),
+       "once the HTTP endpoint serves, write http=URL here (atomically)")
+      ("log-format", po::value<std::string>()->default_value("text")->value_name("F"),
+       kLogFormatHelp);
   // clang-format on
   po::variables_map vm;
   if (!loader.load(argc, argv, vm)) return std::nullopt;
@@ -185,6 +199,17 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
   config.heartbeat = Millis(positive<uint64_t>(vm, "heartbeat-ms", 10));
   config.liveness = positive<uint32_t>(vm, "liveness", 1);
   config.log_level = vm["log-level"].as<std::string>();
+  config.log_format = vm["log-format"].as<std::string>();
+  parseLogFormat(config.log_format);
+  config.http = vm["http"].as<std::string>();
+  if (vm.count("http-token-file")) config.http_token_file = vm["http-token-file"].as<std::string>();
+  config.insecure = vm["insecure"].as<bool>();
+  if (vm.count("ready-file")) config.ready_file = vm["ready-file"].as<std::string>();
+  if (!config.http.empty()) {
+    monitoring::validateHttpOptions({config.http, config.http_token_file, config.insecure}, "http");
+  } else if (!config.http_token_file.empty()) {
+    throw ConfigError("--http-token-file needs --http");
+  }
   if (vm.count("curve-server-key") || vm.count("curve-secret")) {
     config.curve = loadCurveClientKeys(
         vm.count("curve-server-key") ? vm["curve-server-key"].as<std::string>() : "",

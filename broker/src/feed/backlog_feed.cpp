@@ -9,7 +9,12 @@ void BacklogFeed::onEvent(const BrokerEvent& event) {
   if (!backlog_.hasReaders()) return backlog_.skip(event.seq);
   EventView view = viewOf(event.body);
   const msg::FeedEvent shown = feedEventOf(event, view);
-  backlog_.publish({event.seq, std::move(view.session), shown.kind, Json(shown).dump()});
+  std::string pool = view.pool;
+  if (pool.empty() && !view.session.empty()) {
+    if (const std::string* member_of = pools_.poolOf(view.session)) pool = *member_of;
+  }
+  backlog_.publish(
+      {event.seq, std::move(view.session), std::move(pool), shown.kind, Json(shown).dump()});
 }
 
 }  // namespace ccmesh::broker

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ccmesh/broker/broker_events.hpp"
+#include "ccmesh/broker/pool_registry.hpp"
 #include "ccmesh/monitoring/event_backlog.hpp"
 
 namespace ccmesh::broker {
@@ -10,12 +11,14 @@ namespace ccmesh::broker {
 // While no stream reads, events are only counted (rendering them would cost the loop).
 class BacklogFeed final : public BrokerObserver {
  public:
-  explicit BacklogFeed(monitoring::EventBacklog& backlog) : backlog_(backlog) {}
+  BacklogFeed(monitoring::EventBacklog& backlog, const PoolRegistry& pools)
+      : backlog_(backlog), pools_(pools) {}
 
   void onEvent(const BrokerEvent& event) override;
 
  private:
   monitoring::EventBacklog& backlog_;  // read by the streams
+  const PoolRegistry& pools_;          // whose members events name (the pool filter)
 };
 
 }  // namespace ccmesh::broker

@@ -1,32 +1,12 @@
 #include "monitor/broker_metrics.hpp"
 
-#include <prometheus/text_serializer.h>
-
-#include <set>
-#include <sstream>
-
-#include "ccmesh/common/version.hpp"
-
 namespace ccmesh::broker {
 namespace {
 
-using prometheus::Histogram;
-
-// Query durations: a turn of a coding agent takes seconds to minutes.
-const Histogram::BucketBoundaries kQueryBuckets{0.05, 0.1, 0.25, 0.5, 1,   2.5, 5,
-                                                10,   30,  60,   120, 300, 600};
-// Time to first delta and failovers: milliseconds to seconds.
-const Histogram::BucketBoundaries kShortBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                0.5,   1,    2.5,   5,    10,  30};
-
-double seconds(Millis value) { return static_cast<double>(value.count()) / 1000.0; }
-
-template <class T>
-prometheus::Family<T>& family(prometheus::detail::Builder<T> builder,
-                              prometheus::Registry& registry, const std::string& name,
-                              const std::string& help) {
-  return builder.Name(name).Help(help).Register(registry);
-}
+using monitoring::catchUp;
+using monitoring::kQueryBuckets;
+using monitoring::kShortBuckets;
+using monitoring::seconds;
 
 // A session state that means it answers again after a failover.
 bool answers(const std::string& state) {
@@ -35,117 +15,78 @@ bool answers(const std::string& state) {
 
 }  // namespace
 
-class BrokerMetrics::Shown {
- public:
-  Shown(prometheus::Registry& registry, const std::string& name, const std::string& help)
-      : family_(family(prometheus::BuildGauge(), registry, name, help)) {}
-
-  // Sets every label set of this sample; those not in it leave the family.
-  void show(const std::vector<std::pair<prometheus::Labels, double>>& values) {
-    std::set<prometheus::Labels> now;
-    for (const auto& [labels, value] : values) {
-      family_.Add(labels).Set(value);
-      now.insert(labels);
-    }
-    for (auto it = shown_.begin(); it != shown_.end();) {
-      if (now.count(*it) == 0) {
-        family_.Remove(&family_.Add(*it));
-        it = shown_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    shown_.insert(now.begin(), now.end());
-  }
-
- private:
-  prometheus::Family<prometheus::Gauge>& family_;  // the gauges
-  std::set<prometheus::Labels> shown_;             // label sets in the family now
-};
-
 BrokerMetrics::BrokerMetrics()
-    : registry_(std::make_shared<prometheus::Registry>()),
-      events_(family(prometheus::BuildCounter(), *registry_, "ccmesh_broker_events_total",
-                     "Changes the broker announced, by type")),
-      queries_(family(prometheus::BuildCounter(), *registry_, "ccmesh_queries_total",
-                      "Queries (session and pool) that ended, by outcome: ok or the error code")),
-      pool_queries_(family(prometheus::BuildCounter(), *registry_, "ccmesh_pool_queries_total",
-                           "Pool queries that ended, by pool and outcome")),
-      query_seconds_(family(prometheus::BuildHistogram(), *registry_,
-                            "ccmesh_query_duration_seconds",
-                            "Time from a query's acceptance to its end")),
-      first_delta_seconds_(family(prometheus::BuildHistogram(), *registry_,
-                                  "ccmesh_query_first_delta_seconds",
-                                  "Time from a query's acceptance to its first streamed delta")),
-      cost_usd_(family(prometheus::BuildCounter(), *registry_, "ccmesh_cost_usd_total",
-                       "Cost the CLI reported for finished turns, by the session's model")),
-      tokens_(family(prometheus::BuildCounter(), *registry_, "ccmesh_tokens_total",
-                     "Tokens the CLI reported for finished turns, by model and direction")),
-      workers_joined_(family(prometheus::BuildCounter(), *registry_, "ccmesh_workers_joined_total",
-                             "Worker registrations")),
-      workers_lost_(family(prometheus::BuildCounter(), *registry_, "ccmesh_workers_lost_total",
-                           "Workers declared dead, by cause")),
-      moved_(family(prometheus::BuildCounter(), *registry_, "ccmesh_sessions_moved_total",
-                    "Sessions placed on another worker: by failover or by a requested move")),
-      failover_seconds_(family(prometheus::BuildHistogram(), *registry_,
-                               "ccmesh_failover_duration_seconds",
-                               "Time from a worker's loss to each of its sessions answering on "
-                               "another worker")),
-      restarts_(family(prometheus::BuildCounter(), *registry_, "ccmesh_session_restarts_total",
-                       "Session restarts clients asked for")),
-      crashes_(family(prometheus::BuildCounter(), *registry_, "ccmesh_session_crashes_total",
-                      "CLI processes that exited unasked")),
-      failed_(family(prometheus::BuildCounter(), *registry_, "ccmesh_sessions_failed_total",
-                     "Sessions that became FAILED")),
-      fenced_(family(prometheus::BuildCounter(), *registry_, "ccmesh_fenced_copies_total",
-                     "Stale copies of a session a worker was told to stop")),
-      refused_(family(prometheus::BuildCounter(), *registry_, "ccmesh_messages_refused_total",
-                      "Messages refused, by reason: malformed, stale (fencing), unauthorized, "
-                      "worker_id_refused, handshake_refused")),
-      checkouts_(family(prometheus::BuildCounter(), *registry_, "ccmesh_pool_checkouts_total",
-                        "Pool members checked out")),
-      checkins_(family(prometheus::BuildCounter(), *registry_, "ccmesh_pool_checkins_total",
-                       "Pool members checked back in")),
-      reclaims_(family(prometheus::BuildCounter(), *registry_, "ccmesh_pool_reclaims_total",
-                       "Checkouts whose lease lapsed")),
-      exhausted_(family(prometheus::BuildCounter(), *registry_, "ccmesh_pool_exhausted_total",
-                        "Pool queries and checkouts answered pool_exhausted")),
-      transcript_evictions_(family(prometheus::BuildCounter(), *registry_,
-                                   "ccmesh_transcript_evictions_total",
-                                   "Transcripts that left memory for --transcript-total-bytes")),
-      transcript_write_errors_(family(prometheus::BuildCounter(), *registry_,
-                                      "ccmesh_transcript_write_errors_total",
-                                      "Failed writes of transcripts to --data-dir")),
-      dropped_(family(prometheus::BuildCounter(), *registry_,
-                      "ccmesh_client_messages_dropped_total",
-                      "Messages to clients that did not read: events (streamed deltas) and "
-                      "final replies")),
-      requests_in_flight_(family(prometheus::BuildGauge(), *registry_, "ccmesh_requests_in_flight",
-                                 "Client requests the broker holds")),
-      workers_connected_(family(prometheus::BuildGauge(), *registry_, "ccmesh_workers_connected",
-                                "Workers registered and alive")),
-      transcript_bytes_(family(prometheus::BuildGauge(), *registry_, "ccmesh_transcript_bytes",
-                               "Transcript bytes the broker holds in memory")),
-      watchers_(family(prometheus::BuildGauge(), *registry_, "ccmesh_watchers",
-                       "Clients running `watch`")),
-      sessions_(std::make_unique<Shown>(*registry_, "ccmesh_sessions", "Sessions by state")),
-      cli_processes_(std::make_unique<Shown>(*registry_, "ccmesh_cli_processes",
-                                             "Sessions with a live CLI process and hibernated "
-                                             "ones, per worker, as of its last load report")),
-      worker_capacity_(std::make_unique<Shown>(*registry_, "ccmesh_worker_capacity",
-                                               "Sessions a worker may host")),
-      worker_sessions_(std::make_unique<Shown>(*registry_, "ccmesh_worker_sessions",
-                                               "Sessions placed on a worker")),
-      heartbeat_age_(std::make_unique<Shown>(*registry_, "ccmesh_worker_heartbeat_age_seconds",
-                                             "Time since the broker last heard from a worker")),
-      pool_members_(
-          std::make_unique<Shown>(*registry_, "ccmesh_pool_members", "Members of a pool")),
-      pool_checked_out_(std::make_unique<Shown>(*registry_, "ccmesh_pool_checked_out",
-                                                "Members of a pool checked out now")) {
-  family(prometheus::BuildGauge(), *registry_, "ccmesh_build_info",
-         "The broker's version (always 1)")
-      .Add({{"version", kVersion}, {"component", "broker"}})
-      .Set(1);
+    : registry_("broker"),
+      events_(
+          registry_.counter("ccmesh_broker_events_total", "Changes the broker announced, by type")),
+      queries_(registry_.counter(
+          "ccmesh_queries_total",
+          "Queries (session and pool) that ended, by outcome: ok or the error code")),
+      pool_queries_(registry_.counter("ccmesh_pool_queries_total",
+                                      "Pool queries that ended, by pool and outcome")),
+      query_seconds_(registry_.histogram("ccmesh_query_duration_seconds",
+                                         "Time from a query's acceptance to its end")),
+      first_delta_seconds_(
+          registry_.histogram("ccmesh_query_first_delta_seconds",
+                              "Time from a query's acceptance to its first streamed delta")),
+      cost_usd_(
+          registry_.counter("ccmesh_cost_usd_total",
+                            "Cost the CLI reported for finished turns, by the session's model")),
+      tokens_(
+          registry_.counter("ccmesh_tokens_total",
+                            "Tokens the CLI reported for finished turns, by model and direction")),
+      workers_joined_(registry_.counter("ccmesh_workers_joined_total", "Worker registrations")),
+      workers_lost_(
+          registry_.counter("ccmesh_workers_lost_total", "Workers declared dead, by cause")),
+      moved_(registry_.counter(
+          "ccmesh_sessions_moved_total",
+          "Sessions placed on another worker: by failover or by a requested move")),
+      failover_seconds_(
+          registry_.histogram("ccmesh_failover_duration_seconds",
+                              "Time from a worker's loss to each of its sessions answering on "
+                              "another worker")),
+      restarts_(
+          registry_.counter("ccmesh_session_restarts_total", "Session restarts clients asked for")),
+      crashes_(
+          registry_.counter("ccmesh_session_crashes_total", "CLI processes that exited unasked")),
+      failed_(registry_.counter("ccmesh_sessions_failed_total", "Sessions that became FAILED")),
+      fenced_(registry_.counter("ccmesh_fenced_copies_total",
+                                "Stale copies of a session a worker was told to stop")),
+      refused_(registry_.counter(
+          "ccmesh_messages_refused_total",
+          "Messages refused, by reason: malformed, stale (fencing), unauthorized, "
+          "worker_id_refused, handshake_refused")),
+      checkouts_(registry_.counter("ccmesh_pool_checkouts_total", "Pool members checked out")),
+      checkins_(registry_.counter("ccmesh_pool_checkins_total", "Pool members checked back in")),
+      reclaims_(registry_.counter("ccmesh_pool_reclaims_total", "Checkouts whose lease lapsed")),
+      exhausted_(registry_.counter("ccmesh_pool_exhausted_total",
+                                   "Pool queries and checkouts answered pool_exhausted")),
+      transcript_evictions_(
+          registry_.counter("ccmesh_transcript_evictions_total",
+                            "Transcripts that left memory for --transcript-total-bytes")),
+      transcript_write_errors_(registry_.counter("ccmesh_transcript_write_errors_total",
+                                                 "Failed writes of transcripts to --data-dir")),
+      dropped_(
+          registry_.counter("ccmesh_client_messages_dropped_total",
+                            "Messages to clients that did not read: events (streamed deltas) and "
+                            "final replies")),
+      requests_in_flight_(
+          registry_.gauge("ccmesh_requests_in_flight", "Client requests the broker holds")),
+      workers_connected_(
+          registry_.gauge("ccmesh_workers_connected", "Workers registered and alive")),
+      transcript_bytes_(registry_.gauge("ccmesh_transcript_bytes",
+                                        "Transcript bytes the broker holds in memory")),
+      watchers_(registry_.gauge("ccmesh_watchers", "Clients running `watch`")),
+      sessions_(registry_, "ccmesh_sessions", "Sessions by state"),
+      cli_processes_(registry_, "ccmesh_cli_processes",
+                     "Sessions with a live CLI process and hibernated "
+                     "ones, per worker, as of its last load report"),
+      worker_capacity_(registry_, "ccmesh_worker_capacity", "Sessions a worker may host"),
+      worker_sessions_(registry_, "ccmesh_worker_sessions", "Sessions placed on a worker"),
+      heartbeat_age_(registry_, "ccmesh_worker_heartbeat_age_seconds",
+                     "Time since the broker last heard from a worker"),
+      pool_members_(registry_, "ccmesh_pool_members", "Members of a pool"),
+      pool_checked_out_(registry_, "ccmesh_pool_checked_out", "Members of a pool checked out now") {
   events_by_type_.resize(std::variant_size_v<event::Body>, nullptr);
   // Present from the start, so a rate() sees the first query.
   queries_.Add({{"outcome", "ok"}});
@@ -234,7 +175,7 @@ void BrokerMetrics::sample(const Sample& now) {
   for (const auto& [state, count] : now.states) {
     states.push_back({{{"state", state}}, static_cast<double>(count)});
   }
-  sessions_->show(states);
+  sessions_.show(states);
   std::vector<std::pair<prometheus::Labels, double>> clis, capacity, placed, age;
   for (const auto& worker : status.workers) {
     clis.push_back({{{"worker", worker.id}, {"state", "live"}}, static_cast<double>(worker.live)});
@@ -244,33 +185,24 @@ void BrokerMetrics::sample(const Sample& now) {
     placed.push_back({{{"worker", worker.id}}, static_cast<double>(worker.sessions)});
     age.push_back({{{"worker", worker.id}}, static_cast<double>(worker.heartbeat_age_ms) / 1000.0});
   }
-  cli_processes_->show(clis);
-  worker_capacity_->show(capacity);
-  worker_sessions_->show(placed);
-  heartbeat_age_->show(age);
+  cli_processes_.show(clis);
+  worker_capacity_.show(capacity);
+  worker_sessions_.show(placed);
+  heartbeat_age_.show(age);
   std::vector<std::pair<prometheus::Labels, double>> members, checked_out;
   for (const auto& pool : now.pools) {
     members.push_back({{{"pool", pool.name}}, static_cast<double>(pool.size)});
     checked_out.push_back({{{"pool", pool.name}}, static_cast<double>(pool.checked_out)});
     catchUp(exhausted_.Add({{"pool", pool.name}}), pool.exhausted, exhausted_seen_[pool.name]);
   }
-  pool_members_->show(members);
-  pool_checked_out_->show(checked_out);
+  pool_members_.show(members);
+  pool_checked_out_.show(checked_out);
   catchUp(transcript_evictions_.Add({}), status.transcript_evictions, evictions_seen_);
   catchUp(transcript_write_errors_.Add({}), status.transcript_write_errors, write_errors_seen_);
   catchUp(dropped_.Add({{"kind", "event"}}), now.stats.dropped_events, dropped_events_seen_);
   catchUp(dropped_.Add({{"kind", "reply"}}), now.stats.dropped_replies, dropped_replies_seen_);
 }
 
-void BrokerMetrics::catchUp(prometheus::Counter& counter, uint64_t value, uint64_t& seen) {
-  if (value > seen) counter.Increment(static_cast<double>(value - seen));
-  seen = value;
-}
-
-std::string BrokerMetrics::render() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
-  return out.str();
-}
+std::string BrokerMetrics::render() const { return registry_.render(); }
 
 }  // namespace ccmesh::broker

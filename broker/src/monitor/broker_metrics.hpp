@@ -1,11 +1,5 @@
 #pragma once
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +9,7 @@
 #include "ccmesh/broker/broker_stats.hpp"
 #include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
+#include "ccmesh/monitoring/metric_registry.hpp"
 
 namespace ccmesh::broker {
 
@@ -43,12 +38,8 @@ class BrokerMetrics final : public BrokerObserver {
   std::string render() const;
 
  private:
-  // A gauge family whose label sets come and go with the cluster (workers, pools, states).
-  class Shown;
-  // Adds `value - seen` to a counter whose source is a total kept elsewhere.
-  void catchUp(prometheus::Counter& counter, uint64_t value, uint64_t& seen);
 
-  std::shared_ptr<prometheus::Registry> registry_;  // every family below
+  monitoring::MetricRegistry registry_;  // every family below
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Family<prometheus::Counter>& queries_;
   prometheus::Family<prometheus::Counter>& pool_queries_;
@@ -76,13 +67,13 @@ class BrokerMetrics final : public BrokerObserver {
   prometheus::Family<prometheus::Gauge>& workers_connected_;
   prometheus::Family<prometheus::Gauge>& transcript_bytes_;
   prometheus::Family<prometheus::Gauge>& watchers_;
-  std::unique_ptr<Shown> sessions_;          // ccmesh_sessions{state}
-  std::unique_ptr<Shown> cli_processes_;     // ccmesh_cli_processes{worker,state}
-  std::unique_ptr<Shown> worker_capacity_;   // ccmesh_worker_capacity{worker}
-  std::unique_ptr<Shown> worker_sessions_;   // ccmesh_worker_sessions{worker}
-  std::unique_ptr<Shown> heartbeat_age_;     // ccmesh_worker_heartbeat_age_seconds{worker}
-  std::unique_ptr<Shown> pool_members_;      // ccmesh_pool_members{pool}
-  std::unique_ptr<Shown> pool_checked_out_;  // ccmesh_pool_checked_out{pool}
+  monitoring::ShownGauges sessions_;          // ccmesh_sessions{state}
+  monitoring::ShownGauges cli_processes_;     // ccmesh_cli_processes{worker,state}
+  monitoring::ShownGauges worker_capacity_;   // ccmesh_worker_capacity{worker}
+  monitoring::ShownGauges worker_sessions_;   // ccmesh_worker_sessions{worker}
+  monitoring::ShownGauges heartbeat_age_;     // ccmesh_worker_heartbeat_age_seconds{worker}
+  monitoring::ShownGauges pool_members_;      // ccmesh_pool_members{pool}
+  monitoring::ShownGauges pool_checked_out_;  // ccmesh_pool_checked_out{pool}
 
   std::map<std::string, TimePoint> worker_lost_at_;  // lost worker -> when it was lost
   std::map<std::string, TimePoint> failing_over_;    // moved session -> its worker's loss

@@ -10,18 +10,10 @@
 namespace ccmesh::broker {
 namespace {
 
-constexpr Millis kLoopPatience{2000};   // the loop must answer an HTTP request within this
 constexpr std::size_t kBacklog = 4096;  // events kept for /events streams that reconnect
 
-using Reply = monitoring::HttpEndpoint::Reply;
-
-Reply json(const Json& body) { return Reply{200, "application/json", body.dump() + "\n"}; }
-
-Reply loopSilent() {
-  return Reply{503, "application/json",
-               "{\"error\":\"unavailable\",\"message\":\"the broker's loop did not answer "
-               "within 2 s\"}\n"};
-}
+using monitoring::HttpEndpoint;
+using Reply = HttpEndpoint::Reply;
 
 }  // namespace
 
@@ -29,7 +21,7 @@ BrokerMonitor::BrokerMonitor(Broker& broker, monitoring::HttpOptions options)
     : broker_(broker),
       metrics_(std::make_unique<BrokerMetrics>()),
       backlog_(kBacklog),
-      feed_(std::make_unique<BacklogFeed>(backlog_)),
+      feed_(std::make_unique<BacklogFeed>(backlog_, broker_.pools())),
       endpoint_(std::move(options), componentLogger("http")) {
   broker_.observe(*metrics_);
   broker_.observe(*feed_);
@@ -44,14 +36,11 @@ BrokerMonitor::~BrokerMonitor() {
   broker_.stopObserving(*metrics_);
 }
 
-std::optional<std::string> BrokerMonitor::onLoop(std::function<std::string()> job) {
-  return broker_.mailbox().ask(std::move(job), kLoopPatience);
-}
-
 void BrokerMonitor::route() {
-  endpoint_.get("/metrics", [this](const auto&) {
+  auto& mailbox = broker_.mailbox();
+  endpoint_.get("/metrics", [this, &mailbox](const auto&) {
     // Gauges are sampled on the loop, which owns the tables; the text is made here.
-    const auto sampled = onLoop([this] {
+    const Reply sampled = HttpEndpoint::fromLoop(mailbox, [this] {
       BrokerMetrics::Sample sample;
       sample.status = broker_.status();
       sample.states = broker_.count().states;
@@ -59,25 +48,24 @@ void BrokerMonitor::route() {
       sample.stats = broker_.stats();
       sample.watchers = broker_.watchers();
       metrics_->sample(sample);
-      return std::string();
+      return Reply{};
     });
-    if (!sampled) return loopSilent();
-    return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics_->render()};
+    if (sampled.status != 200) return sampled;
+    return Reply{200, monitoring::kMetricsContentType, metrics_->render()};
   });
-  endpoint_.get("/healthz", [this](const auto&) {
-    if (!onLoop([] { return std::string(); })) return loopSilent();
-    return json(Json{{"status", "ok"}});
+  endpoint_.get("/healthz", [&mailbox](const auto&) {
+    return HttpEndpoint::fromLoop(mailbox, [] { return HttpEndpoint::json({{"status", "ok"}}); });
   });
-  endpoint_.get("/readyz", [this](const auto&) {
-    const auto workers = onLoop([this] { return std::to_string(broker_.status().workers.size()); });
-    if (!workers) return loopSilent();
-    return json(Json{{"ready", true}, {"workers", static_cast<uint64_t>(std::stoull(*workers))}});
+  endpoint_.get("/readyz", [this, &mailbox](const auto&) {
+    return HttpEndpoint::fromLoop(mailbox, [this] {
+      return HttpEndpoint::json(
+          {{"ready", true}, {"workers", static_cast<uint64_t>(broker_.status().workers.size())}});
+    });
   });
   // The JSON API: each answer is made on the loop, which owns the tables.
-  const auto api = [this](const std::string& path, std::function<Json()> make) {
-    endpoint_.get(path, [this, make = std::move(make)](const auto&) {
-      const auto body = onLoop([&make] { return make().dump(); });
-      return body ? Reply{200, "application/json", *body + "\n"} : loopSilent();
+  const auto api = [this, &mailbox](const std::string& path, std::function<Json()> make) {
+    endpoint_.get(path, [&mailbox, make = std::move(make)](const auto&) {
+      return HttpEndpoint::fromLoop(mailbox, [make] { return HttpEndpoint::json(make()); });
     });
   };
   api("/api/status", [this] { return Json(broker_.status()); });

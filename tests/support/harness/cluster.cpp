@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "harness/broker_ready_file.hpp"
+#include "harness/ready_file.hpp"
 
 namespace ccmesh::test {
 
@@ -88,6 +88,13 @@ Process& Cluster::startWorker(const std::string& id, std::vector<std::string> ar
   });
   if (!joined) throw std::runtime_error("worker " + id + " did not join; logs:\n" + logs());
   return process;
+}
+
+std::string Cluster::startWorkerWithHttp(const std::string& id, std::vector<std::string> args) {
+  const std::string ready = dir() + "/worker-" + id + ".ready";
+  args.insert(args.end(), {"--http", "127.0.0.1:0", "--ready-file", ready});
+  auto& process = startWorker(id, std::move(args));
+  return waitForReadyFile(process, ready, {"http"})["http"];
 }
 
 bool Cluster::waitForWorkers(size_t count) {

@@ -21,6 +21,8 @@ class Cluster {
 
   // Starts a worker with the mock CLI and waits until the broker lists it.
   Process& startWorker(const std::string& id, std::vector<std::string> args = {});
+  // startWorker with its HTTP endpoint on a free loopback port: returns its URL.
+  std::string startWorkerWithHttp(const std::string& id, std::vector<std::string> args = {});
   // Starts a worker without waiting for it to join.
   Process& spawnWorker(const std::string& id, std::vector<std::string> args = {});
   // Starts a worker with worker id `id`, kept under the name `label` (so that a second

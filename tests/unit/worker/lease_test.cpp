@@ -9,6 +9,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
+TEST(Lease, AnAcknowledgmentSaysWhenItsMessageWasSentForTheRoundTrip) {
+  ManualClock clock;
+  Lease lease(300ms);
+  const TimePoint sent = clock.now();
+  lease.noteSent(4, sent);
+  clock.advance(20ms);
+  EXPECT_EQ(lease.acknowledge(4), sent);
+  EXPECT_EQ(lease.acknowledge(99), std::nullopt) << "never sent";
+}
+
 TEST(Lease, IsNotHeldBeforeAnyAcknowledgment) {
   ManualClock clock;
   Lease lease(300ms);

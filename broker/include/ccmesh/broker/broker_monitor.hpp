@@ -34,8 +34,6 @@ class BrokerMonitor {
  private:
   // Registers the routes.
   void route();
-  // Runs `job` on the broker's loop; nothing if the loop did not answer in time.
-  std::optional<std::string> onLoop(std::function<std::string()> job);
 
   Broker& broker_;                          // what it shows
   std::unique_ptr<BrokerMetrics> metrics_;  // observer: the Prometheus metrics

@@ -22,6 +22,7 @@ class EventBacklog {
   struct Entry {
     uint64_t seq = 0;     // grows by one or more per event
     std::string session;  // the session it is about (a stream's filter); empty if none
+    std::string pool;     // the pool it, or its session, belongs to (a filter); empty if none
     std::string kind;     // its type, e.g. "worker_lost" (the SSE `event:` field)
     std::string data;     // one line, e.g. JSON (the SSE `data:` field)
   };

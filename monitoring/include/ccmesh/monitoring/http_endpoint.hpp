@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "ccmesh/common/json_forms.hpp"
 #include "ccmesh/monitoring/event_backlog.hpp"
 #include "ccmesh/monitoring/http_options.hpp"
+#include "ccmesh/monitoring/loop_mailbox.hpp"
 
 namespace ccmesh::monitoring {
 
@@ -24,6 +26,13 @@ class HttpEndpoint {
     std::string content_type = "application/json";
     std::string body;
   };
+  // 200 with `body` as JSON.
+  static Reply json(const Json& body);
+  // What `make` answers when run on the event loop behind `mailbox` (which owns the
+  // tables), or 503 `unavailable` when the loop did not come round within kLoopPatience.
+  static Reply fromLoop(LoopMailbox& mailbox, std::function<Reply()> make);
+  static constexpr Millis kLoopPatience{2000};
+
   // The request's query parameters (?a=b&c=d).
   using Params = std::map<std::string, std::string>;
   using Handler = std::function<Reply(const Params&)>;
@@ -39,9 +48,10 @@ class HttpEndpoint {
 
   // Serves `backlog` at `path` as server-sent events (before start()): `id:` the seq,
   // `event:` the kind, `data:` the entry's data. A stream begins after the request's
-  // `Last-Event-ID` or `?after=SEQ` (default: the newest event), keeps only `?session=NAME`
-  // if given, sends a comment every 15 s of quiet, and an `event: missed` when it fell
-  // behind the backlog. At most `kMaxStreams` at once (503 beyond).
+  // `Last-Event-ID` or `?after=SEQ` (default: the newest event), keeps only the events of
+  // `?session=NAME` and of `?pool=NAME` (the pool's own and its members') if given, sends a comment
+  // every 15 s of quiet, and an `event: missed` when it fell behind the backlog. At most
+  // `kMaxStreams` at once (503 beyond).
   void events(const std::string& path, EventBacklog& backlog);
 
   // Binds and serves from now on. Throws ConfigError if the address cannot be bound.

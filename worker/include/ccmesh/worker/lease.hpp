@@ -34,8 +34,9 @@ class Lease {
   void noteSent(uint64_t seq, TimePoint at);
 
   // The broker acknowledged `seq`: the lease runs to when it was sent + duration (if that is
-  // later than now's expiry). Numbers this lease never sent are ignored.
-  void acknowledge(uint64_t seq);
+  // later than now's expiry). Returns when `seq` was sent; numbers this lease never sent (or
+  // no longer remembers) are ignored and return nothing.
+  std::optional<TimePoint> acknowledge(uint64_t seq);
 
   // The lease is in force at `now`.
   bool held(TimePoint now) const { return expiry_ && now < *expiry_; }

@@ -210,6 +210,7 @@ class Session {
   TimePoint drain_deadline_{};                // restart the CLI if that result has not come by then
   bool initialized_ = false;                  // the CLI answered `initialize`
   TimePoint init_deadline_{};                 // restart the CLI if it has not answered by then
+  TimePoint spawned_at_{};                    // when the CLI was started
   std::optional<ConversationStart> respawn_;  // when the CLI exits, start it again like this
   std::optional<TimePoint> restart_at_;       // RESTARTING: when the backoff ends
   std::list<TimePoint> crashes_;        // unexpected exits within the restart window (lists, as

@@ -11,6 +11,7 @@
 #include "ccmesh/worker/cli_command.hpp"
 #include "ccmesh/worker/line_reader.hpp"
 #include "ccmesh/worker/option_policy.hpp"
+#include "ccmesh/worker/worker_meter.hpp"
 
 namespace ccmesh::worker {
 
@@ -34,6 +35,7 @@ struct SessionContext {
                                                     // until the broker acknowledges them
   const Clock* clock = nullptr;                     // where time comes from
   std::shared_ptr<spdlog::logger> log;              // the worker's logger
+  WorkerMeter* meter = &WorkerMeter::none();        // counts spawns, crashes, recycles
   // What session options may widen on this worker.
   OptionPolicy policy;
 };

@@ -32,6 +32,11 @@ struct WorkerConfig {
   Millis heartbeat{1000};                           // heartbeat interval
   uint32_t liveness = 3;                            // heartbeats missed before the broker is dead
   std::string log_level = "info";                   // spdlog level
+  std::string log_format = "text";                  // text or json
+  std::string ready_file;                           // once serving, write http=URL here
+  std::string http;                                 // HTTP endpoint HOST:PORT; empty: none
+  std::string http_token_file;                      // bearer token the endpoint requires
+  bool insecure = false;                            // HTTP beyond loopback without a token
 
   // Keys for a CURVE broker link (--curve-server-key, --curve-secret); none: plain.
   std::optional<CurveClientKeys> curve;

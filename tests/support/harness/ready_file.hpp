@@ -1,6 +1,8 @@
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "ccmesh/common/clock.hpp"
 #include "harness/process.hpp"
@@ -14,6 +16,13 @@ struct BrokerEndpoints {
   std::string backend;   // the worker endpoint
   std::string http;      // the HTTP endpoint's URL (empty: none)
 };
+
+// Waits until `process` has written every one of `keys` to its ready file `path` (key=value
+// lines), or has exited; returns what the file holds. Throws std::runtime_error, with the
+// process's log, if a key is missing at `deadline`.
+std::map<std::string, std::string> waitForReadyFile(Process& process, const std::string& path,
+                                                    const std::vector<std::string>& keys,
+                                                    Millis deadline = kEventDeadline);
 
 // Waits until `broker` has written both endpoints to its ready file `path`, or has exited.
 // Throws std::runtime_error, with the broker's log, if it did not bind both by `deadline`.

@@ -1,4 +1,4 @@
-#include "ccmesh/broker/ready_file.hpp"
+#include "ccmesh/common/ready_file.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -7,16 +7,16 @@
 
 #include "ccmesh/common/config_loader.hpp"
 
-namespace ccmesh::broker {
+namespace ccmesh {
 
-void writeReadyFile(const std::string& path, const std::string& frontend,
-                    const std::string& backend, const std::string& http) {
+void writeReadyFile(const std::string& path,
+                    const std::vector<std::pair<std::string, std::string>>& entries) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary, std::ios::trunc);
-    file << "frontend=" << frontend << "\n"
-         << "backend=" << backend << "\n";
-    if (!http.empty()) file << "http=" << http << "\n";
+    for (const auto& [key, value] : entries) {
+      if (!value.empty()) file << key << "=" << value << "\n";
+    }
     file.flush();
     if (!file) throw ConfigError("cannot write ready file " + temporary);
   }
@@ -27,4 +27,4 @@ void writeReadyFile(const std::string& path, const std::string& frontend,
   }
 }
 
-}  // namespace ccmesh::broker
+}  // namespace ccmesh
