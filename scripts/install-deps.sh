@@ -14,6 +14,8 @@ packages=(
   file  # CPack (scripts/package.sh) finds the shared objects dpkg-shlibdeps reads
   iptables  # the fault tests cut one direction of a link between network namespaces
   clang libclang-rt-14-dev  # the fuzzers (scripts/fuzz.sh): clang and libFuzzer
+  chromium chromium-driver python3-selenium  # the status page's browser test
+  systemd  # the units' test: systemd-analyze verify
 )
 
 missing=()
