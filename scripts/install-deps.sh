@@ -14,6 +14,8 @@ packages=(
   file  # CPack (scripts/package.sh) finds the shared objects dpkg-shlibdeps reads
   iptables  # the fault tests cut one direction of a link between network namespaces
   clang libclang-rt-14-dev  # the fuzzers (scripts/fuzz.sh): clang and libFuzzer
+  python3-zmq python3-msgpack  # the Python package (client/python) and its examples
+  python3-pytest python3-venv python3-setuptools python3-pip  # its tests: pytest, pip into a venv
 )
 
 missing=()
