@@ -16,6 +16,8 @@ packages=(
   clang libclang-rt-14-dev  # the fuzzers (scripts/fuzz.sh): clang and libFuzzer
   chromium chromium-driver python3-selenium  # the status page's browser test
   systemd  # the units' test: systemd-analyze verify
+  python3-zmq python3-msgpack  # the Python package (client/python) and its examples
+  python3-pytest python3-venv python3-setuptools python3-pip  # its tests: pytest, pip into a venv
 )
 
 missing=()
