@@ -7,12 +7,13 @@
 #include <thread>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/monitoring/metric_registry.hpp"
 
 namespace ccmesh::monitoring {
 namespace {
 
-constexpr Millis kStreamPoll{1000};     // how often a quiet stream checks for its end
-constexpr Millis kStreamQuiet{15000};   // quiet this long: a comment keeps proxies patient
+constexpr Millis kStreamPoll{1000};    // how often a quiet stream checks for its end
+constexpr Millis kStreamQuiet{15000};  // quiet this long: a comment keeps proxies patient
 // A stream sends at most this often: the events of a busy moment go out together, in one
 // write, rather than waking the stream's thread for each (which cost the broker's process
 // more CPU than the events themselves). Well inside the status page's second.
@@ -119,6 +120,24 @@ void HttpEndpoint::get(const std::string& path, Handler handler) {
     response.status = reply.status;
     response.set_header("Cache-Control", "no-store");
     response.set_content(std::move(reply.body), reply.content_type);
+  });
+}
+
+void HttpEndpoint::health(const std::string& path, LoopMailbox& mailbox) {
+  get(path, [&mailbox](const Params&) {
+    return fromLoop(mailbox, [] { return json({{"status", "ok"}}); });
+  });
+}
+
+void HttpEndpoint::metrics(const std::string& path, LoopMailbox& mailbox,
+                           std::function<void()> sample, std::function<std::string()> render) {
+  get(path, [&mailbox, sample = std::move(sample), render = std::move(render)](const Params&) {
+    const Reply sampled = fromLoop(mailbox, [sample] {
+      sample();
+      return Reply{};
+    });
+    if (sampled.status != 200) return sampled;
+    return Reply{200, kMetricsContentType, render()};
   });
 }
 

@@ -38,7 +38,6 @@ class BrokerMetrics final : public BrokerObserver {
   std::string render() const;
 
  private:
-
   monitoring::MetricRegistry registry_;  // every family below
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Family<prometheus::Counter>& queries_;

@@ -38,24 +38,20 @@ BrokerMonitor::~BrokerMonitor() {
 
 void BrokerMonitor::route() {
   auto& mailbox = broker_.mailbox();
-  endpoint_.get("/metrics", [this, &mailbox](const auto&) {
-    // Gauges are sampled on the loop, which owns the tables; the text is made here.
-    const Reply sampled = HttpEndpoint::fromLoop(mailbox, [this] {
-      BrokerMetrics::Sample sample;
-      sample.status = broker_.status();
-      sample.states = broker_.count().states;
-      sample.pools = broker_.poolList().pools;
-      sample.stats = broker_.stats();
-      sample.watchers = broker_.watchers();
-      metrics_->sample(sample);
-      return Reply{};
-    });
-    if (sampled.status != 200) return sampled;
-    return Reply{200, monitoring::kMetricsContentType, metrics_->render()};
-  });
-  endpoint_.get("/healthz", [&mailbox](const auto&) {
-    return HttpEndpoint::fromLoop(mailbox, [] { return HttpEndpoint::json({{"status", "ok"}}); });
-  });
+  // Gauges are sampled on the loop, which owns the tables; the text is made off it.
+  endpoint_.metrics(
+      "/metrics", mailbox,
+      [this] {
+        BrokerMetrics::Sample sample;
+        sample.status = broker_.status();
+        sample.states = broker_.count().states;
+        sample.pools = broker_.poolList().pools;
+        sample.stats = broker_.stats();
+        sample.watchers = broker_.watchers();
+        metrics_->sample(sample);
+      },
+      [this] { return metrics_->render(); });
+  endpoint_.health("/healthz", mailbox);
   endpoint_.get("/readyz", [this, &mailbox](const auto&) {
     return HttpEndpoint::fromLoop(mailbox, [this] {
       return HttpEndpoint::json(

@@ -1,7 +1,6 @@
 #include "monitor/worker_monitor.hpp"
 
 #include "ccmesh/common/logging.hpp"
-#include "ccmesh/monitoring/metric_registry.hpp"
 #include "ccmesh/worker/worker.hpp"
 #include "monitor/worker_metrics.hpp"
 
@@ -43,18 +42,11 @@ WorkerMonitor::~WorkerMonitor() {
 
 void WorkerMonitor::route() {
   auto& mailbox = worker_.mailbox();
-  endpoint_.get("/metrics", [this, &mailbox](const auto&) {
-    // Gauges are sampled on the loop, which owns the sessions; the text is made here.
-    const Reply sampled = HttpEndpoint::fromLoop(mailbox, [this] {
-      metrics_->sample(worker_.figures());
-      return Reply{};
-    });
-    if (sampled.status != 200) return sampled;
-    return Reply{200, monitoring::kMetricsContentType, metrics_->render()};
-  });
-  endpoint_.get("/healthz", [&mailbox](const auto&) {
-    return HttpEndpoint::fromLoop(mailbox, [] { return HttpEndpoint::json({{"status", "ok"}}); });
-  });
+  // Gauges are sampled on the loop, which owns the sessions; the text is made off it.
+  endpoint_.metrics(
+      "/metrics", mailbox, [this] { metrics_->sample(worker_.figures()); },
+      [this] { return metrics_->render(); });
+  endpoint_.health("/healthz", mailbox);
   endpoint_.get("/readyz", [this, &mailbox](const auto&) {
     return HttpEndpoint::fromLoop(mailbox, [this] {
       const Worker::Readiness readiness = worker_.readiness();

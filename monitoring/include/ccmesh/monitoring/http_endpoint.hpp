@@ -46,6 +46,16 @@ class HttpEndpoint {
   // Serves GET `path` with `handler` (before start()).
   void get(const std::string& path, Handler handler);
 
+  // Serves GET `path` as a health check: 200 `{"status":"ok"}` while the loop behind
+  // `mailbox` comes round within kLoopPatience, else 503 (before start()).
+  void health(const std::string& path, LoopMailbox& mailbox);
+
+  // Serves GET `path` as Prometheus metrics (before start()): `sample` runs on the loop
+  // behind `mailbox` (gauges read from the tables it owns), then `render` makes the text on
+  // the endpoint's thread.
+  void metrics(const std::string& path, LoopMailbox& mailbox, std::function<void()> sample,
+               std::function<std::string()> render);
+
   // Serves `backlog` at `path` as server-sent events (before start()): `id:` the seq,
   // `event:` the kind, `data:` the entry's data. A stream begins after the request's
   // `Last-Event-ID` or `?after=SEQ` (default: the newest event), keeps only the events of
