@@ -83,11 +83,17 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
        "transcript bytes kept in memory for all sessions; beyond it the least recently used "
        "transcripts leave memory (kept on disk with --data-dir, else dropped)")
       ("http", po::value(&config.http)->default_value(config.http)->value_name("HOST:PORT"),
-       "serve metrics, health, the JSON API, live events and the status page over HTTP here "
-       "(port 0: any free one; '' turns it off); see docs/OPERATIONS.md \"Monitoring\"")
+       "serve metrics, health, the JSON API, live events, the status page and the HTTP API "
+       "(queries, start, terminate) here (port 0: any free one; '' turns it off); see "
+       "docs/OPERATIONS.md \"Monitoring\" and docs/HTTP.md")
       ("http-token-file", po::value(&config.http_token_file)->value_name("FILE"),
-       "every HTTP request must then carry `Authorization: Bearer <the file's token>`; needed "
-       "to serve HTTP on an address other machines reach (or --insecure)")
+       "every HTTP request must then carry `Authorization: Bearer <token>` of a token listed "
+       "in FILE, one `<token> <admin|query> [name]` a line (query: queries and reads; admin: "
+       "also start and terminate); needed to serve HTTP on an address other machines reach "
+       "(or --insecure)")
+      ("http-max-queries", po::value(&config.http_max_queries)->default_value(config.http_max_queries)->value_name("N"),
+       "HTTP API queries running at once (each holds a thread while it waits); more are "
+       "answered 429 busy")
       ("watch-queue-limit", po::value(&config.watch_queue_limit)->default_value(config.watch_queue_limit)->value_name("N"),
        "events queued for a `watch` client that does not read fast enough (beyond what its "
        "socket holds); past it the watch ends with busy")
@@ -140,7 +146,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<broker::BrokerMonitor> monitor;
     if (!config.http.empty()) {
       monitor = std::make_unique<broker::BrokerMonitor>(
-          broker, monitoring::HttpOptions{config.http, config.http_token_file, config.insecure});
+          broker, monitoring::HttpOptions{config.http, config.http_token_file, config.insecure,
+                                          config.http_max_queries});
       logger->info("status page: {}/", monitor->url());
     }
     broker.addSessions(declared.sessions);

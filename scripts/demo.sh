@@ -86,6 +86,16 @@ for i in 1 2 3; do show "$bin/ccmesh" pool query helpers "Question $i"; done
 show "$bin/ccmesh" pool info helpers
 show "$bin/ccmesh" pool delete helpers
 
+step "the same cluster from Python (client/python) and over HTTP (docs/HTTP.md)"
+# The system's interpreter: python3-zmq and python3-msgpack are installed for it.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+show env PYTHONPATH=client/python "$python" -c "import ccmesh; print(ccmesh.Client('$frontend').query('assistant', 'Hello from Python').text)"
+show curl -sS -X POST "$http/api/sessions/assistant/query" -H 'Content-Type: application/json' \
+  -d '{"prompt": "Hello from curl"}'
+show curl -sSN -X POST "$http/api/sessions/assistant/query" -H 'Content-Type: application/json' \
+  -H 'Accept: text/event-stream' -d '{"prompt": "/deltas 3 6"}'
+
 step "kill -9 the worker hosting code_reviewer: the name moves, with its conversation"
 # `ccmesh watch` follows the broker's events meanwhile (shown after the move).
 "$bin/ccmesh" watch --session code_reviewer >"$run_dir/watch.out" 2>&1 &

@@ -17,6 +17,7 @@ packages=(
   chromium chromium-driver python3-selenium  # the status page's browser test
   systemd  # the units' test: systemd-analyze verify
   python3-zmq python3-msgpack  # the Python package (client/python) and its examples
+  curl                         # the demo's HTTP API call
   python3-pytest python3-venv python3-setuptools python3-pip  # its tests: pytest, pip into a venv
 )
 

@@ -2,14 +2,20 @@
 """Round trip of a short query: the Python client against the C++ `ccmesh query` tool.
 
     bench/python/roundtrip.py --bin-dir build/bin [--queries 200]
+    bench/python/roundtrip.py --broker ENDPOINT --session NAME [--queries 200] --json
 
 Starts a broker and one worker with the mock CLI (on free ports, in a temporary directory),
 then times N sequential queries through one Python Client (one connection), and N runs of
 the C++ `ccmesh query` tool (one process per query: its figure includes starting the
 process and connecting), and prints p50, p90 and p99 of each in milliseconds.
+
+With --broker it starts nothing: it times the Python client alone against that broker's
+session NAME and prints {"queries", "p50_us", "p90_us", "p99_us"} (ccmesh-bench-http runs
+it so, beside the C++ client and HTTP in the same run).
 """
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -21,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "client" / "python"))
 sys.path.insert(0, str(ROOT / "client" / "python" / "tests"))
 
-from cluster import Cluster  # noqa: E402
 
 
 def percentiles(samples):
@@ -30,12 +35,36 @@ def percentiles(samples):
     return pick(0.5), pick(0.9), pick(0.99)
 
 
+def time_python_client(client, session: str, queries: int):
+    """Milliseconds of each of `queries` sequential queries, after one to warm up."""
+    client.query(session, "warm up")
+    samples = []
+    for i in range(queries):
+        began = time.perf_counter()
+        client.query(session, f"q{i}")
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin-dir", default=str(ROOT / "build" / "bin"))
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--broker", help="time the Python client alone against this broker")
+    parser.add_argument("--session", default="bench")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.broker:
+        import ccmesh
+
+        with ccmesh.Client(args.broker, timeout=30) as client:
+            samples = time_python_client(client, args.session, args.queries)
+        p50, p90, p99 = percentiles(samples)
+        print(json.dumps({"queries": len(samples), "p50_us": p50 * 1000, "p90_us": p90 * 1000,
+                          "p99_us": p99 * 1000}))
+        return
     os.environ["CCMESH_BIN_DIR"] = os.path.abspath(args.bin_dir)
+    from cluster import Cluster
 
     cluster = Cluster()
     try:
@@ -43,13 +72,7 @@ def main() -> None:
         rows = []
         with cluster.client() as client:
             client.start("bench")
-            client.query("bench", "warm up")
-            samples = []
-            for i in range(args.queries):
-                began = time.perf_counter()
-                client.query("bench", f"q{i}")
-                samples.append((time.perf_counter() - began) * 1000)
-            rows.append(("python Client.query", samples))
+            rows.append(("python Client.query", time_python_client(client, "bench", args.queries)))
         samples = []
         for i in range(args.queries):
             began = time.perf_counter()

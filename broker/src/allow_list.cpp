@@ -11,51 +11,15 @@
 namespace ccmesh::broker {
 namespace {
 
-constexpr std::size_t kMaxNameBytes = 64;
-
-bool nameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == ':' || c == '@' || c == '-';
-}
-
-bool validName(std::string_view name) {
-  return !name.empty() && name.size() <= kMaxNameBytes &&
-         std::all_of(name.begin(), name.end(), nameChar);
-}
-
 // The name of an unnamed key: "key-" and its first 8 characters, made name-safe.
 std::string defaultName(const std::string& key) {
   std::string name = "key-" + key.substr(0, 8);
   std::replace_if(
-      name.begin(), name.end(), [](char c) { return !nameChar(c); }, '_');
+      name.begin(), name.end(), [](char c) { return !isCallerNameChar(c); }, '_');
   return name;
 }
 
-// The words of a line up to a word that starts a comment. Z85 has '#' in its alphabet, but
-// never as the first character of a 32-byte key (that digit would overflow the first 4-byte
-// group), so a word starting with '#' is always a comment and a '#' inside a key is kept.
-std::vector<std::string> wordsOf(const std::string& line) {
-  std::istringstream stream(line);
-  std::vector<std::string> words;
-  std::string word;
-  while (stream >> word) {
-    if (word.front() == '#') break;
-    words.push_back(std::move(word));
-  }
-  return words;
-}
-
 }  // namespace
-
-std::string_view roleName(ClientRole role) {
-  return role == ClientRole::kAdmin ? "admin" : "query";
-}
-
-std::optional<ClientRole> parseRole(std::string_view name) {
-  if (name == "admin") return ClientRole::kAdmin;
-  if (name == "query") return ClientRole::kQuery;
-  return std::nullopt;
-}
 
 AllowList AllowList::load(const std::string& path, Kind kind) {
   std::ifstream file(path);
@@ -74,7 +38,7 @@ AllowList AllowList::parse(std::string_view text, Kind kind, const std::string& 
                                               : "expected `<Z85 public key> [name]`";
   while (std::getline(lines, line)) {
     ++number;
-    auto words = wordsOf(line);
+    auto words = callerListWords(line);
     if (words.empty()) continue;
     auto fail = [&](const std::string& why) {
       throw ConfigError("allow-list " + origin + " line " + std::to_string(number) + ": " + why);
@@ -91,7 +55,7 @@ AllowList AllowList::parse(std::string_view text, Kind kind, const std::string& 
     }
     if (words.size() > next + 1) fail(std::string("too many words; ") + format);
     entry.name = words.size() > next ? words[next] : defaultName(words[0]);
-    if (!validName(entry.name)) {
+    if (!isCallerName(entry.name)) {
       fail("name '" + entry.name + "' must be 1..64 of [A-Za-z0-9._:@-]");
     }
     if (!list.keys_.emplace(words[0], std::move(entry)).second) fail("key listed twice");

@@ -74,6 +74,7 @@ uint64_t firstRequestId() {
 
 Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
     : config_(std::move(config)),
+      context_(context),
       clock_(clock),
       logger_(componentLogger("broker")),
       frontend_(context, zmq::socket_type::router),
@@ -107,6 +108,12 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
                                   secret, kClientsZapDomain);
   backend_endpoint_ = bindRouter(backend_, config_.backend, kWorkerSendHwm, true, "backend", secret,
                                  kWorkersZapDomain);
+  // Clients of this process (the HTTP API) reach the frontend in memory: no handshake, no
+  // key; AccessControl knows them by the User-Id their messages lack.
+  // Brokers of one process (tests) each get their own name: a closed one's is freed late.
+  static std::atomic<uint64_t> brokers{0};
+  local_endpoint_ = "inproc://ccmesh-broker-" + std::to_string(++brokers);
+  frontend_.bind(local_endpoint_);
   disconnects_ = std::make_unique<DisconnectWatch>(context, backend_, clock_);
   core_->startRequestIdsAt(firstRequestId());
   clients_ = std::make_unique<ClientRequestHandler>(

@@ -54,6 +54,10 @@ void validateConfig(const BrokerConfig& config) {
   if (!curve && !(config.clients_allow_file.empty() && config.workers_allow_file.empty())) {
     throw ConfigError("--clients-allow and --workers-allow need --curve-secret FILE");
   }
+  if (config.http_max_queries < 1 || config.http_max_queries > kMaxHttpQueries) {
+    throw ConfigError("--http-max-queries must be between 1 and " +
+                      std::to_string(kMaxHttpQueries));
+  }
   if (config.max_sessions_per_client < 1 || config.max_pending_per_client < 1) {
     throw ConfigError("--max-sessions-per-client and --max-pending-per-client must be at least 1");
   }

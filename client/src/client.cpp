@@ -51,7 +51,8 @@ Reply<T> unwrap(Expected<Envelope, ReplyError> reply) {
 
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
-      context_(1),
+      own_context_(options_.context == nullptr ? std::make_unique<zmq::context_t>(1) : nullptr),
+      context_(options_.context != nullptr ? *options_.context : *own_context_),
       socket_(context_, zmq::socket_type::dealer),
       handshakes_(context_, socket_) {
   applyCommonOptions(socket_);
@@ -161,17 +162,22 @@ Reply<msg::PingResult> Client::ping() {
 
 uint64_t Client::sendQuery(const std::string& session, const std::string& prompt,
                            const QueryOptions& options) {
-  const Millis timeout = options.timeout > Millis{0} ? options.timeout : options_.timeout;
   const msg::Query request = makeQuery(next_id_++, session, prompt, options);
-  if (auto error = sendRequest(MessageType::kQuery, encodeBody(request), now() + timeout)) {
+  return sendAsync(MessageType::kQuery, request.id, encodeBody(request), options);
+}
+
+uint64_t Client::sendAsync(MessageType type, uint64_t id, const msgpack::sbuffer& body,
+                           const QueryOptions& options) {
+  const Millis timeout = options.timeout > Millis{0} ? options.timeout : options_.timeout;
+  if (auto error = sendRequest(type, body, now() + timeout)) {
     // The failure is this request's final reply; receive() hands it out like any other.
     Incoming incoming;
     incoming.type = MessageType::kError;
-    incoming.id = request.id;
+    incoming.id = id;
     incoming.error = std::move(*error);
     stashed_.push_back(std::move(incoming));
   }
-  return request.id;
+  return id;
 }
 
 std::optional<Incoming> Client::receive(Millis wait) {

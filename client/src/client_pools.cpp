@@ -22,6 +22,18 @@ Reply<msg::PoolInfo> poolOf(Reply<msg::PoolInfoResult> reply) {
   return std::move(reply.value().pool);
 }
 
+msg::PoolQuery makePoolQuery(uint64_t id, const std::string& pool, const std::string& prompt,
+                             const QueryOptions& options) {
+  msg::PoolQuery request;
+  request.id = id;
+  request.pool = pool;
+  request.prompt = prompt;
+  request.stream = options.stream;
+  request.timeout_ms =
+      options.timeout > Millis{0} ? static_cast<uint64_t>(options.timeout.count()) : 0;
+  return request;
+}
+
 }  // namespace
 
 Reply<msg::PoolInfo> Client::poolCreate(const std::string& pool, const PoolCreateOptions& options) {
@@ -34,14 +46,14 @@ Reply<msg::PoolInfo> Client::poolCreate(const std::string& pool, const PoolCreat
 Reply<msg::QueryResult> Client::poolQuery(const std::string& pool, const std::string& prompt,
                                           const QueryOptions& options,
                                           const std::function<void(const msg::Event&)>& on_event) {
-  msg::PoolQuery request;
-  request.id = next_id_++;
-  request.pool = pool;
-  request.prompt = prompt;
-  request.stream = options.stream;
-  request.timeout_ms =
-      options.timeout > Millis{0} ? static_cast<uint64_t>(options.timeout.count()) : 0;
+  const msg::PoolQuery request = makePoolQuery(next_id_++, pool, prompt, options);
   return runQuery(MessageType::kPoolQuery, request.id, encodeBody(request), options, on_event);
+}
+
+uint64_t Client::sendPoolQuery(const std::string& pool, const std::string& prompt,
+                               const QueryOptions& options) {
+  const msg::PoolQuery request = makePoolQuery(next_id_++, pool, prompt, options);
+  return sendAsync(MessageType::kPoolQuery, request.id, encodeBody(request), options);
 }
 
 Reply<msg::CheckoutResult> Client::checkout(const std::string& pool, Millis lease, Millis wait,

@@ -39,6 +39,37 @@ void to_json(Json& json, const SessionOptions& options) {
   };
 }
 
+Expected<SessionOptions, Error> sessionOptionsFromJson(const Json& object) {
+  if (!object.is_object()) return Error{ErrorCode::kBadRequest, "options must be a JSON object"};
+  SessionOptions options;
+  auto wrong = [](const std::string& key, const char* what) {
+    return Error{ErrorCode::kBadRequest, "option '" + key + "' must be " + what};
+  };
+  for (const auto& [key, value] : object.items()) {
+    std::optional<Error> failed;
+    if (value.is_string()) {
+      failed = options.set(key, value.get<std::string>());
+    } else if (value.is_number_unsigned()) {
+      failed = options.set(key, std::to_string(value.get<uint64_t>()));
+    } else if (value.is_array()) {
+      for (const auto& item : value) {
+        if (!item.is_string()) return wrong(key, "an array of strings");
+        if ((failed = options.set(key, item.get<std::string>()))) break;
+      }
+    } else if (value.is_object()) {
+      for (const auto& [name, item] : value.items()) {
+        if (!item.is_string()) return wrong(key, "an object of strings");
+        if ((failed = options.set(key, name + "=" + item.get<std::string>()))) break;
+      }
+    } else {
+      return wrong(key, "a string, a non-negative integer, an array or an object");
+    }
+    if (failed) return Error{ErrorCode::kBadRequest, failed->message};
+  }
+  if (auto invalid = options.validate()) return Error{ErrorCode::kBadRequest, invalid->message};
+  return options;
+}
+
 namespace msg {
 
 void to_json(Json& json, const QueryResult& result) {

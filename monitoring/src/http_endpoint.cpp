@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <stdexcept>
 #include <thread>
 
 #include "ccmesh/common/config_loader.hpp"
@@ -26,11 +27,23 @@ uint64_t parseSeq(const std::string& text, uint64_t fallback) {
   return error == std::errc() && end == text.data() + text.size() ? value : fallback;
 }
 
-void answer(httplib::Response& response, int status, const std::string& code,
-            const std::string& message) {
-  response.status = status;
-  response.set_content("{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}\n",
-                       "application/json");
+void answer(httplib::Response& response, const HttpEndpoint::Reply& reply) {
+  response.status = reply.status;
+  response.set_header("Cache-Control", "no-store");
+  for (const auto& [name, value] : reply.headers) response.set_header(name, value);
+  response.set_content(reply.body, reply.content_type);
+}
+
+void answer(httplib::Response& response, int status, std::string_view code,
+            std::string_view message) {
+  answer(response, HttpEndpoint::error(status, code, message));
+}
+
+// The caller a request was let in as: the pre-routing check found its token.
+HttpCaller callerOf(const HttpTokens& tokens, const httplib::Request& request) {
+  if (tokens.empty()) return HttpCaller{};
+  const HttpCaller* caller = tokens.find(request.get_header_value("Authorization"));
+  return caller != nullptr ? *caller : HttpCaller{ClientRole::kQuery, "unknown"};
 }
 
 }  // namespace
@@ -38,7 +51,7 @@ void answer(httplib::Response& response, int status, const std::string& code,
 struct HttpEndpoint::Impl {
   HttpOptions options;                     // as given
   HttpAddress address;                     // where to bind
-  std::string token;                       // required bearer token; empty: none
+  HttpTokens tokens;                       // accepted bearer tokens; empty: none needed
   std::shared_ptr<spdlog::logger> logger;  // the owner's logger
   httplib::Server server;                  // the endpoint
   std::thread thread;                      // runs server.listen_after_bind()
@@ -48,19 +61,22 @@ struct HttpEndpoint::Impl {
 HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> logger)
     : impl_(std::make_unique<Impl>()) {
   impl_->address = parseHttpAddress(options.listen, "http");
-  if (!options.token_file.empty()) impl_->token = readToken(options.token_file);
+  if (!options.token_file.empty()) impl_->tokens = HttpTokens::load(options.token_file);
   impl_->options = std::move(options);
   impl_->logger = std::move(logger);
   auto& server = impl_->server;
   // Streams hold a thread each; the rest of the pool keeps answering the other routes.
-  server.new_task_queue = [] { return new httplib::ThreadPool(kMaxStreams + 4); };
+  // Long requests (queries) too, each while it waits.
+  const std::size_t threads = kMaxStreams + 4 + options.long_requests;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(kMaxBodyBytes);
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(std::chrono::seconds(5));
   server.set_write_timeout(std::chrono::seconds(5));
   server.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        if (impl_->token.empty() ||
-            request.get_header_value("Authorization") == "Bearer " + impl_->token) {
+        if (impl_->tokens.empty() ||
+            impl_->tokens.find(request.get_header_value("Authorization")) != nullptr) {
           return httplib::Server::HandlerResponse::Unhandled;
         }
         response.set_header("WWW-Authenticate", "Bearer");
@@ -81,8 +97,11 @@ HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> 
         answer(response, 500, "internal", "the request failed; see the log");
       });
   server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
-    if (response.body.empty() && response.status == 404) {
-      answer(response, 404, "not_found", "no such path");
+    if (!response.body.empty()) return;
+    if (response.status == 404) answer(response, 404, "not_found", "no such path");
+    if (response.status == 413) {
+      answer(response, 413, "bad_request",
+             "the body is larger than " + std::to_string(kMaxBodyBytes) + " bytes");
     }
   });
 }
@@ -91,6 +110,12 @@ HttpEndpoint::~HttpEndpoint() { stop(); }
 
 HttpEndpoint::Reply HttpEndpoint::json(const Json& body) {
   return Reply{200, "application/json", body.dump() + "\n"};
+}
+
+HttpEndpoint::Reply HttpEndpoint::error(int status, std::string_view code,
+                                        std::string_view message) {
+  return Reply{status, "application/json",
+               Json{{"error", code}, {"message", message}}.dump() + "\n"};
 }
 
 HttpEndpoint::Reply HttpEndpoint::fromLoop(LoopMailbox& mailbox, std::function<Reply()> make) {
@@ -116,11 +141,49 @@ void HttpEndpoint::get(const std::string& path, Handler handler) {
                                                          httplib::Response& response) {
     Params params;
     for (const auto& [key, value] : request.params) params[key] = value;
-    Reply reply = handler(params);
-    response.status = reply.status;
-    response.set_header("Cache-Control", "no-store");
-    response.set_content(std::move(reply.body), reply.content_type);
+    answer(response, handler(params));
   });
+}
+
+void HttpEndpoint::route(const std::string& method, const std::string& pattern, Route route) {
+  auto handler = [this, route = std::move(route)](const httplib::Request& request,
+                                                  httplib::Response& response) {
+    Request in;
+    for (std::size_t i = 1; i < request.matches.size(); ++i) {
+      in.captures.push_back(request.matches[i].str());  // the path is decoded already
+    }
+    for (const auto& [key, value] : request.params) in.params[key] = value;
+    in.body = request.body;
+    in.content_type = request.get_header_value("Content-Type");
+    in.accept = request.get_header_value("Accept");
+    in.caller = callerOf(impl_->tokens, request);
+    Answer out = route(in);
+    if (!out.stream) {
+      answer(response, out.reply);
+      return;
+    }
+    response.status = 200;
+    response.set_header("Cache-Control", "no-store");
+    for (const auto& [name, value] : out.reply.headers) response.set_header(name, value);
+    response.set_chunked_content_provider(out.stream_type, [stream = std::move(out.stream)](
+                                                               size_t, httplib::DataSink& sink) {
+      stream([&sink](std::string_view piece) { return sink.write(piece.data(), piece.size()); });
+      sink.done();
+      return true;
+    });
+  };
+  auto& server = impl_->server;
+  if (method == "GET") {
+    server.Get(pattern, std::move(handler));
+  } else if (method == "POST") {
+    server.Post(pattern, std::move(handler));
+  } else if (method == "DELETE") {
+    server.Delete(pattern, std::move(handler));
+  } else if (method == "PUT") {
+    server.Put(pattern, std::move(handler));
+  } else {
+    throw std::invalid_argument("HttpEndpoint::route: unsupported method " + method);
+  }
 }
 
 void HttpEndpoint::health(const std::string& path, LoopMailbox& mailbox) {
@@ -214,7 +277,7 @@ std::string HttpEndpoint::start() {
   const std::string url =
       "http://" + (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(port);
   impl_->logger->info("http endpoint on {}{}", url,
-                      impl_->token.empty() ? "" : " (bearer token required)");
+                      impl_->tokens.empty() ? "" : " (bearer token required)");
   return url;
 }
 

@@ -1,10 +1,9 @@
 #include "ccmesh/monitoring/http_options.hpp"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/monitoring/http_tokens.hpp"
 
 namespace ccmesh::monitoring {
 
@@ -41,23 +40,7 @@ void validateHttpOptions(const HttpOptions& options, std::string_view option) {
                       "then send `Authorization: Bearer <token>`), or bind a loopback address, "
                       "or pass --insecure on a network you trust completely");
   }
-  if (!options.token_file.empty()) readToken(options.token_file);
-}
-
-std::string readToken(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw ConfigError("--http-token-file " + path + ": cannot be read");
-  std::stringstream content;
-  content << file.rdbuf();
-  std::string token = content.str();
-  const auto first = token.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) throw ConfigError("--http-token-file " + path + " is empty");
-  const auto last = token.find_last_not_of(" \t\r\n");
-  token = token.substr(first, last - first + 1);
-  if (token.find_first_of(" \t\r\n") != std::string::npos) {
-    throw ConfigError("--http-token-file " + path + ": the token must be one word");
-  }
-  return token;
+  if (!options.token_file.empty()) HttpTokens::load(options.token_file);
 }
 
 }  // namespace ccmesh::monitoring

@@ -178,8 +178,19 @@ TEST_F(MonitoringTest, WatchPrintsAWorkersLossThenItsSessionsMove) {
     return watch.log().find("session_registered") != std::string::npos;
   }));
   cluster_->worker(from).signal(SIGKILL);
-  ASSERT_TRUE(waitFor([&] { return watch.log().find("session_moved") != std::string::npos; }))
-      << watch.log();
+  // The probes move too, each in its own event: wait for the one of "s".
+  const auto moved_s = [&] {
+    std::istringstream lines(watch.log());
+    for (std::string line; std::getline(lines, line);) {
+      const auto event = Json::parse(line, nullptr, false);
+      if (!event.is_discarded() && event.value("type", "") == "session_moved" &&
+          event.value("session", "") == "s") {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(waitFor(moved_s)) << watch.log();
   std::istringstream lines(watch.log());
   uint64_t last_seq = 0;
   bool lost = false;
@@ -204,7 +215,7 @@ TEST_F(MonitoringTest, WatchPrintsAWorkersLossThenItsSessionsMove) {
 TEST(MonitoringTokenTest, ATokenIsRequiredWhenGivenAndElsewhereThanLoopback) {
   TempDir dir;
   const std::string token_file = dir.path() + "/token";
-  std::ofstream(token_file) << "s3cret\n";
+  std::ofstream(token_file) << "s3cret-token\n";
   Cluster cluster({"--http", "127.0.0.1:0", "--http-token-file", token_file});
   auto http = httpClient(cluster.http());
   auto refused = http.Get("/api/status");
@@ -213,7 +224,7 @@ TEST(MonitoringTokenTest, ATokenIsRequiredWhenGivenAndElsewhereThanLoopback) {
   EXPECT_EQ(refused->get_header_value("WWW-Authenticate"), "Bearer");
   http.set_bearer_token_auth("wrong");
   EXPECT_EQ(http.Get("/metrics")->status, 401);
-  http.set_bearer_token_auth("s3cret");
+  http.set_bearer_token_auth("s3cret-token");
   EXPECT_EQ(http.Get("/metrics")->status, 200);
 
   auto open = runCommand(

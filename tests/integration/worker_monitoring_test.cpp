@@ -132,10 +132,10 @@ TEST(WorkerMonitoringTest, ALapsedLeaseIsCountedAndTheWorkerIsNotReady) {
 TEST(WorkerMonitoringTest, ATokenIsRequiredWhenGivenAndElsewhereThanLoopback) {
   Cluster cluster;
   const std::string token_file = cluster.dir() + "/worker-token";
-  std::ofstream(token_file) << "w0rker\n";
+  std::ofstream(token_file) << "w0rker-token\n";
   auto http = httpClient(cluster.startWorkerWithHttp("w1", {"--http-token-file", token_file}));
   EXPECT_EQ(http.Get("/metrics")->status, 401);
-  http.set_bearer_token_auth("w0rker");
+  http.set_bearer_token_auth("w0rker-token");
   EXPECT_EQ(http.Get("/metrics")->status, 200);
 
   auto open = runCommand(binaryPath("ccmesh-worker"), {"--http", "0.0.0.0:0"});

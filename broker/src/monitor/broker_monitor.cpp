@@ -4,6 +4,7 @@
 #include "ccmesh/common/json_forms.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "feed/backlog_feed.hpp"
+#include "http_api/http_api.hpp"
 #include "monitor/broker_metrics.hpp"
 #include "monitor/status_page.hpp"
 
@@ -22,6 +23,11 @@ BrokerMonitor::BrokerMonitor(Broker& broker, monitoring::HttpOptions options)
       metrics_(std::make_unique<BrokerMetrics>()),
       backlog_(kBacklog),
       feed_(std::make_unique<BacklogFeed>(backlog_, broker_.pools())),
+      api_(std::make_unique<HttpApi>(
+          broker_.context(), broker_.localEndpoint(),
+          HttpApi::Limits{options.long_requests,
+                          broker_.config().backstop_default + 2 * broker_.config().backstop_grace,
+                          broker_.config().backstop_grace + Millis{1000}})),
       endpoint_(std::move(options), componentLogger("http")) {
   broker_.observe(*metrics_);
   broker_.observe(*feed_);
@@ -68,6 +74,7 @@ void BrokerMonitor::route() {
   api("/api/sessions", [this] { return Json{{"sessions", broker_.list().sessions}}; });
   api("/api/pools", [this] { return Json{{"pools", broker_.poolList().pools}}; });
   endpoint_.events("/events", backlog_);
+  api_->serveOn(endpoint_);
   endpoint_.get("/", [](const auto&) {
     return Reply{200, "text/html; charset=utf-8", std::string(kStatusPage)};
   });

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ccmesh/common/json_forms.hpp"
+
 namespace ccmesh {
 namespace {
 
@@ -97,6 +99,42 @@ TEST(SessionOptions, ValidatesPermissionModeAndPaths) {
   o.cwd = "/tmp";
   o.resume = "--evil";
   EXPECT_TRUE(o.validate());
+}
+
+}  // namespace
+}  // namespace ccmesh
+
+namespace ccmesh {
+namespace {
+
+// The HTTP API's form of session options: the same keys as JSON values.
+TEST(SessionOptionsJsonTest, ReadsEveryKindOfValue) {
+  const auto parsed = sessionOptionsFromJson(Json::parse(R"({
+    "model": "claude-test", "max_turns": 3, "allowed_tools": ["Read", "Grep"],
+    "env": {"A": "1", "B": "2"}, "require": {"zone": "eu"}, "start": "on_demand",
+    "idle_timeout_ms": 5000})"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const SessionOptions& options = parsed.value();
+  EXPECT_EQ(options.model, "claude-test");
+  EXPECT_EQ(options.max_turns, 3u);
+  EXPECT_EQ(options.allowed_tools, (std::vector<std::string>{"Read", "Grep"}));
+  EXPECT_EQ(options.env, (std::map<std::string, std::string>{{"A", "1"}, {"B", "2"}}));
+  EXPECT_EQ(options.require.at("zone"), "eu");
+  EXPECT_EQ(options.start, "on_demand");
+  EXPECT_EQ(options.idle_timeout_ms, 5000u);
+}
+
+TEST(SessionOptionsJsonTest, WrongShapesAreBadRequestsNamingTheOption) {
+  for (const char* text :
+       {R"({"no_such_option": "1"})", R"({"max_turns": -1})", R"({"allowed_tools": [1]})",
+        R"({"env": {"A": 1}})", R"({"model": true})", R"({"start": "sometimes"})", R"([1])"}) {
+    const auto parsed = sessionOptionsFromJson(Json::parse(text));
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kBadRequest) << text;
+  }
+  const auto parsed = sessionOptionsFromJson(Json::parse(R"({"max_turns": "x"})"));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("max_turns"), std::string::npos);
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ struct Caller {
   ClientRole role = ClientRole::kAdmin;  // without CURVE every (local) caller is admin
 };
 
+// A client of the broker's own process (the HTTP API, through Broker::localEndpoint) under
+// CURVE: admin, named "http"; it checks its own callers' roles.
+inline Caller localCaller() { return Caller{"", "http", ClientRole::kAdmin}; }
+
 // Who may connect and what each request may do. With CURVE (--curve-secret) it holds the two
 // allow-lists the ZAP handler consults, names the caller of every message from the User-Id
 // the handshake attached to it (so a key removed by a reload loses access on its next

@@ -6,16 +6,11 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "ccmesh/common/client_role.hpp"
+
 namespace ccmesh::broker {
 
-// What a client key may do. Workers' keys have no role: they may only be workers.
-enum class ClientRole {
-  kAdmin,  // everything: manage sessions (and pools), query, read
-  kQuery,  // query, stream, cancel and read (info, list, count, status, ping)
-};
-
-std::string_view roleName(ClientRole role);
-std::optional<ClientRole> parseRole(std::string_view name);
+// Client keys carry a ClientRole; workers' keys have none: they may only be workers.
 
 // One public key an allow-list admits.
 struct AllowedKey {

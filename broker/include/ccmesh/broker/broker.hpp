@@ -62,6 +62,11 @@ class Broker {
   // The endpoints as bound, with wildcard ports resolved (tcp://127.0.0.1:PORT).
   const std::string& frontendEndpoint() const { return frontend_endpoint_; }
   const std::string& backendEndpoint() const { return backend_endpoint_; }
+  // The frontend's in-process endpoint (inproc://...), for clients of this process that share
+  // context(): the HTTP API. Their requests act with the admin role; they check their own
+  // callers.
+  const std::string& localEndpoint() const { return local_endpoint_; }
+  zmq::context_t& context() { return context_; }
 
   // One loop iteration: waits up to `max_wait` (less if a timer is due) for input on the
   // sockets or on `wake_fd` (-1: none), handles a batch of messages from each socket, runs
@@ -81,6 +86,8 @@ class Broker {
   // stopObserving first.
   void observe(BrokerObserver& observer);
   void stopObserving(BrokerObserver& observer);
+
+  const BrokerConfig& config() const { return config_; }
 
   // The counters `status` reports.
   BrokerStats stats() const;
@@ -121,12 +128,14 @@ class Broker {
   Millis untilNextTimer() const;
 
   BrokerConfig config_;                                    // tuning
+  zmq::context_t& context_;                                // of both sockets
   const Clock& clock_;                                     // time for every timer
   std::shared_ptr<spdlog::logger> logger_;                 // "broker" component logger
   zmq::socket_t frontend_;                                 // clients' ROUTER (bound)
   zmq::socket_t backend_;                                  // workers' ROUTER (bound)
   std::string frontend_endpoint_;                          // frontend as bound
   std::string backend_endpoint_;                           // backend as bound
+  std::string local_endpoint_;                             // frontend, in-process
   TimePoint started_;                                      // for uptime
   TimePoint next_heartbeat_;                               // when heartbeats go out next
   std::unique_ptr<RateLimitedLog> warnings_;               // rate-limited warnings about peers

@@ -34,7 +34,8 @@ struct BrokerConfig {
   bool insecure = false;  // allow binding non-loopback TCP addresses without CURVE keys
   // The HTTP endpoint (metrics, health, API, events, status page): HOST:PORT, "" for none.
   std::string http = "127.0.0.1:5557";
-  std::string http_token_file;  // set: HTTP requests need this file's bearer token
+  std::string http_token_file;         // set: HTTP requests need one of this file's bearer tokens
+  std::size_t http_max_queries = 128;  // HTTP API queries running at once; more get 429
 
   // The broker's CURVE secret key file; set: CURVE on both ports, with the two lists below.
   std::string curve_secret_file;
@@ -53,6 +54,9 @@ struct BrokerConfig {
   std::size_t transcript_max_bytes = 8u << 20;      // per session; oldest entries go
   std::size_t transcript_total_bytes = 512u << 20;  // in memory, all sessions
 };
+
+// The largest --http-max-queries: each running query holds one of the endpoint's threads.
+inline constexpr std::size_t kMaxHttpQueries = 4096;
 
 // The largest --transcript-max-bytes: a transcript travels inside one `assign`.
 inline constexpr std::size_t kMaxTranscriptBytes = 48u << 20;

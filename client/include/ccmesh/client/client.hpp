@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,6 +50,10 @@ struct ClientOptions {
   // from files); none: plain. A broker that refuses the handshake (unknown key, wrong
   // broker key, or one side without CURVE) makes calls end with `unauthorized` at once.
   std::optional<CurveClientKeys> curve{};
+  // The ZeroMQ context to open the connection in, shared with the process's other sockets
+  // (needed for inproc:// endpoints, and so that many clients of one process do not each
+  // start an I/O thread). It must outlive the client. None: the client's own.
+  zmq::context_t* context = nullptr;
 };
 
 struct QueryOptions {
@@ -149,6 +154,9 @@ class Client {
   // Asynchronous use: send queries without waiting, then collect their replies.
   uint64_t sendQuery(const std::string& session, const std::string& prompt,
                      const QueryOptions& options = {});
+  // The same for a pool query (the result names the member that answered).
+  uint64_t sendPoolQuery(const std::string& pool, const std::string& prompt,
+                         const QueryOptions& options = {});
   // The next event, result or error for any request, or nothing within `wait`.
   std::optional<Incoming> receive(Millis wait);
   // Asks the broker to stop request `id`; it then ends with `cancelled`.
@@ -179,6 +187,10 @@ class Client {
   Reply<msg::QueryResult> runQuery(MessageType type, uint64_t id, const msgpack::sbuffer& body,
                                    const QueryOptions& options,
                                    const std::function<void(const msg::Event&)>& on_event);
+  // Sends a query or pool query body of id `id` for receive(); a failure to send becomes its
+  // final reply there.
+  uint64_t sendAsync(MessageType type, uint64_t id, const msgpack::sbuffer& body,
+                     const QueryOptions& options);
   // Sends without blocking past `deadline` (a full queue waits for room).
   std::optional<ReplyError> sendRequest(MessageType type, const msgpack::sbuffer& body,
                                         TimePoint deadline);
@@ -201,11 +213,12 @@ class Client {
   // deadline passed (timeout).
   ReplyError noReply(Millis waited);
 
-  ClientOptions options_;         // endpoint and default deadline
-  zmq::context_t context_;        // declared before the socket: destroyed after it
-  zmq::socket_t socket_;          // DEALER connected to the broker frontend
-  HandshakeWatch handshakes_;     // refused security handshakes of socket_
-  uint64_t next_id_ = 1;          // next request id
+  ClientOptions options_;                        // endpoint and default deadline
+  std::unique_ptr<zmq::context_t> own_context_;  // when options.context is none
+  zmq::context_t& context_;                      // declared before the socket: destroyed after it
+  zmq::socket_t socket_;                         // DEALER connected to the broker frontend
+  HandshakeWatch handshakes_;                    // refused security handshakes of socket_
+  uint64_t next_id_ = 1;                         // next request id
   std::deque<Incoming> stashed_;  // replies of other requests, oldest first, for receive()
   std::set<uint64_t> abandoned_;  // requests given up on locally: their late replies drop
 };

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/expected.hpp"
 #include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/session_options.hpp"
@@ -19,6 +21,10 @@ using Json = nlohmann::ordered_json;
 std::string isoTime(uint64_t unix_ms);
 
 void to_json(Json& json, const SessionOptions& options);
+// Session options from a JSON object of the same keys (the HTTP API's `start`): strings and
+// numbers as their values, lists as arrays of strings, env and require as objects of
+// strings. Unknown keys, values of the wrong type and invalid options are bad_request.
+Expected<SessionOptions, Error> sessionOptionsFromJson(const Json& object);
 
 namespace msg {
 void to_json(Json& json, const QueryResult& result);

@@ -6,28 +6,36 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ccmesh/common/json_forms.hpp"
 #include "ccmesh/monitoring/event_backlog.hpp"
 #include "ccmesh/monitoring/http_options.hpp"
+#include "ccmesh/monitoring/http_tokens.hpp"
 #include "ccmesh/monitoring/loop_mailbox.hpp"
 
 namespace ccmesh::monitoring {
 
 // A process's HTTP endpoint (cpp-httplib, on threads of its own): GET routes answered by
-// handlers, and server-sent-event streams of an EventBacklog. With a token file every
-// request needs `Authorization: Bearer <token>` (401 otherwise). Handlers run on the
-// endpoint's threads: they must reach the loop's state through a LoopMailbox.
+// handlers, routes of any method whose answer may be a stream, and server-sent-event streams
+// of an EventBacklog. With a token file every request needs `Authorization: Bearer <token>`
+// (401 otherwise); the token names the caller and its role. Handlers run on the endpoint's
+// threads: they must reach the loop's state through a LoopMailbox.
 class HttpEndpoint {
  public:
-  // An answer to a GET.
+  // An answer.
   struct Reply {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers{};  // extra headers
   };
   // 200 with `body` as JSON.
   static Reply json(const Json& body);
+  // `status` with the JSON body {"error": code, "message": message}.
+  static Reply error(int status, std::string_view code, std::string_view message);
   // What `make` answers when run on the event loop behind `mailbox` (which owns the
   // tables), or 503 `unavailable` when the loop did not come round within kLoopPatience.
   static Reply fromLoop(LoopMailbox& mailbox, std::function<Reply()> make);
@@ -45,6 +53,29 @@ class HttpEndpoint {
 
   // Serves GET `path` with `handler` (before start()).
   void get(const std::string& path, Handler handler);
+
+  // A request to a route().
+  struct Request {
+    std::vector<std::string> captures;  // the pattern's groups (of the percent-decoded path)
+    Params params;                      // ?a=b&c=d
+    std::string body;
+    std::string content_type;  // of the body
+    std::string accept;        // the Accept header
+    HttpCaller caller;         // its token's role and name
+  };
+  // Writes a piece of a streamed answer; false once the peer is gone.
+  using StreamWrite = std::function<bool(std::string_view)>;
+  // What a route() answers: `reply`, or, when `stream` is set, a 200 of `stream_type` whose
+  // body `stream` writes (chunked) on the endpoint's thread; the answer ends when it returns.
+  struct Answer {
+    Reply reply;
+    std::function<void(const StreamWrite&)> stream{};
+    std::string stream_type = "text/event-stream";
+  };
+  using Route = std::function<Answer(const Request&)>;
+  // Serves `method` (GET, POST, DELETE, ...) on paths matching the regular expression
+  // `pattern` with `route` (before start()).
+  void route(const std::string& method, const std::string& pattern, Route route);
 
   // Serves GET `path` as a health check: 200 `{"status":"ok"}` while the loop behind
   // `mailbox` comes round within kLoopPatience, else 503 (before start()).
@@ -72,6 +103,8 @@ class HttpEndpoint {
   void stop();
 
   static constexpr int kMaxStreams = 8;
+  // The largest request body accepted (413 beyond).
+  static constexpr std::size_t kMaxBodyBytes = 4u << 20;
 
  private:
   struct Impl;

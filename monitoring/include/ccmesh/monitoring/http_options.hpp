@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,9 @@ struct HttpOptions {
   std::string listen;      // "HOST:PORT" (port 0: any free one); empty: no endpoint
   std::string token_file;  // set: every request needs `Authorization: Bearer <its token>`
   bool insecure = false;   // allow an address other machines reach without a token
+  // Requests of routes that hold their thread for long (queries waiting for an answer)
+  // served at once, besides the event streams and the short routes.
+  std::size_t long_requests = 0;
 };
 
 // A parsed HOST:PORT.
@@ -28,9 +32,5 @@ bool isLoopbackHost(std::string_view host);
 // (or `insecure`). Throws ConfigError naming `option` otherwise, or if the address does not
 // parse.
 void validateHttpOptions(const HttpOptions& options, std::string_view option);
-
-// The token of `path`: its content without surrounding white space. Throws ConfigError if
-// the file cannot be read or holds no token.
-std::string readToken(const std::string& path);
 
 }  // namespace ccmesh::monitoring

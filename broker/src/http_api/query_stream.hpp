@@ -1,0 +1,57 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ccmesh/client/client.hpp"
+#include "ccmesh/common/clock.hpp"
+#include "ccmesh/monitoring/http_endpoint.hpp"
+#include "http_api/local_clients.hpp"
+
+namespace ccmesh::broker {
+
+// One query streamed to an HTTP client as server-sent events (docs/HTTP.md "Streaming"):
+// `delta` events as the answer grows, then one `result` or `error` event. While nothing
+// comes it writes a comment every kKeepalive, so a client that went away is noticed; a
+// client gone cancels the query. Whatever way it ends, the query has ended (or was
+// cancelled) before its client goes back to the pool; a query still running when the
+// stream is dropped unread is cancelled then.
+class QueryStream {
+ public:
+  // Takes a sent query `id` on `client`, to be answered by `deadline` at the latest, and
+  // holds one of the API's running-query slots (`running`) until it is destroyed.
+  QueryStream(LocalClients::Lease client, uint64_t id, TimePoint deadline,
+              std::atomic<std::size_t>& running);
+  ~QueryStream();
+  QueryStream(const QueryStream&) = delete;
+  QueryStream& operator=(const QueryStream&) = delete;
+
+  // The query's first reply within `wait`, kept for run(): the caller decides the HTTP
+  // status by it (an error this early gets its own).
+  const std::optional<client::Incoming>& first(Millis wait);
+
+  // Writes the events until the query ends or the peer is gone.
+  void run(const monitoring::HttpEndpoint::StreamWrite& write);
+
+  static constexpr Millis kKeepalive{500};
+  // After a cancel, how long the query may take to end before its client is closed.
+  static constexpr Millis kCancelPatience{2000};
+
+ private:
+  // Writes one reply as an event; true once it was the final one.
+  bool emit(const client::Incoming& reply, const monitoring::HttpEndpoint::StreamWrite& write,
+            bool& peer_gone);
+  // Cancels the query and waits (briefly) for its end.
+  void cancel();
+
+  LocalClients::Lease client_;
+  uint64_t id_;
+  TimePoint deadline_;
+  std::atomic<std::size_t>& running_;
+  std::optional<client::Incoming> first_;  // read by first(), not yet written
+  bool ended_ = false;                     // the final reply came
+};
+
+}  // namespace ccmesh::broker

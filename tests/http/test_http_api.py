@@ -1,0 +1,205 @@
+"""The broker's HTTP API through a real HTTP client: queries as JSON and as server-sent
+events, session management, errors as HTTP statuses, a client gone cancels, token roles,
+pools, CURVE. Real broker and workers with the mock CLI, on free loopback ports."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+from cluster import Cluster, wait_for
+from http_client import Http
+
+import ccmesh
+
+
+def metric(http: Http, name: str, labels: str) -> float:
+    """One sample of the broker's /metrics (0 when absent)."""
+    text = http.request("GET", "/metrics").body
+    match = re.search(rf"^{re.escape(name)}\{{{re.escape(labels)}\}} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def start(http: Http, name: str, **options: object) -> None:
+    answer = http.request("POST", "/api/sessions", {"name": name, "options": options})
+    assert answer.status == 201, answer.body
+    assert answer.body["session"] == name
+
+
+def test_start_query_info_terminate(http: Http, name: str) -> None:
+    start(http, name, model="claude-test", allowed_tools=["Read", "Grep"], env={"A": "1"})
+    answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "hello"})
+    assert answer.status == 200, answer.body
+    assert answer.body["session"] == name
+    assert answer.body["text"].endswith("hello")
+    assert answer.body["worker"] in ("w1", "w2")
+    info = http.request("GET", Http.session_path(name))
+    assert info.status == 200
+    assert info.body["name"] == name and info.body["turns"] == 1
+    assert info.body["config"]["model"] == "claude-test"
+    assert info.body["config"]["allowed_tools"] == ["Read", "Grep"]
+    assert "transcript" not in info.body
+    gone = http.request("DELETE", Http.session_path(name))
+    assert gone.status == 200, gone.body
+    missing = http.request("GET", Http.session_path(name))
+    assert missing.status == 404
+    assert missing.body["error"] == "not_found"
+
+
+def test_stream_hands_deltas_in_order_then_the_result(http: Http, name: str) -> None:
+    start(http, name)
+    stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/deltas 30 7"})
+    try:
+        assert stream.status == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = list(stream.events())
+    finally:
+        stream.close()
+    deltas = [e for e in events if e.kind == "delta"]
+    assert len(deltas) == 30
+    seqs = [d.data["seq"] for d in deltas]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert events[-1].kind == "result"
+    assert "".join(d.data["text"] for d in deltas) == events[-1].data["text"]
+    assert [e.kind for e in events].count("result") == 1
+
+
+def test_errors_map_to_http_statuses(http: Http, name: str) -> None:
+    unknown = http.request("POST", Http.session_path("no-such-session", "/query"), {"prompt": "x"})
+    assert unknown.status == 404 and unknown.body["error"] == "not_found"
+    streamed = http.stream(Http.session_path("no-such-session", "/query"), {"prompt": "x"})
+    assert streamed.status == 404  # an error before the first event gets its own status
+    streamed.close()
+    start(http, name)
+    path = Http.session_path(name, "/query")
+    for body, raw in (({}, None), ({"prompt": 5}, None), ({"prompt": "x", "timeout_ms": -1}, None),
+                      (None, b"{not json")):
+        bad = http.request("POST", path, body, raw=raw)
+        assert bad.status == 400, (body, raw, bad.body)
+        assert bad.body["error"] == "bad_request"
+    bad_option = http.request("POST", "/api/sessions",
+                              {"name": name + "-x", "options": {"no_such_option": "1"}})
+    assert bad_option.status == 400 and "no_such_option" in bad_option.body["message"]
+    twice = http.request("POST", "/api/sessions", {"name": name})
+    assert twice.status == 409 and twice.body["error"] == "already_exists"
+    slow = http.request("POST", path, {"prompt": "/sleep 5000", "timeout_ms": 300})
+    assert slow.status == 504 and slow.body["error"] == "timeout"
+    assert http.request("GET", "/api/no-such-route").status == 404
+
+
+def test_a_full_queue_is_429_with_retry_after(http: Http, name: str) -> None:
+    start(http, name)
+    path = Http.session_path(name, "/query")
+    answers: List[int] = []
+
+    def ask() -> None:
+        answers.append(http.request("POST", path, {"prompt": "/sleep 1500"}).status)
+
+    # One running and two queued (the workers' --queue-depth 2) fill the session.
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    wait_for("three queries held by the session",
+             lambda: http.request("GET", Http.session_path(name)).body["queue_depth"] >= 2)
+    busy = http.request("POST", path, {"prompt": "one too many"})
+    for thread in threads:
+        thread.join()
+    assert busy.status == 429, busy.body
+    assert busy.body["error"] == "busy"
+    assert busy.headers["retry-after"] == "1"
+    assert answers == [200, 200, 200]
+
+
+def test_a_client_that_goes_away_cancels_its_query(http: Http, name: str) -> None:
+    start(http, name)
+    cancelled = metric(http, "ccmesh_queries_total", 'outcome="cancelled"')
+    stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/sleep 20000"})
+    assert stream.status == 200
+    stream.close()
+    wait_for("the query cancelled",
+             lambda: metric(http, "ccmesh_queries_total", 'outcome="cancelled"') > cancelled)
+    # The session is free again at once, not after the 20 s turn.
+    answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "after"},)
+    assert answer.status == 200 and answer.body["text"].endswith("after")
+
+
+def test_pool_queries_and_member_names_with_a_slash(cluster: Cluster, http: Http,
+                                                     name: str) -> None:
+    with cluster.client() as client:
+        client.pool_create(name, 2)
+    answer = http.request("POST", Http.pool_path(name, "/query"), {"prompt": "fan"})
+    assert answer.status == 200, answer.body
+    assert answer.body["pool"] == name
+    member = answer.body["session"]
+    assert member.startswith(name + "/")
+    # A member's name holds a slash: encoded or not, the path names it.
+    for path in (Http.session_path(member), "/api/sessions/" + member):
+        info = http.request("GET", path)
+        assert info.status == 200 and info.body["name"] == member
+    stream = http.stream(Http.pool_path(name, "/query"), {"prompt": "/deltas 3 4"})
+    events = list(stream.events())
+    stream.close()
+    assert [e.kind for e in events] == ["delta"] * 3 + ["result"]
+    assert events[-1].data["pool"] == name
+    assert http.request("POST", Http.pool_path("no-pool", "/query"), {"prompt": "x"}).status == 404
+
+
+@pytest.fixture
+def token_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    (tmp_path / "tokens").write_text(
+        "# who may use the HTTP API\n"
+        "admin-token-0123456789 admin ops\n"
+        "query-token-0123456789 query webapp\n"
+    )
+    cluster = Cluster(["--http-token-file", str(tmp_path / "tokens")])
+    try:
+        cluster.start_worker("w1")
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_token_roles(token_cluster: Cluster, name: str) -> None:
+    base = token_cluster.http
+    nobody, wrong = Http(base), Http(base, "not-a-token-at-all")
+    admin, query = Http(base, "admin-token-0123456789"), Http(base, "query-token-0123456789")
+    for who in (nobody, wrong):
+        refused = who.request("POST", "/api/sessions", {"name": name})
+        assert refused.status == 401 and refused.headers["www-authenticate"] == "Bearer"
+    denied = query.request("POST", "/api/sessions", {"name": name})
+    assert denied.status == 403 and denied.body["error"] == "unauthorized"
+    assert "webapp" in denied.body["message"] and "admin" in denied.body["message"]
+    assert admin.request("POST", "/api/sessions", {"name": name}).status == 201
+    asked = query.request("POST", Http.session_path(name, "/query"), {"prompt": "hi"})
+    assert asked.status == 200 and asked.body["text"].endswith("hi")
+    assert query.request("GET", Http.session_path(name)).status == 200
+    assert query.request("DELETE", Http.session_path(name)).status == 403
+    assert admin.request("DELETE", Http.session_path(name)).status == 200
+
+
+def test_the_api_works_under_curve(tmp_path: Path, name: str) -> None:
+    from test_curve import write_keys
+
+    publics = {n: write_keys(tmp_path, n)[0] for n in ("broker", "alice", "w1")}
+    (tmp_path / "clients.allow").write_text(f"{publics['alice']} query alice\n")
+    (tmp_path / "workers.allow").write_text(f"{publics['w1']} w1\n")
+    cluster = Cluster(["--curve-secret", str(tmp_path / "broker.key"),
+                       "--clients-allow", str(tmp_path / "clients.allow"),
+                       "--workers-allow", str(tmp_path / "workers.allow")])
+    try:
+        cluster.curve = ccmesh.load_curve_keys(str(tmp_path / "broker.pub"),
+                                               str(tmp_path / "alice.key"))
+        cluster.start_worker("w1", ["--curve-server-key", str(tmp_path / "broker.pub"),
+                                    "--curve-secret", str(tmp_path / "w1.key")])
+        http = Http(cluster.http)
+        start(http, name)
+        answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "sealed"})
+        assert answer.status == 200 and answer.body["text"].endswith("sealed")
+        # The session is the HTTP API's; a CURVE client of role query still reads it.
+        with cluster.client() as alice:
+            assert alice.info(name).creator == "http"
+    finally:
+        cluster.stop()
