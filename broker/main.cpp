@@ -1,6 +1,7 @@
 // ccmesh-broker: parses options, binds, writes the ready file, runs the loop until SIGTERM.
 #include <signal.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -141,6 +142,10 @@ int main(int argc, char** argv) {
     // store counts and reports, not a reason to die.
     ::signal(SIGXFSZ, SIG_IGN);
     zmq::context_t context(1);
+    // The HTTP API's clients are sockets of this context too (three each: a DEALER and its
+    // handshake monitor's pair), one per query running and per idle one kept.
+    context.set(zmq::ctxopt::max_sockets, static_cast<int>(std::max<std::size_t>(
+                                              1023, 3 * (config.http_max_queries + 80) + 64)));
     SteadyClock clock;
     broker::Broker broker(config, context, clock);
     std::unique_ptr<broker::BrokerMonitor> monitor;

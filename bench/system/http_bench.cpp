@@ -59,6 +59,7 @@ LatencySamples cppRoundTrips(BenchCluster& cluster, std::size_t queries) {
 LatencySamples httpRoundTrips(BenchCluster& cluster, std::size_t queries) {
   httplib::Client http(cluster.http());
   http.set_keep_alive(true);
+  http.set_tcp_nodelay(true);  // as curl and browsers do
   http.set_read_timeout(std::chrono::seconds(30));
   const std::string path = std::string("/api/sessions/") + kRoundTripSession + "/query";
   LatencySamples samples;
@@ -103,6 +104,7 @@ uint64_t httpStreams(BenchCluster& cluster, std::size_t streams, std::size_t ans
     threads.emplace_back([&, s] {
       httplib::Client http(cluster.http());
       http.set_keep_alive(true);
+      http.set_tcp_nodelay(true);
       http.set_read_timeout(std::chrono::seconds(60));
       const httplib::Headers headers{{"Accept", "text/event-stream"}};
       const std::string path = "/api/sessions/" + streamSession(s) + "/query";
@@ -127,7 +129,15 @@ uint64_t httpStreams(BenchCluster& cluster, std::size_t streams, std::size_t ans
           return true;
         };
         auto reply = http.send(request);
-        if (!reply || reply->status != 200 || !done) failed = true;
+        if (!reply || reply->status != 200 || !done) {
+          if (!failed.exchange(true)) {
+            std::cerr << "stream " << s << " answer " << a << ": "
+                      << (reply ? "status " + std::to_string(reply->status) + " " + pending +
+                                      reply->body
+                                : "error " + httplib::to_string(reply.error()))
+                      << "\n";
+          }
+        }
       }
     });
   }

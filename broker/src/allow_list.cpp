@@ -55,6 +55,9 @@ AllowList AllowList::parse(std::string_view text, Kind kind, const std::string& 
     }
     if (words.size() > next + 1) fail(std::string("too many words; ") + format);
     entry.name = words.size() > next ? words[next] : defaultName(words[0]);
+    if (kind == Kind::kClients && entry.name == kLocalCallerName) {
+      fail("the name '" + entry.name + "' is the broker's own HTTP API's; choose another");
+    }
     if (!isCallerName(entry.name)) {
       fail("name '" + entry.name + "' must be 1..64 of [A-Za-z0-9._:@-]");
     }

@@ -1,6 +1,7 @@
 #include "ccmesh/monitoring/http_endpoint.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <charconv>
@@ -20,6 +21,7 @@ constexpr Millis kStreamQuiet{15000};  // quiet this long: a comment keeps proxi
 // more CPU than the events themselves). Well inside the status page's second.
 constexpr Millis kStreamGather{100};
 constexpr Millis kStartPatience{5000};  // the server thread must be listening within this
+constexpr int kListenBacklog = 1024;    // connections waiting to be accepted
 
 uint64_t parseSeq(const std::string& text, uint64_t fallback) {
   uint64_t value = 0;
@@ -56,6 +58,7 @@ struct HttpEndpoint::Impl {
   httplib::Server server;                  // the endpoint
   std::thread thread;                      // runs server.listen_after_bind()
   std::atomic<int> streams{0};             // event streams open now
+  int listen_fd = -1;                      // the listening socket, once made
 };
 
 HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> logger)
@@ -70,6 +73,8 @@ HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> 
   const std::size_t threads = kMaxStreams + 4 + options.long_requests;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(kMaxBodyBytes);
+  // Answers go out as they are written (headers, then each event): no waiting for an ACK.
+  server.set_tcp_nodelay(true);
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(std::chrono::seconds(5));
   server.set_write_timeout(std::chrono::seconds(5));
@@ -261,11 +266,22 @@ std::string HttpEndpoint::start() {
   auto& server = impl_->server;
   const auto& address = impl_->address;
   int port = address.port;
+  // The library listens with a backlog of 5: a burst of clients connecting at once (a
+  // web application's pool opening) overflows it and some get reset. Its socket-options
+  // hook runs on the socket before bind and listen; listening again once it is bound
+  // raises the backlog (Linux updates a listening socket's backlog in place).
+  server.set_socket_options([this](socket_t socket) {
+    httplib::default_socket_options(socket);
+    impl_->listen_fd = socket;
+  });
   const bool bound = port == 0 ? (port = server.bind_to_any_port(address.host)) > 0
                                : server.bind_to_port(address.host, port);
   if (!bound) {
     throw ConfigError("--http " + impl_->options.listen +
                       ": cannot bind (address in use, or not of this machine)");
+  }
+  if (impl_->listen_fd >= 0 && ::listen(impl_->listen_fd, kListenBacklog) != 0) {
+    impl_->logger->warn("http: cannot raise the listen backlog to {}", kListenBacklog);
   }
   impl_->thread = std::thread([&server] { server.listen_after_bind(); });
   // stop() before the thread listens would not reach it: wait until it does.

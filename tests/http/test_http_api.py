@@ -102,8 +102,9 @@ def test_a_full_queue_is_429_with_retry_after(http: Http, name: str) -> None:
     threads = [threading.Thread(target=ask) for _ in range(3)]
     for thread in threads:
         thread.start()
+    # queue_depth counts the running prompt too.
     wait_for("three queries held by the session",
-             lambda: http.request("GET", Http.session_path(name)).body["queue_depth"] >= 2)
+             lambda: http.request("GET", Http.session_path(name)).body["queue_depth"] >= 3)
     busy = http.request("POST", path, {"prompt": "one too many"})
     for thread in threads:
         thread.join()
@@ -116,13 +117,14 @@ def test_a_full_queue_is_429_with_retry_after(http: Http, name: str) -> None:
 def test_a_client_that_goes_away_cancels_its_query(http: Http, name: str) -> None:
     start(http, name)
     cancelled = metric(http, "ccmesh_queries_total", 'outcome="cancelled"')
-    stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/sleep 20000"})
+    stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/sleep 600000"})
     assert stream.status == 200
     stream.close()
     wait_for("the query cancelled",
              lambda: metric(http, "ccmesh_queries_total", 'outcome="cancelled"') > cancelled)
-    # The session is free again at once, not after the 20 s turn.
-    answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "after"},)
+    # The session is free again: the next prompt is answered within this client's timeout
+    # (30 s), not after the ten-minute turn.
+    answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "after"})
     assert answer.status == 200 and answer.body["text"].endswith("after")
 
 
@@ -180,7 +182,8 @@ def test_token_roles(token_cluster: Cluster, name: str) -> None:
     assert admin.request("DELETE", Http.session_path(name)).status == 200
 
 
-def test_the_api_works_under_curve(tmp_path: Path, name: str) -> None:
+def curve_cluster(tmp_path: Path, broker_args: List[str]) -> Cluster:
+    """A CURVE broker (client alice with role query) and worker w1."""
     from test_curve import write_keys
 
     publics = {n: write_keys(tmp_path, n)[0] for n in ("broker", "alice", "w1")}
@@ -188,18 +191,113 @@ def test_the_api_works_under_curve(tmp_path: Path, name: str) -> None:
     (tmp_path / "workers.allow").write_text(f"{publics['w1']} w1\n")
     cluster = Cluster(["--curve-secret", str(tmp_path / "broker.key"),
                        "--clients-allow", str(tmp_path / "clients.allow"),
-                       "--workers-allow", str(tmp_path / "workers.allow")])
+                       "--workers-allow", str(tmp_path / "workers.allow")] + broker_args)
+    cluster.curve = ccmesh.load_curve_keys(str(tmp_path / "broker.pub"),
+                                           str(tmp_path / "alice.key"))
+    cluster.start_worker("w1", ["--curve-server-key", str(tmp_path / "broker.pub"),
+                                "--curve-secret", str(tmp_path / "w1.key")])
+    return cluster
+
+
+def test_under_curve_the_api_needs_tokens(tmp_path: Path, name: str) -> None:
+    cluster = curve_cluster(tmp_path, [])
     try:
-        cluster.curve = ccmesh.load_curve_keys(str(tmp_path / "broker.pub"),
-                                               str(tmp_path / "alice.key"))
-        cluster.start_worker("w1", ["--curve-server-key", str(tmp_path / "broker.pub"),
-                                    "--curve-secret", str(tmp_path / "w1.key")])
         http = Http(cluster.http)
+        refused = http.request("POST", "/api/sessions", {"name": name})
+        assert refused.status == 403 and "--http-token-file" in refused.body["message"]
+        assert http.request("GET", Http.session_path(name)).status == 403
+        assert http.request("GET", "/api/status").status == 200  # monitoring stays
+        # The CURVE client of role query still may not start anything itself.
+        with cluster.client() as alice:
+            with pytest.raises(ccmesh.UnauthorizedError):
+                alice.start(name)
+    finally:
+        cluster.stop()
+
+
+def test_the_api_works_under_curve_with_tokens(tmp_path: Path, name: str) -> None:
+    (tmp_path / "tokens").write_text("admin-token-0123456789 admin ops\n")
+    cluster = curve_cluster(tmp_path, ["--http-token-file", str(tmp_path / "tokens")])
+    try:
+        http = Http(cluster.http, "admin-token-0123456789")
         start(http, name)
         answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "sealed"})
         assert answer.status == 200 and answer.body["text"].endswith("sealed")
         # The session is the HTTP API's; a CURVE client of role query still reads it.
         with cluster.client() as alice:
             assert alice.info(name).creator == "http"
+    finally:
+        cluster.stop()
+
+
+def test_no_client_key_may_take_the_http_api_name(tmp_path: Path) -> None:
+    from test_curve import write_keys
+
+    public = write_keys(tmp_path, "broker")[0]
+    (tmp_path / "clients.allow").write_text(f"{public} admin http\n")
+    (tmp_path / "workers.allow").write_text("")
+    import subprocess
+
+    from cluster import binary
+
+    done = subprocess.run(
+        [binary("ccmesh-broker", "CCMESH_BROKER_BIN"), "--frontend", "tcp://127.0.0.1:*",
+         "--backend", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0",
+         "--curve-secret", str(tmp_path / "broker.key"),
+         "--clients-allow", str(tmp_path / "clients.allow"),
+         "--workers-allow", str(tmp_path / "workers.allow")],
+        capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "HTTP API" in done.stderr
+
+
+def test_a_hundred_clients_streaming_at_once() -> None:
+    """A burst of connections (a web application's pool opening) all get their streams."""
+    cluster = Cluster()
+    try:
+        cluster.start_worker("w1", ["--capacity", "128"])
+        names = [f"burst-{i}" for i in range(100)]
+        with cluster.client() as client:
+            for name in names:
+                client.start(name)
+        http = Http(cluster.http)
+        outcomes: List[str] = []
+
+        def stream(name: str) -> None:
+            try:
+                answer = http.stream(Http.session_path(name, "/query"), {"prompt": "/deltas 20 5"})
+                events = list(answer.events())
+                answer.close()
+                deltas = sum(1 for e in events if e.kind == "delta")
+                outcomes.append(f"{answer.status} {deltas} {events[-1].kind}")
+            except OSError as error:
+                outcomes.append(repr(error))
+
+        threads = [threading.Thread(target=stream, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert outcomes == ["200 20 result"] * 100
+    finally:
+        cluster.stop()
+
+
+def test_a_stopping_broker_ends_its_streams_with_unavailable(name: str) -> None:
+    import signal
+
+    cluster = Cluster()
+    try:
+        cluster.start_worker("w1")
+        http = Http(cluster.http)
+        start(http, name)
+        stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/sleep 600000"})
+        assert stream.status == 200
+        assert cluster.broker is not None
+        cluster.broker.kill(signal.SIGTERM)
+        events = list(stream.events())
+        stream.close()
+        assert events[-1].kind == "error" and events[-1].data["error"] == "unavailable"
+        assert cluster.broker.popen.wait(timeout=30) == 0
     finally:
         cluster.stop()

@@ -1,6 +1,7 @@
 #include "http_api/http_api.hpp"
 
 #include "ccmesh/common/json_forms.hpp"
+#include "http_api/counted.hpp"
 #include "http_api/http_errors.hpp"
 #include "http_api/query_stream.hpp"
 
@@ -74,7 +75,22 @@ void HttpApi::serveOn(monitoring::HttpEndpoint& endpoint) {
                  [this](const Request& request) { return terminate(request); });
 }
 
+std::optional<HttpApi::Answer> HttpApi::refuse() const {
+  if (limits_.locked) {
+    Reply reply = errorReply(
+        localError(ErrorCode::kUnauthorized,
+                   "this broker runs CURVE: its HTTP API needs --http-token-file, so that callers "
+                   "have roles"));
+    reply.status = 403;
+    return whole(std::move(reply));
+  }
+  if (closing_) return failed(ErrorCode::kUnavailable, "the broker is stopping");
+  return std::nullopt;
+}
+
 HttpApi::Answer HttpApi::query(const Request& request, bool pool) {
+  Counted open(open_);
+  if (auto refused = refuse()) return std::move(*refused);
   auto body = bodyObject(request);
   if (!body.ok()) return whole(errorReply(body.error()));
   const Json& fields = body.value();
@@ -84,35 +100,41 @@ HttpApi::Answer HttpApi::query(const Request& request, bool pool) {
   }
   client::QueryOptions options;
   if (const auto timeout = fields.find("timeout_ms"); timeout != fields.end()) {
-    if (!timeout->is_number_unsigned()) {
-      return failed(ErrorCode::kBadRequest, "\"timeout_ms\" must be a non-negative integer");
+    if (!timeout->is_number_unsigned() || timeout->get<uint64_t>() > kMaxTimeoutMs) {
+      return failed(ErrorCode::kBadRequest,
+                    "\"timeout_ms\" must be an integer from 0 to " + std::to_string(kMaxTimeoutMs));
     }
     options.timeout = Millis(timeout->get<uint64_t>());
   }
   const std::string& name = request.captures.at(0);
-  if (running_.fetch_add(1) >= limits_.max_queries) {
-    running_.fetch_sub(1);
+  Counted running(running_);
+  if (running.count() > limits_.max_queries) {
     return failed(ErrorCode::kBusy, std::to_string(limits_.max_queries) +
                                         " HTTP queries are running; the limit is "
                                         "--http-max-queries");
   }
   auto client = clients_.acquire();
+  const std::string& text = prompt->get_ref<const std::string&>();
   if (!wantsStream(request, fields)) {
-    struct Release {
-      std::atomic<std::size_t>& running;
-      ~Release() { running.fetch_sub(1); }
-    } release{running_};
-    const auto& text = prompt->get_ref<const std::string&>();
-    return answerOf(pool ? client->poolQuery(name, text, options)
-                         : client->query(name, text, options));
+    const std::function<bool()> stopping = [this] { return closing_.load(); };
+    options.should_cancel = stopping;
+    auto reply = pool ? client->poolQuery(name, text, options) : client->query(name, text, options);
+    if (!reply.ok() && closing_ && reply.error().code == ErrorCode::kCancelled) {
+      return failed(ErrorCode::kUnavailable, "the broker is stopping");
+    }
+    return answerOf(reply);
   }
   options.stream = true;
-  const uint64_t id = pool ? client->sendPoolQuery(name, prompt->get<std::string>(), options)
-                           : client->sendQuery(name, prompt->get<std::string>(), options);
+  const uint64_t id =
+      pool ? client->sendPoolQuery(name, text, options) : client->sendQuery(name, text, options);
   const Millis patience =
       options.timeout > Millis{0} ? options.timeout + limits_.query_grace : limits_.patience;
-  auto stream = std::make_shared<QueryStream>(
-      std::move(client), id, std::chrono::steady_clock::now() + patience, running_);
+  std::vector<Counted> slots;
+  slots.push_back(std::move(open));
+  slots.push_back(std::move(running));
+  auto stream = std::make_shared<QueryStream>(std::move(client), id,
+                                              std::chrono::steady_clock::now() + patience,
+                                              std::move(slots), closing_);
   const auto& first = stream->first(kCommitWait);
   if (first && first->type == MessageType::kError) return whole(errorReply(first->error));
   Answer answer;
@@ -121,11 +143,15 @@ HttpApi::Answer HttpApi::query(const Request& request, bool pool) {
 }
 
 HttpApi::Answer HttpApi::info(const Request& request) {
+  Counted open(open_);
+  if (auto refused = refuse()) return std::move(*refused);
   auto client = clients_.acquire();
   return answerOf(client->info(request.captures.at(0)));
 }
 
 HttpApi::Answer HttpApi::start(const Request& request) {
+  Counted open(open_);
+  if (auto refused = refuse()) return std::move(*refused);
   if (auto refused = needAdmin(request, "starting a session")) return std::move(*refused);
   auto body = bodyObject(request);
   if (!body.ok()) return whole(errorReply(body.error()));
@@ -145,6 +171,8 @@ HttpApi::Answer HttpApi::start(const Request& request) {
 }
 
 HttpApi::Answer HttpApi::terminate(const Request& request) {
+  Counted open(open_);
+  if (auto refused = refuse()) return std::move(*refused);
   if (auto refused = needAdmin(request, "terminating a session")) return std::move(*refused);
   auto client = clients_.acquire();
   return answerOf(client->terminate(request.captures.at(0)));

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <zmq.hpp>
 
@@ -20,11 +22,16 @@ class HttpApi {
  public:
   struct Limits {
     std::size_t max_queries = 128;  // queries running at once; more get 429 busy
-    // The longest a request waits for the broker: past the broker's own backstop for a
-    // query without a deadline, so the broker always answers first.
-    Millis patience{16 * 60 * 1000};
+    // The longest a request waits for the broker when it gives no timeout_ms: the broker's
+    // deadlines (the session's query_timeout_ms, its backstop) end it long before.
+    Millis patience{24 * 60 * 60 * 1000};
     Millis query_grace{6000};  // past a query's timeout_ms, for the broker's `timeout`
+    // The broker runs CURVE and the listener has no token file: HTTP callers cannot be
+    // told apart, so the API refuses every request (the monitoring routes stay).
+    bool locked = false;
   };
+  // The largest timeout_ms a query may give (30 days).
+  static constexpr uint64_t kMaxTimeoutMs = 30ull * 24 * 60 * 60 * 1000;
 
   HttpApi(zmq::context_t& context, std::string local_endpoint, Limits limits);
   ~HttpApi();
@@ -35,6 +42,12 @@ class HttpApi {
   // endpoint's serving (stop the endpoint first).
   void serveOn(monitoring::HttpEndpoint& endpoint);
 
+  // The broker stops: new requests get 503, streams end with an `unavailable` event at
+  // their next wait, queries waiting without a stream are cancelled. The broker's loop must
+  // keep running until idle() so that the requests under way get their answers.
+  void close() { closing_ = true; }
+  bool idle() const { return open_.load() == 0; }
+
   // How long a stream waits for the first reply before it commits to 200: an error that
   // comes sooner (unknown session, busy) gets its own status instead.
   static constexpr Millis kCommitWait{1000};
@@ -43,6 +56,8 @@ class HttpApi {
   using Request = monitoring::HttpEndpoint::Request;
   using Answer = monitoring::HttpEndpoint::Answer;
 
+  // Refuses a request when the API is locked or closing: the answer, or nothing.
+  std::optional<Answer> refuse() const;
   Answer query(const Request& request, bool pool);
   Answer info(const Request& request);
   Answer start(const Request& request);
@@ -51,6 +66,8 @@ class HttpApi {
   LocalClients clients_;                 // the API's way to the broker
   Limits limits_;                        // as given
   std::atomic<std::size_t> running_{0};  // queries running now
+  std::atomic<std::size_t> open_{0};     // requests under way (streams until they end)
+  std::atomic<bool> closing_{false};     // close() was called
 };
 
 }  // namespace ccmesh::broker

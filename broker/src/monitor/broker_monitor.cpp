@@ -12,6 +12,16 @@ namespace ccmesh::broker {
 namespace {
 
 constexpr std::size_t kBacklog = 4096;  // events kept for /events streams that reconnect
+constexpr Millis kDrainPatience{5000};  // at shutdown, for the HTTP API's requests to end
+
+HttpApi::Limits apiLimits(const Broker& broker, const monitoring::HttpOptions& options) {
+  HttpApi::Limits limits;
+  limits.max_queries = options.long_requests;
+  limits.query_grace = broker.config().backstop_grace + Millis{1000};
+  // Under CURVE, an HTTP caller without a token would act as the broker's own client.
+  limits.locked = !broker.config().curve_secret_file.empty() && options.token_file.empty();
+  return limits;
+}
 
 using monitoring::HttpEndpoint;
 using Reply = HttpEndpoint::Reply;
@@ -23,11 +33,8 @@ BrokerMonitor::BrokerMonitor(Broker& broker, monitoring::HttpOptions options)
       metrics_(std::make_unique<BrokerMetrics>()),
       backlog_(kBacklog),
       feed_(std::make_unique<BacklogFeed>(backlog_, broker_.pools())),
-      api_(std::make_unique<HttpApi>(
-          broker_.context(), broker_.localEndpoint(),
-          HttpApi::Limits{options.long_requests,
-                          broker_.config().backstop_default + 2 * broker_.config().backstop_grace,
-                          broker_.config().backstop_grace + Millis{1000}})),
+      api_(std::make_unique<HttpApi>(broker_.context(), broker_.localEndpoint(),
+                                     apiLimits(broker, options))),
       endpoint_(std::move(options), componentLogger("http")) {
   broker_.observe(*metrics_);
   broker_.observe(*feed_);
@@ -36,6 +43,13 @@ BrokerMonitor::BrokerMonitor(Broker& broker, monitoring::HttpOptions options)
 }
 
 BrokerMonitor::~BrokerMonitor() {
+  // The API's requests under way end first: the loop (stopped by now) runs meanwhile, so
+  // that their cancels and answers travel.
+  api_->close();
+  const auto give_up = std::chrono::steady_clock::now() + kDrainPatience;
+  while (!api_->idle() && std::chrono::steady_clock::now() < give_up) {
+    broker_.pollOnce(Millis{20});
+  }
   backlog_.close();  // streams end, so the endpoint's threads can
   endpoint_.stop();
   broker_.stopObserving(*feed_);

@@ -41,7 +41,9 @@ struct Caller {
 
 // A client of the broker's own process (the HTTP API, through Broker::localEndpoint) under
 // CURVE: admin, named "http"; it checks its own callers' roles.
-inline Caller localCaller() { return Caller{"", "http", ClientRole::kAdmin}; }
+inline Caller localCaller() {
+  return Caller{"", std::string(kLocalCallerName), ClientRole::kAdmin};
+}
 
 // Who may connect and what each request may do. With CURVE (--curve-secret) it holds the two
 // allow-lists the ZAP handler consults, names the caller of every message from the User-Id

@@ -12,6 +12,10 @@ namespace ccmesh::broker {
 
 // Client keys carry a ClientRole; workers' keys have none: they may only be workers.
 
+// The name the broker's own HTTP API acts under (AccessControl's localCaller): no client
+// key may carry it.
+inline constexpr std::string_view kLocalCallerName = "http";
+
 // One public key an allow-list admits.
 struct AllowedKey {
   std::string name;                      // who it is: logged, shown as a session's creator

@@ -56,7 +56,7 @@ struct BrokerConfig {
 };
 
 // The largest --http-max-queries: each running query holds one of the endpoint's threads.
-inline constexpr std::size_t kMaxHttpQueries = 4096;
+inline constexpr std::size_t kMaxHttpQueries = 1024;
 
 // The largest --transcript-max-bytes: a transcript travels inside one `assign`.
 inline constexpr std::size_t kMaxTranscriptBytes = 48u << 20;

@@ -27,6 +27,7 @@ class BrokerMonitor {
   // Starts serving per `options` (listen must be set; long_requests: the API's queries at
   // once). Throws ConfigError if it cannot bind.
   // Construct and destroy it on the broker's loop thread, with the loop not running.
+  // Destroying it first runs the loop (up to 5 s) while the HTTP API's requests end.
   BrokerMonitor(Broker& broker, monitoring::HttpOptions options);
   ~BrokerMonitor();
   BrokerMonitor(const BrokerMonitor&) = delete;
