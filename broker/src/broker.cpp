@@ -90,7 +90,9 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
   core_ = std::make_unique<BrokerCore>(config_, clock_, *outbox_, std::move(transcripts), logger_);
   counters_ = std::make_unique<StatusCounters>();
   core_->events().subscribe(*counters_);
-  feed_ = std::make_unique<WatchFeed>(*outbox_, core_->pools(), config_.watch_queue_limit);
+  shown_ = std::make_unique<ShownEvents>(core_->pools());
+  feed_ = std::make_unique<WatchFeed>(*outbox_, *shown_, config_.watch_queue_limit,
+                                      config_.watch_gather);
   core_->events().subscribe(*feed_);
   access_ = std::make_unique<AccessControl>(config_, core_->sessions(), core_->requests(),
                                             core_->pools(), logger_);
@@ -167,6 +169,10 @@ void Broker::run(SignalPipe& signals) {
 bool Broker::pollOnce(Millis max_wait, int wake_fd) {
   auto wait = std::clamp(std::min(max_wait, untilNextTimer()), Millis(0), max_wait);
   if (outbox_->hasBacklog() || feed_->hasBacklog()) wait = std::min(wait, Millis(5));
+  if (auto batch = feed_->nextFlush()) {
+    const auto left = std::chrono::ceil<Millis>(*batch - std::chrono::steady_clock::now());
+    wait = std::clamp(left, Millis(0), wait);
+  }
   std::array<zmq::pollitem_t, 6> items{{
       {frontend_.handle(), 0, ZMQ_POLLIN, 0},
       {backend_.handle(), 0, ZMQ_POLLIN, 0},

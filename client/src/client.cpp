@@ -318,8 +318,12 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
         return std::move(*message);
       }
       if (waiting.on_feed_event) {
-        auto shown = decodeBody<msg::FeedEvent>(message->value());
-        if (shown.ok()) (*waiting.on_feed_event)(shown.value());
+        auto batch = decodeBody<msg::FeedBatch>(message->value());
+        if (!batch.ok()) continue;
+        for (auto& shown : batch.value().events) {
+          shown.id = id;
+          (*waiting.on_feed_event)(shown);
+        }
         continue;
       }
       auto event = decodeBody<msg::Event>(message->value());

@@ -56,7 +56,7 @@ int CommandRunner::reportUsage(const UsageError& error) {
 
 int CommandRunner::report(const ReplyError& error, bool json, bool partial_shown) {
   if (json) {
-    out_ << errorJson(error).dump() << "\n";
+    out_ << jsonText(errorJson(error)) << "\n";
   } else {
     printError(err_, error, partial_shown);
   }
@@ -131,7 +131,7 @@ int CommandRunner::runWatch(const Command& command, Client& client,
                             const std::function<bool()>& should_cancel) {
   auto print = [&](const msg::FeedEvent& event) {
     if (command.json) {
-      out_ << Json(event).dump() << "\n";
+      out_ << jsonText(Json(event)) << "\n";
     } else {
       out_ << "#" << event.seq << " " << isoTime(event.time_ms) << " " << event.kind << ": "
            << event.text << "\n";
@@ -160,7 +160,7 @@ int CommandRunner::runKeygen(const Command& command) {
                 {"public_key", pair.public_key},
                 {"secret_file", secret_file},
                 {"public_file", public_file}};
-    out_ << successJson(fields).dump() << "\n";
+    out_ << jsonText(successJson(fields)) << "\n";
   } else {
     out_ << "wrote " << secret_file << " (secret key, mode 0600: keep it private) and "
          << public_file << " (public key)\n"
@@ -195,7 +195,7 @@ int CommandRunner::runQuery(const Command& command, Client& client,
     return report(reply.error(), command.json, streamed);
   }
   if (command.json) {
-    out_ << successJson(Json(reply.value())).dump() << "\n";
+    out_ << jsonText(successJson(Json(reply.value()))) << "\n";
   } else if (streamed) {
     out_ << "\n";
   } else {

@@ -62,7 +62,7 @@ void printInfo(std::ostream& out, const msg::SessionInfo& info) {
       << " bytes, last entry " << isoTime(info.transcript_last_ms)
       << (info.transcript_complete ? ", whole" : ", not whole") << "\n"
       << "cut: " << orDash(info.cut) << "\n"
-      << "config: " << Json(info.config).dump() << "\n"
+      << "config: " << jsonText(Json(info.config)) << "\n"
       << "creator: " << orDash(info.creator) << "\n";
 }
 

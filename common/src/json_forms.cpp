@@ -4,6 +4,10 @@
 
 namespace ccmesh {
 
+std::string jsonText(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string isoTime(uint64_t unix_ms) {
   if (unix_ms == 0) return "-";
   const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
@@ -200,13 +204,20 @@ void to_json(Json& json, const CheckinResult& checkin) {
 }
 
 void to_json(Json& json, const FeedEvent& event) {
-  json = Json{{"seq", event.seq},
-              {"time", isoTime(event.time_ms)},
-              {"time_ms", event.time_ms},
-              {"type", event.kind},
-              {"text", event.text}};
+  // Built in place with room reserved: every event a /events stream carries comes through
+  // here, and braced lists and a growing object cost nlohmann more than the text itself.
+  json = Json(Json::value_t::object);
+  auto& members = json.get_ref<Json::object_t&>();
+  members.reserve(5 + event.fields.size());
+  members.emplace_back("seq", event.seq);
+  members.emplace_back("time", isoTime(event.time_ms));
+  members.emplace_back("time_ms", event.time_ms);
+  members.emplace_back("type", event.kind);
+  members.emplace_back("text", event.text);
   for (const auto& [key, value] : event.fields) {
-    if (!json.contains(key)) json[key] = value;
+    const bool fixed =
+        key == "seq" || key == "time" || key == "time_ms" || key == "type" || key == "text";
+    if (!fixed) members.emplace_back(key, value);  // a field never replaces those above
   }
 }
 

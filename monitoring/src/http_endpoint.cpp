@@ -114,13 +114,13 @@ HttpEndpoint::HttpEndpoint(HttpOptions options, std::shared_ptr<spdlog::logger> 
 HttpEndpoint::~HttpEndpoint() { stop(); }
 
 HttpEndpoint::Reply HttpEndpoint::json(const Json& body) {
-  return Reply{200, "application/json", body.dump() + "\n"};
+  return Reply{200, "application/json", jsonText(body) + "\n"};
 }
 
 HttpEndpoint::Reply HttpEndpoint::error(int status, std::string_view code,
                                         std::string_view message) {
   return Reply{status, "application/json",
-               Json{{"error", code}, {"message", message}}.dump() + "\n"};
+               jsonText(Json{{"error", code}, {"message", message}}) + "\n"};
 }
 
 HttpEndpoint::Reply HttpEndpoint::fromLoop(LoopMailbox& mailbox, std::function<Reply()> make) {
@@ -227,32 +227,40 @@ void HttpEndpoint::events(const std::string& path, EventBacklog& backlog) {
         }
         const std::string session = request.get_param_value("session");
         const std::string pool = request.get_param_value("pool");
-        auto position = std::make_shared<uint64_t>(from);
-        auto last_write = std::make_shared<TimePoint>(std::chrono::steady_clock::now());
+        // The stream's state, kept across the provider's calls; its text buffer is reused so
+        // that a busy stream does not allocate (and fault in) a fresh one every time.
+        struct Stream {
+          uint64_t position;
+          TimePoint last_write;
+          std::string out;
+        };
+        auto stream = std::make_shared<Stream>(Stream{from, std::chrono::steady_clock::now(), {}});
         response.set_header("Cache-Control", "no-store");
         response.set_chunked_content_provider(
             "text/event-stream",
-            [&backlog, position, last_write, session, pool](size_t, httplib::DataSink& sink) {
-              const auto since = std::chrono::steady_clock::now() - *last_write;
+            [&backlog, stream, session, pool](size_t, httplib::DataSink& sink) {
+              const auto since = std::chrono::steady_clock::now() - stream->last_write;
               if (since < kStreamGather) std::this_thread::sleep_for(kStreamGather - since);
-              const auto batch = backlog.after(*position, kStreamPoll);
+              const auto batch = backlog.after(stream->position, kStreamPoll);
               if (batch.closed) {
                 sink.done();
                 return true;
               }
-              std::string out;
+              std::string& out = stream->out;
+              out.clear();
               if (batch.missed) out += "event: missed\ndata: {}\n\n";
               for (const auto& entry : batch.entries) {
-                *position = entry.seq;
-                if (!session.empty() && entry.session != session) continue;
-                if (!pool.empty() && entry.pool != pool) continue;
-                out += "id: " + std::to_string(entry.seq) + "\nevent: " + entry.kind +
-                       "\ndata: " + entry.data + "\n\n";
+                stream->position = entry->seq;
+                if (!session.empty() && entry->session != session) continue;
+                if (!pool.empty() && entry->pool != pool) continue;
+                out.append("id: ").append(std::to_string(entry->seq));
+                out.append("\nevent: ").append(entry->kind);
+                out.append("\ndata: ").append(entry->data).append("\n\n");
               }
               const auto now = std::chrono::steady_clock::now();
-              if (out.empty() && now - *last_write >= kStreamQuiet) out = ": quiet\n\n";
+              if (out.empty() && now - stream->last_write >= kStreamQuiet) out = ": quiet\n\n";
               if (out.empty()) return true;
-              *last_write = now;
+              stream->last_write = now;
               return sink.write(out.data(), out.size());
             },
             [this, &backlog](bool) {

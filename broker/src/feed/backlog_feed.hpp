@@ -1,8 +1,8 @@
 #pragma once
 
 #include "ccmesh/broker/broker_events.hpp"
-#include "ccmesh/broker/pool_registry.hpp"
 #include "ccmesh/monitoring/event_backlog.hpp"
+#include "feed/shown_events.hpp"
 
 namespace ccmesh::broker {
 
@@ -11,14 +11,15 @@ namespace ccmesh::broker {
 // While no stream reads, events are only counted (rendering them would cost the loop).
 class BacklogFeed final : public BrokerObserver {
  public:
-  BacklogFeed(monitoring::EventBacklog& backlog, const PoolRegistry& pools)
-      : backlog_(backlog), pools_(pools) {}
+  // `shown` renders the events (shared with `watch`).
+  BacklogFeed(monitoring::EventBacklog& backlog, ShownEvents& shown)
+      : backlog_(backlog), shown_(shown) {}
 
   void onEvent(const BrokerEvent& event) override;
 
  private:
   monitoring::EventBacklog& backlog_;  // read by the streams
-  const PoolRegistry& pools_;          // whose members events name (the pool filter)
+  ShownEvents& shown_;                 // the events rendered, shared with `watch`
 };
 
 }  // namespace ccmesh::broker

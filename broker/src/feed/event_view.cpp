@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <utility>
 
 namespace ccmesh::broker {
 namespace {
@@ -189,16 +190,16 @@ EventView viewOf(const event::Body& body) {
   return std::visit([](const auto& e) { return view(e); }, body);
 }
 
-msg::FeedEvent feedEventOf(const BrokerEvent& event, const EventView& view) {
+msg::FeedEvent feedEventOf(const BrokerEvent& event, EventView view) {
   const auto time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
   return msg::FeedEvent{0,
                         event.seq,
                         std::string(event::name(event.body)),
-                        view.text,
+                        std::move(view.text),
                         static_cast<uint64_t>(time_ms),
-                        view.fields};
+                        std::move(view.fields)};
 }
 
 }  // namespace ccmesh::broker

@@ -21,6 +21,6 @@ struct EventView {
 EventView viewOf(const event::Body& body);
 
 // The event as feeds send it (`watch`, /events): id 0, stamped with the wall clock now.
-msg::FeedEvent feedEventOf(const BrokerEvent& event, const EventView& view);
+msg::FeedEvent feedEventOf(const BrokerEvent& event, EventView view);
 
 }  // namespace ccmesh::broker

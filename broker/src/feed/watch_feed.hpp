@@ -1,28 +1,36 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <msgpack.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "ccmesh/broker/broker_events.hpp"
-#include "ccmesh/broker/pool_registry.hpp"
+#include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "core/peer_sender.hpp"
+#include "feed/shown_events.hpp"
 
 namespace ccmesh::broker {
 
 // Clients watching the broker's events (`watch`): each gets every event, or those of one
-// session or pool, as an `event` reply under its request id. A watcher that does not read
-// fast enough is not allowed to slow the broker: its events wait in a queue of its own
-// (after the socket's) up to `queue_limit`; past that the watch ends with `busy`.
+// session or pool, in `event` replies under its request id. Events are gathered for up to
+// `gather` and go out together, one reply per batch (a busy broker makes events by the
+// thousand a second: one message each would cost it more than the work they describe).
+// A watcher that does not read fast enough is not allowed to slow the broker: its batches
+// wait in a queue of its own (after the socket's) up to `queue_limit` events; past that the
+// watch ends with `busy`.
 class WatchFeed final : public BrokerObserver {
  public:
-  // `pools` tells which pool a member session belongs to.
-  WatchFeed(PeerSender& sender, const PoolRegistry& pools, std::size_t queue_limit);
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  // `shown` renders the events (and tells which pool a member session belongs to).
+  WatchFeed(PeerSender& sender, ShownEvents& shown, std::size_t queue_limit, Millis gather);
 
   // A client's `watch` (id checked, names valid).
   void watch(const std::string& client, const msg::Watch& watch);
@@ -34,8 +42,11 @@ class WatchFeed final : public BrokerObserver {
   bool holds(const std::string& client, uint64_t id) const {
     return watchers_.count({client, id}) != 0;
   }
-  // Sends what waits in the watchers' queues, as far as their sockets take it.
+  // Sends the batches gathered long enough, then what waits in the watchers' queues, as far
+  // as their sockets take it.
   void flush();
+  // When the oldest batch being gathered is due (none: nothing gathered).
+  std::optional<SteadyTime> nextFlush() const;
   // True while some watcher's queue holds events.
   bool hasBacklog() const;
 
@@ -44,21 +55,37 @@ class WatchFeed final : public BrokerObserver {
   std::size_t watchers() const { return watchers_.size(); }
 
  private:
+  // Events gathered for one watcher, each packed as a FeedEvent, one after the other.
+  struct Gathered {
+    msgpack::sbuffer events;
+    std::size_t count = 0;
+    SteadyTime since;  // when the first came
+  };
+  // A batch its socket did not take yet.
+  struct Queued {
+    msgpack::sbuffer body;
+    std::size_t events = 0;
+  };
   struct Watcher {
-    std::string session;                 // only this session's events (empty: all)
-    std::string pool;                    // only this pool's events (empty: all)
-    std::deque<msgpack::sbuffer> queue;  // events its socket did not take yet
+    std::string session;       // only this session's events (empty: all)
+    std::string pool;          // only this pool's events (empty: all)
+    Gathered gathered;         // not sent yet
+    std::deque<Queued> queue;  // batches its socket did not take yet
+    std::size_t queued = 0;    // events in `queue`
   };
   using Key = std::pair<std::string, uint64_t>;  // (client routing id, request id)
 
-  // Sends a watcher's queue, then `body` (if any); false when it passed the limit.
-  bool deliver(const Key& key, Watcher& watcher, msgpack::sbuffer* body);
+  // Sends the gathered events as one batch; false when the watcher passed its limit.
+  bool send(const Key& key, Watcher& watcher);
+  // Sends a watcher's queue, then `batch` (if any); false when it passed the limit.
+  bool deliver(const Key& key, Watcher& watcher, Queued* batch);
   // Ends a watch with `busy`.
   void cutOff(const Key& key);
 
   PeerSender& sender_;               // where events go
-  const PoolRegistry& pools_;        // members' pools, for pool filters
+  ShownEvents& shown_;               // the events rendered, shared with /events
   std::size_t queue_limit_;          // most events queued per watcher
+  Millis gather_;                    // longest an event waits for others
   std::map<Key, Watcher> watchers_;  // the watches running
 };
 

@@ -56,7 +56,7 @@ Json errorJson(const client::ReplyError& error) {
 
 monitoring::HttpEndpoint::Reply errorReply(const client::ReplyError& error) {
   monitoring::HttpEndpoint::Reply reply{httpStatus(error.code), "application/json",
-                                        errorJson(error).dump() + "\n"};
+                                        jsonText(errorJson(error)) + "\n"};
   if (const int seconds = retryAfterSeconds(error.code); seconds > 0) {
     reply.headers.emplace_back("Retry-After", std::to_string(seconds));
   }

@@ -18,7 +18,7 @@ std::string sse(std::string_view event, const Json& data) {
   std::string text = "event: ";
   text += event;
   text += "\ndata: ";
-  text += data.dump();
+  text += jsonText(data);
   text += "\n\n";
   return text;
 }

@@ -89,7 +89,9 @@ BrokerMetrics::BrokerMetrics()
       pool_checked_out_(registry_, "ccmesh_pool_checked_out", "Members of a pool checked out now") {
   events_by_type_.resize(std::variant_size_v<event::Body>, nullptr);
   // Present from the start, so a rate() sees the first query.
-  queries_.Add({{"outcome", "ok"}});
+  queries_ok_ = &queries_.Add({{"outcome", "ok"}});
+  query_seconds_all_ = &query_seconds_.Add({}, kQueryBuckets);
+  first_delta_seconds_all_ = &first_delta_seconds_.Add({}, kShortBuckets);
   workers_lost_.Add({{"cause", "silence"}});
   workers_lost_.Add({{"cause", "disconnect"}});
   dropped_.Add({{"kind", "event"}});
@@ -106,12 +108,12 @@ void BrokerMetrics::onEvent(const BrokerEvent& event) {
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, event::QueryFinished>) {
-          queries_.Add({{"outcome", e.outcome}}).Increment();
+          (e.outcome == "ok" ? *queries_ok_ : queries_.Add({{"outcome", e.outcome}})).Increment();
           if (!e.pool.empty())
             pool_queries_.Add({{"pool", e.pool}, {"outcome", e.outcome}}).Increment();
-          query_seconds_.Add({}, kQueryBuckets).Observe(seconds(e.duration));
+          query_seconds_all_->Observe(seconds(e.duration));
           if (e.time_to_first_delta) {
-            first_delta_seconds_.Add({}, kShortBuckets).Observe(seconds(*e.time_to_first_delta));
+            first_delta_seconds_all_->Observe(seconds(*e.time_to_first_delta));
           }
           const std::string model = e.model.empty() ? "default" : e.model;
           if (e.cost_usd > 0) cost_usd_.Add({{"model", model}}).Increment(e.cost_usd);

@@ -79,6 +79,11 @@ class BrokerMetrics final : public BrokerObserver {
   // ccmesh_broker_events_total per event type, by the index of event::Body: one Add (a
   // lookup under the family's lock) per type, not per event.
   std::vector<prometheus::Counter*> events_by_type_;
+  // The series every answered query touches, looked up once (the family's lookup, under its
+  // lock, cost more than the increment).
+  prometheus::Counter* queries_ok_ = nullptr;
+  prometheus::Histogram* query_seconds_all_ = nullptr;
+  prometheus::Histogram* first_delta_seconds_all_ = nullptr;
   std::map<std::string, uint64_t> exhausted_seen_;  // pool -> its `exhausted` last sampled
   uint64_t evictions_seen_ = 0;                     // transcript_evictions last sampled
   uint64_t write_errors_seen_ = 0;                  // transcript_write_errors last sampled

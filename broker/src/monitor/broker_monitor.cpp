@@ -32,7 +32,7 @@ BrokerMonitor::BrokerMonitor(Broker& broker, monitoring::HttpOptions options)
     : broker_(broker),
       metrics_(std::make_unique<BrokerMetrics>()),
       backlog_(kBacklog),
-      feed_(std::make_unique<BacklogFeed>(backlog_, broker_.pools())),
+      feed_(std::make_unique<BacklogFeed>(backlog_, broker_.shownEvents())),
       api_(std::make_unique<HttpApi>(broker_.context(), broker_.localEndpoint(),
                                      apiLimits(broker, options))),
       endpoint_(std::move(options), componentLogger("http")) {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Union
+from collections import deque
+from typing import Any, AsyncIterator, Deque, Dict, List, Optional, Sequence, Union
 
 import zmq
 import zmq.asyncio
@@ -17,7 +18,7 @@ from .calls import Call
 from .client import DEFAULT_BROKER, settle
 from .connection import HANDSHAKE_EVENTS, CurveKeys, handshake_verdict, make_socket
 from .errors import CcmeshError, InternalError
-from .replies import feed_item, final_value, stream_item
+from .replies import feed_items, final_value, stream_item
 from .request_book import Actions, Pending, RequestBook
 from .wire import Incoming
 
@@ -33,14 +34,23 @@ class _AsyncReplies:
         self._items: "asyncio.Queue[Incoming]" = asyncio.Queue()
         self._pending: Optional[Pending] = client._open(call, self._items.put_nowait, feed)
         self.id = self._pending.id  #: the request id
+        self._ready: Deque[Any] = deque()  # values of a reply not returned yet
 
     def _value(self, item: Incoming) -> Any:
+        """What the caller sees of a reply (None: nothing); raises for an error reply."""
         raise NotImplementedError
+
+    def _values(self, item: Incoming) -> List[Any]:
+        """What the caller sees of a reply, in order (a watch's replies carry several)."""
+        value = self._value(item)
+        return [] if value is None else [value]
 
     def __aiter__(self) -> Any:
         return self
 
     async def __anext__(self) -> Any:
+        if self._ready:
+            return self._ready.popleft()
         if self._pending is None:
             raise StopAsyncIteration
         try:
@@ -48,9 +58,10 @@ class _AsyncReplies:
                 item = await self._items.get()
                 if item.final:
                     self._pending = None
-                value = self._value(item)
-                if value is not None:
-                    return value
+                values = self._values(item)
+                if values:
+                    self._ready.extend(values[1:])
+                    return values[0]
         except BaseException:
             self.close()  # cancelled task, or the error reply: stop the request if it runs
             raise
@@ -100,8 +111,8 @@ class AsyncWatch(_AsyncReplies):
     def __init__(self, client: "AsyncClient", call: Call) -> None:
         super().__init__(client, call, True)
 
-    def _value(self, item: Incoming) -> Optional[t.FeedEvent]:
-        return feed_item(self._call, item)
+    def _values(self, item: Incoming) -> List[t.FeedEvent]:
+        return feed_items(self._call, item)
 
     def __aiter__(self) -> AsyncIterator[t.FeedEvent]:
         return self

@@ -19,7 +19,7 @@ from . import types as t
 from .calls import Call
 from .connection import HANDSHAKE_EVENTS, CurveKeys, curve_keys, handshake_verdict, make_socket
 from .errors import CcmeshError, InternalError
-from .replies import feed_item, final_value, stream_item
+from .replies import feed_items, final_value, stream_item
 from .request_book import Actions, Pending, RequestBook
 from .wire import Incoming
 
@@ -241,15 +241,23 @@ class _Replies:
         self._inbox = _Inbox(engine)
         self._pending: Optional[Pending] = engine.open(call, wait, self._inbox.put, feed)
         self.id = self._pending.id  #: the request id
+        self._ready: Deque[Any] = deque()  # values of a reply not returned yet
 
     def _value(self, item: Incoming) -> Any:
         """What the caller sees of a reply (None: nothing); raises for an error reply."""
         raise NotImplementedError
 
+    def _values(self, item: Incoming) -> List[Any]:
+        """What the caller sees of a reply, in order (a watch's replies carry several)."""
+        value = self._value(item)
+        return [] if value is None else [value]
+
     def __iter__(self) -> Any:
         return self
 
     def __next__(self) -> Any:
+        if self._ready:
+            return self._ready.popleft()
         if self._pending is None:
             raise StopIteration
         try:
@@ -257,9 +265,10 @@ class _Replies:
                 item = self._inbox.get()
                 if item.final:
                     self._pending = None
-                value = self._value(item)
-                if value is not None:
-                    return value
+                values = self._values(item)
+                if values:
+                    self._ready.extend(values[1:])
+                    return values[0]
         except BaseException:
             self.close()
             raise
@@ -322,8 +331,8 @@ class Watch(_Replies):
     def __init__(self, engine: _Engine, call: Call) -> None:
         super().__init__(engine, call, math.inf, True)
 
-    def _value(self, item: Incoming) -> Optional[t.FeedEvent]:
-        return feed_item(self._call, item)
+    def _values(self, item: Incoming) -> List[t.FeedEvent]:
+        return feed_items(self._call, item)
 
     def __iter__(self) -> Iterator[t.FeedEvent]:
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Union
 
 from . import types as t
 from .calls import Call
@@ -34,10 +34,11 @@ def stream_item(call: Call, item: Incoming) -> Optional[Union[t.Delta, t.Result]
     return value
 
 
-def feed_item(call: Call, item: Incoming) -> Optional[t.FeedEvent]:
-    """A watch's event; its end raises (``cancelled`` after close, ``busy``, ...)."""
+def feed_items(call: Call, item: Incoming) -> List[t.FeedEvent]:
+    """A watch's batch of events, oldest first; its end raises (``cancelled`` after close,
+    ``busy``, ...)."""
     if item.type == "event":
-        return t.from_wire(t.FeedEvent, item.body)
+        return [t.from_wire(t.FeedEvent, event) for event in item.body.get("events", [])]
     if item.type == "result":
         raise InternalError("internal", "the broker ended the watch with a result")
     raise error_from_reply(item.body)

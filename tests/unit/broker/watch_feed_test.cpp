@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,21 @@ using namespace std::chrono_literals;
 
 class WatchTest : public BrokerFixture {
  protected:
-  // The next event `peer` receives, which must be a watch event.
+  // The next event `peer` receives: from the batch it got last, or from the next message,
+  // which must be a batch of watch events.
   msg::FeedEvent nextEvent(BrokerPeer& peer) {
-    return peer.expect(*broker_, MessageType::kEvent).as<msg::FeedEvent>();
+    if (batch_.empty()) {
+      auto batch = peer.expect(*broker_, MessageType::kEvent).as<msg::FeedBatch>();
+      EXPECT_FALSE(batch.events.empty());
+      for (auto& event : batch.events) {
+        EXPECT_EQ(event.id, 0u);
+        event.id = batch.id;
+        batch_.push_back(std::move(event));
+      }
+    }
+    msg::FeedEvent next = std::move(batch_.front());
+    batch_.pop_front();
+    return next;
   }
 
   // Events `peer` receives until one of type `kind` (included); fails if none comes.
@@ -32,6 +45,8 @@ class WatchTest : public BrokerFixture {
     } while (seen.back().kind != kind);
     return seen;
   }
+
+  std::deque<msg::FeedEvent> batch_;  // events of the last batch not looked at yet
 };
 
 TEST_F(WatchTest, AWatcherSeesWorkersAndSessionsChangeInOrder) {
@@ -142,9 +157,20 @@ class WatchFeedTest : public ::testing::Test {
     return BrokerEvent{seq, TimePoint{}, event::WorkerJoined{worker, 1, {}, false, 0}};
   }
 
+  // The seqs of the events `peer` was sent, batch after batch.
+  std::vector<uint64_t> seqsSentTo(const std::string& peer) const {
+    std::vector<uint64_t> seqs;
+    for (const auto& sent : sender_.to_clients) {
+      if (sent.peer != peer || sent.type != MessageType::kEvent) continue;
+      for (const auto& event : sent.as<msg::FeedBatch>().events) seqs.push_back(event.seq);
+    }
+    return seqs;
+  }
+
   RecordingSender sender_;
   PoolRegistry pools_;
-  WatchFeed feed_{sender_, pools_, 3};
+  ShownEvents shown_{pools_};
+  WatchFeed feed_{sender_, shown_, 3, Millis(0)};  // batches are due at once
 };
 
 TEST_F(WatchFeedTest, AWatcherThatStopsReadingIsQueuedThenCutOffWithBusy) {
@@ -152,28 +178,51 @@ TEST_F(WatchFeedTest, AWatcherThatStopsReadingIsQueuedThenCutOffWithBusy) {
   feed_.watch("fast", msg::Watch{8, "", ""});
   sender_.slow_clients.insert("slow");
   for (uint64_t seq = 1; seq <= 3; ++seq) feed_.onEvent(joined(seq, "w" + std::to_string(seq)));
+  feed_.flush();
   EXPECT_TRUE(feed_.hasBacklog());
   EXPECT_TRUE(feed_.holds("slow", 7));
   // It reads again: the queue goes out in order, before anything new.
   sender_.slow_clients.clear();
   feed_.flush();
   EXPECT_FALSE(feed_.hasBacklog());
-  std::vector<uint64_t> to_slow;
-  for (const auto& sent : sender_.to_clients) {
-    if (sent.peer == "slow") to_slow.push_back(sent.as<msg::FeedEvent>().seq);
-  }
-  EXPECT_EQ(to_slow, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(seqsSentTo("slow"), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(sender_.last("slow", MessageType::kEvent, true).as<msg::FeedBatch>().id, 7u);
 
   // It stops again, past its queue's limit: the watch ends, the other goes on.
   sender_.slow_clients.insert("slow");
   for (uint64_t seq = 4; seq <= 7; ++seq) feed_.onEvent(joined(seq, "w"));
+  feed_.flush();
   EXPECT_FALSE(feed_.holds("slow", 7));
   const auto cut = sender_.last("slow", MessageType::kError, true).as<msg::ErrorReply>();
   EXPECT_EQ(cut.id, 7u);
   EXPECT_EQ(cut.code, "busy");
   EXPECT_TRUE(feed_.holds("fast", 8));
-  EXPECT_EQ(sender_.last("fast", MessageType::kEvent, true).as<msg::FeedEvent>().seq, 7u);
+  EXPECT_EQ(seqsSentTo("fast"), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7}));
   EXPECT_FALSE(feed_.hasBacklog());
+}
+
+TEST_F(WatchFeedTest, EventsGatherIntoOneBatchUntilItIsDueOrFull) {
+  WatchFeed feed{sender_, shown_, 100000, std::chrono::hours(1)};
+  feed.watch("c", msg::Watch{4, "", ""});
+  EXPECT_FALSE(feed.nextFlush().has_value());
+  for (uint64_t seq = 1; seq <= 5; ++seq) feed.onEvent(joined(seq, "w"));
+  feed.flush();
+  EXPECT_TRUE(sender_.to_clients.empty());  // not due for an hour
+  ASSERT_TRUE(feed.nextFlush().has_value());
+  EXPECT_GT(*feed.nextFlush(), std::chrono::steady_clock::now() + std::chrono::minutes(59));
+  // A full batch goes at once, due or not.
+  for (uint64_t seq = 6; sender_.to_clients.empty() && seq <= 100000; ++seq) {
+    feed.onEvent(joined(seq, "w"));
+  }
+  ASSERT_EQ(sender_.to_clients.size(), 1u);
+  const auto batch = sender_.to_clients[0].as<msg::FeedBatch>();
+  EXPECT_EQ(batch.id, 4u);
+  ASSERT_GE(batch.events.size(), 5u);
+  for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    EXPECT_EQ(batch.events[i].seq, i + 1);
+    EXPECT_EQ(batch.events[i].kind, "worker_joined");
+  }
+  EXPECT_FALSE(feed.nextFlush().has_value());
 }
 
 TEST_F(WatchFeedTest, AWatchOfAPoolSeesItsMembers) {
@@ -183,16 +232,21 @@ TEST_F(WatchFeedTest, AWatchOfAPoolSeesItsMembers) {
   feed_.watch("c", msg::Watch{1, "", "p"});
   feed_.onEvent(BrokerEvent{1, TimePoint{}, event::SessionStateChanged{"p-1", "idle", "busy"}});
   feed_.onEvent(BrokerEvent{2, TimePoint{}, event::SessionStateChanged{"other", "idle", "busy"}});
+  feed_.flush();
   ASSERT_EQ(sender_.to_clients.size(), 1u);
-  EXPECT_EQ(sender_.to_clients[0].as<msg::FeedEvent>().fields.at("session"), "p-1");
+  const auto batch = sender_.to_clients[0].as<msg::FeedBatch>();
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].fields.at("session"), "p-1");
 }
 
 TEST_F(WatchFeedTest, AClientLostTakesItsWatchesWithoutAWord) {
   feed_.watch("c", msg::Watch{1, "", ""});
   feed_.watch("c", msg::Watch{2, "", ""});
+  feed_.onEvent(joined(1, "w1"));
   feed_.clientLost("c");
   EXPECT_EQ(feed_.watchers(), 0u);
-  feed_.onEvent(joined(1, "w1"));
+  feed_.onEvent(joined(2, "w1"));
+  feed_.flush();
   EXPECT_TRUE(sender_.to_clients.empty());
 }
 

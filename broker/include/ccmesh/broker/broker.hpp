@@ -34,6 +34,7 @@ class DisconnectWatch;
 class Outbox;
 class PoolRequestHandler;
 class RateLimitedLog;
+class ShownEvents;
 class StatusCounters;
 class WatchFeed;
 class WorkerMessageHandler;
@@ -99,6 +100,8 @@ class Broker {
   msg::PoolListResult poolList() const;
   // Clients running `watch`.
   std::size_t watchers() const;
+  // The events as the feeds show them, rendered once for all (`watch`, /events).
+  ShownEvents& shownEvents() { return *shown_; }
 
   // Jobs other threads post to run on the loop (the HTTP endpoint's); pollOnce runs them.
   monitoring::LoopMailbox& mailbox() { return mailbox_; }
@@ -142,6 +145,7 @@ class Broker {
   std::unique_ptr<Outbox> outbox_;                         // every send
   std::unique_ptr<BrokerCore> core_;                       // the state machine
   std::unique_ptr<StatusCounters> counters_;               // `status` counters, from events
+  std::unique_ptr<ShownEvents> shown_;                     // events rendered for the feeds
   std::unique_ptr<WatchFeed> feed_;                        // `watch` clients, from events
   std::unique_ptr<AccessControl> access_;                  // allow-lists, roles, quotas
   std::unique_ptr<ZapAuthenticator> zap_;                  // ZAP handler (CURVE only)

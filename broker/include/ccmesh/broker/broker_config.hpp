@@ -31,7 +31,8 @@ struct BrokerConfig {
                                             // not read; beyond this they are dropped
   std::size_t watch_queue_limit = 10000;    // events queued for a watcher that does not read
                                             // (after its socket's); beyond: cut off, `busy`
-  bool insecure = false;  // allow binding non-loopback TCP addresses without CURVE keys
+  Millis watch_gather{10};  // longest an event waits for others to go to a watcher with it
+  bool insecure = false;    // allow binding non-loopback TCP addresses without CURVE keys
   // The HTTP endpoint (metrics, health, API, events, status page): HOST:PORT, "" for none.
   std::string http = "127.0.0.1:5557";
   std::string http_token_file;         // set: HTTP requests need one of this file's bearer tokens

@@ -51,10 +51,15 @@ Expected<T, DecodeError> decodeBody(const Envelope& envelope) {
   }
 }
 
+// The first block of an encoded body.
+inline constexpr std::size_t kEncodeFirstBytes = 512;
+
 // Packs a body into a buffer ready to be the third frame.
 template <class T>
 msgpack::sbuffer encodeBody(const T& body) {
-  msgpack::sbuffer buffer;
+  // Most bodies are small: msgpack's default first block (8 KiB) made every message cost a
+  // large allocation, which glibc serves slowly and zeroes pages for. It grows as needed.
+  msgpack::sbuffer buffer(kEncodeFirstBytes);
   msgpack::pack(buffer, body);
   return buffer;
 }

@@ -17,6 +17,10 @@ namespace ccmesh {
 
 using Json = nlohmann::ordered_json;
 
+// `json` as one line of text. Strings that are not valid UTF-8 (a CLI's stray bytes) show
+// U+FFFD where the bytes were wrong, where a plain dump() would throw.
+std::string jsonText(const Json& json);
+
 // A Unix time in ms as UTC ISO 8601 (2026-12-04T21:30:00Z), or "-" for 0.
 std::string isoTime(uint64_t unix_ms);
 

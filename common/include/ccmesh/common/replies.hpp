@@ -21,10 +21,10 @@ struct Event {
   MSGPACK_DEFINE_MAP(id, seq, kind, text)
 };
 
-// `event` of a `watch`: one of the broker's own events. `kind` is its type (worker_lost,
+// One of the broker's own events, as a `watch` shows it. `kind` is its type (worker_lost,
 // session_moved, ...), `seq` the broker's event number (gaps: events the filter left out),
 // `text` one line for people, `time_ms` when it happened (Unix epoch, ms) and `fields` what
-// it carries (every value a string).
+// it carries (every value a string). `id` is 0 inside a FeedBatch.
 struct FeedEvent {
   uint64_t id = 0;
   uint64_t seq = 0;
@@ -33,6 +33,13 @@ struct FeedEvent {
   uint64_t time_ms = 0;
   std::map<std::string, std::string> fields{};
   MSGPACK_DEFINE_MAP(id, seq, kind, text, time_ms, fields)
+};
+
+// `event` of a `watch`: the watch's events since its last one, oldest first (at least one).
+struct FeedBatch {
+  uint64_t id = 0;
+  std::vector<FeedEvent> events;
+  MSGPACK_DEFINE_MAP(id, events)
 };
 
 // `error`: the final reply of a failed request.

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -29,9 +30,10 @@ class EventBacklog {
 
   // What a reader gets.
   struct Batch {
-    std::vector<Entry> entries;  // after the reader's position, oldest first
-    bool missed = false;         // some after its position left the backlog before
-    bool closed = false;         // the backlog closed: the stream ends
+    // After the reader's position, oldest first; shared with the backlog, not copied.
+    std::vector<std::shared_ptr<const Entry>> entries;
+    bool missed = false;  // some after its position left the backlog before
+    bool closed = false;  // the backlog closed: the stream ends
   };
 
   explicit EventBacklog(std::size_t capacity) : capacity_(capacity) {}
@@ -56,13 +58,13 @@ class EventBacklog {
   void close();
 
  private:
-  std::size_t capacity_;             // most events kept
-  mutable std::mutex mutex_;         // guards what follows
-  std::condition_variable changed_;  // an event came, or it closed
-  std::deque<Entry> entries_;        // oldest first
-  uint64_t last_seq_ = 0;            // the newest event's seq, stored or skipped
-  std::atomic<int> readers_{0};      // streams reading now
-  bool closed_ = false;              // close() was called
+  std::size_t capacity_;                              // most events kept
+  mutable std::mutex mutex_;                          // guards what follows
+  std::condition_variable changed_;                   // an event came, or it closed
+  std::deque<std::shared_ptr<const Entry>> entries_;  // oldest first
+  uint64_t last_seq_ = 0;                             // the newest event's seq, stored or skipped
+  std::atomic<int> readers_{0};                       // streams reading now
+  bool closed_ = false;                               // close() was called
 };
 
 }  // namespace ccmesh::monitoring
