@@ -162,6 +162,8 @@ void Broker::run(SignalPipe& signals) {
     if (got.reloads > 0) reloadAllowLists();
     if (got.stop_requests > 0) break;
   }
+  // Events gathered for watchers go now rather than wait out their window.
+  feed_->flushAll();
   logger_->info("stopping: {} worker(s), {} session(s), {} request(s) in flight",
                 core_->workers().size(), core_->sessions().size(), core_->requests().size());
 }

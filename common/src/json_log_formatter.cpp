@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "ccmesh/common/json_forms.hpp"
+
 namespace ccmesh {
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 // The tags a message may start with, and the field each becomes.
 constexpr std::string_view kTags[] = {"session", "worker", "pool", "client"};
@@ -91,7 +91,7 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
   for (const auto& [key, value] : fixed_) line[key] = value;
   for (const auto& [key, value] : tags.items()) line[key] = value;
   // Bytes the CLI wrote need not be UTF-8: replace, never throw.
-  const std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);
+  const std::string text = jsonText(line);
   dest.append(text.data(), text.data() + text.size());
   dest.push_back('\n');
 }

@@ -25,6 +25,7 @@ WatchFeed::WatchFeed(PeerSender& sender, ShownEvents& shown, std::size_t queue_l
     : sender_(sender), shown_(shown), queue_limit_(queue_limit), gather_(gather) {}
 
 void WatchFeed::watch(const std::string& client, const msg::Watch& watch) {
+  // A new key: a running watch's id is refused as a duplicate before it comes here.
   Watcher& watcher = watchers_[{client, watch.id}];
   watcher.session = watch.session;
   watcher.pool = watch.pool;
@@ -118,11 +119,15 @@ void WatchFeed::cutOff(const Key& key) {
                        {}}));
 }
 
-void WatchFeed::flush() {
+void WatchFeed::flush() { flush(false); }
+
+void WatchFeed::flushAll() { flush(true); }
+
+void WatchFeed::flush(bool all) {
   const SteadyTime now = std::chrono::steady_clock::now();
   std::vector<Key> cut;
   for (auto& [key, watcher] : watchers_) {
-    const bool due = watcher.gathered.count > 0 && now - watcher.gathered.since >= gather_;
+    const bool due = watcher.gathered.count > 0 && (all || now - watcher.gathered.since >= gather_);
     if (!(due ? send(key, watcher) : deliver(key, watcher, nullptr))) cut.push_back(key);
   }
   for (const auto& key : cut) cutOff(key);

@@ -45,6 +45,8 @@ class WatchFeed final : public BrokerObserver {
   // Sends the batches gathered long enough, then what waits in the watchers' queues, as far
   // as their sockets take it.
   void flush();
+  // Sends every batch being gathered, due or not, then the queues (the broker stops).
+  void flushAll();
   // When the oldest batch being gathered is due (none: nothing gathered).
   std::optional<SteadyTime> nextFlush() const;
   // True while some watcher's queue holds events.
@@ -75,6 +77,8 @@ class WatchFeed final : public BrokerObserver {
   };
   using Key = std::pair<std::string, uint64_t>;  // (client routing id, request id)
 
+  // flush() (`all` false) or flushAll().
+  void flush(bool all);
   // Sends the gathered events as one batch; false when the watcher passed its limit.
   bool send(const Key& key, Watcher& watcher);
   // Sends a watcher's queue, then `batch` (if any); false when it passed the limit.

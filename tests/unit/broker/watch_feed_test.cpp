@@ -225,6 +225,17 @@ TEST_F(WatchFeedTest, EventsGatherIntoOneBatchUntilItIsDueOrFull) {
   EXPECT_FALSE(feed.nextFlush().has_value());
 }
 
+TEST_F(WatchFeedTest, FlushAllSendsWhatIsGatheredBeforeItIsDue) {
+  WatchFeed feed{sender_, shown_, 100, std::chrono::hours(1)};
+  feed.watch("c", msg::Watch{2, "", ""});
+  feed.onEvent(joined(1, "w1"));
+  feed.flush();
+  EXPECT_TRUE(sender_.to_clients.empty());
+  feed.flushAll();  // the broker stops
+  EXPECT_EQ(seqsSentTo("c"), (std::vector<uint64_t>{1}));
+  EXPECT_FALSE(feed.nextFlush().has_value());
+}
+
 TEST_F(WatchFeedTest, AWatchOfAPoolSeesItsMembers) {
   auto* pool = pools_.add("p", PoolStrategy::kRoundRobin, true, {});
   ASSERT_NE(pool, nullptr);
