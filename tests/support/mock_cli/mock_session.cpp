@@ -70,12 +70,27 @@ int MockSession::run() {
 }
 
 TurnHost::WaitEnd MockSession::waitUntil(std::optional<Clock::time_point> deadline) {
+  return serve(deadline);
+}
+
+TurnHost::WaitEnd MockSession::waitForAnswer(const std::string& request_id, ControlAnswer& answer) {
+  awaited_request_ = request_id;
+  answer_.reset();
+  WaitEnd end = serve(std::nullopt);
+  if (end == WaitEnd::kAnswered) answer = std::move(*answer_);
+  awaited_request_.clear();
+  answer_.reset();
+  return end;
+}
+
+TurnHost::WaitEnd MockSession::serve(std::optional<Clock::time_point> deadline) {
   std::string line;
   while (true) {
     if (interrupt_pending_) {
       interrupt_pending_ = false;
       return WaitEnd::kInterrupted;
     }
+    if (answer_) return WaitEnd::kAnswered;
     Clock::time_point now = Clock::now();
     if (deadline && now >= *deadline) return WaitEnd::kDeadline;
     if (in_.exhausted()) {
@@ -107,7 +122,11 @@ void MockSession::handleLine(const std::string& line) {
     handleUser(message);
   } else if (type == "control_request") {
     handleControlRequest(message);
-  } else if (type != "control_response" && type != "keep_alive") {
+  } else if (type == "control_response") {
+    handleControlResponse(message);
+  } else if (type == "control_cancel_request") {
+    handleControlCancel(message);
+  } else if (type != "keep_alive") {
     std::fprintf(stderr, "mock-cli: ignoring input message of type '%s'\n", type.c_str());
   }
 }
@@ -148,6 +167,34 @@ void MockSession::handleControlRequest(const Json& message) {
     out_.writeLine(StreamMessages::controlError(request_id,
                                                 "Unsupported control request subtype: " + subtype));
   }
+}
+
+void MockSession::handleControlResponse(const Json& message) {
+  if (awaited_request_.empty() || !message.contains("response")) return;
+  const Json& response = message["response"];
+  if (!response.is_object() || response.value("request_id", Json()) != Json(awaited_request_)) {
+    return;  // an answer to a request nobody waits for (any more)
+  }
+  ControlAnswer answer;
+  if (response.value("subtype", Json()) == Json("success")) {
+    answer.body = response.contains("response") && response["response"].is_object()
+                      ? response["response"]
+                      : Json::object();
+  } else {
+    answer.kind = ControlAnswer::Kind::kError;
+    answer.error = response.contains("error") && response["error"].is_string()
+                       ? response["error"].get<std::string>()
+                       : std::string("control_response without an error text");
+  }
+  answer_ = std::move(answer);
+}
+
+void MockSession::handleControlCancel(const Json& message) {
+  if (awaited_request_.empty() || !message.contains("request_id") ||
+      message["request_id"] != Json(awaited_request_)) {
+    return;
+  }
+  answer_ = ControlAnswer{ControlAnswer::Kind::kCancelled, Json::object(), ""};
 }
 
 }  // namespace ccmesh::mock_cli

@@ -57,6 +57,11 @@ PromptCommand PromptCommand::parse(std::string_view prompt) {
     command.kind = Kind::kExit;
   } else if (name == "/grow" && parseNumber(argument, command.number)) {
     command.kind = Kind::kGrow;
+  } else if (name == "/tool") {
+    size_t gap = argument.find(' ');
+    command.text = argument.substr(0, gap);
+    if (gap != std::string_view::npos) command.input = argument.substr(gap + 1);
+    if (!command.text.empty()) command.kind = Kind::kTool;
   } else if (name == "/deltas") {
     size_t gap = argument.find(' ');
     if (gap != std::string_view::npos && parseNumber(argument.substr(0, gap), command.number) &&

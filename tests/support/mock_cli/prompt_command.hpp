@@ -28,10 +28,12 @@ struct PromptCommand {
     kSpawn,          // /spawn: start a long-lived child (a stand-in for a tool) and answer its pid
     kPid,            // /pid: answer this CLI process's own pid
     kMirrorGarbage,  // /mirror-garbage: print malformed and oversized transcript_mirror lines
+    kTool,           // /tool NAME INPUT: ask can_use_tool and answer what the reply said
   };
 
   Kind kind = Kind::kPlain;
-  std::string text;     // NAME of /env, TEXT of /stderr
+  std::string text;     // NAME of /env and /tool, TEXT of /stderr
+  std::string input;    // INPUT of /tool: the rest of the line, maybe empty
   uint64_t number = 0;  // MS of /sleep, N of /big, CODE of /exit, COUNT of /deltas,
                         // MB of /grow
   uint64_t size = 0;    // SIZE of /deltas

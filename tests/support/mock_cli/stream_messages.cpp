@@ -141,6 +141,30 @@ Json StreamMessages::interruptedResult(uint64_t duration_ms, const TokenUsage& u
   return message;
 }
 
+Json StreamMessages::canUseToolRequest(const std::string& request_id, const std::string& tool_name,
+                                       const Json& input, const std::string& tool_use_id) {
+  Json rule;
+  rule["toolName"] = tool_name;
+  Json suggestion;
+  suggestion["type"] = "addRules";
+  suggestion["rules"] = Json::array({std::move(rule)});
+  suggestion["behavior"] = "allow";
+  suggestion["destination"] = "session";
+  Json request;
+  request["subtype"] = "can_use_tool";
+  request["tool_name"] = tool_name;
+  request["input"] = input;
+  request["permission_suggestions"] = Json::array({std::move(suggestion)});
+  request["tool_use_id"] = tool_use_id;
+  request["decision_reason"] = "the mock CLI asks for every tool";
+  request["blocked_path"] = nullptr;
+  Json message;
+  message["type"] = "control_request";
+  message["request_id"] = request_id;
+  message["request"] = std::move(request);
+  return message;
+}
+
 Json StreamMessages::controlSuccess(const Json& request_id, Json response) {
   Json inner;
   inner["subtype"] = "success";

@@ -42,6 +42,10 @@ class StreamMessages {
   // The result of a turn ended by an interrupt: error_during_execution, no `result` field.
   Json interruptedResult(uint64_t duration_ms, const TokenUsage& usage) const;
 
+  // The CLI asking its host whether it may use a tool (sent with --permission-prompt-tool
+  // stdio): a can_use_tool control request suggesting an allow rule for the whole session.
+  static Json canUseToolRequest(const std::string& request_id, const std::string& tool_name,
+                                const Json& input, const std::string& tool_use_id);
   static Json controlSuccess(const Json& request_id, Json response);
   static Json controlError(const Json& request_id, const std::string& error);
   static Json transcriptMirror(const std::string& file_path, const Json& entry);

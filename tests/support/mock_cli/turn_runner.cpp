@@ -74,6 +74,21 @@ void writeRepeated(OutputWriter& out, std::string_view unit, uint64_t count) {
   out.writeRaw(chunk);
 }
 
+// The answer of a /tool turn: what the host decided about using `name` with `input`.
+std::string toolVerdict(const std::string& name, const Json& input, const ControlAnswer& reply) {
+  const std::string denied = "tool " + name + " denied: ";
+  if (reply.kind == ControlAnswer::Kind::kCancelled) return denied + "cancelled";
+  if (reply.kind == ControlAnswer::Kind::kError) return denied + reply.error;
+  auto text = [&](const char* key) {
+    auto it = reply.body.find(key);
+    return it != reply.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text("behavior") != "allow") return denied + text("message");
+  auto updated = reply.body.find("updatedInput");
+  const bool has_update = updated != reply.body.end() && !updated->is_null();
+  return "tool " + name + " allowed: " + dumpCompact(has_update ? *updated : input);
+}
+
 }  // namespace
 
 TurnRunner::TurnRunner(const MockCliOptions& options, std::string cwd, TranscriptStore& transcript,
@@ -96,7 +111,8 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
   out_.writeLine(messages_.systemInit(cwd_, turn.model, options_.tools(), state.permission_mode));
   PromptCommand command = PromptCommand::parse(prompt);
   std::string text;
-  if (command.kind != Kind::kSleep && command.kind != Kind::kBig && command.kind != Kind::kDeltas) {
+  if (command.kind != Kind::kSleep && command.kind != Kind::kBig && command.kind != Kind::kDeltas &&
+      command.kind != Kind::kTool) {
     text = simpleAnswer(command, prompt, turn, state.history);
   }
   state.history.push_back(prompt);
@@ -118,6 +134,9 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
       return;
     case Kind::kDeltas:
       runDeltas(turn, command.number, command.size);
+      return;
+    case Kind::kTool:
+      runTool(turn, command.text, command.input);
       return;
     case Kind::kStderr:
       std::fprintf(stderr, "%s\n", command.text.c_str());
@@ -226,6 +245,26 @@ void TurnRunner::runHang(const Turn& turn) {
     return;
   }
   std::exit(0);  // stdin ended while hanging: leave without a result
+}
+
+void TurnRunner::runTool(const Turn& turn, const std::string& name, const std::string& input_text) {
+  Json input = Json::parse(input_text, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) input = Json{{"command", input_text}};
+  const std::string number = std::to_string(++tool_requests_);
+  const std::string request_id = "mock_tool_" + number;
+  out_.writeLine(
+      StreamMessages::canUseToolRequest(request_id, name, input, "toolu_mock_" + number));
+  ControlAnswer reply;
+  switch (host_.waitForAnswer(request_id, reply)) {
+    case TurnHost::WaitEnd::kInterrupted:
+      emitInterrupted(turn);
+      return;
+    case TurnHost::WaitEnd::kAnswered:
+      answer(turn, toolVerdict(name, input, reply));
+      return;
+    default:
+      std::exit(0);  // stdin ended while waiting: leave without a result, as /hang does
+  }
 }
 
 void TurnRunner::runCrash(const Turn& turn) {

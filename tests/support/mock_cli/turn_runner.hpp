@@ -18,6 +18,18 @@ namespace ccmesh::mock_cli {
 
 using Clock = std::chrono::steady_clock;
 
+// How the host settled a control request the CLI sent it (can_use_tool).
+struct ControlAnswer {
+  enum class Kind {
+    kSuccess,    // a control_response of subtype success; `body` is its response
+    kError,      // a control_response of another subtype; `error` is its error text
+    kCancelled,  // a control_cancel_request for it
+  };
+  Kind kind = Kind::kSuccess;
+  Json body;          // response.response of a success (an object)
+  std::string error;  // response.error of an error
+};
+
 // What a running turn needs from the session that runs it: a way to let time pass while
 // stdin keeps being served (control requests answered, prompts queued).
 class TurnHost {
@@ -26,6 +38,7 @@ class TurnHost {
     kDeadline,     // the deadline passed
     kInterrupted,  // an interrupt control request arrived
     kEof,          // stdin ended; only reported when waiting without a deadline
+    kAnswered,     // the awaited control request was answered or cancelled
   };
 
   virtual ~TurnHost() = default;
@@ -33,6 +46,11 @@ class TurnHost {
   // Serves stdin until `deadline` (nullopt: no deadline). Once stdin has ended, a wait with
   // a deadline simply sleeps until it.
   virtual WaitEnd waitUntil(std::optional<Clock::time_point> deadline) = 0;
+
+  // Serves stdin until the control_response or control_cancel_request for `request_id`
+  // arrives (kAnswered, `answer` filled in), an interrupt arrives, or stdin ends. Answers
+  // to other request ids are ignored.
+  virtual WaitEnd waitForAnswer(const std::string& request_id, ControlAnswer& answer) = 0;
 };
 
 // The session settings that live beyond one turn and that control requests change.
@@ -44,7 +62,8 @@ struct SessionState {
 
 // Runs one prompt as one turn: prints system/init, the answer (streamed when partial
 // messages are on), the assistant message and the result, records the transcript entries,
-// and carries out the special prompts (/sleep, /hang, /crash, /big, /deltas, /exit, ...).
+// and carries out the special prompts (/sleep, /hang, /crash, /big, /deltas, /exit, /tool,
+// ...).
 class TurnRunner {
  public:
   TurnRunner(const MockCliOptions& options, std::string cwd, TranscriptStore& transcript,
@@ -71,6 +90,8 @@ class TurnRunner {
   void answer(const Turn& turn, const std::string& text);
   void runSleep(const Turn& turn, const std::string& prompt, uint64_t sleep_ms);
   void runHang(const Turn& turn);
+  // /tool: asks the host can_use_tool for `name` with `input_text` and answers its verdict.
+  void runTool(const Turn& turn, const std::string& name, const std::string& input_text);
   [[noreturn]] void runCrash(const Turn& turn);
   void runBig(const Turn& turn, uint64_t size);
   void runDeltas(const Turn& turn, uint64_t count, uint64_t size);
@@ -94,6 +115,7 @@ class TurnRunner {
   OutputWriter& out_;
   TurnHost& host_;
   std::vector<std::vector<char>> grown_;  // what /grow allocated, resident until exit
+  uint64_t tool_requests_ = 0;            // can_use_tool requests sent (N of mock_tool_N)
 };
 
 }  // namespace ccmesh::mock_cli

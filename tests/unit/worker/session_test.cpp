@@ -170,6 +170,16 @@ TEST_F(SessionTest, TimeoutInterruptsSoTheNextPromptGetsItsOwnAnswer) {
   EXPECT_EQ(session_->update().restarts, 0u) << "the interrupt worked; no restart needed";
 }
 
+TEST_F(SessionTest, AnswersTheCliPermissionRequestSoTheTurnEnds) {
+  make().start(0);
+  ask(1, R"(/tool Bash {"command":"ls"})");
+  waitForAnswer(1);
+  EXPECT_EQ(answer(1),
+            "tool Bash denied: ccmesh worker: no interactive permission prompts; allow Bash with "
+            "allowed_tools or permission_mode");
+  EXPECT_EQ(session_->state(), SessionState::kIdle);
+}
+
 TEST_F(SessionTest, QueuedPromptTimesOutBeforeItStarts) {
   make().start(0);
   waitForState(SessionState::kIdle);
