@@ -17,7 +17,8 @@ std::string callerName(const Caller& caller, const std::string& routing_id) {
 // False for requests answered at once from the broker's tables (and cancel, which ends
 // one): they never add to what a client has in flight.
 bool mayStayInFlight(MessageType type) {
-  return !isReadOnly(type) && type != MessageType::kCancel && type != MessageType::kPing;
+  return !isReadOnly(type) && type != MessageType::kCancel && type != MessageType::kPing &&
+         type != MessageType::kPermissionReply;
 }
 
 }  // namespace
@@ -27,6 +28,7 @@ bool requiresAdmin(MessageType type) {
   switch (type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
+    case MessageType::kPermissionReply:
     case MessageType::kPing:
     case MessageType::kWatch:
     case MessageType::kPoolQuery:

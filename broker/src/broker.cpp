@@ -263,8 +263,10 @@ void Broker::reapLost() {
 void Broker::handleClient(const Caller& caller, const std::string& routing_id,
                           const Envelope& envelope) {
   // Before anything answers with that id: the client matches replies by id, so any answer
-  // would look like the end of the request already in flight. (A cancel's id names it.)
-  if (envelope.type != MessageType::kCancel && envelope.id != 0 &&
+  // would look like the end of the request already in flight. (The id of a cancel or a
+  // permission_reply names that request.)
+  if (envelope.type != MessageType::kCancel && envelope.type != MessageType::kPermissionReply &&
+      envelope.id != 0 &&
       core_->refuseDuplicateId(routing_id, envelope.id, feed_->holds(routing_id, envelope.id))) {
     warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id),
                     envelope.id);

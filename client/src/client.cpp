@@ -84,6 +84,7 @@ Reply<msg::QueryResult> Client::runQuery(MessageType type, uint64_t id,
   Waiting waiting;
   if (on_event) waiting.on_event = &on_event;
   if (options.should_cancel) waiting.should_cancel = &options.should_cancel;
+  waiting.on_permission = &options.on_permission;
   // A query (of a session or a pool) the broker lost would otherwise wait out its deadline.
   LostRequestCheck check(id, options_.broker_check, now());
   waiting.check = &check;
@@ -196,6 +197,27 @@ std::optional<Incoming> Client::receive(Millis wait) {
     if (now() >= deadline) return std::nullopt;
     pollFor(ZMQ_POLLIN, remaining(deadline));
   }
+}
+
+void Client::answerPermission(uint64_t id, const std::string& request,
+                              const PermissionAnswer& answer) {
+  msg::PermissionReply reply{id, request, std::string(answer.allow ? msg::kAllow : msg::kDeny),
+                             answer.allow ? answer.updated_input : std::string(),
+                             answer.allow ? std::string() : answer.message};
+  // Best effort, as a cancel: an answer that cannot be sent is denied at the worker's timeout.
+  (void)sendRequest(MessageType::kPermissionReply, encodeBody(reply), now() + kCancelSendWait);
+}
+
+void Client::answerQuestion(uint64_t id, const Envelope& message,
+                            const PermissionHandler* on_permission) {
+  auto question = decodeBody<msg::PermissionRequest>(message);
+  if (!question.ok()) return;  // unanswerable: the worker denies it at its timeout
+  question.value().id = id;
+  const PermissionAnswer answer =
+      on_permission != nullptr && *on_permission
+          ? (*on_permission)(question.value())
+          : PermissionAnswer::denied("this client answers no tool questions");
+  answerPermission(id, question.value().request, answer);
 }
 
 void Client::cancel(uint64_t id) {
@@ -324,6 +346,10 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
           shown.id = id;
           (*waiting.on_feed_event)(shown);
         }
+        continue;
+      }
+      if (message->value().type == MessageType::kPermissionRequest) {
+        answerQuestion(id, message->value(), waiting.on_permission);
         continue;
       }
       auto event = decodeBody<msg::Event>(message->value());

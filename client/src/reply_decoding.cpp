@@ -16,19 +16,33 @@ ReplyError malformedReply(const std::string& why) {
                     "malformed reply: " + why, ""};
 }
 
+namespace {
+
+// A reply that is not final (an event, a tool question) decoded into `field`, or an error
+// saying why it could not be.
+template <class T>
+Incoming notFinal(const Envelope& message, Incoming incoming, T Incoming::*field) {
+  auto body = decodeBody<T>(message);
+  if (body.ok()) {
+    incoming.type = message.type;
+    incoming.*field = std::move(body.value());
+  } else {
+    incoming.type = MessageType::kError;
+    incoming.error = malformedReply(body.error().error.message);
+  }
+  return incoming;
+}
+
+}  // namespace
+
 Incoming toIncoming(const Expected<Envelope, DecodeError>& message) {
   Incoming incoming;
   incoming.id = requestId(message);
   if (message.ok() && message.value().type == MessageType::kEvent) {
-    auto event = decodeBody<msg::Event>(message.value());
-    if (event.ok()) {
-      incoming.type = MessageType::kEvent;
-      incoming.event = std::move(event.value());
-      return incoming;
-    }
-    incoming.type = MessageType::kError;
-    incoming.error = malformedReply(event.error().error.message);
-    return incoming;
+    return notFinal(message.value(), std::move(incoming), &Incoming::event);
+  }
+  if (message.ok() && message.value().type == MessageType::kPermissionRequest) {
+    return notFinal(message.value(), std::move(incoming), &Incoming::permission);
   }
   auto final_reply = decodeFinal<msg::QueryResult>(message);
   if (final_reply.ok()) {
@@ -42,7 +56,8 @@ Incoming toIncoming(const Expected<Envelope, DecodeError>& message) {
 }
 
 bool isFinal(const Expected<Envelope, DecodeError>& message) {
-  return !message.ok() || message.value().type != MessageType::kEvent;
+  return !message.ok() || (message.value().type != MessageType::kEvent &&
+                           message.value().type != MessageType::kPermissionRequest);
 }
 
 bool isDuplicateIdRefusal(const Expected<Envelope, DecodeError>& message) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "approval.hpp"
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/version.hpp"
 #include "pool_flags.hpp"
@@ -31,7 +32,7 @@ struct CommandSpec {
 };
 
 constexpr std::array<CommandSpec, 21> kCommands{{
-    {"query", CommandKind::kQuery, "NAME PROMPT [--stream]",
+    {"query", CommandKind::kQuery, "NAME PROMPT [--stream] [--approve|--approve-all|--deny-all]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
      "register a session and place it on a worker"},
@@ -53,7 +54,8 @@ constexpr std::array<CommandSpec, 21> kCommands{{
      "write a CURVE key pair: NAME.key (secret) and NAME.pub (public)"},
     {"pool create", CommandKind::kPoolCreate, "NAME --size N|--members a,b [--strategy S]",
      "create a pool of N new sessions NAME/i, or of existing ones"},
-    {"pool query", CommandKind::kPoolQuery, "NAME PROMPT [--stream]",
+    {"pool query", CommandKind::kPoolQuery,
+     "NAME PROMPT [--stream] [--approve|--approve-all|--deny-all]",
      "run one prompt on the member the pool's strategy picks"},
     {"pool checkout", CommandKind::kPoolCheckout, "NAME [--lease MS]",
      "reserve one idle member of a pool for yourself"},
@@ -105,6 +107,7 @@ po::options_description commandOptions(CommandKind kind) {
   if (kind == CommandKind::kQuery) {
     options.add_options()("stream", po::bool_switch(),
                           "print the answer as it is produced (Ctrl-C cancels the query)");
+    addApprovalFlags(options);
   } else if (kind == CommandKind::kRestart) {
     options.add_options()("keep-history", po::bool_switch(),
                           "resume the same conversation instead of a fresh one")(
@@ -328,6 +331,7 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
     if (!vm.count("prompt")) return usage("query: missing PROMPT" + see);
     command.prompt = vm["prompt"].as<std::string>();
     command.stream = vm["stream"].as<bool>();
+    if (auto error = readApproval(vm, command.approval)) return usage("query: " + *error + see);
   } else if (spec->kind == CommandKind::kRestart) {
     command.keep_history = vm["keep-history"].as<bool>();
     command.from_cut = vm["from-cut"].as<bool>();

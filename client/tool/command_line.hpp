@@ -47,6 +47,14 @@ struct PoolArguments {
   uint64_t lease_id = 0;             // checkin: --lease-id (0: any)
 };
 
+// How `query` and `pool query` answer the session's tool questions.
+enum class Approval {
+  kNone,     // deny each, saying how to decide them (the default)
+  kAsk,      // --approve: ask on the terminal
+  kAll,      // --approve-all
+  kDenyAll,  // --deny-all
+};
+
 // One invocation of `ccmesh`, fully parsed and checked.
 struct Command {
   CommandKind kind = CommandKind::kHelp;
@@ -57,15 +65,16 @@ struct Command {
   // query: the deadline sent to the broker, only when --timeout was given (0: the session's
   // query_timeout_ms, or the worker's default, applies)
   Millis query_timeout{0};
-  std::string session;        // the session (pool commands: the pool) a command names
-  std::string prompt;         // query: the prompt
-  bool stream = false;        // query: print deltas as they arrive
-  bool keep_history = false;  // restart: keep the conversation
-  bool from_cut = false;      // restart: accept a cut conversation and continue from it
-  std::string worker;         // move: the target worker (--to)
-  std::string watch_pool;     // watch: --pool (--session goes in `session`)
-  SessionOptions options;     // start, pool create: the session's options, validated
-  PoolArguments pool;         // pool commands: the rest of their arguments
+  std::string session;                  // the session (pool commands: the pool) a command names
+  std::string prompt;                   // query: the prompt
+  bool stream = false;                  // query: print deltas as they arrive
+  Approval approval = Approval::kNone;  // query: who answers tool questions
+  bool keep_history = false;            // restart: keep the conversation
+  bool from_cut = false;                // restart: accept a cut conversation and continue from it
+  std::string worker;                   // move: the target worker (--to)
+  std::string watch_pool;               // watch: --pool (--session goes in `session`)
+  SessionOptions options;               // start, pool create: the session's options, validated
+  PoolArguments pool;                   // pool commands: the rest of their arguments
   // CURVE: the broker's public key file and this client's secret key file, or empty.
   std::string curve_server_key_file;
   std::string curve_secret_file;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "approval.hpp"
 #include "ccmesh/common/config_loader.hpp"
 #include "ccmesh/common/curve_keys.hpp"
 #include "human_output.hpp"
@@ -180,6 +181,7 @@ int CommandRunner::runQuery(const Command& command, Client& client,
   options.stream = command.stream && !command.json;  // JSON prints one object, no deltas
   options.timeout = command.query_timeout;           // 0: the session's own deadline applies
   options.should_cancel = should_cancel;
+  options.on_permission = approvalHandler(command.approval, in_, err_);
   bool streamed = false;  // some delta text is already on stdout
   auto on_event = [&](const msg::Event& event) {
     if (event.kind != "delta" || event.text.empty()) return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <istream>
 #include <ostream>
 
 #include "ccmesh/client/client.hpp"
@@ -13,7 +14,9 @@ namespace ccmesh::client {
 // exactly one JSON object with --json. Returns the process exit status.
 class CommandRunner {
  public:
-  CommandRunner(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
+  // `in` answers --approve's questions.
+  CommandRunner(std::ostream& out, std::ostream& err, std::istream& in)
+      : out_(out), err_(err), in_(in) {}
 
   // Runs `command`; a query or a waiting checkout polls should_cancel (may be empty) to
   // cancel on Ctrl-C.
@@ -58,6 +61,7 @@ class CommandRunner {
 
   std::ostream& out_;  // results (stdout)
   std::ostream& err_;  // errors (stderr)
+  std::istream& in_;   // answers to tool questions (stdin)
 };
 
 }  // namespace ccmesh::client

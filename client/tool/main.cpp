@@ -15,7 +15,7 @@
 
 int main(int argc, char** argv) {
   using namespace ccmesh::client;
-  CommandRunner runner(std::cout, std::cerr);
+  CommandRunner runner(std::cout, std::cerr, std::cin);
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = CommandLine::parse(args, CommandLine::processContext());
   if (!parsed.ok()) return runner.reportUsage(parsed.error());

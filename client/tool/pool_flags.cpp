@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "approval.hpp"
 #include "ccmesh/common/limits.hpp"
 #include "ccmesh/common/pool_strategy.hpp"
 #include "ccmesh/common/sessions_file.hpp"
@@ -96,6 +97,7 @@ void addPoolFlags(CommandKind kind, po::options_description& options) {
     case CommandKind::kPoolQuery:
       options.add_options()("stream", po::bool_switch(),
                             "print the answer as it is produced (Ctrl-C cancels the query)");
+      addApprovalFlags(options);
       break;
     case CommandKind::kPoolCheckout:
       options.add_options()("lease", po::value<std::string>()->value_name("MS"),
@@ -133,7 +135,7 @@ std::optional<std::string> readPoolFlags(const po::variables_map& vm,
       if (!vm.count("prompt")) return "missing PROMPT";
       command.prompt = vm["prompt"].as<std::string>();
       command.stream = vm["stream"].as<bool>();
-      return std::nullopt;
+      return readApproval(vm, command.approval);
     case CommandKind::kPoolCheckout:
       if (vm.count("lease")) {
         auto lease = parseNumber<int64_t>(vm["lease"].as<std::string>());

@@ -20,7 +20,7 @@ struct StartFlag {
   bool path;               // a relative value is made absolute against the caller's directory
 };
 
-constexpr std::array<StartFlag, 18> kStartFlags{{
+constexpr std::array<StartFlag, 21> kStartFlags{{
     {"system-prompt", "system_prompt", "S", "replace the CLI's system prompt", false, false},
     {"append-system-prompt", "append_system_prompt", "S", "append to the CLI's system prompt",
      false, false},
@@ -47,6 +47,13 @@ constexpr std::array<StartFlag, 18> kStartFlags{{
      "hibernate the session (stop its CLI, keep its conversation) after MS idle", false, false},
     {"max-rss-mb", "max_rss_mb", "MB",
      "restart the CLI with its history, between turns, once it holds more memory", false, false},
+    {"permission-handler", "permission_handler", "deny|client|policy",
+     "who answers the CLI's tool questions: nobody (deny), the querying client, or the rules",
+     false, false},
+    {"permission-rule", "permission_rules", "allow:R|deny:R",
+     "a tool rule applied first, e.g. allow:Bash(git status:*) (repeatable)", true, false},
+    {"permission-timeout", "permission_timeout_ms", "MS",
+     "deny a tool question the client has not answered after MS (default 60000)", false, false},
 }};
 
 // "a,b" -> {"a", "b"}, empty entries dropped (as SessionOptions::set does).

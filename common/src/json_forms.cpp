@@ -40,6 +40,9 @@ void to_json(Json& json, const SessionOptions& options) {
       {"start", options.start},
       {"idle_timeout_ms", options.idle_timeout_ms},
       {"max_rss_mb", options.max_rss_mb},
+      {"permission_handler", options.permission_handler},
+      {"permission_rules", options.permission_rules},
+      {"permission_timeout_ms", options.permission_timeout_ms},
   };
 }
 

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 37> kNames{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 40> kNames{{
     {MessageType::kQuery, "query"},
     {MessageType::kStart, "start"},
     {MessageType::kTerminate, "terminate"},
@@ -44,6 +44,9 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 37> kNames{{
     {MessageType::kTranscriptFetch, "transcript_fetch"},
     {MessageType::kTranscriptAck, "transcript_ack"},
     {MessageType::kTranscriptSeed, "transcript_seed"},
+    {MessageType::kPermissionRequest, "permission_request"},
+    {MessageType::kPermissionReply, "permission_reply"},
+    {MessageType::kPermissionDecision, "permission_decision"},
 }};
 
 }  // namespace

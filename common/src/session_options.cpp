@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "ccmesh/common/limits.hpp"
+#include "ccmesh/common/permission_rule.hpp"
 
 namespace ccmesh {
 namespace {
@@ -16,7 +17,8 @@ constexpr std::array<std::string_view, SessionOptions::kKeyCount> kKeys{
     "system_prompt", "append_system_prompt", "model", "max_turns", "allowed_tools",
     "disallowed_tools", "add_dir", "permission_mode", "cwd", "env", "query_timeout_ms",
     "resume", "max_restarts", "restart_window_ms", "pool", "pool_strategy", "require",
-    "start", "idle_timeout_ms", "max_rss_mb"};
+    "start", "idle_timeout_ms", "max_rss_mb", "permission_handler", "permission_rules",
+    "permission_timeout_ms"};
 // clang-format on
 
 constexpr std::array<std::string_view, 6> kPermissionModes{
@@ -25,6 +27,8 @@ constexpr std::array<std::string_view, 6> kPermissionModes{
 // Upper bounds of idle_timeout_ms (30 days) and max_rss_mb (1 PiB).
 constexpr uint64_t kMaxIdleTimeoutMs = 30ULL * 24 * 3600 * 1000;
 constexpr uint64_t kMaxRssMb = 1ULL << 30;
+// Upper bound of permission_timeout_ms (1 day).
+constexpr uint64_t kMaxPermissionTimeoutMs = 24ULL * 3600 * 1000;
 
 Error badOption(std::string_view key, std::string_view why) {
   return Error{ErrorCode::kBadRequest, "option " + std::string(key) + ": " + std::string(why)};
@@ -135,6 +139,12 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
     return parseNumber(key, value, idle_timeout_ms);
   } else if (key == "max_rss_mb") {
     return parseNumber(key, value, max_rss_mb);
+  } else if (key == "permission_handler") {
+    permission_handler = value;
+  } else if (key == "permission_rules") {
+    appendList(value, permission_rules);
+  } else if (key == "permission_timeout_ms") {
+    return parseNumber(key, value, permission_timeout_ms);
   } else {
     return badOption(key, "unknown option");
   }
@@ -150,7 +160,8 @@ std::optional<Error> SessionOptions::validate() const {
       {"cwd", &cwd},
       {"resume", &resume},
       {"pool", &pool},
-      {"pool_strategy", &pool_strategy}};
+      {"pool_strategy", &pool_strategy},
+      {"permission_handler", &permission_handler}};
   for (const auto& [key, value] : strings) {
     if (value->size() > limits::kMaxOptionBytes) return badOption(key, "value too long");
     if (value->find('\0') != std::string::npos) return badOption(key, "contains a NUL byte");
@@ -158,7 +169,8 @@ std::optional<Error> SessionOptions::validate() const {
   const std::pair<std::string_view, const std::vector<std::string>*> lists[] = {
       {"allowed_tools", &allowed_tools},
       {"disallowed_tools", &disallowed_tools},
-      {"add_dir", &add_dir}};
+      {"add_dir", &add_dir},
+      {"permission_rules", &permission_rules}};
   for (const auto& [key, list] : lists) {
     if (list->size() > limits::kMaxOptionListItems) return badOption(key, "too many entries");
     for (const auto& item : *list) {
@@ -193,12 +205,33 @@ std::optional<Error> SessionOptions::validate() const {
   // Far beyond any sensible value, and far from overflowing time or byte arithmetic.
   if (idle_timeout_ms > kMaxIdleTimeoutMs) return badOption("idle_timeout_ms", "too large");
   if (max_rss_mb > kMaxRssMb) return badOption("max_rss_mb", "too large");
+  if (auto error = validatePermissions()) return error;
   if (require.size() > limits::kMaxOptionListItems) return badOption("require", "too many labels");
   for (const auto& [label, wanted] : require) {
     if (label.empty() || label.size() > limits::kMaxOptionBytes ||
         wanted.size() > limits::kMaxOptionBytes) {
       return badOption("require", "empty or too long label '" + label + "'");
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> SessionOptions::validatePermissions() const {
+  const std::string_view handler = permissionHandler();
+  if (handler != kHandlerDeny && handler != kHandlerClient && handler != kHandlerPolicy) {
+    return badOption("permission_handler", "expected deny, client or policy, got '" +
+                                               permission_handler.substr(0, 64) + "'");
+  }
+  if (!permission_rules.empty() && handler == kHandlerDeny) {
+    return badOption("permission_rules", "apply only with permission_handler client or policy");
+  }
+  for (const auto& entry : permission_rules) {
+    if (auto rule = parsePermissionRule(entry); !rule) {
+      return badOption("permission_rules", rule.error().message);
+    }
+  }
+  if (permission_timeout_ms > kMaxPermissionTimeoutMs) {
+    return badOption("permission_timeout_ms", "too large (at most one day)");
   }
   return std::nullopt;
 }
@@ -250,6 +283,12 @@ void SessionOptions::msgpack_unpack(const msgpack::object& object) {
       convertField(v, key, pool_strategy);
     else if (key == "require")
       convertField(v, key, require);
+    else if (key == "permission_handler")
+      convertField(v, key, permission_handler);
+    else if (key == "permission_rules")
+      convertField(v, key, permission_rules);
+    else if (key == "permission_timeout_ms")
+      convertField(v, key, permission_timeout_ms);
     // Unknown keys are ignored, as everywhere in the protocol.
   }
 }

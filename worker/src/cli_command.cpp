@@ -50,6 +50,9 @@ CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& 
   flag("--disallowedTools", joinComma(options.disallowed_tools));
   for (const auto& dir : options.add_dir) flag("--add-dir", dir);
   flag("--permission-mode", options.permission_mode);
+  // Tool questions come to the worker (can_use_tool), which answers them by the session's
+  // permission_handler, so that every decision is logged and an event, whoever decides.
+  flag("--permission-prompt-tool", "stdio");
   // Always the `=` form: an id starting with '-' must not be taken for a flag, and a bare
   // --resume would open the interactive picker.
   argv.push_back((start == ConversationStart::kResume ? "--resume=" : "--session-id=") +

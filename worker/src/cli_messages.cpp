@@ -21,6 +21,14 @@ std::string controlRequest(std::string_view request_id, Json request) {
   return line(json);
 }
 
+std::string toolResponse(std::string_view request_id, Json response) {
+  Json json;
+  json["type"] = "control_response";
+  json["response"] = {
+      {"subtype", "success"}, {"request_id", request_id}, {"response", std::move(response)}};
+  return line(json);
+}
+
 }  // namespace
 
 std::string userMessage(std::string_view prompt) {
@@ -40,17 +48,15 @@ std::string interruptRequest(std::string_view request_id) {
   return controlRequest(request_id, {{"subtype", "interrupt"}});
 }
 
-std::string denyToolResponse(std::string_view request_id, std::string_view tool_name) {
-  Json response;
-  response["behavior"] = "deny";
-  response["message"] = "ccmesh worker: no interactive permission prompts; allow " +
-                        std::string(tool_name) + " with allowed_tools or permission_mode";
-  response["interrupt"] = false;
-  Json json;
-  json["type"] = "control_response";
-  json["response"] = {
-      {"subtype", "success"}, {"request_id", request_id}, {"response", std::move(response)}};
-  return line(json);
+std::optional<std::string> allowToolResponse(std::string_view request_id, std::string_view input) {
+  Json parsed = Json::parse(input, nullptr, false);
+  if (!parsed.is_object()) return std::nullopt;
+  return toolResponse(request_id, {{"behavior", "allow"}, {"updatedInput", std::move(parsed)}});
+}
+
+std::string denyToolResponse(std::string_view request_id, std::string_view message) {
+  return toolResponse(request_id,
+                      {{"behavior", "deny"}, {"message", message}, {"interrupt", false}});
 }
 
 std::string unsupportedResponse(std::string_view request_id, std::string_view subtype) {

@@ -51,6 +51,17 @@ std::string_view sessionStateName(SessionState state) {
   return "unknown";
 }
 
+namespace {
+
+// The session's permission_rules; none if they do not parse (the broker checked them at
+// start, so only a peer of another version gets here: its policy then denies everything).
+PermissionPolicy policyOf(const std::vector<std::string>& rules) {
+  auto parsed = PermissionPolicy::parse(rules);
+  return parsed ? std::move(*parsed) : PermissionPolicy({});
+}
+
+}  // namespace
+
 Session::Session(std::string name, uint64_t generation, SessionOptions options,
                  const SessionContext& context, SessionObserver& observer)
     : name_(std::move(name)),
@@ -60,7 +71,8 @@ Session::Session(std::string name, uint64_t generation, SessionOptions options,
       observer_(observer),
       queue_(context.queue_depth + 1),
       serial_(nextSerial()),
-      transcript_(context.transcript_retain_bytes) {}
+      transcript_(context.transcript_retain_bytes),
+      policy_(policyOf(options_.permission_rules)) {}
 
 Session::~Session() = default;
 
@@ -105,6 +117,7 @@ void Session::onTimer() {
   const TimePoint t = now();
   if (process_) process_->onTimer(t);
   expireDeadlines();
+  expireQuestions(t);
   if (draining_ && process_ && t >= drain_deadline_) {
     context_.log->warn("[session {}] interrupted turn did not end within {} ms; restarting CLI",
                        name_, context_.interrupt_grace.count());
@@ -150,6 +163,7 @@ std::optional<TimePoint> Session::nextDeadline() const {
   }
   consider(queue_.earliestDeadline());
   if (running_) consider(running_->deadline);
+  consider(nextQuestionDeadline());
   if (draining_) consider(drain_deadline_);
   consider(restart_at_);
   consider(copy_due_);

@@ -102,6 +102,9 @@ void Session::handleEvent(const CliEvent& event) {
     case Kind::kControlRequest:
       handleControlRequest(event);
       break;
+    case Kind::kControlCancel:
+      withdrawQuestion(event.request_id);
+      break;
     case Kind::kInit:
       context_.log->debug("[session {}] CLI init, session_id {}", name_, event.session_id);
       break;
@@ -116,8 +119,7 @@ void Session::handleEvent(const CliEvent& event) {
 void Session::handleControlRequest(const CliEvent& event) {
   if (!process_) return;
   if (event.subtype == "can_use_tool") {
-    context_.log->info("[session {}] denied the CLI permission to use {}", name_, event.tool_name);
-    process_->send(cli_messages::denyToolResponse(event.request_id, event.tool_name));
+    askPermission(event);
   } else {
     context_.log->warn("[session {}] CLI sent unsupported control request '{}'", name_,
                        event.subtype);

@@ -126,6 +126,12 @@ void SessionTable::cancel(uint64_t id) {
   it->second->cancel(id);
 }
 
+void SessionTable::permissionReply(const msg::PermissionReply& reply) {
+  auto it = query_owners_.find(reply.id);
+  if (it == query_owners_.end()) return;  // the query ended: its questions were denied then
+  it->second->onPermissionReply(reply);
+}
+
 void SessionTable::terminate(const msg::Terminate& terminate) {
   Session* session = find(terminate.session, terminate.generation, terminate.id);
   if (session == nullptr) return;
@@ -262,6 +268,14 @@ void SessionTable::onSessionChanged(const msg::SessionUpdate& update) {
   auto it = sessions_.find(update.session);
   if (it == sessions_.end() || it->second->generation() != update.generation) return;
   outbox_(MessageType::kSessionUpdate, encodeBody(update));
+}
+
+void SessionTable::onPermissionRequest(const msg::PermissionRequest& request) {
+  outbox_(MessageType::kPermissionRequest, encodeBody(request));
+}
+
+void SessionTable::onPermissionDecision(const msg::PermissionDecision& decision) {
+  outbox_(MessageType::kPermissionDecision, encodeBody(decision));
 }
 
 void SessionTable::onDelivered(uint64_t id) {

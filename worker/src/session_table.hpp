@@ -46,6 +46,8 @@ class SessionTable final : public SessionObserver {
   void assign(const msg::Assign& assign);
   void query(const msg::Query& query);
   void cancel(uint64_t id);
+  // The client's answer to a tool question of the session running query `reply.id`.
+  void permissionReply(const msg::PermissionReply& reply);
   void terminate(const msg::Terminate& terminate);
   void restart(const msg::Restart& restart);
   // The transcript the broker keeps (docs/SESSIONS.md "What survives which failure").
@@ -89,6 +91,8 @@ class SessionTable final : public SessionObserver {
   void onAck(const msg::Ack& ack) override;
   void onTranscript(msg::TranscriptAppend batch) override;
   void onTranscriptFetch(const msg::TranscriptFetch& fetch) override;
+  void onPermissionRequest(const msg::PermissionRequest& request) override;
+  void onPermissionDecision(const msg::PermissionDecision& decision) override;
   bool acquireLiveSlot(Session& session) override;
   bool waitsForSlot(const Session& session) const override;
   void onLiveSlotReleased(Session& session) override;

@@ -108,6 +108,7 @@ void Session::interruptTurn(ErrorCode code, const std::string& message) {
   process_->send(cli_messages::interruptRequest("int_" + std::to_string(++control_counter_)));
   RunningTurn turn = std::move(*running_);
   running_.reset();
+  closeQuestions(turn.id, message);
   draining_ = true;
   drain_deadline_ = now() + context_.interrupt_grace;
   replyError(turn.id, code, message, turn.partial());
@@ -118,6 +119,7 @@ void Session::failRunning(ErrorCode code, const std::string& message) {
   if (!running_) return;
   RunningTurn turn = std::move(*running_);
   running_.reset();
+  closeQuestions(turn.id, message);
   replyError(turn.id, code, message, turn.partial());
 }
 
@@ -158,6 +160,7 @@ void Session::handleResult(const CliEvent& event) {
   }
   RunningTurn turn = std::move(*running_);
   running_.reset();
+  closeQuestions(turn.id, "the turn ended");
   ++turns_;
   noteTurnEnded();  // last use and memory, which the update below carries
   if (!event.session_id.empty()) reported_session_id_ = event.session_id;

@@ -103,6 +103,16 @@ void extractMirror(const Node& line, CliEvent& event) {
   });
 }
 
+void extractToolQuestion(const Node& request, CliEvent& event) {
+  const Node input = request.get("input");
+  event.tool_input = input.isObject() ? std::string(input.raw()) : "{}";
+  event.tool_use_id = either(request, "tool_use_id", "toolUseID").string();
+  const Node suggestions = either(request, "permission_suggestions", "permissionSuggestions");
+  event.suggestions = suggestions.isArray() ? std::string(suggestions.raw()) : "[]";
+  event.reason = either(request, "decision_reason", "decisionReason").string();
+  if (event.reason.empty()) event.reason = either(request, "blocked_path", "blockedPath").string();
+}
+
 void extract(const Node& line, CliEvent& event) {
   event.type = line.get("type").string();
   event.session_id = either(line, "session_id", "sessionId").string();
@@ -142,6 +152,10 @@ void extract(const Node& line, CliEvent& event) {
     const Node request = line.get("request");
     event.subtype = request.get("subtype").string();
     event.tool_name = either(request, "tool_name", "toolName").string();
+    if (event.subtype == "can_use_tool") extractToolQuestion(request, event);
+  } else if (event.type == "control_cancel_request") {
+    event.kind = Kind::kControlCancel;
+    event.request_id = either(line, "request_id", "requestId").string();
   } else if (event.type == "transcript_mirror") {
     extractMirror(line, event);
   }

@@ -288,6 +288,11 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
     case MessageType::kCancel:
       if (auto cancel = body(std::type_identity<msg::Cancel>{})) table_->cancel(cancel->id);
       break;
+    case MessageType::kPermissionReply:
+      if (auto reply = body(std::type_identity<msg::PermissionReply>{})) {
+        table_->permissionReply(*reply);
+      }
+      break;
     case MessageType::kTerminate:
       if (auto terminate = body(std::type_identity<msg::Terminate>{})) {
         table_->terminate(*terminate);

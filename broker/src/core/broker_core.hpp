@@ -23,6 +23,7 @@
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/permission_messages.hpp"
 #include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
@@ -163,6 +164,18 @@ class BrokerCore {
   void settleError(const std::string& worker_id, const Envelope& envelope,
                    const msg::ErrorReply& error);
   void appendTranscript(const std::string& worker_id, msg::TranscriptAppend batch);
+  // ---- Tool approval (broker_core_permissions.cpp) ----
+  // A session's question (decoded as `question`, raw in `envelope`) goes to the client of
+  // its query; with that client gone, the worker gets a deny at once.
+  void relayPermissionRequest(const std::string& worker_id, const Envelope& envelope,
+                              const msg::PermissionRequest& question);
+  // The answer of client `client` (named `caller` in logs and events) goes to the worker
+  // running that query. Answers for queries not running are dropped.
+  void answerPermission(const std::string& client, const std::string& caller,
+                        msg::PermissionReply reply);
+  // How a question was decided: logged, and an event.
+  void notePermissionDecision(const std::string& worker_id,
+                              const msg::PermissionDecision& decision);
   // A transcript batch the handler refused (`why`): counted, not stored, not acknowledged.
   void refuseTranscript(const std::string& worker_id, const msg::TranscriptAppend& batch,
                         std::string_view why);

@@ -116,6 +116,34 @@ EventView view(const event::QueryDelivered& e) {
           fmt::format("query {} delivered to {} on {}", e.request, e.session, e.worker),
           {{"request", std::to_string(e.request)}, {"session", e.session}, {"worker", e.worker}}};
 }
+EventView view(const event::PermissionAsked& e) {
+  return {e.session,
+          e.pool,
+          fmt::format("query {} asks its client whether {} may run on {}", e.request, e.tool,
+                      e.session),
+          {{"request", std::to_string(e.request)},
+           {"session", e.session},
+           {"pool", e.pool},
+           {"worker", e.worker},
+           {"tool", e.tool},
+           {"question", e.question}}};
+}
+EventView view(const event::PermissionDecided& e) {
+  EventView shown{
+      e.session,
+      {},
+      fmt::format("{} {} on {} (query {}), decided by {}", e.allowed ? "allowed" : "denied", e.tool,
+                  e.session, e.request, e.decided_by),
+      {{"request", std::to_string(e.request)},
+       {"session", e.session},
+       {"worker", e.worker},
+       {"tool", e.tool},
+       {"question", e.question},
+       {"behavior", e.allowed ? "allow" : "deny"},
+       {"decided_by", e.decided_by}}};
+  if (!e.allowed) shown.fields["message"] = e.message;
+  return shown;
+}
 EventView view(const event::QueryFinished& e) {
   EventView shown{e.session,
                   e.pool,

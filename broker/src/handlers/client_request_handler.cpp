@@ -21,6 +21,7 @@ bool ClientRequestHandler::handles(MessageType type) {
   switch (type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
+    case MessageType::kPermissionReply:
     case MessageType::kStart:
     case MessageType::kTerminate:
     case MessageType::kRestart:
@@ -70,6 +71,8 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
       return with<msg::Cancel>(client, envelope, [&](msg::Cancel c) {
         if (!feed_.cancel(client, c.id)) core_.cancel(client, c.id);
       });
+    case MessageType::kPermissionReply:
+      return onPermissionReply(client, envelope, caller);
     case MessageType::kStart:
       return with<msg::Start>(client, envelope, [&](msg::Start s) { onStart(client, caller, s); });
     case MessageType::kTerminate:
@@ -113,6 +116,20 @@ void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) 
     return;
   }
   core_.admitQuery(client, std::move(query));
+}
+
+void ClientRequestHandler::onPermissionReply(const std::string& client, const Envelope& envelope,
+                                             const Caller& caller) {
+  auto reply = decodeBody<msg::PermissionReply>(envelope);
+  if (!reply || reply->id == 0) {
+    // Never answered with the query's id: the client would take it for the query's end.
+    const std::string why = reply ? "query id must be non-zero" : reply.error().error.message;
+    return rejectMalformed(client, 0, {ErrorCode::kBadRequest, "permission_reply: " + why},
+                           "malformed permission_reply");
+  }
+  // The worker refuses what is neither allow nor deny (the turn then goes on denied).
+  core_.answerPermission(client, caller.name.empty() ? peerName(client) : caller.name,
+                         std::move(*reply));
 }
 
 void ClientRequestHandler::onStart(const std::string& client, const Caller& caller,

@@ -102,6 +102,16 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
       if (auto event = decoded<msg::Event>(envelope, reject))
         core_.relayEvent(id, envelope, *event);
       return;
+    case MessageType::kPermissionRequest:
+      if (auto question = decoded<msg::PermissionRequest>(envelope, reject)) {
+        core_.relayPermissionRequest(id, envelope, *question);
+      }
+      return;
+    case MessageType::kPermissionDecision:
+      if (auto decision = decoded<msg::PermissionDecision>(envelope, reject)) {
+        core_.notePermissionDecision(id, *decision);
+      }
+      return;
     case MessageType::kResult:
       return core_.settleResult(id, envelope);
     case MessageType::kError:

@@ -138,7 +138,8 @@ function follow() {
       "session_crashed", "session_restarted", "session_failed", "session_terminated", "worker_joined",
       "worker_lost", "worker_fenced", "query_admitted", "query_delivered", "query_finished",
       "pool_created", "pool_resized", "pool_deleted", "member_checked_out", "member_checked_in",
-      "member_reclaimed", "message_refused", "allow_lists_reloaded", "missed"]) {
+      "member_reclaimed", "message_refused", "allow_lists_reloaded", "permission_asked",
+      "permission_decided", "missed"]) {
     events.addEventListener(type, show);
   }
 }

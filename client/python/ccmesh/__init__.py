@@ -37,6 +37,8 @@ from .types import (
     Count,
     Delta,
     FeedEvent,
+    PermissionAnswer,
+    PermissionRequest,
     PoolInfo,
     PoolMember,
     Pong,
@@ -57,6 +59,7 @@ __all__ = [
     "ConversationIncompleteError", "DuplicateIdError", "InternalError", "NotFoundError",
     "PoolExhaustedError", "SessionCrashedError", "SessionFailedError", "TimeoutError",
     "UnauthorizedError", "UnavailableError", "VersionMismatchError", "WorkerLostError", "Ack",
-    "CheckinResult", "CheckoutResult", "Count", "Delta", "FeedEvent", "PoolInfo", "PoolMember",
+    "CheckinResult", "CheckoutResult", "Count", "Delta", "FeedEvent", "PermissionAnswer",
+    "PermissionRequest", "PoolInfo", "PoolMember",
     "Pong", "Result", "SessionInfo", "SessionOptions", "Status", "Transcript", "WorkerInfo",
 ]

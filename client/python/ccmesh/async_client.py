@@ -141,11 +141,21 @@ class AsyncLease:
     def __await__(self) -> Any:
         return self._check_out().__await__()
 
-    async def query(self, prompt: str, timeout: Optional[float] = None) -> t.Result:
-        return await self._client.query(self.member, prompt, timeout)
+    async def query(
+        self,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> t.Result:
+        return await self._client.query(self.member, prompt, timeout, on_permission)
 
-    def stream(self, prompt: str, timeout: Optional[float] = None) -> AsyncStream:
-        return self._client.stream(self.member, prompt, timeout)
+    def stream(
+        self,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> AsyncStream:
+        return self._client.stream(self.member, prompt, timeout, on_permission)
 
     async def checkin(self) -> t.CheckinResult:
         result = await self._client.checkin(self.pool, self.member, self.lease_id)
@@ -277,6 +287,7 @@ class AsyncClient:
             time.monotonic(),
             cancel_at_deadline=call.is_query,
             feed=feed,
+            on_permission=call.on_permission,
         )
         self._apply(actions)
         assert self._rearm is not None
@@ -346,15 +357,29 @@ class AsyncClient:
 
     # ---- sessions -----------------------------------------------------------------------
 
-    async def query(self, name: str, prompt: str, timeout: Optional[float] = None) -> t.Result:
+    async def query(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> t.Result:
         """Runs one prompt on session ``name`` (see Client.query); cancelling the task
         sends ``cancel``."""
-        result: t.Result = await self._run(calls.query(name, prompt, False, timeout))
+        call = calls.query(name, prompt, False, timeout, on_permission=on_permission)
+        result: t.Result = await self._run(call)
         return result
 
-    def stream(self, name: str, prompt: str, timeout: Optional[float] = None) -> AsyncStream:
+    def stream(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> AsyncStream:
         """Streams one prompt's answer: ``async for item in client.stream(...)``."""
-        return AsyncStream(self, calls.query(name, prompt, True, timeout))
+        call = calls.query(name, prompt, True, timeout, on_permission=on_permission)
+        return AsyncStream(self, call)
 
     async def start(
         self, name: str, options: Optional[t.SessionOptions] = None, **option: Any
@@ -420,13 +445,24 @@ class AsyncClient:
         return info
 
     async def pool_query(
-        self, name: str, prompt: str, timeout: Optional[float] = None
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
     ) -> t.Result:
-        result: t.Result = await self._run(calls.query(name, prompt, False, timeout, pool=True))
+        call = calls.query(name, prompt, False, timeout, True, on_permission)
+        result: t.Result = await self._run(call)
         return result
 
-    def pool_stream(self, name: str, prompt: str, timeout: Optional[float] = None) -> AsyncStream:
-        return AsyncStream(self, calls.query(name, prompt, True, timeout, pool=True))
+    def pool_stream(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> AsyncStream:
+        return AsyncStream(self, calls.query(name, prompt, True, timeout, True, on_permission))
 
     async def pool_list(self) -> List[t.PoolInfo]:
         pools: List[t.PoolInfo] = await self._run(calls.pool_list())

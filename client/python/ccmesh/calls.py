@@ -26,6 +26,8 @@ class Call:
     wait: Optional[float] = None
     #: a query: ``timeout`` adds the client's query grace, the deadline sends ``cancel``
     is_query: bool = False
+    #: a query: answers the session's tool questions (None: each is denied at once)
+    on_permission: Optional[t.PermissionHandler] = None
 
     @property
     def policy(self) -> Policy:
@@ -41,10 +43,16 @@ def _millis(seconds: Optional[float]) -> int:
 
 
 def query(
-    name: str, prompt: str, stream: bool, timeout: Optional[float], pool: bool = False
+    name: str,
+    prompt: str,
+    stream: bool,
+    timeout: Optional[float],
+    pool: bool = False,
+    on_permission: Optional[t.PermissionHandler] = None,
 ) -> Call:
     """``query`` (or ``pool_query`` of pool ``name``). ``timeout`` in seconds travels as
     ``timeout_ms``; None leaves the session's ``query_timeout_ms`` (or the worker's) in force.
+    ``on_permission`` answers the session's tool questions (docs/SESSIONS.md "Tool approval").
     """
     body: Dict[str, Any] = {
         "pool" if pool else "session": name,
@@ -53,7 +61,14 @@ def query(
         "timeout_ms": _millis(timeout),
     }
     wait = timeout if timeout is not None and timeout > 0 else None
-    return Call("pool_query" if pool else "query", body, _of(t.Result), wait, is_query=True)
+    return Call(
+        "pool_query" if pool else "query",
+        body,
+        _of(t.Result),
+        wait,
+        is_query=True,
+        on_permission=on_permission,
+    )
 
 
 def start(name: str, options: t.SessionOptions) -> Call:

@@ -78,6 +78,7 @@ class _Engine:
                 time.monotonic(),
                 cancel_at_deadline=call.is_query,
                 feed=feed,
+                on_permission=call.on_permission,
             )
             self._take(actions)
         self._wake()
@@ -357,13 +358,23 @@ class Lease:
         self.lease_id = checkout.lease_id  #: the lease
         self.checked_in = False  #: checkin() went through
 
-    def query(self, prompt: str, timeout: Optional[float] = None) -> t.Result:
+    def query(
+        self,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> t.Result:
         """Runs a prompt on the member."""
-        return self._client.query(self.member, prompt, timeout)
+        return self._client.query(self.member, prompt, timeout, on_permission)
 
-    def stream(self, prompt: str, timeout: Optional[float] = None) -> Stream:
+    def stream(
+        self,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> Stream:
         """Streams a prompt's answer from the member."""
-        return self._client.stream(self.member, prompt, timeout)
+        return self._client.stream(self.member, prompt, timeout, on_permission)
 
     def checkin(self) -> t.CheckinResult:
         """Gives the member back (once; NotFoundError if the lease lapsed meanwhile)."""
@@ -463,19 +474,32 @@ class Client:
 
     # ---- sessions -----------------------------------------------------------------------
 
-    def query(self, name: str, prompt: str, timeout: Optional[float] = None) -> t.Result:
+    def query(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> t.Result:
         """Runs one prompt on session ``name`` and returns its answer.
 
         ``timeout`` (seconds) is sent as the query's deadline; None leaves the session's
         ``query_timeout_ms`` (or the worker's default) in force and waits at most the
         client's timeout. Ctrl-C sends ``cancel`` and re-raises."""
-        result: t.Result = self._run(calls.query(name, prompt, False, timeout))
+        call = calls.query(name, prompt, False, timeout, on_permission=on_permission)
+        result: t.Result = self._run(call)
         return result
 
-    def stream(self, name: str, prompt: str, timeout: Optional[float] = None) -> Stream:
+    def stream(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> Stream:
         """Runs one prompt and streams its answer: :class:`~ccmesh.types.Delta` items, then
         the :class:`~ccmesh.types.Result`. Leaving the loop early cancels the query."""
-        call = calls.query(name, prompt, True, timeout)
+        call = calls.query(name, prompt, True, timeout, on_permission=on_permission)
         return Stream(self._engine, call, self._wait_of(call))
 
     def start(
@@ -555,14 +579,26 @@ class Client:
         info: t.PoolInfo = self._run(calls.pool_create(name, size, members, strategy, opts))
         return info
 
-    def pool_query(self, name: str, prompt: str, timeout: Optional[float] = None) -> t.Result:
+    def pool_query(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> t.Result:
         """Runs one prompt on the member pool ``name``'s strategy picks (``Result.session``)."""
-        result: t.Result = self._run(calls.query(name, prompt, False, timeout, pool=True))
+        result: t.Result = self._run(calls.query(name, prompt, False, timeout, True, on_permission))
         return result
 
-    def pool_stream(self, name: str, prompt: str, timeout: Optional[float] = None) -> Stream:
+    def pool_stream(
+        self,
+        name: str,
+        prompt: str,
+        timeout: Optional[float] = None,
+        on_permission: Optional[t.PermissionHandler] = None,
+    ) -> Stream:
         """:meth:`pool_query`, streamed as :meth:`stream` does."""
-        call = calls.query(name, prompt, True, timeout, pool=True)
+        call = calls.query(name, prompt, True, timeout, True, on_permission)
         return Stream(self._engine, call, self._wait_of(call))
 
     def pool_list(self) -> List[t.PoolInfo]:

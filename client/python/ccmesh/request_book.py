@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from . import types as t
 from .wire import MAX_BODY_BYTES, Incoming, Policy, decode, encode
 
 #: how a request's replies reach its caller (called with the book's lock held: never block)
@@ -53,6 +54,7 @@ class Pending:
     next_seq: int = 0  #: the delta seq expected next (lower ones are duplicates)
     partial: List[str] = field(default_factory=list)  #: delta texts seen so far
     cancel_sent: bool = False  #: ``cancel`` went out for it
+    on_permission: Optional[t.PermissionHandler] = None  #: a query: answers tool questions
 
 
 @dataclass
@@ -106,6 +108,7 @@ class RequestBook:
         *,
         cancel_at_deadline: bool = False,
         feed: bool = False,
+        on_permission: Optional[t.PermissionHandler] = None,
     ) -> Tuple[Pending, Actions]:
         """Registers a request and sends it. ``wait`` in seconds (math.inf: no deadline)."""
         body = dict(body, id=request_id)
@@ -120,6 +123,7 @@ class RequestBook:
             sink=sink,
             cancel_at_deadline=cancel_at_deadline,
             feed=feed,
+            on_permission=on_permission,
             heard_at=now,
             resend_interval=self.check_interval,
         )
@@ -177,6 +181,9 @@ class RequestBook:
                 (only,) = [p for v in self._pending.values() for p in v]
                 self._finish(only, message, actions)
             return actions  # a late or second answer: for nobody
+        if message.type == "permission_request":
+            actions.sends.append(self._answer_question(waiting[0], message))
+            return actions
         if not message.final:
             pending = waiting[0]
             if not pending.feed:
@@ -193,6 +200,26 @@ class RequestBook:
         is_refusal = message.type == "error" and message.body.get("code") == "duplicate_id"
         self._finish(waiting[-1] if is_refusal else waiting[0], message, actions)
         return actions
+
+    @staticmethod
+    def _answer_question(pending: Pending, message: Incoming) -> List[bytes]:
+        """The ``permission_reply`` to a tool question of query ``pending``: its handler's
+        answer, or a deny without one (or when the handler raised)."""
+        question = t.from_wire(t.PermissionRequest, dict(message.body, id=pending.id))
+        answer = t.PermissionAnswer.denied("this client answers no tool questions")
+        if pending.on_permission is not None:
+            try:
+                answer = pending.on_permission(question)
+            except Exception as e:  # a broken handler must not break the I/O loop
+                answer = t.PermissionAnswer.denied(f"the client's handler failed: {e}")
+        body = {
+            "id": pending.id,
+            "request": question.request,
+            "behavior": "allow" if answer.allow else "deny",
+            "updated_input": answer.updated_input if answer.allow else "",
+            "message": "" if answer.allow else answer.message,
+        }
+        return encode("permission_reply", body)
 
     def tick(self, now: float) -> Actions:
         """Time passed: local deadlines, silence checks and resends that are due."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
 
 T = TypeVar("T")
 
@@ -69,6 +69,12 @@ class SessionOptions:
     start: Optional[str] = None  #: "eager" (default) or "on_demand"
     idle_timeout_ms: Optional[int] = None  #: idle this long -> hibernated (0: worker's)
     max_rss_mb: Optional[int] = None  #: a CLI above this is recycled between turns
+    #: who answers the CLI's tool questions: "deny" (default), "client" or "policy"
+    permission_handler: Optional[str] = None
+    #: "allow:RULE" / "deny:RULE" entries the worker applies first (client, policy)
+    permission_rules: Optional[List[str]] = None
+    #: handler "client": a question unanswered this long is denied (0: 60000)
+    permission_timeout_ms: Optional[int] = None
 
     def to_wire(self) -> Dict[str, Any]:
         """The ``options`` map: the options that were given."""
@@ -83,6 +89,42 @@ class SessionOptions:
         """``options`` with ``kwargs`` applied on top (``TypeError`` for an unknown key)."""
         base = options if options is not None else cls()
         return dataclasses.replace(base, **kwargs) if kwargs else base
+
+
+@dataclass(frozen=True)
+class PermissionRequest:
+    """A tool question of the session running a query (docs/PROTOCOL.md "Tool approval")."""
+
+    id: int = 0  #: the query it belongs to
+    session: str = ""  #: the session whose CLI asks (a pool query: the member)
+    request: str = ""  #: the question's id
+    tool_name: str = ""  #: e.g. Bash, Edit, mcp__server__tool
+    input: str = "{}"  #: the tool's input, a JSON object as text
+    tool_use_id: str = ""  #: the model's tool_use block
+    suggestions: str = "[]"  #: the CLI's permission suggestions, a JSON array as text
+    reason: str = ""  #: why the CLI asks, if it says
+    timeout_ms: int = 0  #: denied when no answer came within this
+
+
+@dataclass(frozen=True)
+class PermissionAnswer:
+    """A caller's answer to a :class:`PermissionRequest`."""
+
+    allow: bool = False
+    updated_input: str = ""  #: allow: the input to run the tool with (JSON object text)
+    message: str = ""  #: deny: why; the model reads it
+
+    @staticmethod
+    def allowed(updated_input: str = "") -> "PermissionAnswer":
+        return PermissionAnswer(True, updated_input, "")
+
+    @staticmethod
+    def denied(message: str) -> "PermissionAnswer":
+        return PermissionAnswer(False, "", message)
+
+
+#: decides a tool question; runs on the client's I/O thread (or event loop): return quickly
+PermissionHandler = Callable[[PermissionRequest], PermissionAnswer]
 
 
 @dataclass(frozen=True)

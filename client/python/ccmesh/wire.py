@@ -58,14 +58,14 @@ def encode(message_type: str, body: Dict[str, Any]) -> List[bytes]:
 class Incoming:
     """A message from the broker, decoded as far as its frames go."""
 
-    type: str  #: event, result or error
+    type: str  #: event, permission_request, result or error
     id: int  #: the request it belongs to (0: not readable)
     body: Dict[str, Any]  #: the msgpack map
 
     @property
     def final(self) -> bool:
-        """A request's last reply: anything but an ``event``."""
-        return self.type != "event"
+        """A request's last reply: anything but an ``event`` or a ``permission_request``."""
+        return self.type not in ("event", "permission_request")
 
 
 def decode(frames: Sequence[bytes]) -> Optional[Incoming]:

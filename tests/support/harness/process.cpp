@@ -109,11 +109,14 @@ TempDir::~TempDir() {
   if (!std::getenv("CCMESH_KEEP_TEST_DIRS")) std::filesystem::remove_all(path_, ignored);
 }
 
-CommandResult runCommand(const std::string& path, const std::vector<std::string>& args,
-                         const std::map<std::string, std::string>& env, Millis deadline) {
-  TempDir dir;
+namespace {
+
+CommandResult runIn(const TempDir& dir, const std::string& redirections, const std::string& path,
+                    const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env, Millis deadline) {
   const std::string out_path = dir.path() + "/out";
-  std::vector<std::string> wrapped{"-c", "exec \"$0\" \"$@\" 2>\"" + dir.path() + "/err\"", path};
+  std::vector<std::string> wrapped{
+      "-c", "exec \"$0\" \"$@\" 2>\"" + dir.path() + "/err\"" + redirections, path};
   wrapped.insert(wrapped.end(), args.begin(), args.end());
   // The shell only redirects stderr to its own file; stdout goes to the Process log.
   Process process("/bin/sh", wrapped, out_path, env);
@@ -129,6 +132,21 @@ CommandResult runCommand(const std::string& path, const std::vector<std::string>
   result.out = slurp(out_path);
   result.err = slurp(dir.path() + "/err");
   return result;
+}
+
+}  // namespace
+
+CommandResult runCommand(const std::string& path, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env, Millis deadline) {
+  TempDir dir;
+  return runIn(dir, "", path, args, env, deadline);
+}
+
+CommandResult runCommandWithInput(const std::string& path, const std::vector<std::string>& args,
+                                  const std::string& input, Millis deadline) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/in") << input;
+  return runIn(dir, " <\"" + dir.path() + "/in\"", path, args, {}, deadline);
 }
 
 std::string binaryPath(const std::string& name) { return std::string(CCMESH_BIN_DIR) + "/" + name; }

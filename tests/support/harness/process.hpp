@@ -63,6 +63,9 @@ struct CommandResult {
 CommandResult runCommand(const std::string& path, const std::vector<std::string>& args,
                          const std::map<std::string, std::string>& env = {},
                          Millis deadline = Millis(30000));
+// The same, with `input` on its stdin.
+CommandResult runCommandWithInput(const std::string& path, const std::vector<std::string>& args,
+                                  const std::string& input, Millis deadline = Millis(30000));
 
 // Path of a program built by this project (build/bin).
 std::string binaryPath(const std::string& name);

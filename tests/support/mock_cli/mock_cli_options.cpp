@@ -14,7 +14,7 @@ constexpr std::array<std::string_view, 6> kBuiltinTools{"Bash", "Read", "Write",
                                                         "Edit", "Glob", "Grep"};
 
 // Flags that consume a value, either as --flag=value or as the next argument.
-constexpr std::array<std::string_view, 17> kValueFlags{"--session-id",
+constexpr std::array<std::string_view, 18> kValueFlags{"--session-id",
                                                        "--resume",
                                                        "-r",
                                                        "--system-prompt",
@@ -30,7 +30,8 @@ constexpr std::array<std::string_view, 17> kValueFlags{"--session-id",
                                                        "--input-format",
                                                        "--output-format",
                                                        "--fallback-model",
-                                                       "--mcp-config"};
+                                                       "--mcp-config",
+                                                       "--permission-prompt-tool"};
 
 bool takesValue(std::string_view flag) {
   return std::find(kValueFlags.begin(), kValueFlags.end(), flag) != kValueFlags.end();
@@ -60,6 +61,8 @@ void applyValue(std::string_view flag, std::string_view value, MockCliOptions& o
     if (!value.empty()) options.model = value;
   } else if (flag == "--permission-mode") {
     if (!value.empty()) options.permission_mode = value;
+  } else if (flag == "--permission-prompt-tool") {
+    options.permission_prompt_tool = value;
   } else if (flag == "--max-turns") {
     int turns = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), turns);

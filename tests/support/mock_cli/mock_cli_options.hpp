@@ -18,6 +18,7 @@ struct MockCliOptions {
   std::string append_system_prompt;           // --append-system-prompt (empty: none)
   std::string model = "mock-model";           // --model
   std::string permission_mode = "default";    // --permission-mode
+  std::string permission_prompt_tool;         // --permission-prompt-tool (stdio: ask the host)
   int max_turns = 0;                          // --max-turns (0: unset; the mock always does 1)
   std::vector<std::string> allowed_tools;     // --allowedTools a,b
   std::vector<std::string> disallowed_tools;  // --disallowedTools a,b

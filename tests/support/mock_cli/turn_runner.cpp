@@ -250,6 +250,11 @@ void TurnRunner::runHang(const Turn& turn) {
 void TurnRunner::runTool(const Turn& turn, const std::string& name, const std::string& input_text) {
   Json input = Json::parse(input_text, nullptr, false);
   if (input.is_discarded() || !input.is_object()) input = Json{{"command", input_text}};
+  if (options_.permission_prompt_tool != "stdio") {
+    // As the real CLI: without a host to ask, a tool that needs approval is refused.
+    answer(turn, "tool " + name + " denied: " + name + " needs approval and nobody may be asked");
+    return;
+  }
   const std::string number = std::to_string(++tool_requests_);
   const std::string request_id = "mock_tool_" + number;
   out_.writeLine(

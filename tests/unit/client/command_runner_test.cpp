@@ -104,7 +104,8 @@ Run run(const FakeBroker& broker, std::vector<std::string> args) {
   Client client(ClientOptions{command->broker, command->timeout});
   std::ostringstream out;
   std::ostringstream err;
-  CommandRunner runner(out, err);
+  std::istringstream in;
+  CommandRunner runner(out, err, in);
   Run result;
   result.status = runner.run(*command, client, {});
   result.out = out.str();
@@ -247,7 +248,8 @@ TEST(CommandRunner, StatusPrintsWorkersAndTotals) {
 TEST(CommandRunner, UsageErrorsAreBadRequestWithStatusTwo) {
   std::ostringstream out;
   std::ostringstream err;
-  CommandRunner runner(out, err);
+  std::istringstream in;
+  CommandRunner runner(out, err, in);
   EXPECT_EQ(runner.reportUsage(UsageError{"unknown command 'x'", false}), 2);
   EXPECT_EQ(err.str(), "error: bad_request: unknown command 'x'\n");
   EXPECT_EQ(runner.reportUsage(UsageError{"unknown command 'x'", true}), 2);

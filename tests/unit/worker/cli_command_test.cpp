@@ -31,6 +31,8 @@ TEST(CliCommand, AlwaysSpeaksStreamJson) {
   EXPECT_EQ(command.argv[0], "/opt/claude");
   EXPECT_EQ(valueOf(command.argv, "--input-format"), "stream-json");
   EXPECT_EQ(valueOf(command.argv, "--output-format"), "stream-json");
+  // Tool questions come to the worker, which answers them by the session's handler.
+  EXPECT_EQ(valueOf(command.argv, "--permission-prompt-tool"), "stdio");
   EXPECT_TRUE(contains(command.argv, "--verbose"));
   EXPECT_TRUE(contains(command.argv, "--include-partial-messages"));
   EXPECT_TRUE(contains(command.argv, "-p"));

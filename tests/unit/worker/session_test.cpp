@@ -24,6 +24,8 @@ struct RecordingObserver final : SessionObserver {
   std::vector<msg::QueryResult> results;
   std::vector<msg::ErrorReply> errors;
   std::vector<msg::Ack> acks;
+  std::vector<msg::PermissionRequest> questions;
+  std::vector<msg::PermissionDecision> decisions;
 
   void onSessionChanged(const msg::SessionUpdate& u) override { updates.push_back(u); }
   void onDelivered(uint64_t id) override { delivered.push_back(id); }
@@ -31,6 +33,8 @@ struct RecordingObserver final : SessionObserver {
   void onQueryResult(const msg::QueryResult& r) override { results.push_back(r); }
   void onError(const msg::ErrorReply& e) override { errors.push_back(e); }
   void onAck(const msg::Ack& a) override { acks.push_back(a); }
+  void onPermissionRequest(const msg::PermissionRequest& q) override { questions.push_back(q); }
+  void onPermissionDecision(const msg::PermissionDecision& d) override { decisions.push_back(d); }
 
   const msg::QueryResult* result(uint64_t id) const {
     for (const auto& r : results) {
@@ -175,9 +179,89 @@ TEST_F(SessionTest, AnswersTheCliPermissionRequestSoTheTurnEnds) {
   ask(1, R"(/tool Bash {"command":"ls"})");
   waitForAnswer(1);
   EXPECT_EQ(answer(1),
-            "tool Bash denied: ccmesh worker: no interactive permission prompts; allow Bash with "
-            "allowed_tools or permission_mode");
+            "tool Bash denied: ccmesh: this session answers no permission prompts; allow Bash "
+            "with allowed_tools, permission_mode or permission_handler");
   EXPECT_EQ(session_->state(), SessionState::kIdle);
+  ASSERT_EQ(observer_.decisions.size(), 1u);
+  EXPECT_EQ(observer_.decisions[0].decided_by, "handler deny");
+  EXPECT_TRUE(observer_.questions.empty());
+}
+
+TEST_F(SessionTest, AsksTheClientAndRunsItsAnswer) {
+  SessionOptions options;
+  options.permission_handler = "client";
+  make(options).start(0);
+  ask(1, R"(/tool Bash {"command":"ls"})");
+  runUntil([&] { return !observer_.questions.empty(); }, "the question");
+  const msg::PermissionRequest question = observer_.questions[0];
+  EXPECT_EQ(question.id, 1u);
+  EXPECT_EQ(question.session, "s");
+  EXPECT_EQ(question.tool_name, "Bash");
+  EXPECT_EQ(question.input, R"({"command":"ls"})");
+  EXPECT_EQ(question.timeout_ms, SessionOptions::kDefaultPermissionTimeoutMs);
+  // An answer for another query, or another question, is not this one's.
+  session_->onPermissionReply(msg::PermissionReply{2, question.request, "allow", {}, {}, "x"});
+  session_->onPermissionReply(msg::PermissionReply{1, "other", "allow", {}, {}, "x"});
+  EXPECT_TRUE(observer_.decisions.empty());
+  session_->onPermissionReply(
+      msg::PermissionReply{1, question.request, "allow", R"({"command":"pwd"})", {}, "alice"});
+  waitForAnswer(1);
+  EXPECT_EQ(answer(1), R"(tool Bash allowed: {"command":"pwd"})");
+  ASSERT_EQ(observer_.decisions.size(), 1u);
+  EXPECT_EQ(observer_.decisions[0].behavior, "allow");
+  EXPECT_EQ(observer_.decisions[0].decided_by, "client alice");
+  EXPECT_EQ(observer_.decisions[0].id, 1u);
+}
+
+TEST_F(SessionTest, AnUnansweredQuestionIsDeniedAtItsTimeout) {
+  SessionOptions options;
+  options.permission_handler = "client";
+  options.permission_timeout_ms = 5000;
+  make(options).start(0);
+  ask(1, "/tool Bash ls");
+  runUntil([&] { return !observer_.questions.empty(); }, "the question");
+  ASSERT_TRUE(session_->nextDeadline().has_value());
+  clock_.advance(Millis(4999));
+  session_->onTimer();
+  EXPECT_TRUE(observer_.decisions.empty());
+  clock_.advance(Millis(2));
+  session_->onTimer();
+  ASSERT_EQ(observer_.decisions.size(), 1u);
+  EXPECT_EQ(observer_.decisions[0].decided_by, "timeout");
+  waitForAnswer(1);
+  EXPECT_EQ(answer(1), "tool Bash denied: ccmesh: nobody answered whether Bash may run");
+}
+
+TEST_F(SessionTest, CancellingTheQueryDeniesItsQuestion) {
+  SessionOptions options;
+  options.permission_handler = "client";
+  make(options).start(0);
+  ask(1, "/tool Bash ls");
+  runUntil([&] { return !observer_.questions.empty(); }, "the question");
+  EXPECT_TRUE(session_->cancel(1));
+  ASSERT_EQ(observer_.decisions.size(), 1u);
+  EXPECT_EQ(observer_.decisions[0].decided_by, "cancelled");
+  EXPECT_EQ(observer_.decisions[0].behavior, "deny");
+  ask(2, "next");
+  waitForAnswer(2);
+  EXPECT_EQ(answer(2), "turn 2: next");
+}
+
+TEST_F(SessionTest, PolicyRulesDecideWithoutAsking) {
+  SessionOptions options;
+  options.permission_handler = "policy";
+  options.permission_rules = {"allow:Bash(ls:*)"};
+  make(options).start(0);
+  ask(1, "/tool Bash ls -la");
+  waitForAnswer(1);
+  EXPECT_EQ(answer(1), R"(tool Bash allowed: {"command":"ls -la"})");
+  ask(2, "/tool Bash rm x");
+  waitForAnswer(2);
+  EXPECT_EQ(answer(2), "tool Bash denied: ccmesh: no rule of this session allows Bash");
+  ASSERT_EQ(observer_.decisions.size(), 2u);
+  EXPECT_EQ(observer_.decisions[0].decided_by, "policy allow:Bash(ls:*)");
+  EXPECT_EQ(observer_.decisions[1].decided_by, "policy");
+  EXPECT_TRUE(observer_.questions.empty());
 }
 
 TEST_F(SessionTest, QueuedPromptTimesOutBeforeItStarts) {

@@ -201,11 +201,36 @@ struct AllowListsReloaded {
   bool ok = true;
 };
 
+// A session's CLI asked whether a tool may run, and the question went to the client of the
+// query that was running (permission_handler client).
+struct PermissionAsked {
+  uint64_t request = 0;  // the broker's id of the query
+  std::string session;
+  std::string pool;
+  std::string worker;
+  std::string tool;
+  std::string question;  // the CLI's id of the question
+};
+
+// A tool question was decided (by whom: `decided_by`, e.g. "client alice", "policy
+// allow:Read", "timeout", "handler deny", "cancelled").
+struct PermissionDecided {
+  uint64_t request = 0;  // the broker's id of the query (0: none was running)
+  std::string session;
+  std::string worker;
+  std::string tool;
+  std::string question;
+  bool allowed = false;
+  std::string decided_by;
+  std::string message;  // denied: the reason the model was given
+};
+
 using Body = std::variant<SessionRegistered, SessionPlaced, SessionMoved, SessionStateChanged,
                           SessionCrashed, SessionRestarted, SessionFailed, SessionTerminated,
                           WorkerJoined, WorkerLost, WorkerFenced, QueryAdmitted, QueryDelivered,
                           QueryFinished, PoolCreated, PoolResized, PoolDeleted, MemberCheckedOut,
-                          MemberCheckedIn, MemberReclaimed, MessageRefused, AllowListsReloaded>;
+                          MemberCheckedIn, MemberReclaimed, MessageRefused, AllowListsReloaded,
+                          PermissionAsked, PermissionDecided>;
 
 // The event's name in snake_case ("session_placed"), for logs and feeds.
 std::string_view name(const Body& body);

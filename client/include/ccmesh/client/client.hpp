@@ -17,6 +17,7 @@
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/expected.hpp"
 #include "ccmesh/common/handshake_watch.hpp"
+#include "ccmesh/common/permission_messages.hpp"
 #include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/session_options.hpp"
@@ -56,6 +57,24 @@ struct ClientOptions {
   zmq::context_t* context = nullptr;
 };
 
+// A caller's answer to a tool question (docs/SESSIONS.md "Tool approval").
+struct PermissionAnswer {
+  bool allow = false;
+  std::string updated_input;  // allow: the input to run the tool with (a JSON object, as
+                              // text); empty: as asked
+  std::string message;        // deny: why; the model reads it
+
+  static PermissionAnswer allowed(std::string updated_input = {}) {
+    return {true, std::move(updated_input), {}};
+  }
+  static PermissionAnswer denied(std::string message) { return {false, {}, std::move(message)}; }
+};
+
+// Decides a tool question of the session running a query (permission_handler=client). It
+// runs on the calling thread while the query waits, and may take its time (a person at a
+// terminal): the worker denies the question after the session's permission_timeout_ms.
+using PermissionHandler = std::function<PermissionAnswer(const msg::PermissionRequest&)>;
+
 struct QueryOptions {
   bool stream = false;  // ask for delta events
   // The query's deadline, sent to the broker as timeout_ms. 0: none is sent, so the session's
@@ -64,6 +83,8 @@ struct QueryOptions {
   Millis timeout{0};
   // Polled while waiting; returning true cancels the query (it then ends with `cancelled`).
   std::function<bool()> should_cancel{};
+  // Answers the session's tool questions. None: every question is denied at once.
+  PermissionHandler on_permission{};
 };
 
 // How poolCreate() makes a pool: `size` new members NAME/0 .. NAME/size-1 started with
@@ -77,9 +98,11 @@ struct PoolCreateOptions {
 
 // One reply of any kind, for callers that keep several requests in flight.
 struct Incoming {
-  MessageType type = MessageType::kError;  // kEvent, kResult or kError
+  MessageType type = MessageType::kError;  // kEvent, kPermissionRequest, kResult or kError
   uint64_t id = 0;
-  msg::Event event;         // when type == kEvent
+  msg::Event event;  // when type == kEvent
+  // When type == kPermissionRequest: a tool question of query `id`, for answerPermission().
+  msg::PermissionRequest permission;
   msg::QueryResult result;  // when type == kResult of a query
   ReplyError error;         // when type == kError
 };
@@ -161,6 +184,8 @@ class Client {
   std::optional<Incoming> receive(Millis wait);
   // Asks the broker to stop request `id`; it then ends with `cancelled`.
   void cancel(uint64_t id);
+  // Answers a tool question that receive() handed over (kPermissionRequest) for query `id`.
+  void answerPermission(uint64_t id, const std::string& request, const PermissionAnswer& answer);
 
  private:
   // What a call does while it waits for its final reply.
@@ -168,6 +193,7 @@ class Client {
     const std::function<void(const msg::Event&)>* on_event = nullptr;  // sees events, or null
     const std::function<void(const msg::FeedEvent&)>* on_feed_event = nullptr;  // a watch's
     const std::function<bool()>* should_cancel = nullptr;  // asked every 50 ms, or null
+    const PermissionHandler* on_permission = nullptr;      // answers tool questions, or null
     std::string partial;                                   // text of the delta events seen so far
     bool cancel_sent = false;                              // `cancel` went out for this request
     LostRequestCheck* check = nullptr;  // asks whether the broker still knows it, or null
@@ -201,6 +227,8 @@ class Client {
                                                             Waiting& waiting);
   // One message from the socket without blocking, decoded as far as its frames go.
   std::optional<Expected<Envelope, DecodeError>> readOne();
+  // Answers the tool question `message` of query `id` with `on_permission` (deny without one).
+  void answerQuestion(uint64_t id, const Envelope& message, const PermissionHandler* on_permission);
   // Keeps a message for receive() unless it belongs to a request this client gave up on.
   void stash(Expected<Envelope, DecodeError> message);
   // Sends the ping of a LostRequestCheck on request `id`.

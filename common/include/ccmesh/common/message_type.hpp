@@ -32,6 +32,13 @@ enum class MessageType {
   kPoolDelete,
   // client -> broker, broker -> worker notification: stop a request in flight
   kCancel,
+  // client -> broker, broker -> worker notification: the answer to a permission_request
+  kPermissionReply,
+  // worker -> broker -> client: the CLI asks whether a tool may run (docs/PROTOCOL.md
+  // "Tool approval")
+  kPermissionRequest,
+  // worker -> broker notification: how a permission request was decided, and by whom
+  kPermissionDecision,
   // replies (broker -> client, worker -> broker)
   kEvent,
   kResult,

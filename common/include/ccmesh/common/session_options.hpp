@@ -22,6 +22,12 @@ struct SessionOptions {
   // Values of `start`.
   static constexpr std::string_view kStartEager = "eager";
   static constexpr std::string_view kStartOnDemand = "on_demand";
+  // Values of `permission_handler`.
+  static constexpr std::string_view kHandlerDeny = "deny";
+  static constexpr std::string_view kHandlerClient = "client";
+  static constexpr std::string_view kHandlerPolicy = "policy";
+  // permission_timeout_ms when unset.
+  static constexpr uint64_t kDefaultPermissionTimeoutMs = 60000;
 
   std::string system_prompt;                  // --system-prompt
   std::string append_system_prompt;           // --append-system-prompt
@@ -46,6 +52,14 @@ struct SessionOptions {
   std::string start{kStartEager};  // eager: CLI at placement; on_demand: at the first query
   uint64_t idle_timeout_ms = 0;    // idle this long -> hibernated (0: the worker's default)
   uint64_t max_rss_mb = 0;         // CLI resident memory above this -> recycled (0: no limit)
+  // Tool approval (docs/SESSIONS.md "Tool approval"): who answers when the CLI asks whether
+  // a tool may run. deny (the default, also when empty): nobody, every question is denied;
+  // client: the client whose query is running; policy: permission_rules alone.
+  std::string permission_handler;
+  // Entries allow:RULE / deny:RULE in Claude Code's rule syntax (Bash(git status:*), Read,
+  // Edit(/srv/app/**)); the worker applies them first with handler client or policy.
+  std::vector<std::string> permission_rules;
+  uint64_t permission_timeout_ms = 0;  // handler client: deny when no answer came (0: 60000)
 
   // Applies one `key=value` setting as written in the sessions file or on a command line.
   // List keys take comma-separated values and append; env takes K=V; require takes
@@ -61,13 +75,17 @@ struct SessionOptions {
 
   // The CLI starts with the first query, not at placement.
   bool onDemand() const { return start == kStartOnDemand; }
+  // The permission handler in force: permission_handler, or deny when empty.
+  std::string_view permissionHandler() const {
+    return permission_handler.empty() ? kHandlerDeny : std::string_view(permission_handler);
+  }
 
   bool operator==(const SessionOptions&) const = default;
 
   // True for the keys of the `options` map (as msgpack_pack writes them).
   static bool isKey(std::string_view key);
   // How many there are.
-  static constexpr uint32_t kKeyCount = 20;
+  static constexpr uint32_t kKeyCount = 23;
 
   template <class Packer>
   void msgpack_pack(Packer& packer) const {
@@ -92,10 +110,15 @@ struct SessionOptions {
     packField(packer, "start", start);
     packField(packer, "idle_timeout_ms", idle_timeout_ms);
     packField(packer, "max_rss_mb", max_rss_mb);
+    packField(packer, "permission_handler", permission_handler);
+    packField(packer, "permission_rules", permission_rules);
+    packField(packer, "permission_timeout_ms", permission_timeout_ms);
   }
   void msgpack_unpack(const msgpack::object& object);
 
  private:
+  std::optional<Error> validatePermissions() const;
+
   template <class Packer, class T>
   static void packField(Packer& packer, std::string_view key, const T& value) {
     packer.pack(key);

@@ -17,6 +17,7 @@ struct CliEvent {
     kResult,            // result: the end of a turn
     kControlResponse,   // answer to one of our control requests
     kControlRequest,    // the CLI asks us something (can_use_tool, hook_callback, ...)
+    kControlCancel,     // the CLI withdraws one of its control requests (request_id)
     kTranscriptMirror,  // --session-mirror transcript entries
   };
 
@@ -43,6 +44,12 @@ struct CliEvent {
   std::string request_id;
   std::string error;      // control_response error message (subtype "error")
   std::string tool_name;  // can_use_tool: the tool asked about
+  // can_use_tool: the tool's input (JSON object text, "{}" when absent), the tool_use block's
+  // id, the CLI's permission_suggestions (JSON array text, "[]" when absent) and its reason.
+  std::string tool_input;
+  std::string tool_use_id;
+  std::string suggestions;
+  std::string reason;
 
   // kTranscriptMirror: the entries as written (each a JSON object), and the file the CLI
   // appended them to. Entries that are not JSON objects, or longer than

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +20,10 @@ std::string initializeRequest(std::string_view request_id);
 // The `interrupt` control request: the running turn ends with error_during_execution.
 std::string interruptRequest(std::string_view request_id);
 
-// Answer to the CLI's can_use_tool: deny (the worker has nobody to ask).
-std::string denyToolResponse(std::string_view request_id, std::string_view tool_name);
+// Answers to the CLI's can_use_tool: allow, running the tool with `input` (a JSON object's
+// text; nullopt if it is not one), or deny with `message` (the model reads it).
+std::optional<std::string> allowToolResponse(std::string_view request_id, std::string_view input);
+std::string denyToolResponse(std::string_view request_id, std::string_view message);
 
 // Answer to a control request the worker does not support, so the CLI does not wait.
 std::string unsupportedResponse(std::string_view request_id, std::string_view subtype);

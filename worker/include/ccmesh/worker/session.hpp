@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "ccmesh/common/error_code.hpp"
+#include "ccmesh/common/permission_messages.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/session_options.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 #include "ccmesh/worker/cli_event.hpp"
 #include "ccmesh/worker/cli_process.hpp"
+#include "ccmesh/worker/permission_policy.hpp"
 #include "ccmesh/worker/session_context.hpp"
 #include "ccmesh/worker/session_observer.hpp"
 #include "ccmesh/worker/stream_json_parser.hpp"
@@ -83,6 +85,9 @@ class Session {
   void onTranscriptSeed(const msg::TranscriptSeed& seed);
   // A broker (re)registered this worker: sends again every entry it has not acknowledged.
   void resendTranscript();
+  // --- tool approval (session_permissions.cpp)
+  // The client's answer to one of this session's tool questions (permission_request).
+  void onPermissionReply(const msg::PermissionReply& reply);
   // Answers an assign of the same generation again (idempotent): acks the current state.
   void acknowledge(uint64_t ack_id);
   // Kills the CLI group now (second SIGTERM to the worker).
@@ -171,6 +176,27 @@ class Session {
   void handleEvent(const CliEvent& event);
   void handleControlRequest(const CliEvent& event);
   void noteErrorLine(const std::string& line);
+  // --- tool approval (session_permissions.cpp)
+  // One can_use_tool question of the CLI that waits for the client's answer.
+  struct Question {
+    std::string request;    // the CLI's request id
+    std::string tool_name;  // the tool asked about
+    std::string input;      // its input, a JSON object's text
+    uint64_t query_id = 0;  // the query that was running when it came (0: none)
+    TimePoint deadline{};   // denied then, unanswered
+  };
+  // Decides a can_use_tool request by the session's handler, or asks the client.
+  void askPermission(const CliEvent& event);
+  // Answers the CLI (allow with `input`, or its own input when empty; or deny with
+  // `message`), logs it and reports it to the broker.
+  void answerQuestion(const Question& question, bool allow, std::string_view input,
+                      const std::string& decided_by, std::string message);
+  // Denies the open questions of a query that ended (`why`), or that are overdue.
+  void closeQuestions(uint64_t query_id, const std::string& why);
+  void expireQuestions(TimePoint t);
+  // The CLI took a question back (control_cancel_request).
+  void withdrawQuestion(const std::string& request);
+  std::optional<TimePoint> nextQuestionDeadline() const;
   // --- the transcript the broker keeps (session_transcript.cpp)
   // Keeps mirrored transcript entries for the next batch; sends a full batch at once.
   void mirror(const CliEvent& event);
@@ -243,6 +269,8 @@ class Session {
   std::optional<TimePoint> copy_due_;  // waiting for the broker's copy; ask again then
   bool snapshot_due_ = false;          // the broker lacks entries: send a snapshot
   uint64_t snapshot_sent_at_ = UINT64_MAX;  // position at the last snapshot (one per position)
+  PermissionPolicy policy_;                 // permission_rules, parsed
+  std::vector<Question> questions_;         // tool questions waiting for the client
 };
 
 }  // namespace ccmesh::worker

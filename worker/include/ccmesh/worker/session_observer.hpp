@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "ccmesh/common/permission_messages.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 
@@ -21,6 +22,10 @@ class SessionObserver {
   virtual void onDelivered(uint64_t id) = 0;
   // A streamed piece of an answer.
   virtual void onEvent(const msg::Event& event) = 0;
+  // Tool approval: a question for the client of a running query, and how each question was
+  // decided (docs/SESSIONS.md "Tool approval").
+  virtual void onPermissionRequest(const msg::PermissionRequest& request) { (void)request; }
+  virtual void onPermissionDecision(const msg::PermissionDecision& decision) { (void)decision; }
   // Final replies.
   virtual void onQueryResult(const msg::QueryResult& result) = 0;
   virtual void onError(const msg::ErrorReply& error) = 0;
