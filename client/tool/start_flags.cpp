@@ -18,9 +18,10 @@ struct StartFlag {
   const char* help;        // its line in --help
   bool repeatable;         // may be given several times, each appends
   bool path;               // a relative value is made absolute against the caller's directory
+  const char* implicit = nullptr;  // the value of the flag given alone (a switch), if any
 };
 
-constexpr std::array<StartFlag, 21> kStartFlags{{
+constexpr std::array<StartFlag, 30> kStartFlags{{
     {"system-prompt", "system_prompt", "S", "replace the CLI's system prompt", false, false},
     {"append-system-prompt", "append_system_prompt", "S", "append to the CLI's system prompt",
      false, false},
@@ -54,6 +55,22 @@ constexpr std::array<StartFlag, 21> kStartFlags{{
      "a tool rule applied first, e.g. allow:Bash(git status:*) (repeatable)", true, false},
     {"permission-timeout", "permission_timeout_ms", "MS",
      "deny a tool question the client has not answered after MS (default 60000)", false, false},
+    {"max-budget-usd", "max_budget_usd", "USD",
+     "the CLI stops spending past this; queries then end budget_exhausted", false, false},
+    {"fallback-model", "fallback_model", "M[,M2]",
+     "models the CLI falls back to when the main one is busy", false, false},
+    {"effort", "effort", "E", "effort level: low, medium, high, xhigh or max", false, false},
+    {"settings", "settings", "JSON|/path", "more CLI settings: a JSON object or an absolute path",
+     false, false},
+    {"setting-sources", "setting_sources", "a,b",
+     "setting files the CLI reads: user, project, local", true, false},
+    {"agents", "agents", "JSON", "custom agents, a JSON object", false, false},
+    {"json-schema", "json_schema", "JSON",
+     "structured output: answers carry a value of this JSON schema", false, false},
+    {"mcp-config", "mcp_config", "JSON|/path",
+     "MCP servers: {\"mcpServers\":{...}} or an absolute path on the worker", false, false},
+    {"strict-mcp-config", "strict_mcp_config", "true|false", "only the MCP servers of --mcp-config",
+     false, false, "true"},
 }};
 
 // "a,b" -> {"a", "b"}, empty entries dropped (as SessionOptions::set does).
@@ -84,6 +101,11 @@ void addStartFlags(po::options_description& options) {
     if (flag.repeatable) {
       options.add_options()(
           flag.flag, po::value<std::vector<std::string>>()->value_name(flag.value_name), flag.help);
+    } else if (flag.implicit != nullptr) {
+      options.add_options()(
+          flag.flag,
+          po::value<std::string>()->value_name(flag.value_name)->implicit_value(flag.implicit),
+          flag.help);
     } else {
       options.add_options()(flag.flag, po::value<std::string>()->value_name(flag.value_name),
                             flag.help);

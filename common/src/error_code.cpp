@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 16> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 17> kNames{{
     {ErrorCode::kNotFound, "not_found"},
     {ErrorCode::kAlreadyExists, "already_exists"},
     {ErrorCode::kBusy, "busy"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 16> kNames{{
     {ErrorCode::kVersionMismatch, "version_mismatch"},
     {ErrorCode::kInternal, "internal"},
     {ErrorCode::kConversationIncomplete, "conversation_incomplete"},
+    {ErrorCode::kBudgetExhausted, "budget_exhausted"},
 }};
 
 }  // namespace

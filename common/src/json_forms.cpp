@@ -43,6 +43,15 @@ void to_json(Json& json, const SessionOptions& options) {
       {"permission_handler", options.permission_handler},
       {"permission_rules", options.permission_rules},
       {"permission_timeout_ms", options.permission_timeout_ms},
+      {"max_budget_usd", options.max_budget_usd},
+      {"fallback_model", options.fallback_model},
+      {"effort", options.effort},
+      {"settings", options.settings},
+      {"setting_sources", options.setting_sources},
+      {"agents", options.agents},
+      {"json_schema", options.json_schema},
+      {"mcp_config", options.mcp_config},
+      {"strict_mcp_config", options.strict_mcp_config},
   };
 }
 
@@ -58,6 +67,12 @@ Expected<SessionOptions, Error> sessionOptionsFromJson(const Json& object) {
       failed = options.set(key, value.get<std::string>());
     } else if (value.is_number_unsigned()) {
       failed = options.set(key, std::to_string(value.get<uint64_t>()));
+    } else if (value.is_number_float()) {
+      failed = options.set(key, value.dump());
+    } else if (value.is_boolean() && key == "strict_mcp_config") {
+      failed = options.set(key, value.get<bool>() ? "true" : "false");
+    } else if (value.is_object() && SessionOptions::isJsonText(key)) {
+      failed = options.set(key, value.dump());
     } else if (value.is_array()) {
       for (const auto& item : value) {
         if (!item.is_string()) return wrong(key, "an array of strings");
@@ -69,7 +84,7 @@ Expected<SessionOptions, Error> sessionOptionsFromJson(const Json& object) {
         if ((failed = options.set(key, name + "=" + item.get<std::string>()))) break;
       }
     } else {
-      return wrong(key, "a string, a non-negative integer, an array or an object");
+      return wrong(key, "a string, a non-negative number, a boolean, an array or an object");
     }
     if (failed) return Error{ErrorCode::kBadRequest, failed->message};
   }
@@ -87,6 +102,11 @@ void to_json(Json& json, const QueryResult& result) {
       {"input_tokens", result.input_tokens}, {"output_tokens", result.output_tokens},
   };
   if (!result.pool.empty()) json["pool"] = result.pool;  // pool query: `session` is its member
+  // json_schema: the structured value itself, not its text.
+  if (!result.structured.empty()) {
+    Json value = Json::parse(result.structured, nullptr, false);
+    if (!value.is_discarded()) json["structured"] = std::move(value);
+  }
 }
 
 void to_json(Json& json, const Ack& ack) {

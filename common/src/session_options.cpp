@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "ccmesh/common/limits.hpp"
@@ -18,7 +20,8 @@ constexpr std::array<std::string_view, SessionOptions::kKeyCount> kKeys{
     "disallowed_tools", "add_dir", "permission_mode", "cwd", "env", "query_timeout_ms",
     "resume", "max_restarts", "restart_window_ms", "pool", "pool_strategy", "require",
     "start", "idle_timeout_ms", "max_rss_mb", "permission_handler", "permission_rules",
-    "permission_timeout_ms"};
+    "permission_timeout_ms", "max_budget_usd", "fallback_model", "effort", "settings",
+    "setting_sources", "agents", "json_schema", "mcp_config", "strict_mcp_config"};
 // clang-format on
 
 constexpr std::array<std::string_view, 6> kPermissionModes{
@@ -42,6 +45,41 @@ std::optional<Error> parseNumber(std::string_view key, std::string_view text, T&
     return badOption(key, "expected a non-negative integer, got '" + std::string(text) + "'");
   }
   out = value;
+  return std::nullopt;
+}
+
+std::optional<Error> parseDollars(std::string_view key, std::string_view text, double& out) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() ||
+      !std::isfinite(value) || value < 0) {
+    return badOption(key, "expected a non-negative amount of USD, got '" +
+                              std::string(text.substr(0, 64)) + "'");
+  }
+  out = value;
+  return std::nullopt;
+}
+
+std::optional<Error> parseBool(std::string_view key, std::string_view text, bool& out) {
+  if (text == "true" || text == "1" || text == "yes" || text.empty()) {
+    out = true;
+  } else if (text == "false" || text == "0" || text == "no") {
+    out = false;
+  } else {
+    return badOption(key, "expected true or false, got '" + std::string(text.substr(0, 64)) + "'");
+  }
+  return std::nullopt;
+}
+
+// A JSON object's text (`path_allowed`: or an absolute path), or why not.
+std::optional<Error> checkJsonOrPath(std::string_view key, const std::string& value,
+                                     bool path_allowed) {
+  if (value.empty()) return std::nullopt;
+  if (path_allowed && value.front() == '/') return std::nullopt;
+  if (!nlohmann::json::parse(value, nullptr, false).is_object()) {
+    return badOption(key, path_allowed ? "expected a JSON object or an absolute path"
+                                       : "expected a JSON object");
+  }
   return std::nullopt;
 }
 
@@ -145,6 +183,24 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
     appendList(value, permission_rules);
   } else if (key == "permission_timeout_ms") {
     return parseNumber(key, value, permission_timeout_ms);
+  } else if (key == "max_budget_usd") {
+    return parseDollars(key, value, max_budget_usd);
+  } else if (key == "fallback_model") {
+    fallback_model = value;
+  } else if (key == "effort") {
+    effort = value;
+  } else if (key == "settings") {
+    settings = value;
+  } else if (key == "setting_sources") {
+    appendList(value, setting_sources);
+  } else if (key == "agents") {
+    agents = value;
+  } else if (key == "json_schema") {
+    json_schema = value;
+  } else if (key == "mcp_config") {
+    mcp_config = value;
+  } else if (key == "strict_mcp_config") {
+    return parseBool(key, value, strict_mcp_config);
   } else {
     return badOption(key, "unknown option");
   }
@@ -161,7 +217,13 @@ std::optional<Error> SessionOptions::validate() const {
       {"resume", &resume},
       {"pool", &pool},
       {"pool_strategy", &pool_strategy},
-      {"permission_handler", &permission_handler}};
+      {"permission_handler", &permission_handler},
+      {"fallback_model", &fallback_model},
+      {"effort", &effort},
+      {"settings", &settings},
+      {"agents", &agents},
+      {"json_schema", &json_schema},
+      {"mcp_config", &mcp_config}};
   for (const auto& [key, value] : strings) {
     if (value->size() > limits::kMaxOptionBytes) return badOption(key, "value too long");
     if (value->find('\0') != std::string::npos) return badOption(key, "contains a NUL byte");
@@ -170,7 +232,8 @@ std::optional<Error> SessionOptions::validate() const {
       {"allowed_tools", &allowed_tools},
       {"disallowed_tools", &disallowed_tools},
       {"add_dir", &add_dir},
-      {"permission_rules", &permission_rules}};
+      {"permission_rules", &permission_rules},
+      {"setting_sources", &setting_sources}};
   for (const auto& [key, list] : lists) {
     if (list->size() > limits::kMaxOptionListItems) return badOption(key, "too many entries");
     for (const auto& item : *list) {
@@ -206,6 +269,7 @@ std::optional<Error> SessionOptions::validate() const {
   if (idle_timeout_ms > kMaxIdleTimeoutMs) return badOption("idle_timeout_ms", "too large");
   if (max_rss_mb > kMaxRssMb) return badOption("max_rss_mb", "too large");
   if (auto error = validatePermissions()) return error;
+  if (auto error = validateAgentOptions()) return error;
   if (require.size() > limits::kMaxOptionListItems) return badOption("require", "too many labels");
   for (const auto& [label, wanted] : require) {
     if (label.empty() || label.size() > limits::kMaxOptionBytes ||
@@ -233,6 +297,31 @@ std::optional<Error> SessionOptions::validatePermissions() const {
   if (permission_timeout_ms > kMaxPermissionTimeoutMs) {
     return badOption("permission_timeout_ms", "too large (at most one day)");
   }
+  return std::nullopt;
+}
+
+std::optional<Error> SessionOptions::validateAgentOptions() const {
+  if (!std::isfinite(max_budget_usd) || max_budget_usd < 0) {
+    return badOption("max_budget_usd", "must be a non-negative amount of USD");
+  }
+  if (!effort.empty() && effort != "low" && effort != "medium" && effort != "high" &&
+      effort != "xhigh" && effort != "max") {
+    return badOption(
+        "effort", "expected low, medium, high, xhigh or max, got '" + effort.substr(0, 64) + "'");
+  }
+  for (const auto& source : setting_sources) {
+    if (source != "user" && source != "project" && source != "local") {
+      return badOption("setting_sources",
+                       "expected user, project or local, got '" + source.substr(0, 64) + "'");
+    }
+  }
+  if (!fallback_model.empty() && fallback_model.front() == '-') {
+    return badOption("fallback_model", "bad model name");
+  }
+  if (auto error = checkJsonOrPath("settings", settings, true)) return error;
+  if (auto error = checkJsonOrPath("mcp_config", mcp_config, true)) return error;
+  if (auto error = checkJsonOrPath("agents", agents, false)) return error;
+  if (auto error = checkJsonOrPath("json_schema", json_schema, false)) return error;
   return std::nullopt;
 }
 
@@ -289,6 +378,24 @@ void SessionOptions::msgpack_unpack(const msgpack::object& object) {
       convertField(v, key, permission_rules);
     else if (key == "permission_timeout_ms")
       convertField(v, key, permission_timeout_ms);
+    else if (key == "max_budget_usd")
+      convertField(v, key, max_budget_usd);
+    else if (key == "fallback_model")
+      convertField(v, key, fallback_model);
+    else if (key == "effort")
+      convertField(v, key, effort);
+    else if (key == "settings")
+      convertField(v, key, settings);
+    else if (key == "setting_sources")
+      convertField(v, key, setting_sources);
+    else if (key == "agents")
+      convertField(v, key, agents);
+    else if (key == "json_schema")
+      convertField(v, key, json_schema);
+    else if (key == "mcp_config")
+      convertField(v, key, mcp_config);
+    else if (key == "strict_mcp_config")
+      convertField(v, key, strict_mcp_config);
     // Unknown keys are ignored, as everywhere in the protocol.
   }
 }

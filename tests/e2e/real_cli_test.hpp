@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "real_cli_cluster.hpp"
 
@@ -31,8 +32,11 @@ class RealCliTest : public ::testing::Test {
                    << ": run scripts/install-claude.sh (or point CCMESH_CLAUDE_CLI at a claude "
                       "binary)";
     }
-    mesh_ = std::make_unique<RealCliCluster>();
+    mesh_ = std::make_unique<RealCliCluster>(workerArgs());
   }
+
+  // Extra arguments of the worker (e.g. what it allows sessions).
+  virtual std::vector<std::string> workerArgs() const { return {}; }
 
   // Starts `name` (cwd: its own directory) and fails the test if that does not work.
   void startSession(const std::string& name, SessionOptions options = {}) {

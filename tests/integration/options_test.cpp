@@ -1,6 +1,7 @@
 // Every session option reaches the CLI as the right flag, environment or directory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -15,8 +16,8 @@ class OptionsTest : public ::testing::Test {
     cluster_ = new Cluster();
     // These tests check that options reach the CLI, so the worker allows the ones that widen
     // what the agent may do (safe_defaults_test checks they are refused otherwise).
-    cluster_->startWorker(
-        "w1", {"--allow-permission-modes", "acceptEdits", "--allowed-roots", "/tmp,/usr"});
+    cluster_->startWorker("w1", {"--allow-permission-modes", "acceptEdits", "--allowed-roots",
+                                 "/tmp,/usr", "--allow-mcp-commands"});
   }
   static void TearDownTestSuite() {
     delete cluster_;
@@ -62,6 +63,81 @@ class OptionsTest : public ::testing::Test {
 
 Cluster* OptionsTest::cluster_ = nullptr;
 int OptionsTest::next_ = 0;
+
+TEST_F(OptionsTest, AgentFeatureOptionsReachTheCliAsTheirFlags) {
+  SessionOptions o;
+  o.max_budget_usd = 2.5;
+  o.fallback_model = "claude-haiku-4-5";
+  o.effort = "high";
+  o.settings = R"({"model":"claude-from-settings"})";
+  o.setting_sources = {"user", "project"};
+  o.agents = R"({"reviewer":{"description":"Reviews code","prompt":"You review code."}})";
+  o.json_schema = R"({"type":"object"})";
+  o.mcp_config = R"({"mcpServers":{"calc":{"command":"/bin/true"}}})";
+  o.strict_mcp_config = true;
+  const auto argv = argvOf(o);
+  EXPECT_TRUE(hasFlag(argv, "--max-budget-usd", "2.5"));
+  EXPECT_TRUE(hasFlag(argv, "--fallback-model", "claude-haiku-4-5"));
+  EXPECT_TRUE(hasFlag(argv, "--effort", "high"));
+  EXPECT_TRUE(hasFlag(argv, "--settings", o.settings));
+  EXPECT_TRUE(hasFlag(argv, "--setting-sources", "user,project"));
+  EXPECT_TRUE(hasFlag(argv, "--agents", o.agents));
+  EXPECT_TRUE(hasFlag(argv, "--json-schema", o.json_schema));
+  EXPECT_TRUE(hasFlag(argv, "--mcp-config", o.mcp_config));
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--strict-mcp-config"), argv.end());
+}
+
+TEST_F(OptionsTest, JsonSchemaAnswersCarryTheStructuredValue) {
+  auto client = cluster_->client();
+  SessionOptions o;
+  o.json_schema = R"({"type":"object","properties":{"answer":{"type":"string"}}})";
+  ASSERT_TRUE(client->start("structured", o).ok());
+  auto reply = client->query("structured", "hi");
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(nlohmann::json::parse(reply->structured), nlohmann::json({{"answer", "turn 1: hi"}}));
+  auto json = runCommand(binaryPath("ccmesh"), {"--broker", cluster_->frontend(), "query",
+                                                "structured", "again", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["structured"]["answer"], "turn 2: again") << json.out;
+  (void)client->terminate("structured");
+}
+
+TEST_F(OptionsTest, ASpentBudgetEndsQueriesWithBudgetExhausted) {
+  auto client = cluster_->client();
+  SessionOptions o;
+  o.max_budget_usd = 0.015;  // the mock charges 0.01 a turn: two turns, then spent
+  ASSERT_TRUE(client->start("budgeted", o).ok());
+  ASSERT_TRUE(client->query("budgeted", "one").ok());
+  ASSERT_TRUE(client->query("budgeted", "two").ok());
+  auto spent = client->query("budgeted", "three");
+  ASSERT_FALSE(spent.ok());
+  EXPECT_EQ(spent.error().code, ErrorCode::kBudgetExhausted) << spent.error().message;
+  EXPECT_NE(spent.error().message.find("budget"), std::string::npos) << spent.error().message;
+  (void)client->terminate("budgeted");
+}
+
+TEST_F(OptionsTest, BadAgentOptionsAreRefusedNamingThem) {
+  auto client = cluster_->client();
+  auto refused = [&](const std::string& key, const std::string& value) {
+    SessionOptions o;
+    EXPECT_FALSE(o.set(key, value)) << key;
+    auto ack = client->start("bad-" + key, o);
+    EXPECT_FALSE(ack.ok()) << key;
+    if (ack.ok()) return;
+    EXPECT_EQ(ack.error().code, ErrorCode::kBadRequest);
+    EXPECT_NE(ack.error().message.find("option " + key), std::string::npos) << ack.error().message;
+  };
+  refused("effort", "extreme");
+  refused("settings", "{not json");
+  refused("settings", "relative/path.json");
+  refused("agents", "[1]");
+  refused("json_schema", "schema");
+  refused("mcp_config", "servers.json");
+  refused("setting_sources", "global");
+  SessionOptions o;
+  EXPECT_TRUE(o.set("max_budget_usd", "-1"));
+  EXPECT_TRUE(o.set("strict_mcp_config", "perhaps"));
+}
 
 TEST_F(OptionsTest, SystemPrompt) {
   SessionOptions o;

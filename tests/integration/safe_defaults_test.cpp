@@ -103,6 +103,18 @@ TEST_F(WideningOptionsTest, RefusedByDefaultNamingTheOption) {
   SessionOptions loader;
   loader.env["LD_PRELOAD"] = "/tmp/x.so";
   expectRefused(startOn({}, loader), "env");
+  SessionOptions stdio_mcp;
+  stdio_mcp.mcp_config = R"({"mcpServers":{"x":{"command":"/bin/sh","args":["-c","id"]}}})";
+  expectRefused(startOn({}, stdio_mcp), "mcp_config");
+  SessionOptions mcp_file;
+  mcp_file.mcp_config = "/etc/mcp.json";
+  expectRefused(startOn({}, mcp_file), "mcp_config");
+  SessionOptions hooks;
+  hooks.settings = R"({"hooks":{"PreToolUse":[]}})";
+  expectRefused(startOn({}, hooks), "settings");
+  SessionOptions helper;
+  helper.settings = R"({"apiKeyHelper":"/bin/cat /etc/shadow"})";
+  expectRefused(startOn({}, helper), "settings");
 }
 
 TEST_F(WideningOptionsTest, AcceptedWhereTheWorkerAllowsThem) {
@@ -110,14 +122,20 @@ TEST_F(WideningOptionsTest, AcceptedWhereTheWorkerAllowsThem) {
   wide.permission_mode = "bypassPermissions";
   wide.add_dir = {"/usr"};
   wide.env["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9";
-  auto ack = startOn({"--allow-permission-modes", "bypassPermissions,acceptEdits",
-                      "--allowed-roots", "/usr,/tmp", "--allow-session-env", "ANTHROPIC_*"},
-                     wide);
+  wide.mcp_config = R"({"mcpServers":{"x":{"command":"/bin/true"}}})";
+  wide.settings = R"({"hooks":{}})";
+  auto ack =
+      startOn({"--allow-permission-modes", "bypassPermissions,acceptEdits", "--allowed-roots",
+               "/usr,/tmp", "--allow-session-env", "ANTHROPIC_*", "--allow-mcp-commands"},
+              wide);
   EXPECT_TRUE(ack.ok()) << ack.error().message;
   SessionOptions harmless;
   harmless.permission_mode = "plan";
   harmless.env["MY_SETTING"] = "1";
   harmless.cwd = std::filesystem::temp_directory_path().string();
+  // Remote MCP servers and settings that start nothing need no allowance.
+  harmless.mcp_config = R"({"mcpServers":{"docs":{"type":"http","url":"https://mcp.invalid"}}})";
+  harmless.settings = R"({"model":"claude-sonnet-4-5"})";
   auto plain = startOn({}, harmless);
   EXPECT_TRUE(plain.ok()) << plain.error().message;
 }

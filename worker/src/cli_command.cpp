@@ -1,5 +1,6 @@
 #include "ccmesh/worker/cli_command.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 namespace ccmesh::worker {
@@ -50,6 +51,17 @@ CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& 
   flag("--disallowedTools", joinComma(options.disallowed_tools));
   for (const auto& dir : options.add_dir) flag("--add-dir", dir);
   flag("--permission-mode", options.permission_mode);
+  if (options.max_budget_usd > 0)
+    flag("--max-budget-usd", fmt::format("{}", options.max_budget_usd));
+  flag("--fallback-model", options.fallback_model);
+  flag("--effort", options.effort);
+  flag("--settings", options.settings);
+  flag("--setting-sources", joinComma(options.setting_sources));
+  flag("--agents", options.agents);
+  flag("--json-schema", options.json_schema);
+  // The `=` form: --mcp-config takes several values, and would take what follows.
+  if (!options.mcp_config.empty()) argv.push_back("--mcp-config=" + options.mcp_config);
+  if (options.strict_mcp_config) argv.emplace_back("--strict-mcp-config");
   // Tool questions come to the worker (can_use_tool), which answers them by the session's
   // permission_handler, so that every decision is logged and an event, whoever decides.
   flag("--permission-prompt-tool", "stdio");

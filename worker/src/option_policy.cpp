@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 namespace ccmesh::worker {
 namespace {
@@ -61,9 +62,56 @@ std::vector<std::string> OptionPolicy::defaultRoots() {
   return roots;
 }
 
+const std::vector<std::string>& OptionPolicy::programSettings() {
+  static const std::vector<std::string> keys{"hooks",
+                                             "apiKeyHelper",
+                                             "awsAuthRefresh",
+                                             "awsCredentialExport",
+                                             "otelHeadersHelper",
+                                             "statusLine",
+                                             "env",
+                                             "permissions",
+                                             "mcpServers",
+                                             "enableAllProjectMcpServers",
+                                             "enabledMcpjsonServers",
+                                             "sandbox"};
+  return keys;
+}
+
+std::string OptionPolicy::mcpCommands(const std::string& mcp_config) {
+  if (mcp_config.empty()) return {};
+  if (mcp_config.front() == '/') return "a file on this worker may define any server";
+  const auto config = nlohmann::json::parse(mcp_config, nullptr, false);
+  const auto servers = config.is_object() ? config.value("mcpServers", nlohmann::json::object())
+                                          : nlohmann::json::object();
+  if (!servers.is_object()) return "mcpServers is not an object";
+  for (const auto& [name, server] : servers.items()) {
+    // A server with a command is a program started here (type stdio, or no type).
+    if (!server.is_object() || server.contains("command") ||
+        server.value("type", "stdio") == "stdio") {
+      return "server " + name + " is a command run on this worker";
+    }
+  }
+  return {};
+}
+
+std::string OptionPolicy::programsIn(const std::string& settings) {
+  if (settings.empty()) return {};
+  if (settings.front() == '/') return "a file on this worker may hold any setting";
+  const auto parsed = nlohmann::json::parse(settings, nullptr, false);
+  if (!parsed.is_object()) return "not a JSON object";
+  for (const auto& key : programSettings()) {
+    if (parsed.contains(key)) return "it sets " + key;
+  }
+  return {};
+}
+
 OptionPolicy::OptionPolicy(std::vector<std::string> permission_modes,
-                           std::vector<std::string> roots, std::vector<std::string> environment)
-    : permission_modes_(std::move(permission_modes)), environment_(std::move(environment)) {
+                           std::vector<std::string> roots, std::vector<std::string> environment,
+                           bool programs)
+    : permission_modes_(std::move(permission_modes)),
+      environment_(std::move(environment)),
+      programs_(programs) {
   for (const auto& root : roots) roots_.push_back(resolved(root).string());
 }
 
@@ -91,6 +139,13 @@ std::optional<Error> OptionPolicy::check(const SessionOptions& options) const {
                                " steers the CLI (API, config, loader or proxy settings) and "
                                "this worker's --allow-session-env does not list it");
     }
+  }
+  if (programs_) return std::nullopt;
+  if (auto why = mcpCommands(options.mcp_config); !why.empty()) {
+    return refuse("mcp_config", why + ", and this worker runs without --allow-mcp-commands");
+  }
+  if (auto why = programsIn(options.settings); !why.empty()) {
+    return refuse("settings", why + ", and this worker runs without --allow-mcp-commands");
   }
   return std::nullopt;
 }

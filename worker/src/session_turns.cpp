@@ -182,6 +182,7 @@ void Session::handleResult(const CliEvent& event) {
     result.cost_usd = event.cost_usd;
     result.input_tokens = event.input_tokens;
     result.output_tokens = event.output_tokens;
+    result.structured = event.structured;
     observer_.onQueryResult(result);
   } else {
     std::string message = !event.text.empty()     ? event.text
@@ -190,8 +191,13 @@ void Session::handleResult(const CliEvent& event) {
     // The model's API failed (overloaded, rate limited, down, ...) after the CLI's own
     // retries: a condition outside ccmesh that may pass, unlike a bug.
     const bool api_failed = event.api_error_status != 0 || event.terminal_reason == "api_error";
-    replyError(turn.id, api_failed ? ErrorCode::kUnavailable : ErrorCode::kInternal, message,
-               turn.partial());
+    // The session spent its max_budget_usd: a limit its creator set, not a failure.
+    const bool spent = event.subtype == "error_max_budget_usd";
+    replyError(turn.id,
+               spent        ? ErrorCode::kBudgetExhausted
+               : api_failed ? ErrorCode::kUnavailable
+                            : ErrorCode::kInternal,
+               message, turn.partial());
   }
   afterTurn();  // between turns: a CLI grown past max_rss_mb is recycled here
   pump();

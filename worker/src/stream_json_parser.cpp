@@ -81,6 +81,8 @@ void extractResult(const Node& line, CliEvent& event) {
   const Node usage = line.get("usage");
   event.input_tokens = either(usage, "input_tokens", "inputTokens").unsignedNumber();
   event.output_tokens = either(usage, "output_tokens", "outputTokens").unsignedNumber();
+  const Node structured = either(line, "structured_output", "structuredOutput");
+  if (structured.present()) event.structured = std::string(structured.raw());
 }
 
 void extractMirror(const Node& line, CliEvent& event) {

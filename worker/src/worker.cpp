@@ -59,7 +59,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
   context_.policy = OptionPolicy(
       config_.allow_permission_modes,
       config_.allowed_roots.empty() ? OptionPolicy::defaultRoots() : config_.allowed_roots,
-      config_.allow_session_env);
+      config_.allow_session_env, config_.allow_mcp_commands);
   zmq_ = std::make_unique<zmq::context_t>(1);
   zmq_->set(zmq::ctxopt::blocky, 0);
   signals_ = std::make_unique<SignalPipe>(std::initializer_list<int>{SIGCHLD, SIGTERM, SIGINT});

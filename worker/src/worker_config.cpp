@@ -74,6 +74,7 @@ void readPolicy(const po::variables_map& vm, WorkerConfig& config) {
   if (vm.count("allow-session-env")) {
     config.allow_session_env = splitList(vm["allow-session-env"].as<std::string>());
   }
+  config.allow_mcp_commands = vm["allow-mcp-commands"].as<bool>();
 }
 
 template <class T>
@@ -153,6 +154,9 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
       ("allow-session-env", po::value<std::string>()->value_name("NAME,..."),
        "protected environment variables (ANTHROPIC_*, CLAUDE_*, HOME, PATH, LD_*, NODE_*, "
        "proxies, ...) a session's env may set anyway; PREFIX* allowed")
+      ("allow-mcp-commands", po::bool_switch(),
+       "sessions may start programs on this machine: stdio MCP servers (mcp_config) and "
+       "settings with hooks, credential helpers, env or permissions; default refused")
       ("http", po::value<std::string>()->default_value("")->value_name("HOST:PORT"),
        "serve metrics, health (/readyz: registered with a broker) and this worker's sessions "
        "over HTTP here (port 0: any free one; default: off); see docs/OPERATIONS.md")

@@ -16,6 +16,8 @@ int httpStatus(ErrorCode code) {
     case ErrorCode::kBusy:
     case ErrorCode::kPoolExhausted:
       return 429;
+    case ErrorCode::kBudgetExhausted:
+      return 402;
     case ErrorCode::kTimeout:
       return 504;
     case ErrorCode::kBadRequest:

@@ -14,6 +14,7 @@ from .connection import CurveKeys, load_curve_keys
 from .errors import (
     AlreadyExistsError,
     BadRequestError,
+    BudgetExhaustedError,
     BusyError,
     CancelledError,
     CcmeshError,
@@ -55,7 +56,7 @@ __version__ = "0.2.0"
 __all__ = [
     "AsyncClient", "AsyncLease", "AsyncStream", "AsyncWatch", "Client", "Lease", "Stream",
     "Watch", "DEFAULT_BROKER", "CurveKeys", "load_curve_keys", "CcmeshError",
-    "AlreadyExistsError", "BadRequestError", "BusyError", "CancelledError",
+    "AlreadyExistsError", "BadRequestError", "BudgetExhaustedError", "BusyError", "CancelledError",
     "ConversationIncompleteError", "DuplicateIdError", "InternalError", "NotFoundError",
     "PoolExhaustedError", "SessionCrashedError", "SessionFailedError", "TimeoutError",
     "UnauthorizedError", "UnavailableError", "VersionMismatchError", "WorkerLostError", "Ack",

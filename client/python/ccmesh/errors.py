@@ -128,6 +128,12 @@ class ConversationIncompleteError(CcmeshError):
     wire_code = "conversation_incomplete"
 
 
+class BudgetExhaustedError(CcmeshError):
+    """The session spent its ``max_budget_usd``: the turn stopped there."""
+
+    wire_code = "budget_exhausted"
+
+
 #: wire code -> exception class
 ERROR_CLASSES: dict[str, type[CcmeshError]] = {
     cls.wire_code: cls
@@ -148,6 +154,7 @@ ERROR_CLASSES: dict[str, type[CcmeshError]] = {
         VersionMismatchError,
         InternalError,
         ConversationIncompleteError,
+        BudgetExhaustedError,
     )
 }
 

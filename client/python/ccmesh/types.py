@@ -75,6 +75,15 @@ class SessionOptions:
     permission_rules: Optional[List[str]] = None
     #: handler "client": a question unanswered this long is denied (0: 60000)
     permission_timeout_ms: Optional[int] = None
+    max_budget_usd: Optional[float] = None  #: the CLI stops spending past this (budget_exhausted)
+    fallback_model: Optional[str] = None  #: models to fall back to, comma-separated
+    effort: Optional[str] = None  #: low, medium, high, xhigh or max
+    settings: Optional[str] = None  #: a JSON object, or an absolute path on the worker
+    setting_sources: Optional[List[str]] = None  #: user, project, local
+    agents: Optional[str] = None  #: a JSON object of custom agents
+    json_schema: Optional[str] = None  #: structured output's schema (Result.structured)
+    mcp_config: Optional[str] = None  #: {"mcpServers": {...}} as JSON, or a path on the worker
+    strict_mcp_config: Optional[bool] = None  #: only mcp_config's servers
 
     def to_wire(self) -> Dict[str, Any]:
         """The ``options`` map: the options that were given."""
@@ -149,6 +158,7 @@ class Result:
     input_tokens: int = 0
     output_tokens: int = 0
     pool: str = ""  #: the pool, for a pool query; else empty
+    structured: str = ""  #: with the session's json_schema: the answer as JSON text
 
 
 @dataclass(frozen=True)

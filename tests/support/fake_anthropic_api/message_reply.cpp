@@ -56,6 +56,12 @@ MessageReply MessageReply::answering(const MessagesRequest& request, const Reply
   } else if (!rules.tool_marker.empty() && prompt.find(rules.tool_marker) != std::string::npos) {
     Json input{{"command", rules.tool_command}, {"description", "Run the ccmesh test command"}};
     reply.tool_call_ = ToolCall{"toolu_fake_" + std::to_string(serial), "Bash", dump(input)};
+  } else if (request.hasTool(kStructuredOutputTool)) {
+    // --json-schema: the CLI ends the turn with the input of this tool as its value.
+    Json input{{"answer", "reply " + std::to_string(request.userPrompts().size()) +
+                              " to: " + request.lastPrompt()}};
+    reply.tool_call_ = ToolCall{"toolu_fake_" + std::to_string(serial),
+                                std::string(kStructuredOutputTool), dump(input)};
   } else {
     reply.text_ =
         "reply " + std::to_string(request.userPrompts().size()) + " to: " + request.lastPrompt();

@@ -33,10 +33,16 @@ struct ReplyRules {
   std::string tool_command = "echo ccmesh-$((6*7))";  // the Bash command of that tool_use
 };
 
+// The tool the CLI offers with --json-schema: calling it ends the turn with its input as
+// the structured value.
+inline constexpr std::string_view kStructuredOutputTool = "StructuredOutput";
+
 // What the fake API answers one request with, deterministically derived from it:
 // - the last user message carries tool results: "tool said: <result>" (or "tool error:
 //   <result>" when the tool failed or was refused);
 // - the last prompt contains the tool marker: a tool_use block running the Bash command;
+// - the request offers the StructuredOutput tool: a tool_use of it with
+//   {"answer": "reply N to: <last prompt>"};
 // - otherwise "reply N to: <last prompt>", N the number of user turns in the request.
 // Renders itself as the API's JSON body or as its server-sent events.
 class MessageReply {

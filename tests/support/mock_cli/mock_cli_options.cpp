@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 
@@ -14,7 +15,7 @@ constexpr std::array<std::string_view, 6> kBuiltinTools{"Bash", "Read", "Write",
                                                         "Edit", "Glob", "Grep"};
 
 // Flags that consume a value, either as --flag=value or as the next argument.
-constexpr std::array<std::string_view, 18> kValueFlags{"--session-id",
+constexpr std::array<std::string_view, 24> kValueFlags{"--session-id",
                                                        "--resume",
                                                        "-r",
                                                        "--system-prompt",
@@ -31,7 +32,13 @@ constexpr std::array<std::string_view, 18> kValueFlags{"--session-id",
                                                        "--output-format",
                                                        "--fallback-model",
                                                        "--mcp-config",
-                                                       "--permission-prompt-tool"};
+                                                       "--permission-prompt-tool",
+                                                       "--json-schema",
+                                                       "--max-budget-usd",
+                                                       "--effort",
+                                                       "--settings",
+                                                       "--setting-sources",
+                                                       "--agents"};
 
 bool takesValue(std::string_view flag) {
   return std::find(kValueFlags.begin(), kValueFlags.end(), flag) != kValueFlags.end();
@@ -63,6 +70,10 @@ void applyValue(std::string_view flag, std::string_view value, MockCliOptions& o
     if (!value.empty()) options.permission_mode = value;
   } else if (flag == "--permission-prompt-tool") {
     options.permission_prompt_tool = value;
+  } else if (flag == "--json-schema") {
+    options.json_schema = value;
+  } else if (flag == "--max-budget-usd") {
+    options.max_budget_usd = std::strtod(std::string(value).c_str(), nullptr);
   } else if (flag == "--max-turns") {
     int turns = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), turns);

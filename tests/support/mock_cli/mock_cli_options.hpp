@@ -23,7 +23,10 @@ struct MockCliOptions {
   std::vector<std::string> allowed_tools;     // --allowedTools a,b
   std::vector<std::string> disallowed_tools;  // --disallowedTools a,b
   std::vector<std::string> add_dirs;          // --add-dir D, once per flag
-  std::vector<std::string> args;              // argv without argv[0], for /argv
+  std::string json_schema;        // --json-schema: results carry structured_output {"answer": TEXT}
+  double max_budget_usd = 0;      // --max-budget-usd: a turn then costs 0.01 USD, and once the
+                                  // budget is spent a turn ends error_max_budget_usd
+  std::vector<std::string> args;  // argv without argv[0], for /argv
 
   // Never fails: malformed or unknown arguments are reported on stderr at most and skipped.
   static MockCliOptions parse(int argc, const char* const* argv);

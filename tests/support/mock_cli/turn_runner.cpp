@@ -20,6 +20,8 @@ constexpr uint64_t kBigDeltaBytes = 65536;
 // Stands in for the /big text in a dumped line; replaced by the streamed bytes.
 constexpr std::string_view kBigPlaceholder = "@@ccmesh-mock-cli-big-text@@";
 constexpr int kSleepDeltas = 10;
+// What a turn costs when a budget is set (--max-budget-usd).
+constexpr double kTurnCostUsd = 0.01;
 // /deltas writes its lines and texts in chunks of about this many bytes, one write each, so
 // the mock produces deltas faster than anything downstream consumes them.
 constexpr size_t kDeltasChunkBytes = 64 * 1024;
@@ -109,6 +111,17 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
   turn.input_tokens = TokenUsage::estimate(prompt.size());
 
   out_.writeLine(messages_.systemInit(cwd_, turn.model, options_.tools(), state.permission_mode));
+  if (options_.max_budget_usd > 0 && spent_usd_ >= options_.max_budget_usd) {
+    // As the real CLI: a spent budget ends the turn before any request.
+    Json result = messages_.successResult("", elapsedMs(turn), TokenUsage{0, 0});
+    result["subtype"] = "error_max_budget_usd";
+    result["is_error"] = true;
+    result.erase("result");
+    result["errors"] =
+        Json::array({"Reached maximum budget ($" + std::to_string(options_.max_budget_usd) + ")"});
+    out_.writeLine(result);
+    return;
+  }
   PromptCommand command = PromptCommand::parse(prompt);
   std::string text;
   if (command.kind != Kind::kSleep && command.kind != Kind::kBig && command.kind != Kind::kDeltas &&
@@ -209,9 +222,19 @@ void TurnRunner::answer(const Turn& turn, const std::string& text) {
     }
     emitStreamEnd(usage.output_tokens);
   }
+  finish(turn, text, usage);
+}
+
+void TurnRunner::finish(const Turn& turn, const std::string& text, const TokenUsage& usage) {
   out_.writeLine(messages_.assistant(turn.message_id, turn.model, text, usage));
   record(transcript_.appendAssistant(turn.model, text));
-  out_.writeLine(messages_.successResult(text, elapsedMs(turn), usage));
+  Json result = messages_.successResult(text, elapsedMs(turn), usage);
+  if (!options_.json_schema.empty()) result["structured_output"] = Json{{"answer", text}};
+  if (options_.max_budget_usd > 0) {
+    spent_usd_ += kTurnCostUsd;
+    result["total_cost_usd"] = kTurnCostUsd;
+  }
+  out_.writeLine(result);
 }
 
 void TurnRunner::runSleep(const Turn& turn, const std::string& prompt, uint64_t sleep_ms) {
@@ -234,9 +257,7 @@ void TurnRunner::runSleep(const Turn& turn, const std::string& prompt, uint64_t 
   }
   TokenUsage usage{turn.input_tokens, TokenUsage::estimate(text.size())};
   if (options_.include_partial_messages) emitStreamEnd(usage.output_tokens);
-  out_.writeLine(messages_.assistant(turn.message_id, turn.model, text, usage));
-  record(transcript_.appendAssistant(turn.model, text));
-  out_.writeLine(messages_.successResult(text, elapsedMs(turn), usage));
+  finish(turn, text, usage);
 }
 
 void TurnRunner::runHang(const Turn& turn) {

@@ -91,6 +91,9 @@ class TurnRunner {
   void runSleep(const Turn& turn, const std::string& prompt, uint64_t sleep_ms);
   void runHang(const Turn& turn);
   // /tool: asks the host can_use_tool for `name` with `input_text` and answers its verdict.
+  // Ends a turn that answered `text`: the assistant message, its transcript entry and the
+  // result (with structured_output under --json-schema, and its cost under a budget).
+  void finish(const Turn& turn, const std::string& text, const TokenUsage& usage);
   void runTool(const Turn& turn, const std::string& name, const std::string& input_text);
   [[noreturn]] void runCrash(const Turn& turn);
   void runBig(const Turn& turn, uint64_t size);
@@ -116,6 +119,7 @@ class TurnRunner {
   TurnHost& host_;
   std::vector<std::vector<char>> grown_;  // what /grow allocated, resident until exit
   uint64_t tool_requests_ = 0;            // can_use_tool requests sent (N of mock_tool_N)
+  double spent_usd_ = 0;                  // what the turns cost so far (--max-budget-usd)
 };
 
 }  // namespace ccmesh::mock_cli

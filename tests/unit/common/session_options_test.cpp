@@ -137,5 +137,20 @@ TEST(SessionOptionsJsonTest, WrongShapesAreBadRequestsNamingTheOption) {
   EXPECT_NE(parsed.error().message.find("max_turns"), std::string::npos);
 }
 
+TEST(SessionOptionsJsonTest, JsonValuedOptionsMayBeObjectsAndBudgetsFractions) {
+  const auto parsed = sessionOptionsFromJson(Json::parse(
+      R"({"json_schema": {"type": "object"}, "settings": {"model": "m"}, "max_budget_usd": 0.25,
+          "strict_mcp_config": true, "effort": "high", "setting_sources": ["user"]})"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(Json::parse(parsed->json_schema), Json({{"type", "object"}}));
+  EXPECT_EQ(Json::parse(parsed->settings), Json({{"model", "m"}}));
+  EXPECT_DOUBLE_EQ(parsed->max_budget_usd, 0.25);
+  EXPECT_TRUE(parsed->strict_mcp_config);
+  EXPECT_EQ(parsed->setting_sources, std::vector<std::string>{"user"});
+  const auto bad = sessionOptionsFromJson(Json::parse(R"({"effort": "extreme"})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("effort"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ccmesh

@@ -26,6 +26,7 @@ enum class ErrorCode {
   kInternal,         // a bug or an unexpected local failure (spawn failed, ...)
   kConversationIncomplete,  // the session's conversation was cut (entries lost): a restart
                             // accepts the cut (--from-cut) or starts afresh
+  kBudgetExhausted,         // the session spent its max_budget_usd
 };
 
 std::string_view errorCodeName(ErrorCode code);

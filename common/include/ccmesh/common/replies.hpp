@@ -64,8 +64,11 @@ struct QueryResult {
   uint64_t input_tokens = 0;
   uint64_t output_tokens = 0;
   std::string pool{};  // pool_query: the pool whose member (`session`) answered; else empty
+  // With the session's json_schema: the answer as a JSON value's text (structured output);
+  // else empty.
+  std::string structured{};
   MSGPACK_DEFINE_MAP(id, session, text, session_id, worker, duration_ms, cost_usd, input_tokens,
-                     output_tokens, pool)
+                     output_tokens, pool, structured)
 };
 
 // `result` of start, terminate and restart.

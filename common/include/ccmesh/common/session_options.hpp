@@ -60,6 +60,16 @@ struct SessionOptions {
   // Edit(/srv/app/**)); the worker applies them first with handler client or policy.
   std::vector<std::string> permission_rules;
   uint64_t permission_timeout_ms = 0;  // handler client: deny when no answer came (0: 60000)
+  // What the CLI does beyond prompt and answer (docs/SESSIONS.md "Session options").
+  double max_budget_usd = 0;                 // --max-budget-usd (0: unset)
+  std::string fallback_model;                // --fallback-model a[,b...]
+  std::string effort;                        // --effort low|medium|high|xhigh|max
+  std::string settings;                      // --settings: a JSON object, or a path
+  std::vector<std::string> setting_sources;  // --setting-sources user,project,local
+  std::string agents;                        // --agents: a JSON object of custom agents
+  std::string json_schema;                   // --json-schema: structured output's schema
+  std::string mcp_config;                    // --mcp-config: {"mcpServers":{...}}, or a path
+  bool strict_mcp_config = false;            // --strict-mcp-config
 
   // Applies one `key=value` setting as written in the sessions file or on a command line.
   // List keys take comma-separated values and append; env takes K=V; require takes
@@ -84,8 +94,13 @@ struct SessionOptions {
 
   // True for the keys of the `options` map (as msgpack_pack writes them).
   static bool isKey(std::string_view key);
+  // True for the options whose value is a JSON document's text (settings, agents,
+  // json_schema, mcp_config): JSON forms may give them as objects.
+  static bool isJsonText(std::string_view key) {
+    return key == "settings" || key == "agents" || key == "json_schema" || key == "mcp_config";
+  }
   // How many there are.
-  static constexpr uint32_t kKeyCount = 23;
+  static constexpr uint32_t kKeyCount = 32;
 
   template <class Packer>
   void msgpack_pack(Packer& packer) const {
@@ -113,11 +128,21 @@ struct SessionOptions {
     packField(packer, "permission_handler", permission_handler);
     packField(packer, "permission_rules", permission_rules);
     packField(packer, "permission_timeout_ms", permission_timeout_ms);
+    packField(packer, "max_budget_usd", max_budget_usd);
+    packField(packer, "fallback_model", fallback_model);
+    packField(packer, "effort", effort);
+    packField(packer, "settings", settings);
+    packField(packer, "setting_sources", setting_sources);
+    packField(packer, "agents", agents);
+    packField(packer, "json_schema", json_schema);
+    packField(packer, "mcp_config", mcp_config);
+    packField(packer, "strict_mcp_config", strict_mcp_config);
   }
   void msgpack_unpack(const msgpack::object& object);
 
  private:
   std::optional<Error> validatePermissions() const;
+  std::optional<Error> validateAgentOptions() const;
 
   template <class Packer, class T>
   static void packField(Packer& packer, std::string_view key, const T& value) {

@@ -39,6 +39,7 @@ struct CliEvent {
   double cost_usd = 0;  // total_cost_usd
   uint64_t input_tokens = 0;
   uint64_t output_tokens = 0;
+  std::string structured;  // structured_output (--json-schema) as JSON text; empty if none
 
   // kControlResponse / kControlRequest
   std::string request_id;

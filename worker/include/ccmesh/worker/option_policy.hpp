@@ -31,8 +31,14 @@ class OptionPolicy {
   OptionPolicy() : OptionPolicy({}, defaultRoots(), {}) {}
   // `permission_modes`: widening modes accepted; `roots`: absolute directories sessions may
   // work under ("/" for anywhere); `environment`: protected names (or PREFIX*) accepted.
+  // `programs`: sessions may configure what starts programs on this machine (stdio MCP
+  // servers, and settings with hooks, credential helpers, env or permissions: see
+  // programSettings()).
   OptionPolicy(std::vector<std::string> permission_modes, std::vector<std::string> roots,
-               std::vector<std::string> environment);
+               std::vector<std::string> environment, bool programs = false);
+  // Keys of `settings` refused unless the worker allows programs: they run commands
+  // (hooks, apiKeyHelper, ...) or widen what the agent may do (env, permissions).
+  static const std::vector<std::string>& programSettings();
 
   // Nothing if this worker accepts the options, else `unauthorized` naming the option.
   std::optional<Error> check(const SessionOptions& options) const;
@@ -42,12 +48,16 @@ class OptionPolicy {
  private:
   // True if `path` (absolute) is a root or lies under one, symbolic links resolved.
   bool underRoot(const std::string& path) const;
+  // Why mcp_config or settings would start programs (empty: they would not).
+  static std::string mcpCommands(const std::string& mcp_config);
+  static std::string programsIn(const std::string& settings);
   // True if `name` matches an entry of `patterns` (NAME, or PREFIX*).
   static bool matches(const std::vector<std::string>& patterns, std::string_view name);
 
   std::vector<std::string> permission_modes_;  // widening modes allowed (--allow-permission-modes)
   std::vector<std::string> roots_;             // canonical allowed roots (--allowed-roots)
   std::vector<std::string> environment_;       // protected names allowed (--allow-session-env)
+  bool programs_ = false;                      // --allow-mcp-commands
 };
 
 }  // namespace ccmesh::worker

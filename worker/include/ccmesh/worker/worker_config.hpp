@@ -46,6 +46,8 @@ struct WorkerConfig {
   std::vector<std::string> allowed_roots;
   // Protected environment variables (NAME or PREFIX*) a session's env may set anyway.
   std::vector<std::string> allow_session_env;
+  // Sessions may start programs here: stdio MCP servers, settings with hooks and helpers.
+  bool allow_mcp_commands = false;
 };
 
 // Parses the worker's options. Returns nullopt when --help or --version was printed.
