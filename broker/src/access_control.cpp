@@ -29,6 +29,7 @@ bool requiresAdmin(MessageType type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
     case MessageType::kPermissionReply:
+    case MessageType::kContext:
     case MessageType::kPing:
     case MessageType::kWatch:
     case MessageType::kPoolQuery:

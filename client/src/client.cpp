@@ -121,6 +121,17 @@ Reply<msg::Ack> Client::restart(const std::string& session, bool keep_history, b
   return unwrap<msg::Ack>(call(MessageType::kRestart, request.id, encodeBody(request)));
 }
 
+Reply<msg::Ack> Client::set(const std::string& session, const std::string& model,
+                            const std::string& permission_mode) {
+  msg::Set request{next_id_++, session, model, permission_mode, 0};
+  return unwrap<msg::Ack>(call(MessageType::kSet, request.id, encodeBody(request)));
+}
+
+Reply<msg::ContextResult> Client::context(const std::string& session) {
+  msg::ContextRequest request{next_id_++, session, 0};
+  return unwrap<msg::ContextResult>(call(MessageType::kContext, request.id, encodeBody(request)));
+}
+
 Reply<msg::SessionInfo> Client::info(const std::string& session) {
   msg::Info request{next_id_++, session};
   auto reply = unwrap<msg::InfoResult>(call(MessageType::kInfo, request.id, encodeBody(request)));
@@ -237,6 +248,7 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   // (A waiting pool checkout too: ping knows it.)
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
                        type == MessageType::kRestart || type == MessageType::kMove ||
+                       type == MessageType::kSet || type == MessageType::kContext ||
                        type == MessageType::kPoolCheckout;
   // Requests that only read the broker's state: answered at once, safe to send twice.
   const bool read_only = isReadOnly(type);

@@ -31,7 +31,7 @@ struct CommandSpec {
   std::string_view summary;    // one line for the general help
 };
 
-constexpr std::array<CommandSpec, 21> kCommands{{
+constexpr std::array<CommandSpec, 23> kCommands{{
     {"query", CommandKind::kQuery, "NAME PROMPT [--stream] [--approve|--approve-all|--deny-all]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
@@ -42,6 +42,10 @@ constexpr std::array<CommandSpec, 21> kCommands{{
     {"info", CommandKind::kInfo, "NAME", "show one session"},
     {"move", CommandKind::kMove, "NAME --to WORKER",
      "stop a session gently and continue its conversation on another worker"},
+    {"set", CommandKind::kSet, "NAME [--model M] [--permission-mode P]",
+     "change a session's model or permission mode without a restart"},
+    {"context", CommandKind::kContext, "NAME",
+     "show how full a session's context window is, as its CLI reports it"},
     {"transcript", CommandKind::kTranscript, "NAME",
      "print the conversation the broker keeps for a session"},
     {"list", CommandKind::kList, "", "list every session"},
@@ -114,6 +118,11 @@ po::options_description commandOptions(CommandKind kind) {
         "from-cut", po::bool_switch(),
         "accept a cut conversation (queries answer conversation_incomplete): continue from "
         "what is left of it");
+  } else if (kind == CommandKind::kSet) {
+    options.add_options()("model", po::value<std::string>()->value_name("M"),
+                          "the model its CLI uses from the next turn")(
+        "permission-mode", po::value<std::string>()->value_name("P"),
+        "default, acceptEdits, bypassPermissions, plan, dontAsk or auto");
   } else if (kind == CommandKind::kMove) {
     options.add_options()("to", po::value<std::string>()->value_name("WORKER"),
                           "the worker to move it to (see `ccmesh status`)");
@@ -162,6 +171,10 @@ std::string commandHelp(const CommandSpec& spec) {
            "prompt that starts with '-'. The deadline is --timeout.\n";
   } else if (spec.kind == CommandKind::kStart) {
     out << "Relative --cwd and --add-dir paths are made absolute against this directory.\n";
+  } else if (spec.kind == CommandKind::kSet) {
+    out << "Tells the session's CLI between turns (busy while a turn runs) and keeps the\n"
+           "change in its options, so a restart or a move keeps it. Needs the admin role\n"
+           "under CURVE; a worker refuses a permission mode it does not allow.\n";
   } else if (spec.kind == CommandKind::kMove) {
     out << "Prompts queued there wait and follow; a running turn ends with cancelled. The\n"
            "session's cwd must exist on WORKER (else it is held FAILED there). Files the CLI\n"
@@ -335,6 +348,15 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   } else if (spec->kind == CommandKind::kRestart) {
     command.keep_history = vm["keep-history"].as<bool>();
     command.from_cut = vm["from-cut"].as<bool>();
+  } else if (spec->kind == CommandKind::kSet) {
+    if (vm.count("model")) command.options.model = vm["model"].as<std::string>();
+    if (vm.count("permission-mode")) {
+      command.options.permission_mode = vm["permission-mode"].as<std::string>();
+    }
+    if (command.options.model.empty() && command.options.permission_mode.empty()) {
+      return usage("set: give --model, --permission-mode, or both" + see);
+    }
+    if (auto error = command.options.validate()) return usage(error->message);
   } else if (spec->kind == CommandKind::kMove) {
     if (!vm.count("to")) return usage("move: missing --to WORKER" + see);
     command.worker = vm["to"].as<std::string>();

@@ -19,6 +19,8 @@ enum class CommandKind {
   kRestart,
   kInfo,
   kMove,        // move NAME --to WORKER
+  kSet,         // set NAME --model M --permission-mode P
+  kContext,     // context NAME
   kTranscript,  // transcript NAME
   kList,
   kCount,

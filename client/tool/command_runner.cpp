@@ -32,6 +32,13 @@ Json transcriptJson(const msg::TranscriptResult& result) {
               {"turns", TranscriptView::toJson(TranscriptView::turns(result.jsonl))}};
 }
 
+// The context result with the CLI's usage as a JSON value, not text.
+Json contextJson(const msg::ContextResult& result) {
+  Json usage = Json::parse(result.usage, nullptr, false);
+  return Json{{"session", result.session},
+              {"usage", usage.is_discarded() ? Json(result.usage) : std::move(usage)}};
+}
+
 }  // namespace
 
 int CommandRunner::exitStatus(ErrorCode code) {
@@ -92,6 +99,13 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kMove:
       return finish(client.move(command.session, command.worker), command.json, as_json,
                     ack("moved"));
+    case CommandKind::kSet:
+      return finish(
+          client.set(command.session, command.options.model, command.options.permission_mode),
+          command.json, as_json, ack("set"));
+    case CommandKind::kContext:
+      return finish(client.context(command.session), command.json, contextJson,
+                    [this](const msg::ContextResult& v) { printContext(out_, v); });
     case CommandKind::kTranscript:
       return finish(client.transcript(command.session), command.json, transcriptJson,
                     [this](const msg::TranscriptResult& v) {

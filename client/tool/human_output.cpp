@@ -120,6 +120,21 @@ void printPing(std::ostream& out, const msg::PingResult& ping) {
   out << "pong from broker " << ping.version << " (up " << seconds(ping.uptime_ms) << " s)\n";
 }
 
+void printContext(std::ostream& out, const msg::ContextResult& context) {
+  const Json usage = Json::parse(context.usage, nullptr, false);
+  if (!usage.is_object() || !usage.contains("totalTokens") || !usage.contains("maxTokens")) {
+    out << "session " << context.session << ": " << context.usage << "\n";
+    return;
+  }
+  out << "session " << context.session << ": " << usage["totalTokens"].dump() << " of "
+      << usage["maxTokens"].dump() << " tokens";
+  if (usage.contains("percentage")) out << " (" << usage["percentage"].dump() << " %)";
+  if (usage.value("model", Json()).is_string()) {
+    out << ", model " << usage["model"].get<std::string>();
+  }
+  out << "\n";
+}
+
 void printPoolInfo(std::ostream& out, const char* verb, const msg::PoolInfo& pool) {
   if (verb != nullptr) out << verb << " pool " << pool.name << "\n";
   out << "pool: " << pool.name << "\n"

@@ -27,6 +27,8 @@ void printStatus(std::ostream& out, const msg::StatusResult& status);
 
 // `pong from broker VERSION (up N s)`.
 void printPing(std::ostream& out, const msg::PingResult& ping);
+// "session s: 2167 of 1000000 tokens (0 %), model M", or the CLI's answer as it came.
+void printContext(std::ostream& out, const msg::ContextResult& context);
 
 // A pool: a header line (`VERB pool NAME`, when verb is not null), its totals, then its
 // members as a table: MEMBER  STATE  WORKER  TURNS  SERVED  QUEUE  CHECKED_OUT.

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 40> kNames{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 42> kNames{{
     {MessageType::kQuery, "query"},
     {MessageType::kStart, "start"},
     {MessageType::kTerminate, "terminate"},
@@ -47,6 +47,8 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 40> kNames{{
     {MessageType::kPermissionRequest, "permission_request"},
     {MessageType::kPermissionReply, "permission_reply"},
     {MessageType::kPermissionDecision, "permission_decision"},
+    {MessageType::kSet, "set"},
+    {MessageType::kContext, "context"},
 }};
 
 }  // namespace

@@ -120,5 +120,28 @@ TEST_F(AgentOptionsTest, AnMcpServersToolReachesTheModel) {
       << request->body.substr(0, 4000) << mesh_->logs();
 }
 
+TEST_F(AgentOptionsTest, SetModelChangesTheModelTheApiSeesOnTheNextTurn) {
+  startSession("s");
+  ASSERT_TRUE(client().query("s", "first").ok()) << mesh_->logs();
+  const auto pid = client().info("s")->pid;
+  auto set = client().set("s", "claude-other");
+  ASSERT_TRUE(set.ok()) << set.error().message << mesh_->logs();
+  ASSERT_TRUE(client().query("s", "second").ok()) << mesh_->logs();
+  EXPECT_EQ(lastRequestFor("second")["model"], "claude-other");
+  EXPECT_EQ(client().info("s")->pid, pid) << "the CLI was not restarted";
+  // The conversation went on: the second request carries the first turn.
+  EXPECT_EQ(mesh_->requestFor("second")->userPrompts().size(), 2u);
+}
+
+TEST_F(AgentOptionsTest, ContextReportsTheClisUsage) {
+  startSession("s");
+  ASSERT_TRUE(client().query("s", "hello").ok()) << mesh_->logs();
+  auto context = client().context("s");
+  ASSERT_TRUE(context.ok()) << context.error().message << mesh_->logs();
+  const Json usage = Json::parse(context->usage);
+  EXPECT_GT(usage.value("maxTokens", 0), 0) << context->usage.substr(0, 2000);
+  EXPECT_TRUE(usage.contains("totalTokens")) << context->usage.substr(0, 2000);
+}
+
 }  // namespace
 }  // namespace ccmesh::test

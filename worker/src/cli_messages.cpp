@@ -48,6 +48,18 @@ std::string interruptRequest(std::string_view request_id) {
   return controlRequest(request_id, {{"subtype", "interrupt"}});
 }
 
+std::string setModelRequest(std::string_view request_id, std::string_view model) {
+  return controlRequest(request_id, {{"subtype", "set_model"}, {"model", model}});
+}
+
+std::string setPermissionModeRequest(std::string_view request_id, std::string_view mode) {
+  return controlRequest(request_id, {{"subtype", "set_permission_mode"}, {"mode", mode}});
+}
+
+std::string contextUsageRequest(std::string_view request_id) {
+  return controlRequest(request_id, {{"subtype", "get_context_usage"}});
+}
+
 std::optional<std::string> allowToolResponse(std::string_view request_id, std::string_view input) {
   Json parsed = Json::parse(input, nullptr, false);
   if (!parsed.is_object()) return std::nullopt;

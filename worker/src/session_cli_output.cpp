@@ -94,6 +94,8 @@ void Session::handleEvent(const CliEvent& event) {
           setState(SessionState::kIdle);
           pump();
         }
+      } else if (onControlAnswer(event)) {
+        break;
       } else if (event.subtype == "error") {
         context_.log->warn("[session {}] control request {} failed: {}", name_, event.request_id,
                            event.error);

@@ -77,6 +77,7 @@ void Session::onExit() {
   const int code = process_->exitCode();
   context_.log->info("[session {}] CLI pid {} exited ({})", name_, process_->pid(), status);
   process_.reset();
+  failControls("session " + name_ + ": its CLI exited (" + status + ") before it answered");
   if (state_ == SessionState::kStopping) {
     finishStop();
   } else if (respawn_) {

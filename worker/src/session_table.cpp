@@ -126,6 +126,16 @@ void SessionTable::cancel(uint64_t id) {
   it->second->cancel(id);
 }
 
+void SessionTable::set(const msg::Set& set) {
+  Session* session = find(set.session, set.generation, set.id);
+  if (session != nullptr) session->setLive(set);
+}
+
+void SessionTable::context(const msg::ContextRequest& context) {
+  Session* session = find(context.session, context.generation, context.id);
+  if (session != nullptr) session->askContext(context.id);
+}
+
 void SessionTable::permissionReply(const msg::PermissionReply& reply) {
   auto it = query_owners_.find(reply.id);
   if (it == query_owners_.end()) return;  // the query ended: its questions were denied then
@@ -268,6 +278,10 @@ void SessionTable::onSessionChanged(const msg::SessionUpdate& update) {
   auto it = sessions_.find(update.session);
   if (it == sessions_.end() || it->second->generation() != update.generation) return;
   outbox_(MessageType::kSessionUpdate, encodeBody(update));
+}
+
+void SessionTable::onContext(const msg::ContextResult& result) {
+  outbox_(MessageType::kResult, encodeBody(result));
 }
 
 void SessionTable::onPermissionRequest(const msg::PermissionRequest& request) {

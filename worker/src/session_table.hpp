@@ -46,6 +46,9 @@ class SessionTable final : public SessionObserver {
   void assign(const msg::Assign& assign);
   void query(const msg::Query& query);
   void cancel(uint64_t id);
+  // `set` and `context` for a session of this worker.
+  void set(const msg::Set& set);
+  void context(const msg::ContextRequest& context);
   // The client's answer to a tool question of the session running query `reply.id`.
   void permissionReply(const msg::PermissionReply& reply);
   void terminate(const msg::Terminate& terminate);
@@ -92,6 +95,7 @@ class SessionTable final : public SessionObserver {
   void onTranscript(msg::TranscriptAppend batch) override;
   void onTranscriptFetch(const msg::TranscriptFetch& fetch) override;
   void onPermissionRequest(const msg::PermissionRequest& request) override;
+  void onContext(const msg::ContextResult& result) override;
   void onPermissionDecision(const msg::PermissionDecision& decision) override;
   bool acquireLiveSlot(Session& session) override;
   bool waitsForSlot(const Session& session) const override;

@@ -60,7 +60,7 @@ bool Session::cancel(uint64_t id) {
 
 void Session::pump() {
   if (state_ == SessionState::kHibernated) return wake();  // a prompt for a sleeping session
-  while (state_ == SessionState::kIdle && !running_ && !draining_ && process_ &&
+  while (state_ == SessionState::kIdle && !running_ && !draining_ && !settingUp() && process_ &&
          !process_->exited() && !queue_.empty()) {
     // A CLI killed since the last SIGCHLD was handled would swallow the prompt: reap first,
     // so the prompt waits for the restart instead of being lost with the dead process.

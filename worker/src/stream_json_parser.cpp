@@ -148,6 +148,8 @@ void extract(const Node& line, CliEvent& event) {
     if (event.request_id.empty())
       event.request_id = either(line, "request_id", "requestId").string();
     event.error = body.get("error").string();
+    const Node inner = body.get("response");
+    event.response = inner.isObject() ? std::string(inner.raw()) : "{}";
   } else if (event.type == "control_request") {
     event.kind = Kind::kControlRequest;
     event.request_id = either(line, "request_id", "requestId").string();

@@ -288,6 +288,14 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
     case MessageType::kCancel:
       if (auto cancel = body(std::type_identity<msg::Cancel>{})) table_->cancel(cancel->id);
       break;
+    case MessageType::kSet:
+      if (auto set = body(std::type_identity<msg::Set>{})) table_->set(*set);
+      break;
+    case MessageType::kContext:
+      if (auto context = body(std::type_identity<msg::ContextRequest>{})) {
+        table_->context(*context);
+      }
+      break;
     case MessageType::kPermissionReply:
       if (auto reply = body(std::type_identity<msg::PermissionReply>{})) {
         table_->permissionReply(*reply);

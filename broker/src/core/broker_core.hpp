@@ -116,6 +116,11 @@ class BrokerCore {
   void start(const std::string& client, const msg::Start& start, const std::string& creator);
   void terminate(const std::string& client, const msg::Terminate& terminate);
   void restart(const std::string& client, const msg::Restart& restart);
+  // `set`: the session's worker changes its CLI's model or permission mode; once it
+  // confirms, the broker keeps them in the session's options (a move or failover keeps them).
+  void set(const std::string& client, const msg::Set& set);
+  // `context`: asks the session's CLI how full its context is; its answer is the result.
+  void askContext(const std::string& client, const msg::ContextRequest& context);
   // `move`, first step: stops the copy on its worker (queries wait in the broker meanwhile);
   // settleReply() takes the next step when it answers.
   void beginMove(const std::string& client, const msg::Move& move);
@@ -244,6 +249,8 @@ class BrokerCore {
                    std::set<std::string>& held);
   void fence(const std::string& worker_id, const std::string& session, uint64_t generation);
   BrokerRequest* requestFrom(const std::string& worker_id, uint64_t id, std::string_view type);
+  // A confirmed `set` becomes part of the session's options.
+  void applySettings(SessionEntry& entry, const msg::Set& set);
   void settleAck(BrokerRequest& request, const std::string& worker_id, const Envelope& envelope);
   void finishMove(BrokerRequest& request);
   void askForMissingEntries(WorkerEntry& worker, const msg::SessionUpdate& update);

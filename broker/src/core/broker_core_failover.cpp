@@ -45,6 +45,12 @@ void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::s
         request->move_to.clear();
         restarts.push_back(id);
         break;
+      case RequestKind::kSet:
+      case RequestKind::kContext:
+        // The name moves with the options the broker holds: a set not confirmed is not in them.
+        failRequest(id, ErrorCode::kUnavailable,
+                    "worker " + worker_id + " was lost before it answered; nothing changed");
+        break;
       case RequestKind::kTerminate:
         // The copy is gone with the worker: the terminate has done its job.
         if (entry && entry->terminating) {
@@ -225,6 +231,8 @@ void BrokerCore::expireRequests(TimePoint now) {
         break;
       case RequestKind::kStart:
       case RequestKind::kRestart:
+      case RequestKind::kSet:
+      case RequestKind::kContext:
         failRequest(id, ErrorCode::kTimeout, "worker " + worker + " did not answer in time");
         break;
       case RequestKind::kMove:

@@ -146,6 +146,50 @@ void BrokerCore::restart(const std::string& client, const msg::Restart& restart)
                             restart.from_cut});
 }
 
+void BrokerCore::set(const std::string& client, const msg::Set& set) {
+  auto* entry = sessions_.find(set.session);
+  if (!entry || entry->terminating) return notFound(client, set.id, set.session);
+  if (entry->worker.empty()) {
+    // No copy runs: its next placement starts with the new options.
+    applySettings(*entry, set);
+    reply(client, MessageType::kResult,
+          msg::Ack{set.id, set.session, "", entry->generation, entry->state});
+    return;
+  }
+  auto* request = addRequest(client, set.id, RequestKind::kSet, set.session,
+                             clock_.now() + config_.control_timeout);
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  request->settings = set;
+  msg::Set forwarded = set;
+  forwarded.id = request->id;
+  forwarded.generation = entry->generation;
+  toWorkerBody(entry->worker, MessageType::kSet, forwarded);
+}
+
+void BrokerCore::applySettings(SessionEntry& entry, const msg::Set& set) {
+  if (!set.model.empty()) entry.options.model = set.model;
+  if (!set.permission_mode.empty()) entry.options.permission_mode = set.permission_mode;
+  logger_->info("[session {}] set{}{}", entry.name, set.model.empty() ? "" : " model " + set.model,
+                set.permission_mode.empty() ? "" : " permission_mode " + set.permission_mode);
+}
+
+void BrokerCore::askContext(const std::string& client, const msg::ContextRequest& context) {
+  auto* entry = sessions_.find(context.session);
+  if (!entry || entry->terminating) return notFound(client, context.id, context.session);
+  if (entry->worker.empty()) {
+    replyError(client, context.id, ErrorCode::kUnavailable,
+               "session " + context.session + " runs on no worker yet", context.session);
+    return;
+  }
+  auto* request = addRequest(client, context.id, RequestKind::kContext, context.session,
+                             clock_.now() + config_.control_timeout);
+  request->worker = entry->worker;
+  request->generation = entry->generation;
+  toWorkerBody(entry->worker, MessageType::kContext,
+               msg::ContextRequest{request->id, entry->name, entry->generation});
+}
+
 void BrokerCore::beginMove(const std::string& client, const msg::Move& move) {
   auto* entry = sessions_.find(move.session);
   if (!entry || entry->terminating) return notFound(client, move.id, move.session);

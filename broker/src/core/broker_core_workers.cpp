@@ -140,6 +140,10 @@ void BrokerCore::settleResult(const std::string& worker_id, const Envelope& enve
   if (request->kind == RequestKind::kMove && !request->move_to.empty()) {
     return finishMove(*request);  // the old copy has stopped
   }
+  if (request->kind == RequestKind::kContext) {
+    return finishRequest(request->id, MessageType::kResult,
+                         rewriteId(envelope.body.get(), request->client_id));
+  }
   if (request->kind != RequestKind::kQuery) return settleAck(*request, worker_id, envelope);
   const auto& body = envelope.body.get();
   if (!request->pool.empty()) {
@@ -175,6 +179,7 @@ void BrokerCore::settleAck(BrokerRequest& request, const std::string& worker_id,
   if (request.kind == RequestKind::kRestart && current) {
     events_.emit(event::SessionRestarted{request.session, worker_id, request.keep_history});
   }
+  if (request.kind == RequestKind::kSet && current) applySettings(*entry, request.settings);
   finishRequest(request.id, MessageType::kResult, encodeBody(ack));
 }
 

@@ -22,6 +22,8 @@ bool ClientRequestHandler::handles(MessageType type) {
     case MessageType::kQuery:
     case MessageType::kCancel:
     case MessageType::kPermissionReply:
+    case MessageType::kSet:
+    case MessageType::kContext:
     case MessageType::kStart:
     case MessageType::kTerminate:
     case MessageType::kRestart:
@@ -73,6 +75,11 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
       });
     case MessageType::kPermissionReply:
       return onPermissionReply(client, envelope, caller);
+    case MessageType::kSet:
+      return with<msg::Set>(client, envelope, [&](msg::Set s) { onSet(client, s); });
+    case MessageType::kContext:
+      return with<msg::ContextRequest>(client, envelope,
+                                       [&](msg::ContextRequest c) { core_.askContext(client, c); });
     case MessageType::kStart:
       return with<msg::Start>(client, envelope, [&](msg::Start s) { onStart(client, caller, s); });
     case MessageType::kTerminate:
@@ -130,6 +137,22 @@ void ClientRequestHandler::onPermissionReply(const std::string& client, const En
   // The worker refuses what is neither allow nor deny (the turn then goes on denied).
   core_.answerPermission(client, caller.name.empty() ? peerName(client) : caller.name,
                          std::move(*reply));
+}
+
+void ClientRequestHandler::onSet(const std::string& client, const msg::Set& set) {
+  SessionOptions changed;
+  changed.model = set.model;
+  changed.permission_mode = set.permission_mode;
+  std::optional<Error> bad;
+  if (set.model.empty() && set.permission_mode.empty()) {
+    bad = Error{ErrorCode::kBadRequest, "set: give a model, a permission_mode, or both"};
+  } else if (!set.model.empty() && set.model.front() == '-') {
+    bad = Error{ErrorCode::kBadRequest, "set: bad model name"};
+  } else {
+    bad = changed.validate();
+  }
+  if (bad) return core_.replyError(client, set.id, bad->code, bad->message, set.session);
+  core_.set(client, set);
 }
 
 void ClientRequestHandler::onStart(const std::string& client, const Caller& caller,

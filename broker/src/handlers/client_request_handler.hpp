@@ -41,6 +41,7 @@ class ClientRequestHandler {
  private:
   void onQuery(const std::string& client, msg::Query query);
   void onStart(const std::string& client, const Caller& caller, const msg::Start& start);
+  void onSet(const std::string& client, const msg::Set& set);
   void onPermissionReply(const std::string& client, const Envelope& envelope, const Caller& caller);
   void onInfo(const std::string& client, const msg::Info& info);
   void onTranscript(const std::string& client, const msg::TranscriptRequest& request);

@@ -35,6 +35,7 @@ from .types import (
     Ack,
     CheckinResult,
     CheckoutResult,
+    ContextUsage,
     Count,
     Delta,
     FeedEvent,
@@ -60,7 +61,7 @@ __all__ = [
     "ConversationIncompleteError", "DuplicateIdError", "InternalError", "NotFoundError",
     "PoolExhaustedError", "SessionCrashedError", "SessionFailedError", "TimeoutError",
     "UnauthorizedError", "UnavailableError", "VersionMismatchError", "WorkerLostError", "Ack",
-    "CheckinResult", "CheckoutResult", "Count", "Delta", "FeedEvent", "PermissionAnswer",
-    "PermissionRequest", "PoolInfo", "PoolMember",
-    "Pong", "Result", "SessionInfo", "SessionOptions", "Status", "Transcript", "WorkerInfo",
+    "CheckinResult", "CheckoutResult", "ContextUsage", "Count", "Delta", "FeedEvent",
+    "PermissionAnswer", "PermissionRequest", "PoolInfo", "PoolMember", "Pong", "Result",
+    "SessionInfo", "SessionOptions", "Status", "Transcript", "WorkerInfo",
 ]

@@ -397,6 +397,17 @@ class AsyncClient:
         ack: t.Ack = await self._run(calls.restart(name, keep_history, from_cut))
         return ack
 
+    async def set(self, name: str, model: str = "", permission_mode: str = "") -> t.Ack:
+        """Changes a session's model and/or permission mode between turns, without a
+        restart (BusyError while a turn runs); kept for its restarts and moves."""
+        ack: t.Ack = await self._run(calls.set_live(name, model, permission_mode))
+        return ack
+
+    async def context(self, name: str) -> t.ContextUsage:
+        """How full the session's context is (UnavailableError without a running CLI)."""
+        usage: t.ContextUsage = await self._run(calls.context(name))
+        return usage
+
     async def info(self, name: str) -> t.SessionInfo:
         info: t.SessionInfo = await self._run(calls.info(name))
         return info

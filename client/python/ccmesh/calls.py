@@ -84,6 +84,15 @@ def restart(name: str, keep_history: bool, from_cut: bool) -> Call:
     return Call("restart", body, _of(t.Ack))
 
 
+def set_live(name: str, model: str, permission_mode: str) -> Call:
+    body = {"session": name, "model": model, "permission_mode": permission_mode}
+    return Call("set", body, _of(t.Ack))
+
+
+def context(name: str) -> Call:
+    return Call("context", {"session": name}, _of(t.ContextUsage))
+
+
 def info(name: str) -> Call:
     return Call("info", {"session": name}, lambda b: t.from_wire(t.SessionInfo, b["session"]))
 

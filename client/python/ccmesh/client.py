@@ -521,6 +521,17 @@ class Client:
         ack: t.Ack = self._run(calls.restart(name, keep_history, from_cut))
         return ack
 
+    def set(self, name: str, model: str = "", permission_mode: str = "") -> t.Ack:
+        """Changes a session's model and/or permission mode between turns, without a
+        restart (BusyError while a turn runs); kept for its restarts and moves."""
+        ack: t.Ack = self._run(calls.set_live(name, model, permission_mode))
+        return ack
+
+    def context(self, name: str) -> t.ContextUsage:
+        """How full the session's context is (UnavailableError without a running CLI)."""
+        usage: t.ContextUsage = self._run(calls.context(name))
+        return usage
+
     def info(self, name: str) -> t.SessionInfo:
         """One session as the broker knows it."""
         info: t.SessionInfo = self._run(calls.info(name))

@@ -199,6 +199,15 @@ class SessionInfo:
 
 
 @dataclass(frozen=True)
+class ContextUsage:
+    """How full a session's context is, as its CLI reports it (``usage``: JSON text with
+    totalTokens, maxTokens, percentage, ...)."""
+
+    session: str = ""
+    usage: str = "{}"
+
+
+@dataclass(frozen=True)
 class Transcript:
     """The transcript the broker keeps for a session."""
 

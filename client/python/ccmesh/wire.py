@@ -32,7 +32,10 @@ class Policy(enum.Enum):
 
 #: request types the broker holds until they end (the C++ client checks on them by ping)
 TRACKED_TYPES = frozenset(
-    {"query", "pool_query", "start", "terminate", "restart", "move", "pool_checkout", "watch"}
+    {
+        "query", "pool_query", "start", "terminate", "restart", "move", "set", "context",
+        "pool_checkout", "watch",
+    }
 )
 #: request types that only read the broker's state (common/src/message_type.cpp isReadOnly)
 READ_ONLY_TYPES = frozenset(

@@ -183,3 +183,17 @@ def test_cli_prints_as_the_cpp_tool_does(cluster: Cluster, client: Client, name:
     code = main(["--broker", cluster.frontend, "query", name + "-missing", "x"], out, err)
     assert code == cluster.tool("query", name + "-missing", "x").returncode == 3
     assert err.getvalue().startswith("error: not_found: ")
+
+
+def test_set_changes_the_model_between_turns_and_context_reports_usage(
+    client: Client, name: str
+) -> None:
+    client.start(name)
+    assert client.query(name, "/model").text == "mock-model"
+    client.set(name, model="claude-next")
+    assert client.query(name, "/model").text == "claude-next"
+    assert client.info(name).config["model"] == "claude-next"
+    usage = json.loads(client.context(name).usage)
+    assert usage["maxTokens"] == 200000 and usage["model"] == "claude-next"
+    with pytest.raises(ccmesh.BadRequestError):
+        client.set(name)

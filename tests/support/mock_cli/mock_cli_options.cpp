@@ -163,7 +163,7 @@ const char* mockCliUsage() {
          "A deterministic test double of the Claude Code CLI speaking stream-json on stdin and\n"
          "stdout. Prompts answer 'turn N: PROMPT'; special prompts: /history /system /argv /cwd\n"
          "/env NAME /model /sleep MS /hang /crash /big N /deltas COUNT SIZE /exit CODE\n"
-         "/stderr TEXT /grow MB /spawn /mirror-garbage /tool NAME INPUT (asks can_use_tool\n"
+         "/stderr TEXT /grow MB /spawn /mirror-garbage /mode /tool NAME INPUT (asks can_use_tool\n"
          "with INPUT, a JSON object or else {\"command\":INPUT}, and answers the verdict).\n"
          "Transcripts go to $CLAUDE_CONFIG_DIR (default ~/.claude)/projects/<slug>/<ID>.jsonl.\n";
 }

@@ -158,6 +158,14 @@ void MockSession::handleControlRequest(const Json& message) {
                  !request["model"].get<std::string>().empty();
     state_.model = named ? request["model"].get<std::string>() : options_.model;
     out_.writeLine(StreamMessages::controlSuccess(request_id, Json::object()));
+  } else if (subtype == "get_context_usage") {
+    // The real CLI's answer has many more fields; these are the ones ccmesh shows.
+    const auto total = 1000 + 100 * state_.history.size();
+    out_.writeLine(
+        StreamMessages::controlSuccess(request_id, Json{{"totalTokens", total},
+                                                        {"maxTokens", 200000},
+                                                        {"percentage", total * 100 / 200000},
+                                                        {"model", state_.model}}));
   } else if (subtype == "set_permission_mode") {
     if (request.contains("mode") && request["mode"].is_string()) {
       state_.permission_mode = request["mode"].get<std::string>();

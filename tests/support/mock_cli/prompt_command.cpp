@@ -9,7 +9,7 @@ namespace {
 
 using Kind = PromptCommand::Kind;
 
-constexpr std::array<std::pair<std::string_view, Kind>, 10> kBareCommands{{
+constexpr std::array<std::pair<std::string_view, Kind>, 11> kBareCommands{{
     {"/spawn", Kind::kSpawn},
     {"/pid", Kind::kPid},
     {"/crash", Kind::kCrash},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<std::string_view, Kind>, 10> kBareCommands{{
     {"/argv", Kind::kArgv},
     {"/cwd", Kind::kCwd},
     {"/model", Kind::kModel},
+    {"/mode", Kind::kMode},
     {"/hang", Kind::kHang},
     {"/mirror-garbage", Kind::kMirrorGarbage},
 }};

@@ -17,6 +17,7 @@ struct PromptCommand {
     kCwd,            // /cwd
     kEnv,            // /env NAME
     kModel,          // /model
+    kMode,           // /mode: the permission mode in force
     kSleep,          // /sleep MS
     kHang,           // /hang
     kCrash,          // /crash

@@ -106,6 +106,7 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
   Turn turn;
   turn.start = Clock::now();
   turn.model = state.model;
+  turn.permission_mode = state.permission_mode;
   turn.message_id = newMessageId();
   turn.number = state.history.size() + 1;
   turn.input_tokens = TokenUsage::estimate(prompt.size());
@@ -185,6 +186,8 @@ std::string TurnRunner::simpleAnswer(const PromptCommand& command, const std::st
     }
     case Kind::kModel:
       return turn.model;
+    case Kind::kMode:
+      return turn.permission_mode;
     case Kind::kSpawn:
       return std::to_string(spawnLongLivedChild());
     case Kind::kPid:

@@ -78,6 +78,7 @@ class TurnRunner {
   struct Turn {
     Clock::time_point start;
     std::string model;
+    std::string permission_mode;  // as set_permission_mode left it
     std::string message_id;
     size_t number = 0;  // n: this prompt's position in the conversation, from 1
     uint64_t input_tokens = 0;

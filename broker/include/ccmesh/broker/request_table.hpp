@@ -15,7 +15,7 @@
 namespace ccmesh::broker {
 
 // What a client asked for; only requests that outlive one loop iteration are tracked.
-enum class RequestKind { kQuery, kStart, kTerminate, kRestart, kMove };
+enum class RequestKind { kQuery, kStart, kTerminate, kRestart, kMove, kSet, kContext };
 
 // A client request the broker has accepted and not yet answered.
 // `id`, `client`, `client_id`, `session`, `kind` and `deadline` are indexed: change
@@ -35,6 +35,7 @@ struct BrokerRequest {
   bool client_gone = false;    // the client vanished: replies are processed, not sent
   msg::Query query;            // kQuery: the client's query (its id, timeout_ms, stream, ...)
   bool keep_history = false;   // kRestart: the client's keep_history
+  msg::Set settings{};         // kSet: what the session is to change
   std::string move_to{};       // kMove while the old copy stops: the target worker (then empty)
   std::string partial;         // answer text seen in events so far (bounded)
   std::string pool{};          // kQuery sent through a pool: its name (empty otherwise)

@@ -132,6 +132,13 @@ class Client {
   // from_cut: accept a cut conversation (docs/SESSIONS.md) and continue from what is left.
   Reply<msg::Ack> restart(const std::string& session, bool keep_history = false,
                           bool from_cut = false);
+  // Changes a session's model and/or permission mode (empty: unchanged) without a restart,
+  // between turns (`busy` while a turn runs); kept for its later restarts and moves. Admin
+  // role under CURVE.
+  Reply<msg::Ack> set(const std::string& session, const std::string& model,
+                      const std::string& permission_mode = {});
+  // How full the session's context is, as its CLI reports it (`usage`: JSON text).
+  Reply<msg::ContextResult> context(const std::string& session);
   Reply<msg::SessionInfo> info(const std::string& session);
   // Stops the session gently on its worker and places it on `worker` (next generation) with
   // its conversation; the Ack says where it runs. Admin role under CURVE.

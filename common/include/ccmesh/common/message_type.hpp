@@ -21,6 +21,8 @@ enum class MessageType {
   kMove,        // move a session to another worker (admin)
   kTranscript,  // read a session's transcript as the broker keeps it
   kWatch,       // stream the broker's events (ends only by cancel, or when cut off)
+  kSet,         // change a session's model or permission mode between turns (admin)
+  kContext,     // a session's context usage, as its CLI reports it
   // client -> broker pool requests (docs/PROTOCOL.md "Pools")
   kPoolCreate,
   kPoolQuery,

@@ -131,6 +131,15 @@ struct TranscriptResult {
                      complete, cut)
 };
 
+// `result` of `context`: the CLI's answer to get_context_usage, as JSON text (its shape is
+// the CLI's: totalTokens, maxTokens, percentage, categories, ...).
+struct ContextResult {
+  uint64_t id = 0;
+  std::string session;
+  std::string usage;
+  MSGPACK_DEFINE_MAP(id, session, usage)
+};
+
 struct InfoResult {
   uint64_t id = 0;
   SessionInfo session;

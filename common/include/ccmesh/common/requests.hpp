@@ -75,6 +75,27 @@ struct Move {
   MSGPACK_DEFINE_MAP(id, session, worker)
 };
 
+// `set`: changes a live session's model and/or permission mode through its CLI's control
+// requests, without a restart, and keeps them in its options (a restart or a move keeps
+// them). Refused with `busy` while a turn runs. Ends with `result` Ack.
+struct Set {
+  uint64_t id = 0;
+  std::string session;
+  std::string model;            // the new model; empty: unchanged
+  std::string permission_mode;  // the new permission mode; empty: unchanged
+  uint64_t generation = 0;      // broker -> worker only
+  MSGPACK_DEFINE_MAP(id, session, model, permission_mode, generation)
+};
+
+// `context`: how full the session's context window is, as its CLI reports it (`result`
+// ContextResult). A session without a running CLI answers `unavailable`.
+struct ContextRequest {
+  uint64_t id = 0;
+  std::string session;
+  uint64_t generation = 0;  // broker -> worker only
+  MSGPACK_DEFINE_MAP(id, session, generation)
+};
+
 // `transcript`: the transcript the broker keeps for a session (body as `info`).
 using TranscriptRequest = Info;
 

@@ -44,6 +44,7 @@ struct CliEvent {
   // kControlResponse / kControlRequest
   std::string request_id;
   std::string error;      // control_response error message (subtype "error")
+  std::string response;   // control_response success: its `response` object's text ("{}")
   std::string tool_name;  // can_use_tool: the tool asked about
   // can_use_tool: the tool's input (JSON object text, "{}" when absent), the tool_use block's
   // id, the CLI's permission_suggestions (JSON array text, "[]" when absent) and its reason.

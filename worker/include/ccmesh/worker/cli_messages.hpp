@@ -20,6 +20,12 @@ std::string initializeRequest(std::string_view request_id);
 // The `interrupt` control request: the running turn ends with error_during_execution.
 std::string interruptRequest(std::string_view request_id);
 
+// Live settings and what the CLI reports about itself: set_model, set_permission_mode
+// ({"mode": ...}) and get_context_usage control requests.
+std::string setModelRequest(std::string_view request_id, std::string_view model);
+std::string setPermissionModeRequest(std::string_view request_id, std::string_view mode);
+std::string contextUsageRequest(std::string_view request_id);
+
 // Answers to the CLI's can_use_tool: allow, running the tool with `input` (a JSON object's
 // text; nullopt if it is not one), or deny with `message` (the model reads it).
 std::optional<std::string> allowToolResponse(std::string_view request_id, std::string_view input);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,12 @@ class Session {
   // --- tool approval (session_permissions.cpp)
   // The client's answer to one of this session's tool questions (permission_request).
   void onPermissionReply(const msg::PermissionReply& reply);
+  // --- live settings and context usage (session_controls.cpp)
+  // Changes the CLI's model and/or permission mode between turns (busy while a turn runs);
+  // acks set.id once the CLI confirmed, keeping them in the options.
+  void setLive(const msg::Set& set);
+  // Answers `id` with the CLI's get_context_usage (unavailable without a CLI).
+  void askContext(uint64_t id);
   // Answers an assign of the same generation again (idempotent): acks the current state.
   void acknowledge(uint64_t ack_id);
   // Kills the CLI group now (second SIGTERM to the worker).
@@ -197,6 +204,20 @@ class Session {
   // The CLI took a question back (control_cancel_request).
   void withdrawQuestion(const std::string& request);
   std::optional<TimePoint> nextQuestionDeadline() const;
+  // --- live settings and context usage (session_controls.cpp)
+  // A control request of ours waiting for the CLI's control_response.
+  struct Control {
+    enum class Kind { kModel, kPermissionMode, kContext };
+    Kind kind = Kind::kModel;
+    uint64_t reply_id = 0;  // the set or context request it answers
+    std::string value;      // set: the model or mode asked for
+  };
+  // The CLI answered one of them: true if it was one.
+  bool onControlAnswer(const CliEvent& event);
+  // The CLI went away: every request waiting for it gets `why`.
+  void failControls(const std::string& why);
+  // A `set` waits for the CLI: prompts wait for it.
+  bool settingUp() const;
   // --- the transcript the broker keeps (session_transcript.cpp)
   // Keeps mirrored transcript entries for the next batch; sends a full batch at once.
   void mirror(const CliEvent& event);
@@ -268,9 +289,10 @@ class Session {
   std::string cut_;                    // non-empty: its conversation was cut (see holdCut)
   std::optional<TimePoint> copy_due_;  // waiting for the broker's copy; ask again then
   bool snapshot_due_ = false;          // the broker lacks entries: send a snapshot
-  uint64_t snapshot_sent_at_ = UINT64_MAX;  // position at the last snapshot (one per position)
-  PermissionPolicy policy_;                 // permission_rules, parsed
-  std::vector<Question> questions_;         // tool questions waiting for the client
+  uint64_t snapshot_sent_at_ = UINT64_MAX;   // position at the last snapshot (one per position)
+  PermissionPolicy policy_;                  // permission_rules, parsed
+  std::vector<Question> questions_;          // tool questions waiting for the client
+  std::map<std::string, Control> controls_;  // our control requests, by request id
 };
 
 }  // namespace ccmesh::worker

@@ -30,6 +30,8 @@ class SessionObserver {
   virtual void onQueryResult(const msg::QueryResult& result) = 0;
   virtual void onError(const msg::ErrorReply& error) = 0;
   virtual void onAck(const msg::Ack& ack) = 0;
+  // The final reply of a `context` request.
+  virtual void onContext(const msg::ContextResult& result) { (void)result; }
   // Transcript entries the CLI mirrored, in order (docs/SESSIONS.md "What survives which
   // failure").
   virtual void onTranscript(msg::TranscriptAppend batch) { (void)batch; }

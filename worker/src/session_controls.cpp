@@ -1,0 +1,110 @@
+// Session: live settings and context usage through the CLI's control requests: set_model and
+// set_permission_mode between turns (kept in the session's options, so a restart or a move
+// keeps them), and get_context_usage.
+#include <algorithm>
+#include <set>
+
+#include "ccmesh/worker/cli_messages.hpp"
+#include "ccmesh/worker/session.hpp"
+
+namespace ccmesh::worker {
+
+void Session::setLive(const msg::Set& set) {
+  if (running_ || draining_ || settingUp()) {
+    replyError(set.id, ErrorCode::kBusy,
+               "session " + name_ + " is answering a query; set applies between turns");
+    return;
+  }
+  SessionOptions changed = options_;
+  if (!set.model.empty()) changed.model = set.model;
+  if (!set.permission_mode.empty()) changed.permission_mode = set.permission_mode;
+  if (auto refused = context_.policy.check(changed)) {
+    replyError(set.id, refused->code, refused->message);
+    return;
+  }
+  if (!process_ || process_->exited()) {
+    // No CLI to tell: the next one starts with these options.
+    options_ = std::move(changed);
+    std::vector<uint64_t> ack{set.id};
+    sendAcks(ack);
+    return;
+  }
+  auto ask = [&](Control::Kind kind, const std::string& value) {
+    const std::string request_id = "set_" + std::to_string(++control_counter_);
+    process_->send(kind == Control::Kind::kModel
+                       ? cli_messages::setModelRequest(request_id, value)
+                       : cli_messages::setPermissionModeRequest(request_id, value));
+    controls_[request_id] = Control{kind, set.id, value};
+  };
+  if (!set.model.empty()) ask(Control::Kind::kModel, set.model);
+  if (!set.permission_mode.empty()) ask(Control::Kind::kPermissionMode, set.permission_mode);
+}
+
+void Session::askContext(uint64_t id) {
+  if (!process_ || process_->exited() || !initialized_) {
+    replyError(id, ErrorCode::kUnavailable,
+               "session " + name_ + " has no CLI running (" +
+                   std::string(sessionStateName(state_)) + "); a query starts it");
+    return;
+  }
+  const std::string request_id = "ctx_" + std::to_string(++control_counter_);
+  process_->send(cli_messages::contextUsageRequest(request_id));
+  controls_[request_id] = Control{Control::Kind::kContext, id, {}};
+}
+
+bool Session::onControlAnswer(const CliEvent& event) {
+  auto it = controls_.find(event.request_id);
+  if (it == controls_.end()) return false;
+  const Control control = it->second;
+  controls_.erase(it);
+  const bool ok = event.subtype == "success";
+  if (control.kind == Control::Kind::kContext) {
+    if (ok) {
+      observer_.onContext(msg::ContextResult{control.reply_id, name_, event.response});
+    } else {
+      replyError(control.reply_id, ErrorCode::kUnavailable,
+                 "the CLI did not report its context: " + event.error);
+    }
+    return true;
+  }
+  if (!ok) {
+    // The other half of the same `set`, if any, is answered by this error too.
+    std::erase_if(controls_,
+                  [&](const auto& entry) { return entry.second.reply_id == control.reply_id; });
+    replyError(control.reply_id, ErrorCode::kBadRequest, "the CLI refused: " + event.error);
+    pump();
+    return true;
+  }
+  if (control.kind == Control::Kind::kModel) {
+    options_.model = control.value;
+  } else {
+    options_.permission_mode = control.value;
+  }
+  const bool more = std::any_of(controls_.begin(), controls_.end(), [&](const auto& entry) {
+    return entry.second.reply_id == control.reply_id;
+  });
+  if (!more) {
+    context_.log->info("[session {}] now model {} and permission mode {}", name_,
+                       options_.model.empty() ? "(default)" : options_.model,
+                       options_.permission_mode.empty() ? "(default)" : options_.permission_mode);
+    std::vector<uint64_t> ack{control.reply_id};
+    sendAcks(ack);
+    pump();  // prompts held while the CLI changed
+  }
+  return true;
+}
+
+void Session::failControls(const std::string& why) {
+  std::set<uint64_t> ids;
+  for (const auto& [request_id, control] : controls_) ids.insert(control.reply_id);
+  controls_.clear();
+  for (uint64_t id : ids) replyError(id, ErrorCode::kUnavailable, why);
+}
+
+bool Session::settingUp() const {
+  return std::any_of(controls_.begin(), controls_.end(), [](const auto& entry) {
+    return entry.second.kind != Control::Kind::kContext;
+  });
+}
+
+}  // namespace ccmesh::worker
