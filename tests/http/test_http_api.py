@@ -67,6 +67,23 @@ def test_stream_hands_deltas_in_order_then_the_result(http: Http, name: str) -> 
     assert [e.kind for e in events].count("result") == 1
 
 
+def test_tool_questions_are_denied_for_http_callers(http: Http, name: str) -> None:
+    start(http, name, permission_handler="client", json_schema={"type": "object"})
+    answer = http.request("POST", Http.session_path(name, "/query"), {"prompt": "/tool Bash ls"})
+    assert answer.status == 200, answer.body
+    assert answer.body["text"] == "tool Bash denied: this client answers no tool questions"
+    stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/tool Edit {}"})
+    try:
+        events = list(stream.events())
+    finally:
+        stream.close()
+    assert [e.kind for e in events][-1] == "result", events
+    text = events[-1].data["text"]
+    assert text == "tool Edit denied: an HTTP caller cannot answer tool questions"
+    # json_schema: the structured value is a JSON value of the result
+    assert events[-1].data["structured"] == {"answer": text}
+
+
 def test_errors_map_to_http_statuses(http: Http, name: str) -> None:
     unknown = http.request("POST", Http.session_path("no-such-session", "/query"), {"prompt": "x"})
     assert unknown.status == 404 and unknown.body["error"] == "not_found"

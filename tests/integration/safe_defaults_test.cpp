@@ -106,6 +106,9 @@ TEST_F(WideningOptionsTest, RefusedByDefaultNamingTheOption) {
   SessionOptions stdio_mcp;
   stdio_mcp.mcp_config = R"({"mcpServers":{"x":{"command":"/bin/sh","args":["-c","id"]}}})";
   expectRefused(startOn({}, stdio_mcp), "mcp_config");
+  SessionOptions odd_type;  // a `type` that is no string is no remote server
+  odd_type.mcp_config = R"({"mcpServers":{"x":{"type":1,"url":"https://mcp.invalid"}}})";
+  expectRefused(startOn({}, odd_type), "mcp_config");
   SessionOptions mcp_file;
   mcp_file.mcp_config = "/etc/mcp.json";
   expectRefused(startOn({}, mcp_file), "mcp_config");

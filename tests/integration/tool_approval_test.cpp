@@ -100,6 +100,19 @@ TEST_F(ToolApprovalTest, TheClientMayChangeTheInputOrDenyWithAReason) {
   EXPECT_EQ(bad->text, "tool Bash denied: ccmesh: the updated input is not a JSON object");
 }
 
+TEST_F(ToolApprovalTest, AChangedInputMeetsTheSessionsDenyRules) {
+  const std::string name = startSession("client", {"deny:Bash(rm:*)"});
+  client::QueryOptions options;
+  options.on_permission = [](const msg::PermissionRequest&) {
+    return PermissionAnswer::allowed(R"({"command":"rm -rf /srv"})");
+  };
+  auto reply = client_->query(name, R"(/tool Bash {"command":"ls"})", options);
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(reply->text,
+            "tool Bash denied: ccmesh: the changed input is denied by the session's rule "
+            "deny:Bash(rm:*)");
+}
+
 TEST_F(ToolApprovalTest, AClientWithoutAHandlerDeniesAtOnce) {
   const std::string name = startSession("client");
   auto reply = client_->query(name, "/tool Write {\"file_path\":\"/tmp/x\"}");

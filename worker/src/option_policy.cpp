@@ -87,8 +87,9 @@ std::string OptionPolicy::mcpCommands(const std::string& mcp_config) {
   if (!servers.is_object()) return "mcpServers is not an object";
   for (const auto& [name, server] : servers.items()) {
     // A server with a command is a program started here (type stdio, or no type).
-    if (!server.is_object() || server.contains("command") ||
-        server.value("type", "stdio") == "stdio") {
+    const auto type = server.is_object() ? server.find("type") : server.end();
+    const bool remote = type != server.end() && type->is_string() && *type != "stdio";
+    if (!server.is_object() || server.contains("command") || !remote) {
       return "server " + name + " is a command run on this worker";
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -184,7 +185,11 @@ bool fileMatches(const PermissionRule& rule, const Json& input) {
   }
   if (!path) return false;
   if (rule.allow && hasParentComponent(*path)) return false;
-  return globMatches(*rule.specifier, *path);
+  // `/a/./b` and `/a//b` name /a/b: an allow rule takes only the plain spelling, a deny rule
+  // catches every spelling.
+  const std::string plain = std::filesystem::path(*path).lexically_normal().string();
+  if (rule.allow) return plain == *path && globMatches(*rule.specifier, *path);
+  return globMatches(*rule.specifier, *path) || globMatches(*rule.specifier, plain);
 }
 
 // ---- WebFetch ----

@@ -118,6 +118,7 @@ void Session::onTimer() {
   if (process_) process_->onTimer(t);
   expireDeadlines();
   expireQuestions(t);
+  expireControls(t);
   if (draining_ && process_ && t >= drain_deadline_) {
     context_.log->warn("[session {}] interrupted turn did not end within {} ms; restarting CLI",
                        name_, context_.interrupt_grace.count());
@@ -164,6 +165,7 @@ std::optional<TimePoint> Session::nextDeadline() const {
   consider(queue_.earliestDeadline());
   if (running_) consider(running_->deadline);
   consider(nextQuestionDeadline());
+  consider(nextControlDeadline());
   if (draining_) consider(drain_deadline_);
   consider(restart_at_);
   consider(copy_due_);

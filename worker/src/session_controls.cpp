@@ -29,15 +29,30 @@ void Session::setLive(const msg::Set& set) {
     sendAcks(ack);
     return;
   }
-  auto ask = [&](Control::Kind kind, const std::string& value) {
-    const std::string request_id = "set_" + std::to_string(++control_counter_);
-    process_->send(kind == Control::Kind::kModel
-                       ? cli_messages::setModelRequest(request_id, value)
-                       : cli_messages::setPermissionModeRequest(request_id, value));
-    controls_[request_id] = Control{kind, set.id, value};
-  };
-  if (!set.model.empty()) ask(Control::Kind::kModel, set.model);
-  if (!set.permission_mode.empty()) ask(Control::Kind::kPermissionMode, set.permission_mode);
+  // One change at a time: a model the CLI refuses leaves the mode unchanged too.
+  if (!set.model.empty()) {
+    askCli(Control{Control::Kind::kModel, set.id, set.model, set.permission_mode});
+  } else {
+    askCli(Control{Control::Kind::kPermissionMode, set.id, set.permission_mode, {}});
+  }
+}
+
+void Session::askCli(Control control) {
+  const char* prefix = control.kind == Control::Kind::kContext ? "ctx_" : "set_";
+  const std::string request_id = prefix + std::to_string(++control_counter_);
+  switch (control.kind) {
+    case Control::Kind::kModel:
+      process_->send(cli_messages::setModelRequest(request_id, control.value));
+      break;
+    case Control::Kind::kPermissionMode:
+      process_->send(cli_messages::setPermissionModeRequest(request_id, control.value));
+      break;
+    case Control::Kind::kContext:
+      process_->send(cli_messages::contextUsageRequest(request_id));
+      break;
+  }
+  control.deadline = now() + kControlTimeout;
+  controls_[request_id] = std::move(control);
 }
 
 void Session::askContext(uint64_t id) {
@@ -47,9 +62,7 @@ void Session::askContext(uint64_t id) {
                    std::string(sessionStateName(state_)) + "); a query starts it");
     return;
   }
-  const std::string request_id = "ctx_" + std::to_string(++control_counter_);
-  process_->send(cli_messages::contextUsageRequest(request_id));
-  controls_[request_id] = Control{Control::Kind::kContext, id, {}};
+  askCli(Control{Control::Kind::kContext, id, {}, {}});
 }
 
 bool Session::onControlAnswer(const CliEvent& event) {
@@ -68,30 +81,49 @@ bool Session::onControlAnswer(const CliEvent& event) {
     return true;
   }
   if (!ok) {
-    // The other half of the same `set`, if any, is answered by this error too.
-    std::erase_if(controls_,
-                  [&](const auto& entry) { return entry.second.reply_id == control.reply_id; });
     replyError(control.reply_id, ErrorCode::kBadRequest, "the CLI refused: " + event.error);
     pump();
     return true;
   }
   if (control.kind == Control::Kind::kModel) {
     options_.model = control.value;
+    if (!control.then_mode.empty()) {
+      askCli(Control{Control::Kind::kPermissionMode, control.reply_id, control.then_mode, {}});
+      return true;
+    }
   } else {
     options_.permission_mode = control.value;
   }
-  const bool more = std::any_of(controls_.begin(), controls_.end(), [&](const auto& entry) {
-    return entry.second.reply_id == control.reply_id;
-  });
-  if (!more) {
-    context_.log->info("[session {}] now model {} and permission mode {}", name_,
-                       options_.model.empty() ? "(default)" : options_.model,
-                       options_.permission_mode.empty() ? "(default)" : options_.permission_mode);
-    std::vector<uint64_t> ack{control.reply_id};
-    sendAcks(ack);
-    pump();  // prompts held while the CLI changed
-  }
+  context_.log->info("[session {}] now model {} and permission mode {}", name_,
+                     options_.model.empty() ? "(default)" : options_.model,
+                     options_.permission_mode.empty() ? "(default)" : options_.permission_mode);
+  std::vector<uint64_t> ack{control.reply_id};
+  sendAcks(ack);
+  pump();  // prompts held while the CLI changed
   return true;
+}
+
+void Session::expireControls(TimePoint t) {
+  std::vector<uint64_t> overdue;
+  std::erase_if(controls_, [&](const auto& entry) {
+    if (entry.second.deadline > t) return false;
+    overdue.push_back(entry.second.reply_id);
+    return true;
+  });
+  for (uint64_t id : overdue) {
+    replyError(id, ErrorCode::kTimeout,
+               "session " + name_ + ": its CLI did not answer within " +
+                   std::to_string(kControlTimeout.count()) + " ms");
+  }
+  if (!overdue.empty()) pump();
+}
+
+std::optional<TimePoint> Session::nextControlDeadline() const {
+  std::optional<TimePoint> next;
+  for (const auto& [request_id, control] : controls_) {
+    if (!next || control.deadline < *next) next = control.deadline;
+  }
+  return next;
 }
 
 void Session::failControls(const std::string& why) {

@@ -71,6 +71,16 @@ void Session::onPermissionReply(const msg::PermissionReply& reply) {
   questions_.erase(it);
   const std::string by = "client " + reply.decided_by;
   if (reply.behavior == msg::kAllow) {
+    // A changed input is a new tool use: the session's deny rules apply to it too.
+    if (!reply.updated_input.empty() && !options_.permission_rules.empty()) {
+      const auto input = nlohmann::json::parse(reply.updated_input, nullptr, false);
+      const PolicyDecision decision = policy_.decide(question.tool_name, input);
+      if (!decision.allow && !decision.rule.empty()) {
+        return answerQuestion(
+            question, false, {}, by + ", then policy " + decision.rule,
+            "ccmesh: the changed input is denied by the session's rule " + decision.rule);
+      }
+    }
     return answerQuestion(question, true, reply.updated_input, by, {});
   }
   if (reply.behavior == msg::kDeny) {

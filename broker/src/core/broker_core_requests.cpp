@@ -149,6 +149,11 @@ void BrokerCore::restart(const std::string& client, const msg::Restart& restart)
 void BrokerCore::set(const std::string& client, const msg::Set& set) {
   auto* entry = sessions_.find(set.session);
   if (!entry || entry->terminating) return notFound(client, set.id, set.session);
+  if (entry->moving) {
+    replyError(client, set.id, ErrorCode::kBusy,
+               "session " + set.session + " is moving; set it once it runs again", set.session);
+    return;
+  }
   if (entry->worker.empty()) {
     // No copy runs: its next placement starts with the new options.
     applySettings(*entry, set);

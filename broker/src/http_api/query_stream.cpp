@@ -42,7 +42,12 @@ const std::optional<client::Incoming>& QueryStream::first(Millis wait) {
     const Millis left = std::min(wait, until(deadline_));
     auto reply = client_->receive(left);
     if (!reply) break;
-    if (reply->id == id_) first_ = std::move(reply);
+    if (reply->id != id_) continue;
+    if (reply->type == MessageType::kPermissionRequest) {
+      denyQuestion(*reply);
+      continue;
+    }
+    first_ = std::move(reply);
   }
   if (first_ && first_->type != MessageType::kEvent) ended_ = true;
   return first_;
@@ -84,8 +89,17 @@ void QueryStream::run(const monitoring::HttpEndpoint::StreamWrite& write) {
   }
 }
 
+void QueryStream::denyQuestion(const client::Incoming& question) {
+  client_->answerPermission(
+      id_, question.permission.request,
+      client::PermissionAnswer::denied("an HTTP caller cannot answer tool questions"));
+}
+
 bool QueryStream::render(const client::Incoming& reply, std::string& out) {
   switch (reply.type) {
+    case MessageType::kPermissionRequest:
+      denyQuestion(reply);
+      return false;
     case MessageType::kEvent:
       if (reply.event.kind == "delta") {
         out += sse("delta", Json{{"seq", reply.event.seq}, {"text", reply.event.text}});

@@ -48,6 +48,8 @@ class QueryStream {
 
  private:
   // Appends one reply as an event to `out`; true once it was the final one.
+  // A tool question of the query: an HTTP caller cannot answer it, so it is denied at once.
+  void denyQuestion(const client::Incoming& question);
   bool render(const client::Incoming& reply, std::string& out);
   // Cancels the query and waits (briefly) for its end.
   void cancel();

@@ -121,6 +121,16 @@ TEST(PermissionPolicy, FileRulesMatchGlobsOverTheWholePath) {
   EXPECT_FALSE(rules.decide("Read", file("/srv/app/a.cpp")).allow);  // rules are per tool
 }
 
+TEST(PermissionPolicy, OtherSpellingsOfAPathMeetTheDenyRulesAndNoAllowRule) {
+  auto rules = policy({"allow:Edit(/srv/app/**)", "deny:Edit(/srv/app/secret/**)"});
+  EXPECT_TRUE(rules.decide("Edit", file("/srv/app/a.cpp")).allow);
+  EXPECT_FALSE(rules.decide("Edit", file("/srv/app/secret/k")).allow);
+  EXPECT_EQ(rules.decide("Edit", file("/srv/app/./secret/k")).rule,
+            "deny:Edit(/srv/app/secret/**)");
+  EXPECT_EQ(rules.decide("Edit", file("/srv/app//secret/k")).rule, "deny:Edit(/srv/app/secret/**)");
+  EXPECT_FALSE(rules.decide("Edit", file("/srv/app/./a.cpp")).allow);  // only the plain spelling
+}
+
 TEST(PermissionPolicy, FileRulesReadFilePathThenNotebookPathThenPath) {
   auto rules = policy({"allow:NotebookEdit(/nb/**)", "allow:Grep(/src/**)", "allow:LS(/src/**)",
                        "allow:MultiEdit(/src/**)"});
@@ -138,7 +148,7 @@ TEST(PermissionPolicy, AllowNeverMatchesAParentComponent) {
   EXPECT_FALSE(rules.decide("Read", file("/srv/../etc/shadow")).allow);
   EXPECT_FALSE(rules.decide("Read", file("/srv/a/..")).allow);
   EXPECT_TRUE(rules.decide("Read", file("/srv/a/..b/c")).allow);  // not a .. component
-  EXPECT_TRUE(rules.decide("Read", file("/srv/a/./b")).allow);
+  EXPECT_FALSE(rules.decide("Read", file("/srv/a/./b")).allow);  // only the plain spelling
   // A deny rule still matches such a path.
   EXPECT_EQ(rules.decide("Write", file("/srv/../srv/x")).rule, "deny:Write(/srv/**)");
 }

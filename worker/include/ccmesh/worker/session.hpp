@@ -211,7 +211,15 @@ class Session {
     Kind kind = Kind::kModel;
     uint64_t reply_id = 0;  // the set or context request it answers
     std::string value;      // set: the model or mode asked for
+    std::string then_mode;  // set_model: the mode to ask for once the model is taken
+    TimePoint deadline{};   // answered `timeout` if the CLI has not answered by then
   };
+  // How long the CLI has to answer one of them.
+  static constexpr Millis kControlTimeout{30000};
+  // Sends `control` to the CLI and waits for its answer.
+  void askCli(Control control);
+  void expireControls(TimePoint t);
+  std::optional<TimePoint> nextControlDeadline() const;
   // The CLI answered one of them: true if it was one.
   bool onControlAnswer(const CliEvent& event);
   // The CLI went away: every request waiting for it gets `why`.
