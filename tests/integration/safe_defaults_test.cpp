@@ -109,6 +109,13 @@ TEST_F(WideningOptionsTest, RefusedByDefaultNamingTheOption) {
   SessionOptions odd_type;  // a `type` that is no string is no remote server
   odd_type.mcp_config = R"({"mcpServers":{"x":{"type":1,"url":"https://mcp.invalid"}}})";
   expectRefused(startOn({}, odd_type), "mcp_config");
+  SessionOptions bypassing_agent;
+  bypassing_agent.agents =
+      R"({"fixer":{"description":"d","prompt":"p","permissionMode":"bypassPermissions"}})";
+  expectRefused(startOn({}, bypassing_agent), "agents");
+  SessionOptions hooked_agent;
+  hooked_agent.agents = R"({"fixer":{"description":"d","prompt":"p","hooks":{}}})";
+  expectRefused(startOn({}, hooked_agent), "agents");
   SessionOptions mcp_file;
   mcp_file.mcp_config = "/etc/mcp.json";
   expectRefused(startOn({}, mcp_file), "mcp_config");
@@ -139,6 +146,7 @@ TEST_F(WideningOptionsTest, AcceptedWhereTheWorkerAllowsThem) {
   // Remote MCP servers and settings that start nothing need no allowance.
   harmless.mcp_config = R"({"mcpServers":{"docs":{"type":"http","url":"https://mcp.invalid"}}})";
   harmless.settings = R"({"model":"claude-sonnet-4-5"})";
+  harmless.agents = R"({"reviewer":{"description":"d","prompt":"p","permissionMode":"plan"}})";
   auto plain = startOn({}, harmless);
   EXPECT_TRUE(plain.ok()) << plain.error().message;
 }

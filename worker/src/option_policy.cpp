@@ -96,6 +96,30 @@ std::string OptionPolicy::mcpCommands(const std::string& mcp_config) {
   return {};
 }
 
+std::string OptionPolicy::agentsWidening(const std::string& agents) const {
+  if (agents.empty()) return {};
+  const auto parsed = nlohmann::json::parse(agents, nullptr, false);
+  if (!parsed.is_object()) return "not a JSON object";
+  for (const auto& [name, agent] : parsed.items()) {
+    if (!agent.is_object()) continue;
+    const auto mode = agent.find("permissionMode");
+    if (mode != agent.end()) {
+      const std::string value = mode->is_string() ? mode->get<std::string>() : "?";
+      if (!isKnownPermissionMode(value)) return "agent " + name + " has an unknown permissionMode";
+      if (matches(wideningPermissionModes(), value) && !matches(permission_modes_, value)) {
+        return "agent " + name + " runs in " + value +
+               ", which this worker's --allow-permission-modes does not list";
+      }
+    }
+    if (!programs_ && (agent.contains("hooks") || agent.contains("mcpServers"))) {
+      return "agent " + name +
+             " starts programs (hooks or mcpServers), and this worker runs without "
+             "--allow-mcp-commands";
+    }
+  }
+  return {};
+}
+
 std::string OptionPolicy::programsIn(const std::string& settings) {
   if (settings.empty()) return {};
   if (settings.front() == '/') return "a file on this worker may hold any setting";
@@ -141,6 +165,7 @@ std::optional<Error> OptionPolicy::check(const SessionOptions& options) const {
                                "this worker's --allow-session-env does not list it");
     }
   }
+  if (auto why = agentsWidening(options.agents); !why.empty()) return refuse("agents", why);
   if (programs_) return std::nullopt;
   if (auto why = mcpCommands(options.mcp_config); !why.empty()) {
     return refuse("mcp_config", why + ", and this worker runs without --allow-mcp-commands");

@@ -51,6 +51,9 @@ class OptionPolicy {
   // Why mcp_config or settings would start programs (empty: they would not).
   static std::string mcpCommands(const std::string& mcp_config);
   static std::string programsIn(const std::string& settings);
+  // Why an agent of `agents` would widen what the session may do (empty: none would): a
+  // permissionMode this worker does not allow, hooks or MCP servers without programs.
+  std::string agentsWidening(const std::string& agents) const;
   // True if `name` matches an entry of `patterns` (NAME, or PREFIX*).
   static bool matches(const std::vector<std::string>& patterns, std::string_view name);
 
