@@ -2,7 +2,7 @@
 // set_permission_mode between turns (kept in the session's options, so a restart or a move
 // keeps them), and get_context_usage.
 #include <algorithm>
-#include <set>
+#include <functional>
 
 #include "ccmesh/worker/cli_messages.hpp"
 #include "ccmesh/worker/session.hpp"
@@ -104,18 +104,13 @@ bool Session::onControlAnswer(const CliEvent& event) {
 }
 
 void Session::expireControls(TimePoint t) {
-  std::vector<uint64_t> overdue;
-  std::erase_if(controls_, [&](const auto& entry) {
-    if (entry.second.deadline > t) return false;
-    overdue.push_back(entry.second.reply_id);
-    return true;
-  });
-  for (uint64_t id : overdue) {
-    replyError(id, ErrorCode::kTimeout,
-               "session " + name_ + ": its CLI did not answer within " +
-                   std::to_string(kControlTimeout.count()) + " ms");
-  }
-  if (!overdue.empty()) pump();
+  // Checked on every timer tick: build the message only when something is overdue.
+  const auto due = nextControlDeadline();
+  if (!due || *due > t) return;
+  endControls([t](const Control& control) { return control.deadline <= t; }, ErrorCode::kTimeout,
+              "session " + name_ + ": its CLI did not answer within " +
+                  std::to_string(kControlTimeout.count()) + " ms");
+  pump();  // prompts held while the CLI changed
 }
 
 std::optional<TimePoint> Session::nextControlDeadline() const {
@@ -127,10 +122,19 @@ std::optional<TimePoint> Session::nextControlDeadline() const {
 }
 
 void Session::failControls(const std::string& why) {
-  std::set<uint64_t> ids;
-  for (const auto& [request_id, control] : controls_) ids.insert(control.reply_id);
-  controls_.clear();
-  for (uint64_t id : ids) replyError(id, ErrorCode::kUnavailable, why);
+  endControls([](const Control&) { return true; }, ErrorCode::kUnavailable, why);
+}
+
+void Session::endControls(const std::function<bool(const Control&)>& which, ErrorCode code,
+                          const std::string& why) {
+  // One control at a time per request (a set asks for its mode once its model is taken).
+  std::vector<uint64_t> ended;
+  std::erase_if(controls_, [&](const auto& entry) {
+    if (!which(entry.second)) return false;
+    ended.push_back(entry.second.reply_id);
+    return true;
+  });
+  for (uint64_t id : ended) replyError(id, code, why);
 }
 
 bool Session::settingUp() const {

@@ -2,6 +2,7 @@
 // permission_handler decides who answers: nobody (deny), its permission_rules (policy), or
 // the client whose query is running (client), with the rules applied first.
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "ccmesh/common/limits.hpp"
@@ -93,28 +94,28 @@ void Session::onPermissionReply(const msg::PermissionReply& reply) {
 }
 
 void Session::closeQuestions(uint64_t query_id, const std::string& why) {
-  std::vector<Question> closing;
-  std::erase_if(questions_, [&](const Question& question) {
-    if (question.query_id != query_id) return false;
-    closing.push_back(question);
-    return true;
-  });
-  for (const auto& question : closing) {
-    answerQuestion(question, false, {}, "cancelled", "ccmesh: " + why);
-  }
+  denyQuestions([query_id](const Question& q) { return q.query_id == query_id; }, "cancelled",
+                [&why](const Question&) { return "ccmesh: " + why; });
 }
 
 void Session::expireQuestions(TimePoint t) {
-  std::vector<Question> expired;
+  denyQuestions([t](const Question& q) { return q.deadline <= t; }, "timeout",
+                [](const Question& q) {
+                  return "ccmesh: nobody answered whether " + q.tool_name + " may run";
+                });
+}
+
+void Session::denyQuestions(const std::function<bool(const Question&)>& which,
+                            const std::string& decided_by,
+                            const std::function<std::string(const Question&)>& why) {
+  std::vector<Question> denied;
   std::erase_if(questions_, [&](const Question& question) {
-    if (question.deadline > t) return false;
-    expired.push_back(question);
+    if (!which(question)) return false;
+    denied.push_back(question);
     return true;
   });
-  for (const auto& question : expired) {
-    answerQuestion(question, false, {}, "timeout",
-                   "ccmesh: nobody answered whether " + question.tool_name + " may run");
-  }
+  for (const auto& question : denied)
+    answerQuestion(question, false, {}, decided_by, why(question));
 }
 
 void Session::withdrawQuestion(const std::string& request) {

@@ -249,6 +249,10 @@ class BrokerCore {
                    std::set<std::string>& held);
   void fence(const std::string& worker_id, const std::string& session, uint64_t generation);
   BrokerRequest* requestFrom(const std::string& worker_id, uint64_t id, std::string_view type);
+  // A request of `client` for the current copy of `entry`, on its way to that copy's worker
+  // (answered by the broker at control_timeout if the worker does not).
+  BrokerRequest* addForwarded(const std::string& client, uint64_t id, RequestKind kind,
+                              const SessionEntry& entry);
   // A confirmed `set` becomes part of the session's options.
   void applySettings(SessionEntry& entry, const msg::Set& set);
   void settleAck(BrokerRequest& request, const std::string& worker_id, const Envelope& envelope);

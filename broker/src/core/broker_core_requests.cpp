@@ -136,10 +136,7 @@ void BrokerCore::restart(const std::string& client, const msg::Restart& restart)
                    std::string(session_state::kPending)});
     return;
   }
-  auto* request = addRequest(client, restart.id, RequestKind::kRestart, restart.session,
-                             clock_.now() + config_.control_timeout);
-  request->worker = entry->worker;
-  request->generation = entry->generation;
+  auto* request = addForwarded(client, restart.id, RequestKind::kRestart, *entry);
   request->keep_history = restart.keep_history || restart.from_cut;
   toWorkerBody(entry->worker, MessageType::kRestart,
                msg::Restart{request->id, entry->name, request->keep_history, entry->generation,
@@ -161,15 +158,20 @@ void BrokerCore::set(const std::string& client, const msg::Set& set) {
           msg::Ack{set.id, set.session, "", entry->generation, entry->state});
     return;
   }
-  auto* request = addRequest(client, set.id, RequestKind::kSet, set.session,
-                             clock_.now() + config_.control_timeout);
-  request->worker = entry->worker;
-  request->generation = entry->generation;
+  auto* request = addForwarded(client, set.id, RequestKind::kSet, *entry);
   request->settings = set;
   msg::Set forwarded = set;
   forwarded.id = request->id;
   forwarded.generation = entry->generation;
   toWorkerBody(entry->worker, MessageType::kSet, forwarded);
+}
+
+BrokerRequest* BrokerCore::addForwarded(const std::string& client, uint64_t id, RequestKind kind,
+                                        const SessionEntry& entry) {
+  auto* request = addRequest(client, id, kind, entry.name, clock_.now() + config_.control_timeout);
+  request->worker = entry.worker;
+  request->generation = entry.generation;
+  return request;
 }
 
 void BrokerCore::applySettings(SessionEntry& entry, const msg::Set& set) {
@@ -187,10 +189,7 @@ void BrokerCore::askContext(const std::string& client, const msg::ContextRequest
                "session " + context.session + " runs on no worker yet", context.session);
     return;
   }
-  auto* request = addRequest(client, context.id, RequestKind::kContext, context.session,
-                             clock_.now() + config_.control_timeout);
-  request->worker = entry->worker;
-  request->generation = entry->generation;
+  auto* request = addForwarded(client, context.id, RequestKind::kContext, *entry);
   toWorkerBody(entry->worker, MessageType::kContext,
                msg::ContextRequest{request->id, entry->name, entry->generation});
 }

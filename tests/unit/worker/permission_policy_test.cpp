@@ -148,7 +148,7 @@ TEST(PermissionPolicy, AllowNeverMatchesAParentComponent) {
   EXPECT_FALSE(rules.decide("Read", file("/srv/../etc/shadow")).allow);
   EXPECT_FALSE(rules.decide("Read", file("/srv/a/..")).allow);
   EXPECT_TRUE(rules.decide("Read", file("/srv/a/..b/c")).allow);  // not a .. component
-  EXPECT_FALSE(rules.decide("Read", file("/srv/a/./b")).allow);  // only the plain spelling
+  EXPECT_FALSE(rules.decide("Read", file("/srv/a/./b")).allow);   // only the plain spelling
   // A deny rule still matches such a path.
   EXPECT_EQ(rules.decide("Write", file("/srv/../srv/x")).rule, "deny:Write(/srv/**)");
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -201,6 +202,11 @@ class Session {
   // Denies the open questions of a query that ended (`why`), or that are overdue.
   void closeQuestions(uint64_t query_id, const std::string& why);
   void expireQuestions(TimePoint t);
+  // Takes the open questions `which` selects out and denies each, decided by `decided_by`
+  // for the reason `why` gives.
+  void denyQuestions(const std::function<bool(const Question&)>& which,
+                     const std::string& decided_by,
+                     const std::function<std::string(const Question&)>& why);
   // The CLI took a question back (control_cancel_request).
   void withdrawQuestion(const std::string& request);
   std::optional<TimePoint> nextQuestionDeadline() const;
@@ -224,6 +230,9 @@ class Session {
   bool onControlAnswer(const CliEvent& event);
   // The CLI went away: every request waiting for it gets `why`.
   void failControls(const std::string& why);
+  // Takes the controls `which` selects out and answers their requests `code` with `why`.
+  void endControls(const std::function<bool(const Control&)>& which, ErrorCode code,
+                   const std::string& why);
   // A `set` waits for the CLI: prompts wait for it.
   bool settingUp() const;
   // --- the transcript the broker keeps (session_transcript.cpp)
