@@ -58,7 +58,7 @@ for program in "${programs[@]}"; do
   fi
 done
 for program in "${expected[@]}"; do
-  if ! printf '%s\n' "${programs[@]}" | grep -qx "$program"; then
+  if ! grep -qx "$program" <<<"$(printf '%s\n' "${programs[@]}")"; then
     report_args+=(--not-measured "$program=$program is not part of the build yet")
   fi
 done

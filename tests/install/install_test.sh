@@ -87,7 +87,7 @@ broker_ready() {
 
 worker_joined() {
   alive "$worker_pid" || fail "the installed worker exited (worker.log)"
-  "$prefix/bin/ccmesh" --broker "$frontend" --timeout 2000 --json status | grep -q '"w-install"'
+  grep -q '"w-install"' <<<"$("$prefix/bin/ccmesh" --broker "$frontend" --timeout 2000 --json status)"
 }
 
 expect_files() {  # expect_files ROOT PATH...: each must exist under ROOT
@@ -174,9 +174,11 @@ run_prefix() {
   timeout 60 cmake -S "$source_dir/tests/install/consumer" -B "$tmp/consumer" \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >"$tmp/consumer-configure.log"
   timeout 120 cmake --build "$tmp/consumer" -j2 >"$tmp/consumer-build.log"
-  ldd "$tmp/consumer/ccmesh-consumer" | grep -q "$prefix/$libdir/libccmesh-client.so" ||
+  # grep reads ldd's whole answer from a string: `ldd | grep -q` under pipefail fails
+  # whenever grep stops reading before ldd has written its last line.
+  grep -q "$prefix/$libdir/libccmesh-client.so" <<<"$(ldd "$tmp/consumer/ccmesh-consumer")" ||
     fail "ccmesh-consumer does not load the installed libccmesh-client.so"
-  if ldd "$tmp/consumer/ccmesh-consumer-static" | grep -q libccmesh-client; then
+  if grep -q libccmesh-client <<<"$(ldd "$tmp/consumer/ccmesh-consumer-static")"; then
     fail "ccmesh-consumer-static loads libccmesh-client.so"
   fi
   local exe answer

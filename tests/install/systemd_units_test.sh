@@ -57,7 +57,7 @@ fi
 # The broker needs nothing but its sockets, /etc/ccmesh and its state directory: keep its
 # sandbox tight (`systemd-analyze security` scores 0 safe .. 10 exposed; --threshold counts
 # tenths).
-if systemd-analyze security --help | grep -q -- "--offline"; then
+if grep -q -- "--offline" <<<"$(systemd-analyze security --help)"; then
   systemd-analyze security --offline=true --threshold=30 "$work/ccmesh-broker.service" \
     >"$work/security.txt" 2>&1 || {
     cat "$work/security.txt"
