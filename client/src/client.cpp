@@ -132,6 +132,17 @@ Reply<msg::ContextResult> Client::context(const std::string& session) {
   return unwrap<msg::ContextResult>(call(MessageType::kContext, request.id, encodeBody(request)));
 }
 
+Reply<msg::UsageResult> Client::usage(const std::string& by) {
+  msg::UsageRequest request{next_id_++, by};
+  return unwrap<msg::UsageResult>(call(MessageType::kUsage, request.id, encodeBody(request)));
+}
+
+Reply<msg::BudgetResult> Client::budget(const std::string& name, double add_usd, double set_usd,
+                                        bool reset) {
+  msg::BudgetRequest request{next_id_++, name, add_usd, set_usd, reset};
+  return unwrap<msg::BudgetResult>(call(MessageType::kBudget, request.id, encodeBody(request)));
+}
+
 Reply<msg::SessionInfo> Client::info(const std::string& session) {
   msg::Info request{next_id_++, session};
   auto reply = unwrap<msg::InfoResult>(call(MessageType::kInfo, request.id, encodeBody(request)));

@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/program_options.hpp>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -31,7 +32,7 @@ struct CommandSpec {
   std::string_view summary;    // one line for the general help
 };
 
-constexpr std::array<CommandSpec, 23> kCommands{{
+constexpr std::array<CommandSpec, 25> kCommands{{
     {"query", CommandKind::kQuery, "NAME PROMPT [--stream] [--approve|--approve-all|--deny-all]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
@@ -46,6 +47,10 @@ constexpr std::array<CommandSpec, 23> kCommands{{
      "change a session's model or permission mode without a restart"},
     {"context", CommandKind::kContext, "NAME",
      "show how full a session's context window is, as its CLI reports it"},
+    {"usage", CommandKind::kUsage, "[--by session|pool|worker|model]",
+     "show what turns cost and used: per session, pool, worker or model"},
+    {"budget", CommandKind::kBudget, "NAME [--set USD] [--add USD] [--reset]",
+     "show or change the cluster-side budget of a session or a pool"},
     {"transcript", CommandKind::kTranscript, "NAME",
      "print the conversation the broker keeps for a session"},
     {"list", CommandKind::kList, "", "list every session"},
@@ -123,6 +128,16 @@ po::options_description commandOptions(CommandKind kind) {
                           "the model its CLI uses from the next turn")(
         "permission-mode", po::value<std::string>()->value_name("P"),
         "default, acceptEdits, bypassPermissions, plan, dontAsk or auto");
+  } else if (kind == CommandKind::kUsage) {
+    options.add_options()("by",
+                          po::value<std::string>()->default_value("session")->value_name("BY"),
+                          "one row per session, pool, worker or model");
+  } else if (kind == CommandKind::kBudget) {
+    options.add_options()("set", po::value<double>()->value_name("USD"),
+                          "make the budget USD (0 removes it)")(
+        "add", po::value<double>()->value_name("USD"),
+        "raise the budget by USD (without one: USD more than spent so far)")(
+        "reset", po::bool_switch(), "count the budget from zero again (the totals stay)");
   } else if (kind == CommandKind::kMove) {
     options.add_options()("to", po::value<std::string>()->value_name("WORKER"),
                           "the worker to move it to (see `ccmesh status`)");
@@ -175,6 +190,16 @@ std::string commandHelp(const CommandSpec& spec) {
     out << "Tells the session's CLI between turns (busy while a turn runs) and keeps the\n"
            "change in its options, so a restart or a move keeps it. Needs the admin role\n"
            "under CURVE; a worker refuses a permission mode it does not allow.\n";
+  } else if (spec.kind == CommandKind::kUsage) {
+    out << "Cost comes from the CLI's reports (total_cost_usd), tokens and turns from its\n"
+           "results. Sessions and pools: each session's whole life, across restarts, moves,\n"
+           "failovers and broker restarts. Workers and models: the turns this broker saw since\n"
+           "it started.\n";
+  } else if (spec.kind == CommandKind::kBudget) {
+    out << "NAME is a session, else a pool. Once the cost its budget counts reaches the\n"
+           "budget, the broker answers its queries budget_exhausted at once. A pool's budget\n"
+           "counts its members' costs together. Applied in the order --set, --add, --reset;\n"
+           "with none of them, only shows the budget. Needs the admin role under CURVE.\n";
   } else if (spec.kind == CommandKind::kMove) {
     out << "Prompts queued there wait and follow; a running turn ends with cancelled. The\n"
            "session's cwd must exist on WORKER (else it is held FAILED there). Files the CLI\n"
@@ -357,6 +382,26 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
       return usage("set: give --model, --permission-mode, or both" + see);
     }
     if (auto error = command.options.validate()) return usage(error->message);
+  } else if (spec->kind == CommandKind::kUsage) {
+    command.usage_by = vm["by"].as<std::string>();
+    const auto& by = command.usage_by;
+    if (by != "session" && by != "pool" && by != "worker" && by != "model") {
+      return usage("usage: --by must be session, pool, worker or model" + see);
+    }
+  } else if (spec->kind == CommandKind::kBudget) {
+    if (vm.count("set")) {
+      command.budget_set = vm["set"].as<double>();
+      if (!std::isfinite(command.budget_set) || command.budget_set < 0) {
+        return usage("budget: --set must be a non-negative amount of USD" + see);
+      }
+    }
+    if (vm.count("add")) {
+      command.budget_add = vm["add"].as<double>();
+      if (!std::isfinite(command.budget_add) || command.budget_add <= 0) {
+        return usage("budget: --add must be a positive amount of USD" + see);
+      }
+    }
+    command.budget_reset = vm["reset"].as<bool>();
   } else if (spec->kind == CommandKind::kMove) {
     if (!vm.count("to")) return usage("move: missing --to WORKER" + see);
     command.worker = vm["to"].as<std::string>();

@@ -21,6 +21,8 @@ enum class CommandKind {
   kMove,        // move NAME --to WORKER
   kSet,         // set NAME --model M --permission-mode P
   kContext,     // context NAME
+  kUsage,       // usage [--by session|pool|worker|model]
+  kBudget,      // budget NAME [--set USD] [--add USD] [--reset]
   kTranscript,  // transcript NAME
   kList,
   kCount,
@@ -75,6 +77,10 @@ struct Command {
   bool from_cut = false;                // restart: accept a cut conversation and continue from it
   std::string worker;                   // move: the target worker (--to)
   std::string watch_pool;               // watch: --pool (--session goes in `session`)
+  std::string usage_by{"session"};      // usage: --by
+  double budget_set = -1;               // budget: --set (< 0: not given)
+  double budget_add = 0;                // budget: --add (0: not given)
+  bool budget_reset = false;            // budget: --reset
   SessionOptions options;               // start, pool create: the session's options, validated
   PoolArguments pool;                   // pool commands: the rest of their arguments
   // CURVE: the broker's public key file and this client's secret key file, or empty.

@@ -106,6 +106,14 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kContext:
       return finish(client.context(command.session), command.json, contextJson,
                     [this](const msg::ContextResult& v) { printContext(out_, v); });
+    case CommandKind::kUsage:
+      return finish(client.usage(command.usage_by), command.json, as_json,
+                    [this](const msg::UsageResult& v) { printUsage(out_, v); });
+    case CommandKind::kBudget:
+      return finish(client.budget(command.session, command.budget_add, command.budget_set,
+                                  command.budget_reset),
+                    command.json, as_json,
+                    [this](const msg::BudgetResult& v) { printBudget(out_, v); });
     case CommandKind::kTranscript:
       return finish(client.transcript(command.session), command.json, transcriptJson,
                     [this](const msg::TranscriptResult& v) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iomanip>
+#include <sstream>
 #include <string>
 
 #include "json_output.hpp"
@@ -36,6 +38,31 @@ std::string orDash(const std::string& text) { return text.empty() ? "-" : text; 
 
 std::string seconds(uint64_t ms) { return std::to_string(ms / 1000); }
 
+// "0.1234"
+std::string dollars(double amount) {
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(4) << amount;
+  return text.str();
+}
+
+// "0.1234 USD"
+std::string usd(double amount) { return dollars(amount) + " USD"; }
+
+// "0.0300 USD, 3 turns, 120 in / 45 out tokens"
+std::string usageLine(const Usage& usage) {
+  return usd(usage.cost_usd) + ", " + std::to_string(usage.turns) + " turns, " +
+         std::to_string(usage.input_tokens) + " in / " + std::to_string(usage.output_tokens) +
+         " out tokens";
+}
+
+// "0.0200 of 0.0500 USD" or "none"
+std::string budgetLine(double budget, double spent) {
+  if (budget <= 0) return "none";
+  std::string line = usd(spent) + " spent of " + usd(budget);
+  if (spent >= budget) line += " (exhausted: queries get budget_exhausted)";
+  return line;
+}
+
 }  // namespace
 
 void printAck(std::ostream& out, const char* verb, const msg::Ack& ack) {
@@ -62,6 +89,8 @@ void printInfo(std::ostream& out, const msg::SessionInfo& info) {
       << " bytes, last entry " << isoTime(info.transcript_last_ms)
       << (info.transcript_complete ? ", whole" : ", not whole") << "\n"
       << "cut: " << orDash(info.cut) << "\n"
+      << "usage: " << usageLine(info.usage) << "\n"
+      << "budget: " << budgetLine(info.config.budget_usd, info.usage.spentUsd()) << "\n"
       << "config: " << jsonText(Json(info.config)) << "\n"
       << "creator: " << orDash(info.creator) << "\n";
 }
@@ -87,16 +116,20 @@ void printStatus(std::ostream& out, const msg::StatusResult& status) {
     rows.push_back(
         {w.id, std::to_string(w.capacity), std::to_string(w.sessions),
          std::to_string(w.live) + "/" + (w.max_live == 0 ? "-" : std::to_string(w.max_live)),
-         std::to_string(w.hibernated), std::to_string(w.heartbeat_age_ms), orDash(labels)});
+         std::to_string(w.hibernated), std::to_string(w.heartbeat_age_ms),
+         dollars(w.usage.cost_usd), orDash(labels)});
   }
   printTable(out,
-             {"WORKER", "CAPACITY", "SESSIONS", "LIVE", "HIBERNATED", "HEARTBEAT_AGE_MS", "LABELS"},
+             {"WORKER", "CAPACITY", "SESSIONS", "LIVE", "HIBERNATED", "HEARTBEAT_AGE_MS",
+              "COST_USD", "LABELS"},
              rows);
   out << "\nbroker " << status.version << ", up " << seconds(status.uptime_ms) << " s\n"
       << "workers: " << status.workers.size() << "\n"
       << "sessions: " << status.sessions << " (" << status.pending_sessions
       << " waiting for a worker)\n"
       << "requests in flight: " << status.requests_in_flight << "\n"
+      << "usage: " << usageLine(status.usage) << " (every session, its whole life)\n"
+      << "refused budget_exhausted: " << status.budget_exhausted << "\n"
       << "malformed messages: " << status.malformed_messages << "\n"
       << "stale messages dropped: " << status.stale_messages << "\n"
       << "workers lost: " << status.workers_lost << "\n"
@@ -144,7 +177,9 @@ void printPoolInfo(std::ostream& out, const char* verb, const msg::PoolInfo& poo
       << "checked out: " << pool.checked_out << " (" << pool.waiting_checkouts
       << " checkout(s) waiting)\n"
       << "reclaims: " << pool.reclaims << "\n"
-      << "exhausted: " << pool.exhausted << "\n";
+      << "exhausted: " << pool.exhausted << "\n"
+      << "usage: " << usageLine(pool.usage) << "\n"
+      << "budget: " << budgetLine(pool.budget_usd, pool.spent_usd) << "\n";
   std::vector<Row> rows;
   for (const auto& m : pool.members) {
     std::string checkout = "-";
@@ -156,6 +191,46 @@ void printPoolInfo(std::ostream& out, const char* verb, const msg::PoolInfo& poo
                     std::to_string(m.served), std::to_string(m.queue_depth), checkout});
   }
   printTable(out, {"MEMBER", "STATE", "WORKER", "TURNS", "SERVED", "QUEUE", "CHECKED_OUT"}, rows);
+}
+
+void printUsage(std::ostream& out, const msg::UsageResult& usage) {
+  std::vector<Row> rows;
+  const bool budgets = usage.by == "session" || usage.by == "pool";
+  for (const auto& row : usage.rows) {
+    Row shown{usage.by == "model" && row.name.empty() ? "(default)" : row.name,
+              std::to_string(row.usage.turns), usd(row.usage.cost_usd),
+              std::to_string(row.usage.input_tokens), std::to_string(row.usage.output_tokens)};
+    if (budgets) {
+      shown.push_back(row.budget_usd > 0 ? usd(row.budget_usd) : "-");
+      shown.push_back(row.budget_usd > 0 ? usd(row.spent_usd) : "-");
+    } else {
+      shown.push_back(std::to_string(row.sessions));
+    }
+    rows.push_back(std::move(shown));
+  }
+  std::string title = usage.by;
+  for (auto& c : title) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  Row header{title, "TURNS", "COST", "INPUT_TOKENS", "OUTPUT_TOKENS"};
+  if (budgets) {
+    header.insert(header.end(), {"BUDGET", "SPENT"});
+  } else {
+    header.push_back("SESSIONS_NOW");
+  }
+  printTable(out, header, rows);
+  out << "\ntotal: " << usageLine(usage.total) << " (every session, its whole life)\n";
+  if (!budgets) {
+    out << "(by " << usage.by << ": the turns this broker saw in its " << seconds(usage.uptime_ms)
+        << " s)\n";
+  }
+}
+
+void printBudget(std::ostream& out, const msg::BudgetResult& budget) {
+  out << budget.kind << " " << budget.name << ": budget "
+      << (budget.budget_usd > 0 ? usd(budget.budget_usd) : std::string("none")) << ", "
+      << usd(budget.spent_usd) << " spent";
+  if (budget.budget_usd > 0) out << ", " << usd(budget.left_usd) << " left";
+  if (budget.exhausted) out << " (exhausted: queries get budget_exhausted)";
+  out << "\n";
 }
 
 void printPoolList(std::ostream& out, const std::vector<msg::PoolInfo>& pools) {

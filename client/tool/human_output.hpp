@@ -30,6 +30,12 @@ void printPing(std::ostream& out, const msg::PingResult& ping);
 // "session s: 2167 of 1000000 tokens (0 %), model M", or the CLI's answer as it came.
 void printContext(std::ostream& out, const msg::ContextResult& context);
 
+// A table of `usage` rows (BUDGET and SPENT for sessions and pools), then the total.
+void printUsage(std::ostream& out, const msg::UsageResult& usage);
+
+// `session NAME: budget 0.0500 USD, 0.0200 USD spent, 0.0300 USD left`.
+void printBudget(std::ostream& out, const msg::BudgetResult& budget);
+
 // A pool: a header line (`VERB pool NAME`, when verb is not null), its totals, then its
 // members as a table: MEMBER  STATE  WORKER  TURNS  SERVED  QUEUE  CHECKED_OUT.
 void printPoolInfo(std::ostream& out, const char* verb, const msg::PoolInfo& pool);

@@ -59,6 +59,12 @@ std::optional<std::string> readCreate(const po::variables_map& vm,
   if (!pool.members.empty() && !(command.options == SessionOptions{})) {
     return "session options apply to members a pool creates, not to --members";
   }
+  if (vm.count("pool-budget-usd")) {
+    if (auto error =
+            command.options.set("pool_budget_usd", vm["pool-budget-usd"].as<std::string>())) {
+      return error->message;
+    }
+  }
   return std::nullopt;
 }
 
@@ -90,7 +96,10 @@ void addPoolFlags(CommandKind kind, po::options_description& options) {
           ("members", po::value<std::vector<std::string>>()->value_name("a,b,c"),
            "group existing sessions instead (repeatable); delete leaves them running")
           ("strategy", po::value<std::string>()->value_name("S"),
-           "round_robin (default), least_busy or random");
+           "round_robin (default), least_busy or random")
+          ("pool-budget-usd", po::value<std::string>()->value_name("USD"),
+           "the pool's budget: once its members' turns cost this much together, its queries "
+           "get budget_exhausted (see ccmesh budget)");
       // clang-format on
       addStartFlags(options);
       break;

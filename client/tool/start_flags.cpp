@@ -21,7 +21,7 @@ struct StartFlag {
   const char* implicit = nullptr;  // the value of the flag given alone (a switch), if any
 };
 
-constexpr std::array<StartFlag, 30> kStartFlags{{
+constexpr std::array<StartFlag, 31> kStartFlags{{
     {"system-prompt", "system_prompt", "S", "replace the CLI's system prompt", false, false},
     {"append-system-prompt", "append_system_prompt", "S", "append to the CLI's system prompt",
      false, false},
@@ -57,6 +57,10 @@ constexpr std::array<StartFlag, 30> kStartFlags{{
      "deny a tool question the client has not answered after MS (default 60000)", false, false},
     {"max-budget-usd", "max_budget_usd", "USD",
      "the CLI stops spending past this; queries then end budget_exhausted", false, false},
+    {"budget-usd", "budget_usd", "USD",
+     "the cluster's budget: once its turns cost this much, queries get budget_exhausted at "
+     "once (see ccmesh budget)",
+     false, false},
     {"fallback-model", "fallback_model", "M[,M2]",
      "models the CLI falls back to when the main one is busy", false, false},
     {"effort", "effort", "E", "effort level: low, medium, high, xhigh or max", false, false},

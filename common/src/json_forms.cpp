@@ -52,6 +52,8 @@ void to_json(Json& json, const SessionOptions& options) {
       {"json_schema", options.json_schema},
       {"mcp_config", options.mcp_config},
       {"strict_mcp_config", options.strict_mcp_config},
+      {"budget_usd", options.budget_usd},
+      {"pool_budget_usd", options.pool_budget_usd},
   };
 }
 
@@ -90,6 +92,14 @@ Expected<SessionOptions, Error> sessionOptionsFromJson(const Json& object) {
   }
   if (auto invalid = options.validate()) return Error{ErrorCode::kBadRequest, invalid->message};
   return options;
+}
+
+void to_json(Json& json, const Usage& usage) {
+  json = Json{{"cost_usd", usage.cost_usd},
+              {"input_tokens", usage.input_tokens},
+              {"output_tokens", usage.output_tokens},
+              {"turns", usage.turns},
+              {"counted_from_usd", usage.counted_from_usd}};
 }
 
 namespace msg {
@@ -137,6 +147,7 @@ void to_json(Json& json, const SessionInfo& info) {
       {"transcript_complete", info.transcript_complete},
       {"cut", info.cut},
       {"cost_usd", info.cost_usd},
+      {"usage", info.usage},
       {"config", info.config},
       {"creator", info.creator},
   };
@@ -154,7 +165,8 @@ void to_json(Json& json, const WorkerInfo& worker) {
               {"heartbeat_age_ms", worker.heartbeat_age_ms},
               {"max_live", worker.max_live},
               {"live", worker.live},
-              {"hibernated", worker.hibernated}};
+              {"hibernated", worker.hibernated},
+              {"usage", worker.usage}};
 }
 
 void to_json(Json& json, const StatusResult& status) {
@@ -183,6 +195,8 @@ void to_json(Json& json, const StatusResult& status) {
       {"transcript_duplicates", status.transcript_duplicates},
       {"transcript_gaps", status.transcript_gaps},
       {"transcript_damaged_files", status.transcript_damaged_files},
+      {"usage", status.usage},
+      {"budget_exhausted", status.budget_exhausted},
   };
 }
 
@@ -211,7 +225,10 @@ void to_json(Json& json, const PoolInfo& pool) {
               {"checked_out", pool.checked_out},
               {"waiting_checkouts", pool.waiting_checkouts},
               {"reclaims", pool.reclaims},
-              {"exhausted", pool.exhausted}};
+              {"exhausted", pool.exhausted},
+              {"usage", pool.usage},
+              {"budget_usd", pool.budget_usd},
+              {"spent_usd", pool.spent_usd}};
 }
 
 void to_json(Json& json, const CheckoutResult& checkout) {
@@ -224,6 +241,30 @@ void to_json(Json& json, const CheckoutResult& checkout) {
 
 void to_json(Json& json, const CheckinResult& checkin) {
   json = Json{{"pool", checkin.pool}, {"member", checkin.member}};
+}
+
+void to_json(Json& json, const UsageRow& row) {
+  json = Json{{"name", row.name},
+              {"usage", row.usage},
+              {"sessions", row.sessions},
+              {"budget_usd", row.budget_usd},
+              {"spent_usd", row.spent_usd}};
+}
+
+void to_json(Json& json, const UsageResult& usage) {
+  json = Json{{"by", usage.by},
+              {"rows", usage.rows},
+              {"total", usage.total},
+              {"uptime_ms", usage.uptime_ms}};
+}
+
+void to_json(Json& json, const BudgetResult& budget) {
+  json = Json{{"name", budget.name},
+              {"kind", budget.kind},
+              {"budget_usd", budget.budget_usd},
+              {"spent_usd", budget.spent_usd},
+              {"left_usd", budget.left_usd},
+              {"exhausted", budget.exhausted}};
 }
 
 void to_json(Json& json, const FeedEvent& event) {

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<MessageType, std::string_view>, 42> kNames{{
+constexpr std::array<std::pair<MessageType, std::string_view>, 44> kNames{{
     {MessageType::kQuery, "query"},
     {MessageType::kStart, "start"},
     {MessageType::kTerminate, "terminate"},
@@ -49,6 +49,8 @@ constexpr std::array<std::pair<MessageType, std::string_view>, 42> kNames{{
     {MessageType::kPermissionDecision, "permission_decision"},
     {MessageType::kSet, "set"},
     {MessageType::kContext, "context"},
+    {MessageType::kUsage, "usage"},
+    {MessageType::kBudget, "budget"},
 }};
 
 }  // namespace
@@ -62,6 +64,7 @@ bool isReadOnly(MessageType type) {
     case MessageType::kStatus:
     case MessageType::kPoolList:
     case MessageType::kPoolInfo:
+    case MessageType::kUsage:
       return true;
     default:
       return false;

@@ -21,7 +21,8 @@ constexpr std::array<std::string_view, SessionOptions::kKeyCount> kKeys{
     "resume", "max_restarts", "restart_window_ms", "pool", "pool_strategy", "require",
     "start", "idle_timeout_ms", "max_rss_mb", "permission_handler", "permission_rules",
     "permission_timeout_ms", "max_budget_usd", "fallback_model", "effort", "settings",
-    "setting_sources", "agents", "json_schema", "mcp_config", "strict_mcp_config"};
+    "setting_sources", "agents", "json_schema", "mcp_config", "strict_mcp_config",
+    "budget_usd", "pool_budget_usd"};
 // clang-format on
 
 constexpr std::array<std::string_view, 6> kPermissionModes{
@@ -201,6 +202,10 @@ std::optional<Error> SessionOptions::set(std::string_view key, std::string_view 
     mcp_config = value;
   } else if (key == "strict_mcp_config") {
     return parseBool(key, value, strict_mcp_config);
+  } else if (key == "budget_usd") {
+    return parseDollars(key, value, budget_usd);
+  } else if (key == "pool_budget_usd") {
+    return parseDollars(key, value, pool_budget_usd);
   } else {
     return badOption(key, "unknown option");
   }
@@ -301,8 +306,13 @@ std::optional<Error> SessionOptions::validatePermissions() const {
 }
 
 std::optional<Error> SessionOptions::validateAgentOptions() const {
-  if (!std::isfinite(max_budget_usd) || max_budget_usd < 0) {
-    return badOption("max_budget_usd", "must be a non-negative amount of USD");
+  const std::pair<std::string_view, double> amounts[] = {{"max_budget_usd", max_budget_usd},
+                                                         {"budget_usd", budget_usd},
+                                                         {"pool_budget_usd", pool_budget_usd}};
+  for (const auto& [key, amount] : amounts) {
+    if (!std::isfinite(amount) || amount < 0) {
+      return badOption(key, "must be a non-negative amount of USD");
+    }
   }
   if (!effort.empty() && effort != "low" && effort != "medium" && effort != "high" &&
       effort != "xhigh" && effort != "max") {
@@ -396,6 +406,10 @@ void SessionOptions::msgpack_unpack(const msgpack::object& object) {
       convertField(v, key, mcp_config);
     else if (key == "strict_mcp_config")
       convertField(v, key, strict_mcp_config);
+    else if (key == "budget_usd")
+      convertField(v, key, budget_usd);
+    else if (key == "pool_budget_usd")
+      convertField(v, key, pool_budget_usd);
     // Unknown keys are ignored, as everywhere in the protocol.
   }
 }

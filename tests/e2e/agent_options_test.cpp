@@ -104,6 +104,37 @@ TEST_F(AgentOptionsTest, ASpentBudgetEndsTheQueryWithBudgetExhausted) {
   EXPECT_EQ(api().requests().size(), before) << "a spent budget sends no more requests";
 }
 
+TEST_F(AgentOptionsTest, CostAddsUpAcrossTurnsAndTheClustersBudgetStopsTheSession) {
+  // The CLI's total_cost_usd is what its process spent so far: each answer says what its own
+  // turn cost, and the session's usage adds the turns up.
+  startSession("s");
+  double answered = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client().query("s", "turn " + std::to_string(i));
+    ASSERT_TRUE(reply.ok()) << reply.error().message << mesh_->logs();
+    EXPECT_GT(reply->cost_usd, 0);
+    if (i > 0) {
+      EXPECT_LT(reply->cost_usd, 1.5 * answered / i) << "a turn's cost, not a total";
+    }
+    answered += reply->cost_usd;
+  }
+  auto info = client().info("s");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->usage.turns, 3u);
+  EXPECT_NEAR(info->usage.cost_usd, answered, 1e-9);
+  EXPECT_GT(info->usage.input_tokens, 0u);
+
+  // A budget below what was spent: the broker refuses at once, and the API sees nothing.
+  ASSERT_TRUE(client().budget("s", 0, /*set_usd=*/answered / 2).ok());
+  const auto before = api().requests().size();
+  auto refused = client().query("s", "over budget");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBudgetExhausted) << refused.error().message;
+  EXPECT_EQ(api().requests().size(), before);
+  ASSERT_TRUE(client().budget("s", /*add_usd=*/answered).ok());
+  EXPECT_TRUE(client().query("s", "within budget").ok());
+}
+
 TEST_F(AgentOptionsTest, AnMcpServersToolReachesTheModel) {
   const std::string server = mesh_->workDir("mcp") + "/echo_mcp.py";
   std::ofstream(server) << kEchoMcpServer;

@@ -16,7 +16,7 @@ bool sameUpdate(const msg::SessionUpdate& a, const msg::SessionUpdate& b) {
   return a.session == b.session && a.generation == b.generation && a.state == b.state &&
          a.pid == b.pid && a.session_id == b.session_id && a.restarts == b.restarts &&
          a.turns == b.turns && a.last_error == b.last_error && a.recycles == b.recycles &&
-         a.rss_kb == b.rss_kb && a.cut == b.cut;
+         a.rss_kb == b.rss_kb && a.cut == b.cut && a.usage == b.usage;
 }
 
 // Numbers sessions for the live budget; the worker's loop is single-threaded.
@@ -75,6 +75,15 @@ Session::Session(std::string name, uint64_t generation, SessionOptions options,
       policy_(policyOf(options_.permission_rules)) {}
 
 Session::~Session() = default;
+
+void Session::setBudget(const msg::BudgetUpdate& budget) {
+  options_.budget_usd = budget.budget_usd;
+  options_.pool_budget_usd = budget.pool_budget_usd;
+  usage_.counted_from_usd = budget.counted_from_usd;
+  context_.log->info("[session {}] budget {} USD, pool budget {} USD, counted from {} USD", name_,
+                     budget.budget_usd, budget.pool_budget_usd, budget.counted_from_usd);
+  notify();
+}
 
 void Session::refuse(uint64_t ack_id, const std::string& why) {
   if (ack_id != 0) spawn_acks_.push_back(ack_id);
@@ -191,6 +200,7 @@ msg::SessionUpdate Session::update() const {
       last_used_ == TimePoint{} ? 0 : static_cast<uint64_t>(std::max<int64_t>(0, idle));
   update.mirrored = transcript_.position();
   update.cut = cut_;
+  update.usage = usage_;
   return update;
 }
 

@@ -32,6 +32,7 @@ void Session::spawn(ConversationStart start) {
     return;
   }
   process_ = std::move(*started);
+  cli_cost_usd_ = 0;
   context_.meter->onCliSpawned();
   spawned_at_ = now();
   rss_kb_ = 0;

@@ -98,6 +98,7 @@ void SessionTable::assign(const msg::Assign& assign) {
   Session& added = *session;
   sessions_.emplace(assign.session, std::move(session));
   track(added);
+  added.carryUsage(assign.usage);
   if (!assign.transcript.empty()) added.seedConversation(assign.session_id, assign.transcript);
   added.holdCut(assign.cut);
   if (hold_refused) {
@@ -129,6 +130,11 @@ void SessionTable::cancel(uint64_t id) {
 void SessionTable::set(const msg::Set& set) {
   Session* session = find(set.session, set.generation, set.id);
   if (session != nullptr) session->setLive(set);
+}
+
+void SessionTable::budget(const msg::BudgetUpdate& budget) {
+  Session* session = find(budget.session, budget.generation, 0);
+  if (session != nullptr) session->setBudget(budget);
 }
 
 void SessionTable::context(const msg::ContextRequest& context) {

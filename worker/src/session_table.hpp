@@ -49,6 +49,8 @@ class SessionTable final : public SessionObserver {
   // `set` and `context` for a session of this worker.
   void set(const msg::Set& set);
   void context(const msg::ContextRequest& context);
+  // A session's cluster-side budget changed (kept for the reports; enforced by the broker).
+  void budget(const msg::BudgetUpdate& budget);
   // The client's answer to a tool question of the session running query `reply.id`.
   void permissionReply(const msg::PermissionReply& reply);
   void terminate(const msg::Terminate& terminate);

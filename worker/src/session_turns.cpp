@@ -142,15 +142,30 @@ void Session::sendAcks(std::vector<uint64_t>& ids) {
   ids.clear();
 }
 
+double Session::accountTurn(const CliEvent& event) {
+  // The CLI's total_cost_usd is what it spent since it started; a total below the last one
+  // means it began counting again.
+  const double cost =
+      event.cost_usd >= cli_cost_usd_ ? event.cost_usd - cli_cost_usd_ : event.cost_usd;
+  cli_cost_usd_ = event.cost_usd;
+  usage_.addTurn(cost, event.input_tokens, event.output_tokens);
+  return cost;
+}
+
 void Session::handleResult(const CliEvent& event) {
   if (!event.solicited) {
     context_.log->info("[session {}] ignoring a result the CLI produced by itself", name_);
     return;
   }
+  const double cost = accountTurn(event);  // every turn that ran is paid for, whatever its end
   if (draining_) {
     // The end of an interrupted turn, whose query was answered already.
     draining_ = false;
-    if (state_ == SessionState::kBusy) setState(SessionState::kIdle);
+    if (state_ == SessionState::kBusy) {
+      setState(SessionState::kIdle);
+    } else {
+      notify();  // its usage
+    }
     pump();
     return;
   }
@@ -179,7 +194,7 @@ void Session::handleResult(const CliEvent& event) {
     result.session_id = reported_session_id_.empty() ? conversation_id_ : reported_session_id_;
     result.worker = context_.worker_id;
     result.duration_ms = event.duration_ms;
-    result.cost_usd = event.cost_usd;
+    result.cost_usd = cost;
     result.input_tokens = event.input_tokens;
     result.output_tokens = event.output_tokens;
     result.structured = event.structured;

@@ -296,6 +296,9 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
         table_->context(*context);
       }
       break;
+    case MessageType::kBudget:
+      if (auto budget = body(std::type_identity<msg::BudgetUpdate>{})) table_->budget(*budget);
+      break;
     case MessageType::kPermissionReply:
       if (auto reply = body(std::type_identity<msg::PermissionReply>{})) {
         table_->permissionReply(*reply);

@@ -45,7 +45,8 @@ BrokerCore::BrokerCore(const BrokerConfig& config, const Clock& clock, PeerSende
       logger_(std::move(logger)),
       events_(clock),
       transcripts_(std::move(transcripts)),
-      recovery_(clock.now(), workerExpiry(config)) {
+      recovery_(clock.now(), workerExpiry(config)),
+      started_at_(clock.now()) {
   // A name that goes (terminated, or its start failed) takes its transcript with it.
   sessions_.onRemove([this](const std::string& name) { transcripts_->remove(name); });
 }
@@ -80,6 +81,7 @@ void BrokerCore::applyUpdate(SessionEntry& entry, const msg::SessionUpdate& upda
   const std::string from = entry.state;
   const uint32_t restarts = entry.restarts;
   SessionRegistry::applyUpdate(entry, update, clock_.now());
+  takeUsage(entry, update.usage);
   if (from == entry.state) return;
   events_.emit(event::SessionStateChanged{entry.name, from, entry.state});
   if (entry.state == kCrashedState || entry.restarts > restarts) {
@@ -157,6 +159,7 @@ void BrokerCore::placeOn(SessionEntry& entry, const std::string& worker, uint64_
     requests_.setDeadline(request_id, clock_.now() + config_.control_timeout);
   }
   msg::Assign assign{request_id, entry.name, generation, entry.options};
+  assign.usage = entry.usage;  // the worker counts on from it
   // The conversation goes with the name (docs/SESSIONS.md "What survives which failure"),
   // unless the session began another one since (a restart without history) that has no
   // entries yet. A copy that is not whole goes too, but the session says it was cut rather
@@ -347,7 +350,6 @@ std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string
       finished.cost_usd = numberIn<double>(*result, "cost_usd");
       finished.input_tokens = numberIn<uint64_t>(*result, "input_tokens");
       finished.output_tokens = numberIn<uint64_t>(*result, "output_tokens");
-      if (entry != nullptr) entry->cost_usd += finished.cost_usd;
     }
     events_.emit(std::move(finished));
   }
@@ -401,7 +403,8 @@ msg::SessionInfo BrokerCore::describe(const SessionEntry& entry) const {
     info.transcript_complete = transcript->complete();
   }
   info.cut = entry.cut;
-  info.cost_usd = entry.cost_usd;
+  info.cost_usd = entry.usage.cost_usd;
+  info.usage = entry.usage;
   if (entry.last_used_at != TimePoint{}) {
     const auto idle = std::chrono::duration_cast<Millis>(clock_.now() - entry.last_used_at);
     info.last_used_ms = static_cast<uint64_t>(std::max<int64_t>(0, idle.count()));

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <msgpack.hpp>
 #include <optional>
@@ -127,6 +128,18 @@ class BrokerCore {
   // A client vanished: its waiting queries are forgotten, forwarded ones cancelled on their
   // workers, and no reply goes to it any more.
   void clientLost(const std::string& client);
+
+  // ---- Cost and budgets (broker_core_usage.cpp) ----
+  // `usage`: one row per session, pool, worker or model.
+  void usage(const std::string& client, const msg::UsageRequest& request);
+  // `budget`: reads or changes a session's or a pool's cluster-side budget.
+  void budget(const std::string& client, const msg::BudgetRequest& request);
+  // What the turns a worker ran used since this broker started (zeros if none).
+  Usage workerUsage(const std::string& worker) const;
+  // Every registered session's usage added up.
+  Usage totalUsage() const;
+  // Queries the broker refused budget_exhausted since it started.
+  uint64_t budgetRefusals() const { return budget_refusals_; }
 
   // ---- Pool verbs (broker_core_pools.cpp, broker_core_checkouts.cpp) ----
   // Pools of a sessions file (after its sessions); problems are logged.
@@ -269,6 +282,23 @@ class BrokerCore {
   void checkLiveness(TimePoint now);
   void expireRequests(TimePoint now);
 
+  // broker_core_usage.cpp
+  // Takes the usage a worker reports for `entry`; what grew since is counted for its worker
+  // and model.
+  void takeUsage(SessionEntry& entry, const Usage& reported);
+  // Why a query for `entry` is refused budget_exhausted (its budget, or its pool's, is
+  // spent); nothing if it may run. Counts the refusal.
+  std::optional<std::string> budgetSpent(const SessionEntry& entry);
+  std::optional<std::string> poolBudgetSpent(const PoolEntry& pool);
+  // A pool's members' usage added up, and what its budget counts.
+  Usage poolUsage(const PoolEntry& pool) const;
+  double poolSpent(const PoolEntry& pool) const;
+  // Tells `entry`'s worker its budget (kept for the worker's reports).
+  void sendBudget(const SessionEntry& entry);
+  // Changes the budget of a session, or of a pool and every member.
+  msg::BudgetResult changeBudget(SessionEntry& entry, const msg::BudgetRequest& request);
+  msg::BudgetResult changeBudget(PoolEntry& pool, const msg::BudgetRequest& request);
+
   // broker_core_pools.cpp, broker_core_checkouts.cpp
   Expected<PoolEntry*, Error> addPool(const PoolSpec& spec, bool strict,
                                       const std::string& creator);
@@ -300,9 +330,13 @@ class BrokerCore {
   PoolSelector selector_;                         // pool strategies
   std::unique_ptr<TranscriptStore> transcripts_;  // sessions' transcripts
   RecoveryWindow recovery_;                       // see RecoveryWindow
+  TimePoint started_at_;                          // when this core started
   std::vector<std::string> to_reap_;              // workers marked lost, not dropped yet
   std::optional<TimePoint> release_at_;           // when names held back may be placed
   uint64_t next_pool_terminate_ = 1;              // ids of the pools' own terminate requests
+  std::map<std::string, Usage> worker_usage_;     // worker -> what its turns used (since start)
+  std::map<std::string, Usage> model_usage_;      // model option -> what its turns used
+  uint64_t budget_refusals_ = 0;                  // queries refused budget_exhausted
 };
 
 }  // namespace ccmesh::broker

@@ -165,8 +165,13 @@ Expected<PoolEntry*, Error> BrokerCore::addPool(const PoolSpec& spec, bool stric
                      "session " + name + " is a member of pool " + *other + " already");
     }
   }
-  auto* pool = pools_.add(spec.name, strategy, /*owned=*/false, {});
+  SessionOptions pool_options;  // a pool of existing sessions keeps only its budget here
+  pool_options.pool_budget_usd = spec.options.pool_budget_usd;
+  auto* pool = pools_.add(spec.name, strategy, /*owned=*/false, pool_options);
   for (const auto& name : spec.members) pools_.addMember(*pool, name);
+  if (pool_options.pool_budget_usd > 0) {  // its members learn it, as after `budget --set`
+    changeBudget(*pool, msg::BudgetRequest{0, spec.name, 0, pool_options.pool_budget_usd, false});
+  }
   events_.emit(event::PoolCreated{spec.name, static_cast<uint32_t>(spec.members.size()), false});
   logger_->info("[pool {}] created over {} existing session(s), {}", spec.name, spec.members.size(),
                 poolStrategyName(strategy));
@@ -243,6 +248,9 @@ msg::PoolInfo BrokerCore::describe(const PoolEntry& pool) const {
   info.waiting_checkouts = static_cast<uint32_t>(pool.waiting.size());
   info.reclaims = pool.reclaims;
   info.exhausted = pool.exhausted;
+  info.usage = poolUsage(pool);
+  info.budget_usd = pool.options.pool_budget_usd;
+  info.spent_usd = poolSpent(pool);
   const auto now = clock_.now();
   for (const auto& member : pool.members) {
     msg::PoolMemberInfo shown;
@@ -297,6 +305,9 @@ void BrokerCore::terminateMember(const std::string& name) {
 void BrokerCore::submitPoolQuery(const std::string& client, const msg::PoolQuery& query) {
   if (findPool(client, query.id, query.pool) == nullptr) return;
   auto& pool = *pools_.find(query.pool);
+  if (auto spent = poolBudgetSpent(pool)) {
+    return replyError(client, query.id, ErrorCode::kBudgetExhausted, *spent);
+  }
   msg::Query member_query;
   member_query.id = query.id;
   member_query.prompt = query.prompt;
@@ -334,7 +345,9 @@ PoolMember* BrokerCore::pickMember(PoolEntry& pool, const std::vector<std::strin
   candidates.reserve(pool.members.size());
   for (const auto& member : pool.members) {
     const auto* entry = sessions_.find(member.name);
-    const bool usable = entry != nullptr && !entry->terminating && entry->state != kFailedState;
+    // A member that spent its own budget is as good as unusable for pool queries.
+    const bool usable = entry != nullptr && !entry->terminating && entry->state != kFailedState &&
+                        !entry->budgetSpent();
     const bool free = member.lease_id == 0 &&
                       std::find(refused.begin(), refused.end(), member.name) == refused.end();
     candidates.push_back(PoolCandidate{usable && free, usable && !entry->worker.empty(),

@@ -29,6 +29,9 @@ bool BrokerCore::refuseDuplicateId(const std::string& client, uint64_t id, bool 
 void BrokerCore::admitQuery(const std::string& client, msg::Query query) {
   auto* entry = sessions_.find(query.session);
   if (!entry || entry->terminating) return notFound(client, query.id, query.session);
+  if (auto spent = budgetSpent(*entry)) {
+    return replyError(client, query.id, ErrorCode::kBudgetExhausted, *spent, query.session);
+  }
   const bool placed = !entry->worker.empty();
   if (!placed && requests_.waitingFor(entry->name).size() >= config_.pending_limit) {
     replyError(client, query.id, ErrorCode::kBusy,

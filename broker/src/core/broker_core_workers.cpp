@@ -67,6 +67,9 @@ void BrokerCore::adoptReport(WorkerEntry& worker, const msg::SessionReport& repo
   auto& adopted = sessions_.adopt(update.session, report.options, worker.id, generation);
   if (!known) {
     events_.emit(event::SessionRegistered{adopted.name, adopted.options.pool, {}, true});
+    // A broker that restarted gets the session's totals (and its budget's count) back from
+    // the worker: turns from before this broker are nobody's growth here.
+    adopted.usage = update.usage;
   }
   events_.emit(event::SessionPlaced{adopted.name, worker.id, generation});
   applyUpdate(adopted, update);

@@ -10,7 +10,8 @@ constexpr std::string_view kNames[] = {
     "worker_joined",      "worker_lost",          "worker_fenced",     "query_admitted",
     "query_delivered",    "query_finished",       "pool_created",      "pool_resized",
     "pool_deleted",       "member_checked_out",   "member_checked_in", "member_reclaimed",
-    "message_refused",    "allow_lists_reloaded", "permission_asked",  "permission_decided"};
+    "message_refused",    "allow_lists_reloaded", "permission_asked",  "permission_decided",
+    "budget_changed",     "budget_exhausted"};
 static_assert(std::size(kNames) == std::variant_size_v<Body>, "one name per event type");
 
 }  // namespace

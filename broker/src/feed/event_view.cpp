@@ -128,6 +128,20 @@ EventView view(const event::PermissionAsked& e) {
            {"tool", e.tool},
            {"question", e.question}}};
 }
+EventView view(const event::BudgetChanged& e) {
+  return {e.kind == "session" ? e.name : std::string(),
+          e.kind == "pool" ? e.name : std::string(),
+          fmt::format("budget of {} {}: {:.4f} USD, {:.4f} USD spent{}", e.kind, e.name,
+                      e.budget_usd, e.spent_usd, e.reset ? " (counted from zero again)" : ""),
+          {{"name", e.name},
+           {"kind", e.kind},
+           {"budget_usd", fmt::format("{}", e.budget_usd)},
+           {"spent_usd", fmt::format("{}", e.spent_usd)},
+           {"reset", yes(e.reset)}}};
+}
+EventView view(const event::BudgetExhausted& e) {
+  return {e.session, e.pool, e.why, {{"session", e.session}, {"pool", e.pool}, {"why", e.why}}};
+}
 EventView view(const event::PermissionDecided& e) {
   EventView shown{
       e.session,

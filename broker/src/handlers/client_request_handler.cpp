@@ -24,6 +24,8 @@ bool ClientRequestHandler::handles(MessageType type) {
     case MessageType::kPermissionReply:
     case MessageType::kSet:
     case MessageType::kContext:
+    case MessageType::kUsage:
+    case MessageType::kBudget:
     case MessageType::kStart:
     case MessageType::kTerminate:
     case MessageType::kRestart:
@@ -80,6 +82,16 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
     case MessageType::kContext:
       return with<msg::ContextRequest>(client, envelope,
                                        [&](msg::ContextRequest c) { core_.askContext(client, c); });
+    case MessageType::kUsage:
+      return with<msg::UsageRequest>(client, envelope,
+                                     [&](msg::UsageRequest u) { core_.usage(client, u); });
+    case MessageType::kBudget:
+      return with<msg::BudgetRequest>(client, envelope, [&](msg::BudgetRequest b) {
+        if (auto bad = validateSessionName(b.name)) {
+          return core_.replyError(client, b.id, bad->code, bad->message);
+        }
+        core_.budget(client, b);
+      });
     case MessageType::kStart:
       return with<msg::Start>(client, envelope, [&](msg::Start s) { onStart(client, caller, s); });
     case MessageType::kTerminate:
@@ -239,7 +251,7 @@ msg::StatusResult ClientRequestHandler::status(uint64_t id) const {
     result.workers.push_back(msg::WorkerInfo{
         worker_id, worker.capacity, static_cast<uint32_t>(sessions.countOn(worker_id)),
         worker.labels, static_cast<uint64_t>(std::max<int64_t>(0, age)), worker.max_live,
-        worker.live, worker.hibernated});
+        worker.live, worker.hibernated, core_.workerUsage(worker_id)});
   }
   result.sessions = sessions.size();
   result.pending_sessions = sessions.pendingCount();
@@ -265,6 +277,8 @@ msg::StatusResult ClientRequestHandler::status(uint64_t id) const {
   result.transcript_duplicates = transcripts.stats().duplicates;
   result.transcript_gaps = transcripts.stats().gaps;
   result.transcript_damaged_files = transcripts.stats().damaged_files;
+  result.usage = core_.totalUsage();
+  result.budget_exhausted = core_.budgetRefusals();
   return result;
 }
 

@@ -139,7 +139,7 @@ function follow() {
       "worker_lost", "worker_fenced", "query_admitted", "query_delivered", "query_finished",
       "pool_created", "pool_resized", "pool_deleted", "member_checked_out", "member_checked_in",
       "member_reclaimed", "message_refused", "allow_lists_reloaded", "permission_asked",
-      "permission_decided", "missed"]) {
+      "permission_decided", "budget_changed", "budget_exhausted", "missed"]) {
     events.addEventListener(type, show);
   }
 }

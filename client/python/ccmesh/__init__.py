@@ -35,6 +35,7 @@ from .types import (
     Ack,
     CheckinResult,
     CheckoutResult,
+    Budget,
     ContextUsage,
     Count,
     Delta,
@@ -49,6 +50,9 @@ from .types import (
     SessionOptions,
     Status,
     Transcript,
+    Usage,
+    UsageReport,
+    UsageRow,
     WorkerInfo,
 )
 
@@ -61,7 +65,8 @@ __all__ = [
     "ConversationIncompleteError", "DuplicateIdError", "InternalError", "NotFoundError",
     "PoolExhaustedError", "SessionCrashedError", "SessionFailedError", "TimeoutError",
     "UnauthorizedError", "UnavailableError", "VersionMismatchError", "WorkerLostError", "Ack",
-    "CheckinResult", "CheckoutResult", "ContextUsage", "Count", "Delta", "FeedEvent",
+    "CheckinResult", "CheckoutResult", "Budget", "ContextUsage", "Count", "Delta", "FeedEvent",
     "PermissionAnswer", "PermissionRequest", "PoolInfo", "PoolMember", "Pong", "Result",
-    "SessionInfo", "SessionOptions", "Status", "Transcript", "WorkerInfo",
+    "SessionInfo", "SessionOptions", "Status", "Transcript", "Usage", "UsageReport", "UsageRow",
+    "WorkerInfo",
 ]

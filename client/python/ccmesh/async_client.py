@@ -408,6 +408,20 @@ class AsyncClient:
         usage: t.ContextUsage = await self._run(calls.context(name))
         return usage
 
+    async def usage(self, by: str = "session") -> t.UsageReport:
+        """What turns cost and used, one row per session, pool, worker or model."""
+        report: t.UsageReport = await self._run(calls.usage(by))
+        return report
+
+    async def budget(
+        self, name: str, add_usd: float = 0.0, set_usd: Optional[float] = None,
+        reset: bool = False,
+    ) -> t.Budget:
+        """Shows or changes the cluster-side budget of a session or pool: ``set_usd`` (0
+        removes it), then ``add_usd``, then ``reset`` (count from zero again)."""
+        budget: t.Budget = await self._run(calls.budget(name, add_usd, set_usd, reset))
+        return budget
+
     async def info(self, name: str) -> t.SessionInfo:
         info: t.SessionInfo = await self._run(calls.info(name))
         return info

@@ -93,6 +93,16 @@ def context(name: str) -> Call:
     return Call("context", {"session": name}, _of(t.ContextUsage))
 
 
+def usage(by: str) -> Call:
+    return Call("usage", {"by": by}, _of(t.UsageReport))
+
+
+def budget(name: str, add_usd: float, set_usd: Optional[float], reset: bool) -> Call:
+    body = {"name": name, "add_usd": float(add_usd), "reset": reset,
+            "set_usd": -1.0 if set_usd is None else float(set_usd)}
+    return Call("budget", body, _of(t.Budget))
+
+
 def info(name: str) -> Call:
     return Call("info", {"session": name}, lambda b: t.from_wire(t.SessionInfo, b["session"]))
 

@@ -84,6 +84,10 @@ class SessionOptions:
     json_schema: Optional[str] = None  #: structured output's schema (Result.structured)
     mcp_config: Optional[str] = None  #: {"mcpServers": {...}} as JSON, or a path on the worker
     strict_mcp_config: Optional[bool] = None  #: only mcp_config's servers
+    #: the cluster's budget: once its turns cost this much, queries get BudgetExhaustedError
+    budget_usd: Optional[float] = None
+    #: ``pool_create``: the pool's budget, its members' costs counted together
+    pool_budget_usd: Optional[float] = None
 
     def to_wire(self) -> Dict[str, Any]:
         """The ``options`` map: the options that were given."""
@@ -172,6 +176,55 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What turns used: a session's whole life, or a pool's, worker's or model's turns."""
+
+    cost_usd: float = 0.0  #: what they cost, as the CLIs reported it
+    input_tokens: int = 0
+    output_tokens: int = 0
+    turns: int = 0
+    counted_from_usd: float = 0.0  #: a session's budget counts the cost above this
+
+    @property
+    def spent_usd(self) -> float:
+        """The cost a session's budget counts."""
+        return max(0.0, self.cost_usd - self.counted_from_usd)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One row of ``usage``: a session, pool, worker or model."""
+
+    name: str = ""
+    usage: Usage = field(default_factory=Usage)
+    sessions: int = 0
+    budget_usd: float = 0.0  #: sessions and pools: the budget (0: none)
+    spent_usd: float = 0.0  #: sessions and pools: what the budget counts
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """The answer of ``usage``."""
+
+    by: str = ""
+    rows: List[UsageRow] = field(default_factory=list)
+    total: Usage = field(default_factory=Usage)
+    uptime_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The answer of ``budget``: a session's or pool's budget after the request."""
+
+    name: str = ""
+    kind: str = ""  #: session or pool
+    budget_usd: float = 0.0  #: 0: none
+    spent_usd: float = 0.0
+    left_usd: float = 0.0
+    exhausted: bool = False
+
+
+@dataclass(frozen=True)
 class SessionInfo:
     """One session as the broker knows it (``info``, ``list``)."""
 
@@ -195,7 +248,8 @@ class SessionInfo:
     transcript_last_ms: int = 0
     transcript_complete: bool = True
     cut: str = ""  #: non-empty: the conversation was cut (queries: conversation_incomplete)
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  #: what its turns cost, its whole life
+    usage: Usage = field(default_factory=Usage)  #: what its turns used, its whole life
 
 
 @dataclass(frozen=True)
@@ -242,6 +296,7 @@ class WorkerInfo:
     max_live: int = 0
     live: int = 0
     hibernated: int = 0
+    usage: Usage = field(default_factory=Usage)  #: its turns since the broker started
 
 
 @dataclass(frozen=True)
@@ -272,6 +327,8 @@ class Status:
     transcript_duplicates: int = 0
     transcript_gaps: int = 0
     transcript_damaged_files: int = 0
+    usage: Usage = field(default_factory=Usage)  #: every session's, added up
+    budget_exhausted: int = 0  #: queries the broker refused budget_exhausted
 
 
 @dataclass(frozen=True)
@@ -322,6 +379,9 @@ class PoolInfo:
     waiting_checkouts: int = 0
     reclaims: int = 0
     exhausted: int = 0
+    usage: Usage = field(default_factory=Usage)  #: its members' usage added up
+    budget_usd: float = 0.0  #: its budget (0: none)
+    spent_usd: float = 0.0  #: what its budget counts
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ TRACKED_TYPES = frozenset(
 )
 #: request types that only read the broker's state (common/src/message_type.cpp isReadOnly)
 READ_ONLY_TYPES = frozenset(
-    {"info", "transcript", "list", "count", "status", "pool_list", "pool_info"}
+    {"info", "transcript", "list", "count", "status", "pool_list", "pool_info", "usage"}
 )
 
 

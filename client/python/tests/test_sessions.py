@@ -197,3 +197,28 @@ def test_set_changes_the_model_between_turns_and_context_reports_usage(
     assert usage["maxTokens"] == 200000 and usage["model"] == "claude-next"
     with pytest.raises(ccmesh.BadRequestError):
         client.set(name)
+
+
+def test_usage_adds_up_turns_and_a_spent_budget_refuses_queries(
+    client: Client, name: str
+) -> None:
+    # Every answered turn of the mock CLI costs 0.01 USD.
+    client.start(name, ccmesh.SessionOptions(budget_usd=0.02))
+    for _ in range(2):
+        assert client.query(name, "hello").cost_usd == pytest.approx(0.01)
+    info = client.info(name)
+    assert info.usage.turns == 2 and info.usage.cost_usd == pytest.approx(0.02)
+    with pytest.raises(ccmesh.BudgetExhaustedError):
+        client.query(name, "one more")
+    budget = client.budget(name)
+    assert budget.kind == "session" and budget.exhausted
+    budget = client.budget(name, add_usd=0.01)
+    assert budget.budget_usd == pytest.approx(0.03) and not budget.exhausted
+    client.query(name, "now")
+    rows = {row.name: row for row in client.usage().rows}
+    assert rows[name].usage.turns == 3 and rows[name].spent_usd == pytest.approx(0.03)
+    assert client.budget(name, reset=True).spent_usd == 0
+    with pytest.raises(ccmesh.BadRequestError):
+        client.usage(by="colour")
+    with pytest.raises(ccmesh.NotFoundError):
+        client.budget("no-such-" + name)

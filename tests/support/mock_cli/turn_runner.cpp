@@ -20,7 +20,8 @@ constexpr uint64_t kBigDeltaBytes = 65536;
 // Stands in for the /big text in a dumped line; replaced by the streamed bytes.
 constexpr std::string_view kBigPlaceholder = "@@ccmesh-mock-cli-big-text@@";
 constexpr int kSleepDeltas = 10;
-// What a turn costs when a budget is set (--max-budget-usd).
+// What an answered turn costs. Like the real CLI, a result's total_cost_usd is what the
+// process spent since it started.
 constexpr double kTurnCostUsd = 0.01;
 // /deltas writes its lines and texts in chunks of about this many bytes, one write each, so
 // the mock produces deltas faster than anything downstream consumes them.
@@ -115,6 +116,7 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
   if (options_.max_budget_usd > 0 && spent_usd_ >= options_.max_budget_usd) {
     // As the real CLI: a spent budget ends the turn before any request.
     Json result = messages_.successResult("", elapsedMs(turn), TokenUsage{0, 0});
+    result["total_cost_usd"] = spent_usd_;
     result["subtype"] = "error_max_budget_usd";
     result["is_error"] = true;
     result.erase("result");
@@ -231,12 +233,8 @@ void TurnRunner::answer(const Turn& turn, const std::string& text) {
 void TurnRunner::finish(const Turn& turn, const std::string& text, const TokenUsage& usage) {
   out_.writeLine(messages_.assistant(turn.message_id, turn.model, text, usage));
   record(transcript_.appendAssistant(turn.model, text));
-  Json result = messages_.successResult(text, elapsedMs(turn), usage);
+  Json result = paid(messages_.successResult(text, elapsedMs(turn), usage));
   if (!options_.json_schema.empty()) result["structured_output"] = Json{{"answer", text}};
-  if (options_.max_budget_usd > 0) {
-    spent_usd_ += kTurnCostUsd;
-    result["total_cost_usd"] = kTurnCostUsd;
-  }
   out_.writeLine(result);
 }
 
@@ -328,8 +326,8 @@ void TurnRunner::runBig(const Turn& turn, uint64_t size) {
   out_.writeLineWithBody(messages_.assistant(turn.message_id, turn.model, placeholder, usage),
                          placeholder, write_all);
   record(transcript_.appendAssistant(turn.model, "[" + std::to_string(size) + " bytes]"));
-  out_.writeLineWithBody(messages_.successResult(placeholder, elapsedMs(turn), usage), placeholder,
-                         write_all);
+  out_.writeLineWithBody(paid(messages_.successResult(placeholder, elapsedMs(turn), usage)),
+                         placeholder, write_all);
 }
 
 void TurnRunner::runDeltas(const Turn& turn, uint64_t count, uint64_t size) {
@@ -350,8 +348,8 @@ void TurnRunner::runDeltas(const Turn& turn, uint64_t count, uint64_t size) {
   out_.writeLineWithBody(messages_.assistant(turn.message_id, turn.model, placeholder, usage),
                          placeholder, write_all);
   record(transcript_.appendAssistant(turn.model, "[" + std::to_string(count * size) + " bytes]"));
-  out_.writeLineWithBody(messages_.successResult(placeholder, elapsedMs(turn), usage), placeholder,
-                         write_all);
+  out_.writeLineWithBody(paid(messages_.successResult(placeholder, elapsedMs(turn), usage)),
+                         placeholder, write_all);
 }
 
 void TurnRunner::emitEvent(Json event) { out_.writeLine(messages_.streamEvent(std::move(event))); }
@@ -368,7 +366,15 @@ void TurnRunner::emitStreamEnd(uint64_t output_tokens) {
 }
 
 void TurnRunner::emitInterrupted(const Turn& turn) {
-  out_.writeLine(messages_.interruptedResult(elapsedMs(turn), {turn.input_tokens, 0}));
+  Json result = messages_.interruptedResult(elapsedMs(turn), {turn.input_tokens, 0});
+  result["total_cost_usd"] = spent_usd_;  // an interrupted turn costs nothing here
+  out_.writeLine(result);
+}
+
+Json TurnRunner::paid(Json result) {
+  spent_usd_ += kTurnCostUsd;
+  result["total_cost_usd"] = spent_usd_;
+  return result;
 }
 
 void TurnRunner::record(const Json& entry) {

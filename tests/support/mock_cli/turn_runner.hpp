@@ -106,6 +106,8 @@ class TurnRunner {
   void emitStreamStart(const Turn& turn);
   void emitStreamEnd(uint64_t output_tokens);
   void emitInterrupted(const Turn& turn);
+  // Adds an answered turn's cost to what the process spent, written as the result's total.
+  Json paid(Json result);
   void record(const Json& entry);
   // /mirror-garbage: transcript_mirror lines a consumer must survive (not JSON, entries not
   // an array, entries that are not objects, an entry of 5 MiB).
@@ -120,7 +122,7 @@ class TurnRunner {
   TurnHost& host_;
   std::vector<std::vector<char>> grown_;  // what /grow allocated, resident until exit
   uint64_t tool_requests_ = 0;            // can_use_tool requests sent (N of mock_tool_N)
-  double spent_usd_ = 0;                  // what the turns cost so far (--max-budget-usd)
+  double spent_usd_ = 0;                  // what the turns cost so far (total_cost_usd)
 };
 
 }  // namespace ccmesh::mock_cli

@@ -228,8 +228,10 @@ TEST(CommandRunner, StatusPrintsWorkersAndTotals) {
   auto text = run(broker, {"status"});
   EXPECT_EQ(text.status, 0);
   EXPECT_NE(
-      text.out.find("WORKER  CAPACITY  SESSIONS  LIVE  HIBERNATED  HEARTBEAT_AGE_MS  LABELS\n"
-                    "w1      8         1         0/-   0           12                zone=a\n"),
+      text.out.find("WORKER  CAPACITY  SESSIONS  LIVE  HIBERNATED  HEARTBEAT_AGE_MS  COST_USD  "
+                    "LABELS\n"
+                    "w1      8         1         0/-   0           12                0.0000    "
+                    "zone=a\n"),
       std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("sessions: 3 (2 waiting for a worker)"), std::string::npos);

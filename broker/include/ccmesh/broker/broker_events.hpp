@@ -225,12 +225,28 @@ struct PermissionDecided {
   std::string message;  // denied: the reason the model was given
 };
 
+// A `budget` request changed the cluster-side budget of a session or a pool.
+struct BudgetChanged {
+  std::string name;  // the session or pool
+  std::string kind;  // session or pool
+  double budget_usd = 0;
+  double spent_usd = 0;
+  bool reset = false;  // its count started again from zero
+};
+
+// A query was refused budget_exhausted: the budget of its session (or its pool) is spent.
+struct BudgetExhausted {
+  std::string session;  // the session asked (empty for a pool query)
+  std::string pool;     // the pool asked, or the session's pool whose budget is spent
+  std::string why;
+};
+
 using Body = std::variant<SessionRegistered, SessionPlaced, SessionMoved, SessionStateChanged,
                           SessionCrashed, SessionRestarted, SessionFailed, SessionTerminated,
                           WorkerJoined, WorkerLost, WorkerFenced, QueryAdmitted, QueryDelivered,
                           QueryFinished, PoolCreated, PoolResized, PoolDeleted, MemberCheckedOut,
                           MemberCheckedIn, MemberReclaimed, MessageRefused, AllowListsReloaded,
-                          PermissionAsked, PermissionDecided>;
+                          PermissionAsked, PermissionDecided, BudgetChanged, BudgetExhausted>;
 
 // The event's name in snake_case ("session_placed"), for logs and feeds.
 std::string_view name(const Body& body);

@@ -12,6 +12,7 @@
 
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/usage.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 
 namespace ccmesh::broker {
@@ -36,11 +37,11 @@ struct SessionEntry {
   std::string session_id;                      // the CLI's conversation id
   uint32_t restarts = 0;                       // CLI restarts since placement
   uint64_t turns = 0;                          // turns completed
-  double cost_usd = 0;                         // cost its turns reported, summed
-  std::string last_error;                      // why it last crashed or failed
-  std::string cut;      // non-empty: its conversation was cut (as its worker reports it)
-  std::string creator;  // allow-list name of the client that started it; empty if unknown
-                        // (set once, by SessionRegistry::add)
+  Usage usage;  // what its turns used, its whole life (docs/SESSIONS.md "Cost and budgets")
+  std::string last_error;  // why it last crashed or failed
+  std::string cut;         // non-empty: its conversation was cut (as its worker reports it)
+  std::string creator;     // allow-list name of the client that started it; empty if unknown
+                           // (set once, by SessionRegistry::add)
 
   uint32_t recycles = 0;     // CLI restarts for exceeding max_rss_mb since placement
   uint64_t rss_kb = 0;       // its CLI's resident memory as last reported (0: no CLI)
@@ -51,6 +52,11 @@ struct SessionEntry {
 
   bool moving = false;      // `move` is stopping its copy: queries wait in the broker
   std::string last_worker;  // the worker of its previous placement (empty: none known)
+
+  // Its own cluster-side budget (options.budget_usd) is spent.
+  bool budgetSpent() const {
+    return options.budget_usd > 0 && usage.spentUsd() >= options.budget_usd;
+  }
 };
 
 // The session names of the cluster: name -> entry, plus which worker hosts which names and

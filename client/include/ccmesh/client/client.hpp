@@ -140,6 +140,13 @@ class Client {
   // How full the session's context is, as its CLI reports it (`usage`: JSON text).
   Reply<msg::ContextResult> context(const std::string& session);
   Reply<msg::SessionInfo> info(const std::string& session);
+  // What the cluster's turns used, one row per session, pool, worker or model (`by`).
+  Reply<msg::UsageResult> usage(const std::string& by = "session");
+  // Reads (no change asked) or changes the cluster-side budget of a session or a pool: sets
+  // it to set_usd (>= 0; 0 removes it), then raises it by add_usd, then (reset) counts from
+  // zero again. Admin role under CURVE.
+  Reply<msg::BudgetResult> budget(const std::string& name, double add_usd = 0, double set_usd = -1,
+                                  bool reset = false);
   // Stops the session gently on its worker and places it on `worker` (next generation) with
   // its conversation; the Ack says where it runs. Admin role under CURVE.
   Reply<msg::Ack> move(const std::string& session, const std::string& worker);

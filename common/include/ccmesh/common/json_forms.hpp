@@ -25,6 +25,7 @@ std::string jsonText(const Json& json);
 std::string isoTime(uint64_t unix_ms);
 
 void to_json(Json& json, const SessionOptions& options);
+void to_json(Json& json, const Usage& usage);
 // Session options from a JSON object of the same keys (the HTTP API's `start`): strings and
 // numbers as their values, lists as arrays of strings, env and require as objects of
 // strings. Unknown keys, values of the wrong type and invalid options are bad_request.
@@ -42,6 +43,9 @@ void to_json(Json& json, const PoolMemberInfo& member);
 void to_json(Json& json, const PoolInfo& pool);
 void to_json(Json& json, const CheckoutResult& checkout);
 void to_json(Json& json, const CheckinResult& checkin);
+void to_json(Json& json, const UsageRow& row);
+void to_json(Json& json, const UsageResult& usage);
+void to_json(Json& json, const BudgetResult& budget);
 // {"seq","time","time_ms","type","text", then the event's fields}: `ccmesh watch --json`
 // and the HTTP endpoint's /events.
 void to_json(Json& json, const FeedEvent& event);

@@ -23,6 +23,9 @@ enum class MessageType {
   kWatch,       // stream the broker's events (ends only by cancel, or when cut off)
   kSet,         // change a session's model or permission mode between turns (admin)
   kContext,     // a session's context usage, as its CLI reports it
+  kUsage,       // what sessions, pools, workers or models have used (cost, tokens, turns)
+  kBudget,      // read or change a session's or pool's cluster-side budget (admin);
+                // broker -> worker: the new budget of a session it hosts
   // client -> broker pool requests (docs/PROTOCOL.md "Pools")
   kPoolCreate,
   kPoolQuery,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/usage.hpp"
 
 // Bodies of the pool requests a client sends to the broker and of their results. A pool is
 // a named group of sessions the broker balances pool queries over; docs/PROTOCOL.md
@@ -95,8 +96,11 @@ struct PoolInfo {
   uint32_t waiting_checkouts = 0;       // checkouts waiting for a free member
   uint64_t reclaims = 0;                // leases that lapsed and were taken back
   uint64_t exhausted = 0;               // requests answered pool_exhausted
+  Usage usage{};                        // its members' usage added up (counted_from_usd: 0)
+  double budget_usd = 0;                // its cluster-side budget (0: none)
+  double spent_usd = 0;                 // what its members' budgets count, added up
   MSGPACK_DEFINE_MAP(name, strategy, owned, size, members, checked_out, waiting_checkouts, reclaims,
-                     exhausted)
+                     exhausted, usage, budget_usd, spent_usd)
 };
 
 // `result` of pool_create, pool_info, pool_resize and pool_delete.

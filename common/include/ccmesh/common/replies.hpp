@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/usage.hpp"
 
 // Bodies of `event`, `result` and `error`: what travels back to the sender of a request.
 namespace ccmesh::msg {
@@ -109,10 +110,47 @@ struct SessionInfo {
                                     // the worker mirrored it (a move would resume it whole)
   std::string cut{};                // non-empty: the conversation was cut, where and why
                                     // (queries get conversation_incomplete)
-  double cost_usd = 0;  // cost its turns reported since this broker started (all workers)
+  double cost_usd = 0;              // what its turns cost over its whole life (= usage.cost_usd)
+  Usage usage{};  // what its turns used over its whole life (docs/SESSIONS.md "Cost and
+                  // budgets"); its budgets are config.budget_usd and config.pool_budget_usd
   MSGPACK_DEFINE_MAP(name, worker, generation, state, pid, session_id, restarts, queue_depth, turns,
                      last_error, config, creator, recycles, rss_kb, last_used_ms, transcript_bytes,
-                     transcript_entries, transcript_last_ms, transcript_complete, cut, cost_usd)
+                     transcript_entries, transcript_last_ms, transcript_complete, cut, cost_usd,
+                     usage)
+};
+
+// One row of `usage`: what one session, pool, worker or model used.
+struct UsageRow {
+  std::string name;       // the session, pool, worker or model ("" : the CLI's default model)
+  Usage usage;            // its totals (counted_from_usd: 0 for pools, workers, models)
+  uint32_t sessions = 0;  // sessions counted in the row (1 for a session)
+  double budget_usd = 0;  // sessions and pools: its cluster-side budget (0: none)
+  double spent_usd = 0;   // sessions and pools: what the budget counts
+  MSGPACK_DEFINE_MAP(name, usage, sessions, budget_usd, spent_usd)
+};
+
+// `result` of `usage`.
+struct UsageResult {
+  uint64_t id = 0;
+  std::string by;              // session, pool, worker or model
+  std::vector<UsageRow> rows;  // sorted by name
+  Usage total;                 // every session's usage added up
+  // Sessions and pools: totals over each session's whole life. Workers and models: the turns
+  // this broker saw since it started (uptime_ms ago).
+  uint64_t uptime_ms = 0;
+  MSGPACK_DEFINE_MAP(id, by, rows, total, uptime_ms)
+};
+
+// `result` of `budget`: the budget after the request.
+struct BudgetResult {
+  uint64_t id = 0;
+  std::string name;
+  std::string kind;        // session or pool
+  double budget_usd = 0;   // 0: none
+  double spent_usd = 0;    // what the budget counts (cost since the last reset)
+  double left_usd = 0;     // budget_usd - spent_usd, at least 0 (0 with no budget)
+  bool exhausted = false;  // queries get budget_exhausted
+  MSGPACK_DEFINE_MAP(id, name, kind, budget_usd, spent_usd, left_usd, exhausted)
 };
 
 // `result` of `transcript`.
@@ -170,7 +208,9 @@ struct WorkerInfo {
   uint32_t max_live = 0;    // live CLI processes it allows (0: no limit besides capacity)
   uint32_t live = 0;        // its sessions with a CLI process
   uint32_t hibernated = 0;  // its sessions without one
-  MSGPACK_DEFINE_MAP(id, capacity, sessions, labels, heartbeat_age_ms, max_live, live, hibernated)
+  Usage usage{};            // what the turns it ran used, since this broker started
+  MSGPACK_DEFINE_MAP(id, capacity, sessions, labels, heartbeat_age_ms, max_live, live, hibernated,
+                     usage)
 };
 
 struct StatusResult {
@@ -202,12 +242,15 @@ struct StatusResult {
   uint64_t transcript_duplicates = 0;       // entries received again (resent) and dropped
   uint64_t transcript_gaps = 0;             // batches refused for beginning after a missing entry
   uint64_t transcript_damaged_files = 0;    // --data-dir files read back with a torn end
+  Usage usage{};                            // every registered session's usage added up
+  uint64_t budget_exhausted = 0;  // queries refused budget_exhausted by the broker since start
   MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
                      requests_in_flight, malformed_messages, stale_messages, workers_lost, curve,
                      insecure, refused_handshakes, unauthorized, refused_worker_ids, reloads,
                      failed_reloads, transcript_bytes, transcript_dropped_entries,
                      transcript_evictions, transcript_rejected, transcript_write_errors,
-                     transcript_duplicates, transcript_gaps, transcript_damaged_files)
+                     transcript_duplicates, transcript_gaps, transcript_damaged_files, usage,
+                     budget_exhausted)
 };
 
 struct PingResult {

@@ -96,6 +96,26 @@ struct ContextRequest {
   MSGPACK_DEFINE_MAP(id, session, generation)
 };
 
+// `usage`: what the cluster's turns have used, one row per session, pool, worker or model
+// (`result` UsageResult).
+struct UsageRequest {
+  uint64_t id = 0;
+  std::string by{"session"};  // session, pool, worker or model
+  MSGPACK_DEFINE_MAP(id, by)
+};
+
+// `budget`: reads or changes the cluster-side budget of a session or a pool (`name`: a
+// session, else a pool). With none of add_usd, set_usd, reset it only reads. Applied in the
+// order set, add, reset (`result` BudgetResult).
+struct BudgetRequest {
+  uint64_t id = 0;
+  std::string name;
+  double add_usd = 0;   // raises the budget by this much (> 0)
+  double set_usd = -1;  // sets the budget to this much (>= 0; 0 removes it); < 0: unchanged
+  bool reset = false;   // the budget counts from zero again (the totals stay)
+  MSGPACK_DEFINE_MAP(id, name, add_usd, set_usd, reset)
+};
+
 // `transcript`: the transcript the broker keeps for a session (body as `info`).
 using TranscriptRequest = Info;
 

@@ -70,6 +70,13 @@ struct SessionOptions {
   std::string json_schema;                   // --json-schema: structured output's schema
   std::string mcp_config;                    // --mcp-config: {"mcpServers":{...}}, or a path
   bool strict_mcp_config = false;            // --strict-mcp-config
+  // Cluster-side budget (docs/SESSIONS.md "Cost and budgets"): once the session's turns have
+  // cost this much (since its last `budget --reset`), the broker answers its queries with
+  // budget_exhausted at once, until `budget --add` or `--reset` (0: no budget).
+  double budget_usd = 0;
+  // Set by the broker on the members of a pool with a budget: the pool's budget_usd, which
+  // its members' costs count against together.
+  double pool_budget_usd = 0;
 
   // Applies one `key=value` setting as written in the sessions file or on a command line.
   // List keys take comma-separated values and append; env takes K=V; require takes
@@ -100,7 +107,7 @@ struct SessionOptions {
     return key == "settings" || key == "agents" || key == "json_schema" || key == "mcp_config";
   }
   // How many there are.
-  static constexpr uint32_t kKeyCount = 32;
+  static constexpr uint32_t kKeyCount = 34;
 
   template <class Packer>
   void msgpack_pack(Packer& packer) const {
@@ -137,6 +144,8 @@ struct SessionOptions {
     packField(packer, "json_schema", json_schema);
     packField(packer, "mcp_config", mcp_config);
     packField(packer, "strict_mcp_config", strict_mcp_config);
+    packField(packer, "budget_usd", budget_usd);
+    packField(packer, "pool_budget_usd", pool_budget_usd);
   }
   void msgpack_unpack(const msgpack::object& object);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ccmesh/common/session_options.hpp"
+#include "ccmesh/common/usage.hpp"
 
 // Bodies exchanged only between broker (backend ROUTER) and workers (DEALER).
 namespace ccmesh::msg {
@@ -35,8 +36,11 @@ struct SessionUpdate {
   // where and why; its queries get conversation_incomplete until a restart accepts the cut
   // (--from-cut) or starts afresh.
   std::string cut{};
+  // What the session's turns have used over its whole life (the `usage` its `assign` carried,
+  // plus every turn since), so a restarted broker gets its totals back.
+  Usage usage{};
   MSGPACK_DEFINE_MAP(session, generation, state, pid, session_id, restarts, turns, last_error,
-                     recycles, rss_kb, last_used_ms, mirrored, cut)
+                     recycles, rss_kb, last_used_ms, mirrored, cut, usage)
 };
 
 // One session a worker holds, as reported in `ready`.
@@ -119,7 +123,23 @@ struct Assign {
   // lost its end); the session starts from it but refuses queries with
   // conversation_incomplete, saying this, until a restart accepts the cut or starts afresh.
   std::string cut{};
-  MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from, cut)
+  // What the session used before this placement (zeros on a first placement): the worker
+  // adds every turn to it and reports it in `session` updates.
+  Usage usage{};
+  MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from, cut,
+                     usage)
+};
+
+// `budget` (broker -> worker): a session's cluster-side budget changed (`budget` request):
+// the worker keeps the new values in the session's options and usage, so that it reports
+// them in `ready` to a broker that restarted. No answer.
+struct BudgetUpdate {
+  std::string session;
+  uint64_t generation = 0;
+  double budget_usd = 0;        // its options' budget_usd
+  double pool_budget_usd = 0;   // its options' pool_budget_usd
+  double counted_from_usd = 0;  // its usage's counted_from_usd
+  MSGPACK_DEFINE_MAP(session, generation, budget_usd, pool_budget_usd, counted_from_usd)
 };
 
 // `transcript_append` (worker -> broker): transcript entries a session's CLI mirrored

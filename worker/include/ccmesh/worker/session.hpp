@@ -64,6 +64,10 @@ class Session {
   // Before start(): continue conversation `session_id` from `transcript` (JSONL a broker
   // kept): written where the CLI keeps transcripts before the first spawn, then --resume.
   void seedConversation(std::string session_id, std::string transcript);
+  // Before start(): what the session used before this placement (the assign's usage).
+  void carryUsage(const Usage& usage) { usage_ = usage; }
+  // Its cluster-side budget changed: kept in the options and usage it reports.
+  void setBudget(const msg::BudgetUpdate& budget);
   // Its conversation was cut (entries are missing), as `why` says: queries get
   // conversation_incomplete until a restart accepts the cut or starts afresh.
   void holdCut(const std::string& why);
@@ -171,6 +175,8 @@ class Session {
   // --- the turn queue (session_turns.cpp)
   void pump();
   void handleResult(const CliEvent& event);
+  // Adds the turn a result ends to the session's usage; returns what that turn cost.
+  double accountTurn(const CliEvent& event);
   void interruptTurn(ErrorCode code, const std::string& message);
   void failQueued(ErrorCode code, const std::string& message);
   void failRunning(ErrorCode code, const std::string& message);
@@ -306,9 +312,12 @@ class Session {
   std::string cut_;                    // non-empty: its conversation was cut (see holdCut)
   std::optional<TimePoint> copy_due_;  // waiting for the broker's copy; ask again then
   bool snapshot_due_ = false;          // the broker lacks entries: send a snapshot
-  uint64_t snapshot_sent_at_ = UINT64_MAX;   // position at the last snapshot (one per position)
-  PermissionPolicy policy_;                  // permission_rules, parsed
-  std::vector<Question> questions_;          // tool questions waiting for the client
+  uint64_t snapshot_sent_at_ = UINT64_MAX;  // position at the last snapshot (one per position)
+  Usage usage_;                             // what its turns used, its whole life
+  double cli_cost_usd_ = 0;          // the running CLI's total_cost_usd at its last result (a CLI
+                                     // reports what it spent since it started, not per turn)
+  PermissionPolicy policy_;          // permission_rules, parsed
+  std::vector<Question> questions_;  // tool questions waiting for the client
   std::map<std::string, Control> controls_;  // our control requests, by request id
 };
 
