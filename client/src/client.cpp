@@ -101,7 +101,12 @@ Reply<msg::QueryResult> Client::runQuery(MessageType type, uint64_t id,
 }
 
 Reply<msg::Ack> Client::start(const std::string& session, const SessionOptions& options) {
-  msg::Start request{next_id_++, session, options};
+  return fork({}, session, options);
+}
+
+Reply<msg::Ack> Client::fork(const std::string& source, const std::string& session,
+                             const SessionOptions& options) {
+  msg::Start request{next_id_++, session, options, source};
   return unwrap<msg::Ack>(call(MessageType::kStart, request.id, encodeBody(request)));
 }
 

@@ -37,8 +37,9 @@ msg::PoolQuery makePoolQuery(uint64_t id, const std::string& pool, const std::st
 }  // namespace
 
 Reply<msg::PoolInfo> Client::poolCreate(const std::string& pool, const PoolCreateOptions& options) {
-  msg::PoolCreate request{next_id_++,      pool,           options.size, options.strategy,
-                          options.options, options.members};
+  msg::PoolCreate request{
+      next_id_++,      pool,           options.size, options.strategy, options.options,
+      options.members, options.fork_of};
   return poolOf(unwrapPool<msg::PoolInfoResult>(
       call(MessageType::kPoolCreate, request.id, encodeBody(request))));
 }

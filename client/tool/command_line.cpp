@@ -32,11 +32,13 @@ struct CommandSpec {
   std::string_view summary;    // one line for the general help
 };
 
-constexpr std::array<CommandSpec, 25> kCommands{{
+constexpr std::array<CommandSpec, 26> kCommands{{
     {"query", CommandKind::kQuery, "NAME PROMPT [--stream] [--approve|--approve-all|--deny-all]",
      "run one prompt on a session and print the answer"},
     {"start", CommandKind::kStart, "NAME [session options]",
      "register a session and place it on a worker"},
+    {"fork", CommandKind::kFork, "SOURCE NAME [session options]",
+     "start a session that continues SOURCE's conversation under an id of its own"},
     {"terminate", CommandKind::kTerminate, "NAME", "stop a session and forget its name"},
     {"restart", CommandKind::kRestart, "NAME [--keep-history | --from-cut]",
      "restart a session's CLI (a fresh conversation unless --keep-history or --from-cut)"},
@@ -61,7 +63,8 @@ constexpr std::array<CommandSpec, 25> kCommands{{
      "print the broker's events as they happen, until Ctrl-C"},
     {"keygen", CommandKind::kKeygen, "NAME",
      "write a CURVE key pair: NAME.key (secret) and NAME.pub (public)"},
-    {"pool create", CommandKind::kPoolCreate, "NAME --size N|--members a,b [--strategy S]",
+    {"pool create", CommandKind::kPoolCreate,
+     "NAME --size N [--fork-of SOURCE]|--members a,b [--strategy S]",
      "create a pool of N new sessions NAME/i, or of existing ones"},
     {"pool query", CommandKind::kPoolQuery,
      "NAME PROMPT [--stream] [--approve|--approve-all|--deny-all]",
@@ -146,7 +149,7 @@ po::options_description commandOptions(CommandKind kind) {
                           "only the events of this session")(
         "pool", po::value<std::string>()->value_name("NAME"),
         "only the events of this pool and its members");
-  } else if (kind == CommandKind::kStart) {
+  } else if (kind == CommandKind::kStart || kind == CommandKind::kFork) {
     addStartFlags(options);
   } else if (isPoolCommand(kind)) {
     addPoolFlags(kind, options);
@@ -186,6 +189,13 @@ std::string commandHelp(const CommandSpec& spec) {
            "prompt that starts with '-'. The deadline is --timeout.\n";
   } else if (spec.kind == CommandKind::kStart) {
     out << "Relative --cwd and --add-dir paths are made absolute against this directory.\n";
+  } else if (spec.kind == CommandKind::kFork) {
+    out << "NAME's CLI resumes SOURCE's conversation (the broker's copy of its transcript, on\n"
+           "any worker) and writes it on under a new conversation id; SOURCE is untouched.\n"
+           "NAME takes the session options given here, not SOURCE's. SOURCE must have had a\n"
+           "turn (bad_request otherwise) and a whole conversation (else\n"
+           "conversation_incomplete). Relative --cwd and --add-dir paths are made absolute\n"
+           "against this directory.\n";
   } else if (spec.kind == CommandKind::kSet) {
     out << "Tells the session's CLI between turns (busy while a turn runs) and keeps the\n"
            "change in its options, so a restart or a move keeps it. Needs the admin role\n"
@@ -306,7 +316,11 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
       all.add_options()("subcommand", po::value<std::string>());
       positional.add("subcommand", 1);
     }
-    if (spec->arguments.starts_with("NAME")) {
+    if (spec->kind == CommandKind::kFork) {
+      all.add_options()("source", po::value<std::string>());
+      positional.add("source", 1);
+    }
+    if (spec->arguments.starts_with("NAME") || spec->kind == CommandKind::kFork) {
       all.add_options()("name", po::value<std::string>());
       positional.add("name", 1);
     }
@@ -361,6 +375,10 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   if (!vm["timeout"].defaulted()) command.query_timeout = command.timeout;
 
   const std::string see = " (see ccmesh " + std::string(spec->name) + " --help)";
+  if (spec->kind == CommandKind::kFork) {
+    if (!vm.count("source")) return usage("fork: missing SOURCE" + see);
+    command.fork_of = vm["source"].as<std::string>();
+  }
   if (all.find_nothrow("name", false) != nullptr) {
     if (!vm.count("name")) return usage(std::string(spec->name) + ": missing NAME" + see);
     command.session = vm["name"].as<std::string>();
@@ -408,7 +426,7 @@ Expected<Command, UsageError> CommandLine::parse(const std::vector<std::string>&
   } else if (spec->kind == CommandKind::kWatch) {
     if (vm.count("session")) command.session = vm["session"].as<std::string>();
     if (vm.count("pool")) command.watch_pool = vm["pool"].as<std::string>();
-  } else if (spec->kind == CommandKind::kStart) {
+  } else if (spec->kind == CommandKind::kStart || spec->kind == CommandKind::kFork) {
     if (auto error = readStartFlags(vm, context.working_directory, command.options))
       return usage(*error);
   } else if (isPoolCommand(spec->kind)) {

@@ -15,6 +15,7 @@ enum class CommandKind {
   kHelp,  // --help or --version was asked for: print `text`, exit 0
   kQuery,
   kStart,
+  kFork,  // fork SOURCE NAME: start NAME continuing SOURCE's conversation
   kTerminate,
   kRestart,
   kInfo,
@@ -46,6 +47,7 @@ struct PoolArguments {
   uint32_t size = 0;                 // create (--size), resize (N)
   std::string strategy;              // create: --strategy
   std::vector<std::string> members;  // create: --members a,b,c
+  std::string fork_of;               // create: --fork-of SOURCE
   std::string member;                // checkin: MEMBER
   Millis lease{0};                   // checkout: --lease (0: the broker's default)
   uint64_t lease_id = 0;             // checkin: --lease-id (0: any)
@@ -81,8 +83,9 @@ struct Command {
   double budget_set = -1;               // budget: --set (< 0: not given)
   double budget_add = 0;                // budget: --add (0: not given)
   bool budget_reset = false;            // budget: --reset
-  SessionOptions options;               // start, pool create: the session's options, validated
-  PoolArguments pool;                   // pool commands: the rest of their arguments
+  SessionOptions options;  // start, fork, pool create: the session's options, validated
+  std::string fork_of;     // fork: SOURCE, the session whose conversation it continues
+  PoolArguments pool;      // pool commands: the rest of their arguments
   // CURVE: the broker's public key file and this client's secret key file, or empty.
   std::string curve_server_key_file;
   std::string curve_secret_file;

@@ -88,6 +88,9 @@ int CommandRunner::run(const Command& command, Client& client,
     case CommandKind::kStart:
       return finish(client.start(command.session, command.options), command.json, as_json,
                     ack("started"));
+    case CommandKind::kFork:
+      return finish(client.fork(command.fork_of, command.session, command.options), command.json,
+                    as_json, ack("started"));
     case CommandKind::kTerminate:
       return finish(client.terminate(command.session), command.json, as_json, ack("terminated"));
     case CommandKind::kRestart:

@@ -18,7 +18,7 @@ int CommandRunner::runPool(const Command& command, Client& client,
   switch (command.kind) {
     case CommandKind::kPoolCreate: {
       PoolCreateOptions options{arguments.size, arguments.strategy, command.options,
-                                arguments.members};
+                                arguments.members, arguments.fork_of};
       return finish(client.poolCreate(pool, options), command.json, pool_json,
                     show_pool("created"));
     }

@@ -65,6 +65,10 @@ std::optional<std::string> readCreate(const po::variables_map& vm,
       return error->message;
     }
   }
+  if (vm.count("fork-of")) pool.fork_of = vm["fork-of"].as<std::string>();
+  if (!pool.members.empty() && !pool.fork_of.empty()) {
+    return "--fork-of applies to members a pool creates, not to --members";
+  }
   return std::nullopt;
 }
 
@@ -100,6 +104,8 @@ void addPoolFlags(CommandKind kind, po::options_description& options) {
           ("pool-budget-usd", po::value<std::string>()->value_name("USD"),
            "the pool's budget: once its members' turns cost this much together, its queries "
            "get budget_exhausted (see ccmesh budget)");
+          ("fork-of", po::value<std::string>()->value_name("SOURCE"),
+           "every member it creates continues SOURCE's conversation (see ccmesh fork --help)");
       // clang-format on
       addStartFlags(options);
       break;
@@ -179,7 +185,9 @@ std::string poolCommandNotes(CommandKind kind) {
   switch (kind) {
     case CommandKind::kPoolCreate:
       return "Members are ordinary sessions: `ccmesh info NAME/0` shows one. They start in the\n"
-             "background; `ccmesh pool info NAME` shows their states.\n";
+             "background; `ccmesh pool info NAME` shows their states. With --fork-of SOURCE\n"
+             "each continues SOURCE's conversation, as `ccmesh fork` does (so do members a\n"
+             "later resize adds).\n";
     case CommandKind::kPoolQuery:
       return "Prints the answer, then `answered by MEMBER of pool POOL on WORKER`.\n"
              "PROMPT is one argument (quote it). When every member is busy or checked out:\n"

@@ -9,16 +9,9 @@
 namespace ccmesh::test {
 namespace {
 
-class MovedConversationTest : public ::testing::Test {
+class MovedConversationTest : public RealCliTest {
  protected:
-  void SetUp() override {
-    if (claudeCliPath().empty()) {
-      GTEST_SKIP() << "the real Claude Code CLI is not installed: run scripts/install-claude.sh "
-                      "(or point CCMESH_CLAUDE_CLI at a claude binary)";
-    }
-    mesh_ = std::make_unique<RealCliCluster>(std::vector<std::string>{},
-                                             std::vector<std::string>{"--heartbeat-ms", "200"});
-  }
+  std::vector<std::string> brokerArgs() const override { return {"--heartbeat-ms", "200"}; }
 
   // Starts "s" on w1, adds w2 and has two turns.
   void twoTurnsOnW1() {
@@ -53,8 +46,6 @@ class MovedConversationTest : public ::testing::Test {
               (std::vector<std::string>{"reply 1 to: remember the number seven",
                                         "reply 2 to: and the colour blue"}));
   }
-
-  std::unique_ptr<RealCliCluster> mesh_;
 };
 
 TEST_F(MovedConversationTest, MoveCarriesTheEarlierTurnsToTheNewWorkersCli) {

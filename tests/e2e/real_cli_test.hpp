@@ -32,11 +32,13 @@ class RealCliTest : public ::testing::Test {
                    << ": run scripts/install-claude.sh (or point CCMESH_CLAUDE_CLI at a claude "
                       "binary)";
     }
-    mesh_ = std::make_unique<RealCliCluster>(workerArgs());
+    mesh_ = std::make_unique<RealCliCluster>(workerArgs(), brokerArgs());
   }
 
   // Extra arguments of the worker (e.g. what it allows sessions).
   virtual std::vector<std::string> workerArgs() const { return {}; }
+  // Extra arguments of the broker (e.g. a shorter heartbeat, for failover).
+  virtual std::vector<std::string> brokerArgs() const { return {}; }
 
   // Starts `name` (cwd: its own directory) and fails the test if that does not work.
   void startSession(const std::string& name, SessionOptions options = {}) {

@@ -28,7 +28,8 @@ bool splitAssignment(const std::string& entry, std::string& key, std::string& va
 
 CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& options,
                              ConversationStart start, const std::string& conversation_id,
-                             const std::map<std::string, std::string>& base_env) {
+                             const std::map<std::string, std::string>& base_env,
+                             const std::string& fork_from) {
   CliCommand command;
   command.program = settings.program;
   command.cwd = options.cwd;
@@ -67,6 +68,11 @@ CliCommand CliCommand::build(const CliSettings& settings, const SessionOptions& 
   flag("--permission-prompt-tool", "stdio");
   // Always the `=` form: an id starting with '-' must not be taken for a flag, and a bare
   // --resume would open the interactive picker.
+  if (start == ConversationStart::kFork) {
+    // The CLI takes --session-id with --resume only together with --fork-session.
+    argv.push_back("--resume=" + fork_from);
+    argv.emplace_back("--fork-session");
+  }
   argv.push_back((start == ConversationStart::kResume ? "--resume=" : "--session-id=") +
                  conversation_id);
   argv.insert(argv.end(), settings.extra_args.begin(), settings.extra_args.end());

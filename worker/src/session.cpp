@@ -132,7 +132,7 @@ void Session::onTimer() {
     context_.log->warn("[session {}] interrupted turn did not end within {} ms; restarting CLI",
                        name_, context_.interrupt_grace.count());
     draining_ = false;
-    requestRespawn(has_history_ ? ConversationStart::kResume : ConversationStart::kNew);
+    requestRespawn(resumeOrNew());
   }
   if (process_ && !initialized_ && !process_->stopping() && t >= init_deadline_) {
     kill_reason_ = "CLI did not answer initialize within " +

@@ -15,8 +15,13 @@ constexpr std::size_t kExitDrainBytes = 64u << 20;
 
 void Session::spawn(ConversationStart start) {
   if (copy_due_) return;  // waits for the broker's copy of its conversation
-  auto command =
-      CliCommand::build(context_.cli, options_, start, conversation_id_, context_.base_env);
+  if (start == ConversationStart::kFork) {
+    // A fork that ran no turn forks again, under an id no CLI has used.
+    if (fork_id_used_) beginConversation(randomUuid(), 0);
+    fork_id_used_ = true;
+  }
+  auto command = CliCommand::build(context_.cli, options_, start, conversation_id_,
+                                   context_.base_env, fork_from_);
   if (start == ConversationStart::kResume && !seed_ && localCopyShort(command)) {
     fetchBrokerCopy();
     return;
@@ -45,9 +50,10 @@ void Session::spawn(ConversationStart start) {
   kill_reason_.clear();
   stderr_tail_.clear();
   process_->send(cli_messages::initializeRequest(cli_messages::kInitRequestId));
-  context_.log->info("[session {}] started CLI pid {} ({}={})", name_, process_->pid(),
+  context_.log->info("[session {}] started CLI pid {} ({}={}{})", name_, process_->pid(),
                      start == ConversationStart::kResume ? "--resume" : "--session-id",
-                     conversation_id_);
+                     conversation_id_,
+                     start == ConversationStart::kFork ? ", forking " + fork_from_ : "");
   setState(SessionState::kStarting);
   sendAcks(spawn_acks_);
 }
@@ -219,10 +225,11 @@ void Session::restart(uint64_t ack_id, bool keep_history, bool from_cut) {
   if (from_cut) cut_.clear();  // the client takes what is left as its history
   copy_due_.reset();
   if (keep_history && has_history_) {
-    start = ConversationStart::kResume;
+    start = resumeOrNew();
   } else if (!keep_history) {
     beginConversation(randomUuid(), 0);
     has_history_ = false;
+    fork_from_.clear();
     seed_.reset();
     cut_.clear();
   }

@@ -99,7 +99,11 @@ void SessionTable::assign(const msg::Assign& assign) {
   sessions_.emplace(assign.session, std::move(session));
   track(added);
   added.carryUsage(assign.usage);
-  if (!assign.transcript.empty()) added.seedConversation(assign.session_id, assign.transcript);
+  if (assign.fork && !assign.transcript.empty()) {
+    added.forkConversation(assign.session_id, assign.transcript);
+  } else if (!assign.transcript.empty()) {
+    added.seedConversation(assign.session_id, assign.transcript);
+  }
   added.holdCut(assign.cut);
   if (hold_refused) {
     wakeUp(added);

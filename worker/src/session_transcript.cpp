@@ -23,6 +23,15 @@ uint64_t countLines(const std::string& jsonl) {
   return lines;
 }
 
+// Lines of the file at `path`, counted up to `at_most`; 0 if it cannot be read.
+uint64_t linesIn(const std::filesystem::path& path, uint64_t at_most) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t lines = 0;
+  std::string line;
+  while (lines < at_most && std::getline(in, line)) ++lines;
+  return lines;
+}
+
 // A transcript line the broker takes as an entry: one JSON object within the entry bound.
 bool usableEntry(const std::string& line) {
   return line.size() >= 2 && line.front() == '{' && line.back() == '}' &&
@@ -40,6 +49,13 @@ std::filesystem::path Session::localTranscriptPath() const {
 void Session::seedConversation(std::string session_id, std::string transcript) {
   conversation_id_ = std::move(session_id);
   transcript_.begin(conversation_id_, countLines(transcript));
+  seed_ = std::move(transcript);
+}
+
+void Session::forkConversation(std::string session_id, std::string transcript) {
+  fork_from_ = std::move(session_id);
+  fork_id_used_ = false;
+  beginConversation(randomUuid(), 0);  // the CLI mirrors the history again, under this id
   seed_ = std::move(transcript);
 }
 
@@ -153,12 +169,8 @@ void Session::mirrorLocalTranscript() {
 
 bool Session::localCopyShort(const CliCommand& command) const {
   if (!context_.cli.session_mirror || transcript_.position() == 0) return false;
-  std::ifstream in(ConversationFile::pathFor(command.env, command.cwd, conversation_id_),
-                   std::ios::binary);
-  uint64_t lines = 0;
-  std::string line;
-  while (lines < transcript_.position() && std::getline(in, line)) ++lines;
-  return lines < transcript_.position();
+  const auto path = ConversationFile::pathFor(command.env, command.cwd, conversation_id_);
+  return linesIn(path, transcript_.position()) < transcript_.position();
 }
 
 void Session::fetchBrokerCopy() {
@@ -191,11 +203,19 @@ void Session::onTranscriptSeed(const msg::TranscriptSeed& seed) {
   }
   if (process_) return;
   // The spawn that waited for the copy: the live slot is still held.
-  spawn(has_history_ ? ConversationStart::kResume : ConversationStart::kNew);
+  spawn(resumeOrNew());
 }
 
 bool Session::writeSeed(const CliCommand& command) {
-  const auto path = ConversationFile::pathFor(command.env, command.cwd, conversation_id_);
+  // A fork's seed is the conversation it forks, read by --resume=<that id>.
+  const auto& seed_id = fork_from_.empty() ? conversation_id_ : fork_from_;
+  const auto path = ConversationFile::pathFor(command.env, command.cwd, seed_id);
+  const uint64_t seed_lines = countLines(*seed_);
+  if (!fork_from_.empty() && linesIn(path, seed_lines) >= seed_lines) {
+    // The forked session's own CLI keeps that file here, and may be writing it: leave it.
+    seed_.reset();
+    return true;
+  }
   if (auto error = ConversationFile::write(path, *seed_)) {
     const std::string why = "cannot write the transcript it brought: " + *error;
     context_.log->error("[session {}] {}", name_, why);

@@ -177,7 +177,8 @@ void Session::handleResult(const CliEvent& event) {
   running_.reset();
   closeQuestions(turn.id, "the turn ended");
   ++turns_;
-  noteTurnEnded();  // last use and memory, which the update below carries
+  fork_from_.clear();  // the CLI wrote the history under the fork's own id: resume that now
+  noteTurnEnded();     // last use and memory, which the update below carries
   if (!event.session_id.empty()) reported_session_id_ = event.session_id;
   // The broker hears the new state before the reply, so a client that asks `info` after
   // its answer sees the finished turn.

@@ -82,6 +82,9 @@ void BrokerCore::applyUpdate(SessionEntry& entry, const msg::SessionUpdate& upda
   const uint32_t restarts = entry.restarts;
   SessionRegistry::applyUpdate(entry, update, clock_.now());
   takeUsage(entry, update.usage);
+  // The fork's first turn wrote the history under its own conversation id, whose copy the
+  // broker now holds: from here on it moves like any session.
+  if (entry.fork && entry.turns > 0) entry.fork.reset();
   if (from == entry.state) return;
   events_.emit(event::SessionStateChanged{entry.name, from, entry.state});
   if (entry.state == kCrashedState || entry.restarts > restarts) {
@@ -160,6 +163,15 @@ void BrokerCore::placeOn(SessionEntry& entry, const std::string& worker, uint64_
   }
   msg::Assign assign{request_id, entry.name, generation, entry.options};
   assign.usage = entry.usage;  // the worker counts on from it
+  if (entry.fork) {
+    forkIn(assign, *entry.fork);
+    logger_->info("[session {}] forks conversation {} of session {} on [worker {}]", entry.name,
+                  entry.fork->session_id, entry.fork->source, worker);
+    if (!entry.last_worker.empty()) assign.moved_from = entry.last_worker;
+    toWorkerBody(worker, MessageType::kAssign, assign);
+    forwardWaiting(entry);
+    return;
+  }
   // The conversation goes with the name (docs/SESSIONS.md "What survives which failure"),
   // unless the session began another one since (a restart without history) that has no
   // entries yet. A copy that is not whole goes too, but the session says it was cut rather

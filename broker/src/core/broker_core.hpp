@@ -298,14 +298,24 @@ class BrokerCore {
   // Changes the budget of a session, or of a pool and every member.
   msg::BudgetResult changeBudget(SessionEntry& entry, const msg::BudgetRequest& request);
   msg::BudgetResult changeBudget(PoolEntry& pool, const msg::BudgetRequest& request);
+  // broker_core_forks.cpp
+  // The conversation a fork of `source` continues: not_found for an unknown session,
+  // bad_request for one with no turn yet, conversation_incomplete when the broker's copy of
+  // its conversation is not whole.
+  Expected<ForkOrigin, Error> forkOrigin(const std::string& source);
+  // What the assign of a fork carries: the origin's conversation, to fork.
+  static void forkIn(msg::Assign& assign, const ForkOrigin& origin);
 
   // broker_core_pools.cpp, broker_core_checkouts.cpp
-  Expected<PoolEntry*, Error> addPool(const PoolSpec& spec, bool strict,
-                                      const std::string& creator);
-  std::optional<Error> resizeMembers(PoolEntry& pool, uint32_t size, const std::string& creator);
+  Expected<PoolEntry*, Error> addPool(const PoolSpec& spec, bool strict, const std::string& creator,
+                                      const ForkOrigin* fork = nullptr);
+  // `fork`: the members it starts fork that conversation (docs/SESSIONS.md "Forks").
+  std::optional<Error> resizeMembers(PoolEntry& pool, uint32_t size, const std::string& creator,
+                                     const ForkOrigin* fork = nullptr);
   void stopMembers(PoolEntry& pool);
   void adoptIntoPool(const SessionEntry& entry);
-  void startMember(PoolEntry& pool, uint32_t index, const std::string& creator);
+  void startMember(PoolEntry& pool, uint32_t index, const std::string& creator,
+                   const ForkOrigin* fork = nullptr);
   void terminateMember(const std::string& name);
   bool retryPoolQuery(BrokerRequest& request, std::string_view code);
   bool dispatchPoolQuery(const std::string& client, PoolEntry& pool, msg::Query query,

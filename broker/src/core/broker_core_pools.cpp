@@ -76,7 +76,21 @@ void BrokerCore::declarePools(const std::vector<PoolSpec>& specs) {
 void BrokerCore::createPool(const std::string& client, const msg::PoolCreate& create,
                             const std::string& creator) {
   const PoolSpec spec{create.pool, create.size, create.strategy, create.members, create.options};
-  auto created = addPool(spec, /*strict=*/true, creator);
+  std::optional<ForkOrigin> fork;
+  if (!create.fork_of.empty()) {
+    if (!create.members.empty()) {
+      replyError(client, create.id, ErrorCode::kBadRequest,
+                 "fork_of: only a pool that creates its members (size) can fork them");
+      return;
+    }
+    auto origin = forkOrigin(create.fork_of);
+    if (!origin) {
+      replyError(client, create.id, origin.error().code, origin.error().message);
+      return;
+    }
+    fork = std::move(*origin);
+  }
+  auto created = addPool(spec, /*strict=*/true, creator, fork ? &*fork : nullptr);
   if (!created) {
     replyError(client, create.id, created.error().code, created.error().message);
     return;
@@ -89,7 +103,18 @@ void BrokerCore::resizePool(const std::string& client, const msg::PoolResize& re
   if (findPool(client, resize.id, resize.pool) == nullptr) return;
   auto& pool = *pools_.find(resize.pool);
   const auto from = static_cast<uint32_t>(pool.members.size());
-  if (auto error = resizeMembers(pool, resize.size, creator)) {
+  // Members a forked pool starts fork its source as it is now; shrinking needs no source.
+  std::optional<ForkOrigin> fork;
+  if (!pool.fork_of.empty()) {
+    auto origin = forkOrigin(pool.fork_of);
+    if (origin) {
+      fork = std::move(*origin);
+    } else if (resize.size > from) {
+      replyError(client, resize.id, origin.error().code, origin.error().message);
+      return;
+    }
+  }
+  if (auto error = resizeMembers(pool, resize.size, creator, fork ? &*fork : nullptr)) {
     replyError(client, resize.id, error->code, error->message);
     return;
   }
@@ -129,7 +154,8 @@ const PoolEntry* BrokerCore::findPool(const std::string& client, uint64_t id,
 }
 
 Expected<PoolEntry*, Error> BrokerCore::addPool(const PoolSpec& spec, bool strict,
-                                                const std::string& creator) {
+                                                const std::string& creator,
+                                                const ForkOrigin* fork) {
   if (pools_.find(spec.name) != nullptr) {
     return failure(ErrorCode::kAlreadyExists, "pool " + spec.name + " already exists");
   }
@@ -145,8 +171,9 @@ Expected<PoolEntry*, Error> BrokerCore::addPool(const PoolSpec& spec, bool stric
     options.pool = spec.name;
     options.pool_strategy = std::string(poolStrategyName(strategy));
     auto* pool = pools_.add(spec.name, strategy, /*owned=*/true, options);
+    if (fork != nullptr) pool->fork_of = fork->source;
     events_.emit(event::PoolCreated{spec.name, spec.size, true});
-    for (uint32_t i = 0; i < spec.size; ++i) startMember(*pool, i, creator);
+    for (uint32_t i = 0; i < spec.size; ++i) startMember(*pool, i, creator, fork);
     logger_->info("[pool {}] created with {} member(s), {}", spec.name, spec.size,
                   poolStrategyName(strategy));
     return pool;
@@ -179,7 +206,7 @@ Expected<PoolEntry*, Error> BrokerCore::addPool(const PoolSpec& spec, bool stric
 }
 
 std::optional<Error> BrokerCore::resizeMembers(PoolEntry& pool, uint32_t size,
-                                               const std::string& creator) {
+                                               const std::string& creator, const ForkOrigin* fork) {
   if (!pool.owned) {
     return failure(ErrorCode::kBadRequest, "pool " + pool.name +
                                                " groups existing sessions; only a pool that "
@@ -207,7 +234,7 @@ std::optional<Error> BrokerCore::resizeMembers(PoolEntry& pool, uint32_t size,
   for (uint32_t i = 0; i < size; ++i) {
     const auto name = poolMemberName(pool.name, i);
     if (PoolRegistry::member(pool, name) == nullptr || sessions_.find(name) == nullptr) {
-      startMember(pool, i, creator);  // new, or a member whose session was terminated
+      startMember(pool, i, creator, fork);  // new, or a member whose session was terminated
     }
   }
   logger_->info("[pool {}] resized to {} member(s)", pool.name, pool.members.size());
@@ -276,9 +303,11 @@ msg::PoolInfo BrokerCore::describe(const PoolEntry& pool) const {
   return info;
 }
 
-void BrokerCore::startMember(PoolEntry& pool, uint32_t index, const std::string& creator) {
+void BrokerCore::startMember(PoolEntry& pool, uint32_t index, const std::string& creator,
+                             const ForkOrigin* fork) {
   const auto name = poolMemberName(pool.name, index);
   if (!registerSession(name, pool.options, creator)) return;
+  if (fork != nullptr) sessions_.find(name)->fork = *fork;
   if (PoolRegistry::member(pool, name) == nullptr) {
     pools_.addMember(pool, name, positionFor(pool, index));
   }

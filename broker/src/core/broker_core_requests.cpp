@@ -74,10 +74,24 @@ void BrokerCore::start(const std::string& client, const msg::Start& start,
                recoveringMessage("session " + start.session), start.session);
     return;
   }
+  std::optional<ForkOrigin> fork;
+  if (!start.fork_of.empty() && !sessions_.find(start.session)) {
+    auto origin = forkOrigin(start.fork_of);
+    if (!origin) {
+      replyError(client, start.id, origin.error().code, origin.error().message, start.session);
+      return;
+    }
+    fork = std::move(*origin);
+  }
   if (!registerSession(start.session, start.options, creator)) {
     replyError(client, start.id, ErrorCode::kAlreadyExists,
                "session " + start.session + " already exists", start.session);
     return;
+  }
+  if (fork) {
+    logger_->info("[session {}] forks session {} (conversation {})", start.session, fork->source,
+                  fork->session_id);
+    sessions_.find(start.session)->fork = std::move(fork);
   }
   // A new session is a new conversation, whatever an older one of that name left behind.
   transcripts_->remove(start.session);
@@ -131,6 +145,7 @@ void BrokerCore::restart(const std::string& client, const msg::Restart& restart)
     transcripts_->acceptCut(restart.session);
   } else if (!restart.keep_history) {
     entry->cut.clear();
+    entry->fork.reset();  // a new conversation, not the fork's
   }
   if (entry->worker.empty()) {
     if (restart.from_cut) entry->cut.clear();

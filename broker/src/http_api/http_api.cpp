@@ -166,8 +166,13 @@ HttpApi::Answer HttpApi::start(const Request& request) {
     if (!parsed.ok()) return failed(parsed.error().code, parsed.error().message);
     options = std::move(parsed.value());
   }
+  std::string fork_of;  // docs/SESSIONS.md "Forks"
+  if (const auto given = fields.find("fork_of"); given != fields.end()) {
+    if (!given->is_string()) return failed(ErrorCode::kBadRequest, "\"fork_of\" must be a string");
+    fork_of = given->get<std::string>();
+  }
   auto client = clients_.acquire();
-  return answerOf(client->start(name->get<std::string>(), options), 201);
+  return answerOf(client->fork(fork_of, name->get<std::string>(), options), 201);
 }
 
 HttpApi::Answer HttpApi::terminate(const Request& request) {

@@ -387,6 +387,13 @@ class AsyncClient:
         ack: t.Ack = await self._run(calls.start(name, t.SessionOptions.of(options, **option)))
         return ack
 
+    async def fork(
+        self, source: str, name: str, options: Optional[t.SessionOptions] = None, **option: Any
+    ) -> t.Ack:
+        opts = t.SessionOptions.of(options, **option)
+        ack: t.Ack = await self._run(calls.start(name, opts, fork_of=source))
+        return ack
+
     async def terminate(self, name: str) -> t.Ack:
         ack: t.Ack = await self._run(calls.terminate(name))
         return ack
@@ -463,10 +470,12 @@ class AsyncClient:
         members: Optional[Sequence[str]] = None,
         strategy: str = "",
         options: Optional[t.SessionOptions] = None,
+        fork_of: str = "",
         **option: Any,
     ) -> t.PoolInfo:
         opts = t.SessionOptions.of(options, **option)
-        info: t.PoolInfo = await self._run(calls.pool_create(name, size, members, strategy, opts))
+        call = calls.pool_create(name, size, members, strategy, opts, fork_of)
+        info: t.PoolInfo = await self._run(call)
         return info
 
     async def pool_query(

@@ -71,8 +71,11 @@ def query(
     )
 
 
-def start(name: str, options: t.SessionOptions) -> Call:
-    return Call("start", {"session": name, "options": options.to_wire()}, _of(t.Ack))
+def start(name: str, options: t.SessionOptions, fork_of: str = "") -> Call:
+    body: Dict[str, Any] = {"session": name, "options": options.to_wire()}
+    if fork_of:
+        body["fork_of"] = fork_of
+    return Call("start", body, _of(t.Ack))
 
 
 def terminate(name: str) -> Call:
@@ -147,8 +150,11 @@ def pool_create(
     members: Optional[Sequence[str]],
     strategy: str,
     options: t.SessionOptions,
+    fork_of: str = "",
 ) -> Call:
     body: Dict[str, Any] = {"pool": name, "strategy": strategy, "options": options.to_wire()}
+    if fork_of:
+        body["fork_of"] = fork_of
     if size is not None:
         body["size"] = size
     if members is not None:

@@ -510,6 +510,16 @@ class Client:
         ack: t.Ack = self._run(calls.start(name, t.SessionOptions.of(options, **option)))
         return ack
 
+    def fork(
+        self, source: str, name: str, options: Optional[t.SessionOptions] = None, **option: Any
+    ) -> t.Ack:
+        """Starts session ``name`` continuing ``source``'s conversation under a conversation
+        id of its own; ``source`` is left as it is. Options as for :meth:`start` (``name``'s
+        own, not copied from ``source``)."""
+        opts = t.SessionOptions.of(options, **option)
+        ack: t.Ack = self._run(calls.start(name, opts, fork_of=source))
+        return ack
+
     def terminate(self, name: str) -> t.Ack:
         """Stops a session gently and forgets its name."""
         ack: t.Ack = self._run(calls.terminate(name))
@@ -595,13 +605,16 @@ class Client:
         members: Optional[Sequence[str]] = None,
         strategy: str = "",
         options: Optional[t.SessionOptions] = None,
+        fork_of: str = "",
         **option: Any,
     ) -> t.PoolInfo:
         """Creates a pool of ``size`` new sessions NAME/0.. (started with the options), or
         of the existing sessions ``members``. ``strategy``: round_robin (default),
-        least_busy or random."""
+        least_busy or random. ``fork_of``: every member continues that session's
+        conversation."""
         opts = t.SessionOptions.of(options, **option)
-        info: t.PoolInfo = self._run(calls.pool_create(name, size, members, strategy, opts))
+        call = calls.pool_create(name, size, members, strategy, opts, fork_of)
+        info: t.PoolInfo = self._run(call)
         return info
 
     def pool_query(

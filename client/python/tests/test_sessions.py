@@ -222,3 +222,21 @@ def test_usage_adds_up_turns_and_a_spent_budget_refuses_queries(
         client.usage(by="colour")
     with pytest.raises(ccmesh.NotFoundError):
         client.budget("no-such-" + name)
+
+
+def test_fork_continues_the_source_conversation_under_its_own_id(
+    client: Client, name: str
+) -> None:
+    client.start(name)
+    assert client.query(name, "alpha").text == "turn 1: alpha"
+    ack = client.fork(name, name + "-fork")
+    assert ack.session == name + "-fork"
+    assert client.query(name + "-fork", "beta").text == "turn 2: beta"
+    assert client.query(name + "-fork", "/history").text == "alpha | beta"
+    assert client.query(name, "/history").text == "alpha"
+    assert client.info(name + "-fork").session_id != client.info(name).session_id
+    with pytest.raises(ccmesh.NotFoundError):
+        client.fork(name + "-nobody", name + "-other")
+    info = client.pool_create(name + "-pool", 2, fork_of=name)
+    for member in info.members:
+        assert client.query(member.name, "/history").text == "alpha | /history"

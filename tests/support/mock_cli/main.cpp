@@ -15,6 +15,8 @@
 #include "mock_cli_options.hpp"
 #include "mock_ids.hpp"
 #include "mock_session.hpp"
+#include "output_writer.hpp"
+#include "stream_messages.hpp"
 #include "transcript_store.hpp"
 
 namespace {
@@ -60,22 +62,43 @@ int runMockCli(int argc, char** argv) {
     return 0;
   }
   bool resuming = !options.resume_id.empty();
-  std::string session_id = resuming                      ? options.resume_id
+  // As the real CLI: a resumed conversation keeps its id unless forked to a new one.
+  bool forking = resuming && options.fork_session;
+  if (resuming && !forking && !options.session_id.empty()) {
+    std::fputs("Error: --session-id with --continue or --resume also needs --fork-session.\n",
+               stderr);
+    return 1;
+  }
+  std::string session_id = resuming && !forking          ? options.resume_id
                            : !options.session_id.empty() ? options.session_id
                                                          : ccmesh::mock_cli::newUuidV4();
-  if (!usableSessionId(session_id)) {
-    std::fprintf(stderr, "Invalid session ID: %s\n", session_id.c_str());
+  if (!usableSessionId(session_id) || (resuming && !usableSessionId(options.resume_id))) {
+    std::fprintf(stderr, "Invalid session ID: %s\n",
+                 (usableSessionId(session_id) ? options.resume_id : session_id).c_str());
     return 1;
   }
   std::string cwd = currentDirectory();
   ccmesh::mock_cli::TranscriptStore transcript(session_id, cwd);
   std::vector<std::string> history;
   if (resuming) {
-    if (!transcript.exists()) {
-      std::fprintf(stderr, "No conversation found with session ID: %s\n", session_id.c_str());
+    ccmesh::mock_cli::TranscriptStore resumed(options.resume_id, cwd);
+    if (!resumed.exists()) {
+      std::fprintf(stderr, "No conversation found with session ID: %s\n",
+                   options.resume_id.c_str());
       return 1;
     }
-    history = transcript.loadPrompts();
+    if (!forking) {
+      history = transcript.loadPrompts();  // also where new entries chain on
+    } else {
+      // The history goes on under the new id; like the real CLI, the copy is mirrored.
+      history = resumed.loadPrompts();
+      ccmesh::mock_cli::OutputWriter out(STDOUT_FILENO);
+      for (const auto& entry : transcript.forkFrom(resumed.path())) {
+        if (!options.session_mirror) continue;
+        out.writeLine(
+            ccmesh::mock_cli::StreamMessages::transcriptMirror(transcript.path().string(), entry));
+      }
+    }
   }
   ccmesh::mock_cli::MockSession session(options, session_id, cwd, std::move(history), transcript);
   return session.run();

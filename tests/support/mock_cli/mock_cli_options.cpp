@@ -98,6 +98,8 @@ void applySwitch(std::string_view flag, MockCliOptions& options) {
     options.include_partial_messages = true;
   } else if (flag == "--session-mirror") {
     options.session_mirror = true;
+  } else if (flag == "--fork-session") {
+    options.fork_session = true;
   } else if (flag == "--help" || flag == "-h") {
     options.show_help = true;
   } else if (flag == "--version" || flag == "-v") {
@@ -155,7 +157,9 @@ std::vector<std::string> MockCliOptions::tools() const {
 const char* mockCliUsage() {
   return "Usage: ccmesh-mock-cli [-p] [--input-format stream-json] [--output-format stream-json]\n"
          "                       [--verbose] [--include-partial-messages] [--session-mirror]\n"
-         "                       [--session-id ID | --resume ID] [--model M]\n"
+         "                       [--session-id ID | --resume ID [--fork-session [--session-id "
+         "ID]]]\n"
+         "                       [--model M]\n"
          "                       [--system-prompt S] [--append-system-prompt S] [--max-turns N]\n"
          "                       [--allowedTools a,b] [--disallowedTools a,b] [--add-dir D]...\n"
          "                       [--permission-mode M] [--help] [--version]\n"

@@ -10,6 +10,7 @@ namespace ccmesh::mock_cli {
 struct MockCliOptions {
   bool include_partial_messages = false;      // --include-partial-messages
   bool session_mirror = false;                // --session-mirror
+  bool fork_session = false;                  // --fork-session (with --resume: a new id)
   bool show_help = false;                     // --help / -h
   bool show_version = false;                  // --version / -v
   std::string session_id;                     // --session-id (new conversation with this id)

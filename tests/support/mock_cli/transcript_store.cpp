@@ -129,7 +129,28 @@ Json TranscriptStore::append(const std::string& type, Json message) {
   entry["timestamp"] = isoTimestampNow();
   entry["message"] = std::move(message);
   last_uuid_ = entry["uuid"].get<std::string>();
+  write(entry);
+  return entry;
+}
 
+std::vector<Json> TranscriptStore::forkFrom(const std::filesystem::path& source) {
+  std::vector<Json> copied;
+  std::ifstream in(source, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    Json entry = Json::parse(line, nullptr, false);
+    if (!entry.is_object()) continue;
+    if (entry.contains("sessionId")) entry["sessionId"] = session_id_;
+    if (entry.contains("uuid") && entry["uuid"].is_string()) {
+      last_uuid_ = entry["uuid"].get<std::string>();
+    }
+    write(entry);
+    copied.push_back(std::move(entry));
+  }
+  return copied;
+}
+
+void TranscriptStore::write(const Json& entry) {
   if (file_ == nullptr && !failed_) {
     std::error_code error;
     std::filesystem::create_directories(path_.parent_path(), error);
@@ -151,7 +172,6 @@ Json TranscriptStore::append(const std::string& type, Json message) {
     std::fwrite(line.data(), 1, line.size(), file_);
     std::fflush(file_);
   }
-  return entry;
 }
 
 }  // namespace ccmesh::mock_cli

@@ -38,8 +38,13 @@ class TranscriptStore {
   Json appendUser(const std::string& prompt);
   Json appendAssistant(const std::string& model, const std::string& text);
 
+  // --fork-session: copies the entries of the transcript at `source` (JSON objects; other
+  // lines are skipped) into this one under this session id, and returns them as written.
+  std::vector<Json> forkFrom(const std::filesystem::path& source);
+
  private:
   Json append(const std::string& type, Json message);
+  void write(const Json& entry);
 
   std::string session_id_;
   std::string cwd_;

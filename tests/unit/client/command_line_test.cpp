@@ -78,6 +78,20 @@ TEST(CommandLine, PromptStartingWithADashFollowsDoubleDash) {
   EXPECT_EQ(parsed->timeout, Millis{9});
 }
 
+TEST(CommandLine, ForkTakesSourceNameAndSessionOptions) {
+  auto parsed = parse({"fork", "primer", "reviewer", "--model", "m2", "--cwd", "work"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->kind, CommandKind::kFork);
+  EXPECT_EQ(parsed->fork_of, "primer");
+  EXPECT_EQ(parsed->session, "reviewer");
+  EXPECT_EQ(parsed->options.model, "m2");
+  EXPECT_EQ(parsed->options.cwd, "/home/u/work");
+
+  auto missing = parse({"fork", "primer"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("missing NAME"), std::string::npos);
+}
+
 TEST(CommandLine, StartMapsFlagsToSessionOptions) {
   auto parsed = parse({"start",
                        "s",

@@ -34,6 +34,16 @@ TEST(PoolCommandLine, CreateTakesSizeStrategyAndSessionOptions) {
   EXPECT_TRUE(parsed->json);
 }
 
+TEST(PoolCommandLine, CreateForksEveryMemberFromOneSession) {
+  auto parsed = parse({"pool", "create", "helpers", "--size", "3", "--fork-of", "primer"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->pool.size, 3u);
+  EXPECT_EQ(parsed->pool.fork_of, "primer");
+  EXPECT_NE(usageError({"pool", "create", "t", "--members", "a", "--fork-of", "primer"})
+                .find("--fork-of"),
+            std::string::npos);
+}
+
 TEST(PoolCommandLine, CreateOverExistingSessions) {
   auto parsed = parse({"pool", "create", "team", "--members", "a,b", "--members", "c"});
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;

@@ -61,6 +61,15 @@ TEST(CliCommand, PinsTheConversationWithTheEqualsForm) {
   for (const auto& arg : resumed.argv) EXPECT_NE(arg.rfind("--session-id", 0), 0u) << arg;
 }
 
+TEST(CliCommand, AForkResumesTheSourceUnderItsOwnId) {
+  auto command = CliCommand::build({"/opt/claude", {}, {}}, {}, ConversationStart::kFork, "new-id",
+                                   {}, "source-id");
+  EXPECT_TRUE(contains(command.argv, "--resume=source-id"));
+  EXPECT_TRUE(contains(command.argv, "--fork-session"));
+  EXPECT_TRUE(contains(command.argv, "--session-id=new-id"));
+  EXPECT_FALSE(contains(command.argv, "--resume=new-id"));
+}
+
 TEST(CliCommand, MapsEveryOptionToItsFlag) {
   SessionOptions options;
   options.system_prompt = "be brief";

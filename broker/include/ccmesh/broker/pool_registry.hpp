@@ -42,6 +42,7 @@ struct PoolEntry {
   PoolStrategy strategy = PoolStrategy::kRoundRobin;  // how pool queries pick a member
   bool owned = false;                   // created its members NAME/i: delete and resize stop them
   SessionOptions options;               // owned: options of the members it creates (pool-tagged)
+  std::string fork_of;                  // owned: the session every member it creates forks
   std::vector<PoolMember> members;      // rotation order (owned pools: by index)
   std::size_t cursor = 0;               // rotation position of the next pick
   uint64_t reclaims = 0;                // leases that lapsed and were taken back

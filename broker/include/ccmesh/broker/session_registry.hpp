@@ -4,6 +4,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,6 +26,15 @@ inline constexpr std::string_view kStarting = "starting";  // assigned, CLI not 
 inline constexpr std::string_view kStopping = "stopping";  // terminate forwarded
 inline constexpr std::string_view kStopped = "stopped";    // gone (terminate answered)
 }  // namespace session_state
+
+// The conversation a fork continues (docs/SESSIONS.md "Forks"): the source session's
+// conversation id and the broker's copy of its transcript when the fork was asked for. Shared
+// by the members of a pool forked from one session.
+struct ForkOrigin {
+  std::string source;                             // the session forked
+  std::string session_id;                         // its conversation then
+  std::shared_ptr<const std::string> transcript;  // JSONL, whole
+};
 
 // One named session as the broker knows it.
 struct SessionEntry {
@@ -52,6 +63,10 @@ struct SessionEntry {
 
   bool moving = false;      // `move` is stopping its copy: queries wait in the broker
   std::string last_worker;  // the worker of its previous placement (empty: none known)
+
+  // A fork with no turn of its own yet: every placement forks this conversation again (the
+  // copy the broker holds of its own conversation lacks the history until that turn).
+  std::optional<ForkOrigin> fork;
 
   // Its own cluster-side budget (options.budget_usd) is spent.
   bool budgetSpent() const {

@@ -94,6 +94,7 @@ struct PoolCreateOptions {
   std::string strategy;              // round_robin (default), least_busy or random
   SessionOptions options;            // options of the members it creates
   std::vector<std::string> members;  // existing sessions to group instead
+  std::string fork_of;               // non-empty: every member it creates forks this session
 };
 
 // One reply of any kind, for callers that keep several requests in flight.
@@ -128,6 +129,10 @@ class Client {
                                 const std::function<void(const msg::Event&)>& on_event = {});
 
   Reply<msg::Ack> start(const std::string& session, const SessionOptions& options = {});
+  // Starts `session` as a fork of `source` (docs/SESSIONS.md "Forks"): it continues the
+  // source's conversation under a conversation id of its own; the source is left as it is.
+  Reply<msg::Ack> fork(const std::string& source, const std::string& session,
+                       const SessionOptions& options = {});
   Reply<msg::Ack> terminate(const std::string& session);
   // from_cut: accept a cut conversation (docs/SESSIONS.md) and continue from what is left.
   Reply<msg::Ack> restart(const std::string& session, bool keep_history = false,

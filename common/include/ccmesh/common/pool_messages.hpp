@@ -22,7 +22,8 @@ struct PoolCreate {
   std::string strategy;              // round_robin (default), least_busy or random
   RequestedOptions options;          // options of the members it creates (unknown keys refused)
   std::vector<std::string> members;  // existing sessions to group instead
-  MSGPACK_DEFINE_MAP(id, pool, size, strategy, options, members)
+  std::string fork_of{};             // non-empty: every member it creates forks this session
+  MSGPACK_DEFINE_MAP(id, pool, size, strategy, options, members, fork_of)
 };
 
 // `pool_query`: a `query` on the member the pool's strategy picks. Ends like a query, with a

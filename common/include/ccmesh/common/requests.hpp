@@ -36,7 +36,10 @@ struct Start {
   uint64_t id = 0;
   std::string session;
   RequestedOptions options;  // unknown keys are refused
-  MSGPACK_DEFINE_MAP(id, session, options)
+  // Non-empty: the new session continues this session's conversation under a conversation id
+  // of its own (docs/SESSIONS.md "Forks"); that session is left as it is.
+  std::string fork_of{};
+  MSGPACK_DEFINE_MAP(id, session, options, fork_of)
 };
 
 // `terminate`: stop a session gently and forget its name.

@@ -126,8 +126,11 @@ struct Assign {
   // What the session used before this placement (zeros on a first placement): the worker
   // adds every turn to it and reports it in `session` updates.
   Usage usage{};
+  // The session forks `session_id`: its CLI starts with --resume=<session_id> --fork-session
+  // and a new conversation id of its own, so `transcript` stays that conversation's.
+  bool fork = false;
   MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from, cut,
-                     usage)
+                     usage, fork)
 };
 
 // `budget` (broker -> worker): a session's cluster-side budget changed (`budget` request):

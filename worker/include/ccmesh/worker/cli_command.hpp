@@ -20,6 +20,8 @@ struct CliSettings {
 enum class ConversationStart {
   kNew,     // --session-id=<id>: a new conversation with an id the worker chose
   kResume,  // --resume=<id>: continue a conversation from its transcript
+  kFork,    // --resume=<from> --fork-session --session-id=<id>: continue conversation `from`
+            // under the new id <id>, leaving `from` as it was
 };
 
 // Everything needed to exec one CLI process: the stream-json flags, the session's options
@@ -35,7 +37,8 @@ struct CliCommand {
   // and PWD follows the working directory.
   static CliCommand build(const CliSettings& settings, const SessionOptions& options,
                           ConversationStart start, const std::string& conversation_id,
-                          const std::map<std::string, std::string>& base_env);
+                          const std::map<std::string, std::string>& base_env,
+                          const std::string& fork_from = {});
 
   // This process's environment as a map (the usual base_env).
   static std::map<std::string, std::string> currentEnvironment();

@@ -68,6 +68,10 @@ class Session {
   void carryUsage(const Usage& usage) { usage_ = usage; }
   // Its cluster-side budget changed: kept in the options and usage it reports.
   void setBudget(const msg::BudgetUpdate& budget);
+  // Before start(): fork conversation `session_id` (docs/SESSIONS.md "Forks"): `transcript` is
+  // written as seedConversation does, and the CLI continues it under a new id of this
+  // session's until its first turn has written the history there.
+  void forkConversation(std::string session_id, std::string transcript);
   // Its conversation was cut (entries are missing), as `why` says: queries get
   // conversation_incomplete until a restart accepts the cut or starts afresh.
   void holdCut(const std::string& why);
@@ -170,6 +174,7 @@ class Session {
   bool betweenTurns() const;
   Millis idleTimeout() const;
   ConversationStart resumeOrNew() const {
+    if (!fork_from_.empty()) return ConversationStart::kFork;
     return has_history_ ? ConversationStart::kResume : ConversationStart::kNew;
   }
   // --- the turn queue (session_turns.cpp)
@@ -307,6 +312,8 @@ class Session {
   uint64_t reported_rss_kb_ = 0;       // rss_kb as the broker last heard it
   TimePoint next_probe_{};             // when to read the CLI's resident memory next
   std::optional<std::string> seed_;    // a transcript to write before the next spawn
+  std::string fork_from_;              // a fork with no turn yet: the conversation it forks
+  bool fork_id_used_ = false;          // a CLI ran under the fork's id: the next takes another
   TranscriptMirror transcript_;        // mirrored entries: positions, batches, unacknowledged
   uint64_t mirror_rejects_ = 0;        // mirrored entries dropped since start, for the log
   std::string cut_;                    // non-empty: its conversation was cut (see holdCut)
