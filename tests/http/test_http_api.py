@@ -49,6 +49,20 @@ def test_start_query_info_terminate(http: Http, name: str) -> None:
     assert missing.body["error"] == "not_found"
 
 
+def test_fork_of_continues_a_sessions_conversation(http: Http, name: str) -> None:
+    start(http, name)
+    first = http.request("POST", Http.session_path(name, "/query"), {"prompt": "alpha"})
+    assert first.status == 200, first.body
+    forked = http.request("POST", "/api/sessions", {"name": name + "-fork", "fork_of": name})
+    assert forked.status == 201, forked.body
+    history = http.request("POST", Http.session_path(name + "-fork", "/query"),
+                           {"prompt": "/history"})
+    assert history.status == 200 and history.body["text"] == "alpha", history.body
+    assert history.body["session_id"] != first.body["session_id"]
+    unknown = http.request("POST", "/api/sessions", {"name": name + "-x", "fork_of": name + "-no"})
+    assert unknown.status == 404 and unknown.body["error"] == "not_found", unknown.body
+
+
 def test_stream_hands_deltas_in_order_then_the_result(http: Http, name: str) -> None:
     start(http, name)
     stream = http.stream(Http.session_path(name, "/query"), {"prompt": "/deltas 30 7"})

@@ -15,8 +15,6 @@
 #include "mock_cli_options.hpp"
 #include "mock_ids.hpp"
 #include "mock_session.hpp"
-#include "output_writer.hpp"
-#include "stream_messages.hpp"
 #include "transcript_store.hpp"
 
 namespace {
@@ -90,14 +88,9 @@ int runMockCli(int argc, char** argv) {
     if (!forking) {
       history = transcript.loadPrompts();  // also where new entries chain on
     } else {
-      // The history goes on under the new id; like the real CLI, the copy is mirrored.
+      // The history goes on under the new id, written (and mirrored) at the first prompt.
       history = resumed.loadPrompts();
-      ccmesh::mock_cli::OutputWriter out(STDOUT_FILENO);
-      for (const auto& entry : transcript.forkFrom(resumed.path())) {
-        if (!options.session_mirror) continue;
-        out.writeLine(
-            ccmesh::mock_cli::StreamMessages::transcriptMirror(transcript.path().string(), entry));
-      }
+      transcript.forkOnFirstPrompt(resumed.path());
     }
   }
   ccmesh::mock_cli::MockSession session(options, session_id, cwd, std::move(history), transcript);

@@ -133,9 +133,11 @@ Json TranscriptStore::append(const std::string& type, Json message) {
   return entry;
 }
 
-std::vector<Json> TranscriptStore::forkFrom(const std::filesystem::path& source) {
+std::vector<Json> TranscriptStore::takeFork() {
   std::vector<Json> copied;
-  std::ifstream in(source, std::ios::binary);
+  if (fork_source_.empty()) return copied;
+  std::ifstream in(fork_source_, std::ios::binary);
+  fork_source_.clear();
   std::string line;
   while (std::getline(in, line)) {
     Json entry = Json::parse(line, nullptr, false);

@@ -38,9 +38,12 @@ class TranscriptStore {
   Json appendUser(const std::string& prompt);
   Json appendAssistant(const std::string& model, const std::string& text);
 
-  // --fork-session: copies the entries of the transcript at `source` (JSON objects; other
-  // lines are skipped) into this one under this session id, and returns them as written.
-  std::vector<Json> forkFrom(const std::filesystem::path& source);
+  // --fork-session: the entries of the transcript at `source` are copied into this one, under
+  // this session id, when the first prompt comes (as the real CLI does; see takeFork).
+  void forkOnFirstPrompt(std::filesystem::path source) { fork_source_ = std::move(source); }
+  // The first call after forkOnFirstPrompt copies the source's entries (JSON objects; other
+  // lines are skipped) and returns them as written; any other returns nothing.
+  std::vector<Json> takeFork();
 
  private:
   Json append(const std::string& type, Json message);
@@ -49,7 +52,8 @@ class TranscriptStore {
   std::string session_id_;
   std::string cwd_;
   std::filesystem::path path_;
-  std::string last_uuid_;  // empty: the next entry has parentUuid null
+  std::string last_uuid_;              // empty: the next entry has parentUuid null
+  std::filesystem::path fork_source_;  // non-empty: a fork whose history is not copied yet
   std::FILE* file_ = nullptr;
   bool failed_ = false;  // opening failed once; do not retry or repeat the warning
 };

@@ -132,6 +132,7 @@ void TurnRunner::run(const std::string& prompt, SessionState& state) {
     text = simpleAnswer(command, prompt, turn, state.history);
   }
   state.history.push_back(prompt);
+  for (const auto& entry : transcript_.takeFork()) record(entry);
   record(transcript_.appendUser(prompt));
 
   switch (command.kind) {
