@@ -103,7 +103,7 @@ void addPoolFlags(CommandKind kind, po::options_description& options) {
            "round_robin (default), least_busy or random")
           ("pool-budget-usd", po::value<std::string>()->value_name("USD"),
            "the pool's budget: once its members' turns cost this much together, its queries "
-           "get budget_exhausted (see ccmesh budget)");
+           "get budget_exhausted (see ccmesh budget)")
           ("fork-of", po::value<std::string>()->value_name("SOURCE"),
            "every member it creates continues SOURCE's conversation (see ccmesh fork --help)");
       // clang-format on
