@@ -13,6 +13,7 @@
 #include "ccmesh/broker/broker_monitor.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/endpoint_list.hpp"
 #include "ccmesh/common/logging.hpp"
 #include "ccmesh/common/ready_file.hpp"
 #include "ccmesh/common/sessions_file.hpp"
@@ -33,6 +34,8 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
   uint64_t heartbeat_ms = 0;
   uint64_t pending_timeout_ms = 0;
   uint64_t fence_margin_ms = 0;
+  uint64_t ha_ttl_ms = 0;
+  std::string ha_etcd;
   // clang-format off
   loader.options().add_options()
       ("frontend", po::value(&config.frontend)->default_value(config.frontend)->value_name("ENDPOINT"),
@@ -98,6 +101,22 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
       ("watch-queue-limit", po::value(&config.watch_queue_limit)->default_value(config.watch_queue_limit)->value_name("N"),
        "events queued for a `watch` client that does not read fast enough (beyond what its "
        "socket holds); past it the watch ends with busy")
+      ("ha-etcd", po::value(&ha_etcd)->value_name("URLS"),
+       "high availability: elect the leader of the brokers of one cluster through etcd at "
+       "these http://HOST:PORT endpoints (comma-separated); only the leader serves, standbys "
+       "answer not_leader; see docs/OPERATIONS.md \"High availability\"")
+      ("ha-name", po::value(&config.ha.name)->value_name("NAME"),
+       "this broker's name in the cluster (needed with --ha-etcd)")
+      ("ha-cluster", po::value(&config.ha.cluster)->default_value(config.ha.cluster)->value_name("NAME"),
+       "the cluster whose leader this broker may become (its etcd keys live under "
+       "/ccmesh/NAME/)")
+      ("ha-ttl-ms", po::value(&ha_ttl_ms)->default_value(2000)->value_name("N"),
+       "the leader's etcd lease: a leader that cannot renew it stops serving within N ms, and a "
+       "standby takes over once etcd lets it lapse (etcd counts in whole seconds)")
+      ("ha-advertise-frontend", po::value(&config.ha.advertise_frontend)->value_name("ENDPOINT"),
+       "where clients on other machines reach this broker's frontend (default: as bound)")
+      ("ha-advertise-backend", po::value(&config.ha.advertise_backend)->value_name("ENDPOINT"),
+       "where workers on other machines reach this broker's backend (default: as bound)")
       ("log-format", po::value(&log_format)->default_value("text")->value_name("F"),
        kLogFormatHelp);
   // clang-format on
@@ -106,8 +125,16 @@ bool loadConfig(int argc, char** argv, broker::BrokerConfig& config, std::string
   config.heartbeat = Millis(heartbeat_ms);
   config.fence_margin = Millis(fence_margin_ms);
   config.pending_timeout = Millis(pending_timeout_ms);
+  config.ha.ttl = Millis(ha_ttl_ms);
+  config.ha.etcd = splitEndpoints(ha_etcd);
   log_level = vm["log-level"].as<std::string>();
   return true;
+}
+
+// http://HOST:PORT -> HOST:PORT.
+std::string hostPort(const std::string& url) {
+  const auto scheme = url.find("://");
+  return scheme == std::string::npos ? url : url.substr(scheme + 3);
 }
 
 }  // namespace
@@ -147,22 +174,29 @@ int main(int argc, char** argv) {
     context.set(zmq::ctxopt::max_sockets, static_cast<int>(std::max<std::size_t>(
                                               1023, 3 * (config.http_max_queries + 80) + 64)));
     SteadyClock clock;
-    broker::Broker broker(config, context, clock);
-    std::unique_ptr<broker::BrokerMonitor> monitor;
-    if (!config.http.empty()) {
-      monitor = std::make_unique<broker::BrokerMonitor>(
-          broker, monitoring::HttpOptions{config.http, config.http_token_file, config.insecure,
-                                          config.http_max_queries});
-      logger->info("status page: {}/", monitor->url());
+    // A leader that stops serving starts over with a fresh broker on the same endpoints.
+    for (bool first = true;; first = false) {
+      broker::Broker broker(config, context, clock);
+      std::unique_ptr<broker::BrokerMonitor> monitor;
+      if (!config.http.empty()) {
+        monitor = std::make_unique<broker::BrokerMonitor>(
+            broker, monitoring::HttpOptions{config.http, config.http_token_file, config.insecure,
+                                            config.http_max_queries});
+        logger->info("status page: {}/", monitor->url());
+      }
+      broker.addSessions(declared.sessions);
+      broker.addPools(declared.pools);
+      if (first && !ready_file.empty()) {
+        writeReadyFile(ready_file, {{"frontend", broker.frontendEndpoint()},
+                                    {"backend", broker.backendEndpoint()},
+                                    {"http", monitor ? monitor->url() : std::string()}});
+      }
+      if (!broker.run(signals)) break;
+      // Wildcard ports resolved: the next broker binds the same ones.
+      config.frontend = broker.frontendEndpoint();
+      config.backend = broker.backendEndpoint();
+      if (monitor) config.http = hostPort(monitor->url());
     }
-    broker.addSessions(declared.sessions);
-    broker.addPools(declared.pools);
-    if (!ready_file.empty()) {
-      writeReadyFile(ready_file, {{"frontend", broker.frontendEndpoint()},
-                                  {"backend", broker.backendEndpoint()},
-                                  {"http", monitor ? monitor->url() : std::string()}});
-    }
-    broker.run(signals);
   } catch (const ConfigError& e) {
     std::cerr << "ccmesh-broker: " << e.what() << "\n";
     return 2;

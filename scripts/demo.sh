@@ -13,20 +13,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target ccmesh-broker ccmesh-worker ccmesh ccmesh-mock-cli
 bin=$root/build/bin
 
-run_dir=$(mktemp -d /tmp/ccmesh-demo-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
-  rm -rf "$run_dir"
-}
-trap cleanup EXIT
-
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+source scripts/demo-lib.sh demo
 
 step "start a broker on free loopback ports, with the sessions of config/sessions.conf"
 setsid "$bin/ccmesh-broker" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
@@ -128,9 +115,5 @@ step "errors are values: an unknown session"
 
 step "stop everything, and check that no CLI process is left"
 cli_pids=$("$bin/ccmesh" list --json | grep -o '"pid":[0-9]*' | cut -d: -f2)
-cleanup
-trap - EXIT
-for pid in $cli_pids; do
-  if kill -0 "$pid" 2>/dev/null; then echo "CLI process $pid is still running"; exit 1; fi
-done
-echo "demo finished: broker, workers and $(echo $cli_pids | wc -w) CLI processes stopped"
+# shellcheck disable=SC2086  # one argument a pid
+finish "broker, workers" $cli_pids

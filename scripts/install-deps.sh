@@ -18,6 +18,7 @@ packages=(
   systemd  # the units' test: systemd-analyze verify
   python3-zmq python3-msgpack  # the Python package (client/python) and its examples
   curl                         # the demo's HTTP API call
+  etcd-server  # high availability: brokers elect their leader through etcd (tests, demo-ha)
   python3-pytest python3-venv python3-setuptools python3-pip  # its tests: pytest, pip into a venv
 )
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <span>
+#include <thread>
 
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/config_loader.hpp"
@@ -15,6 +16,8 @@
 #include "core/broker_core.hpp"
 #include "core/status_counters.hpp"
 #include "feed/watch_feed.hpp"
+#include "ha/declaration_replica.hpp"
+#include "ha/leader_election.hpp"
 #include "handlers/client_request_handler.hpp"
 #include "handlers/pool_request_handler.hpp"
 #include "handlers/worker_message_handler.hpp"
@@ -35,6 +38,9 @@ constexpr int kBatch = 256;
 constexpr int kClientSendHwm = 100000;
 constexpr int kWorkerSendHwm = 1000000;
 
+// How long a port still in use is tried again before binding fails.
+constexpr Millis kRebindWait{2000};
+
 // Opens and binds one ROUTER socket; returns the endpoint as bound. A non-empty
 // `curve_secret` makes it a CURVE server checked by the ZAP handler under `zap_domain`.
 std::string bindRouter(zmq::socket_t& socket, const std::string& endpoint, int send_hwm,
@@ -45,10 +51,20 @@ std::string bindRouter(zmq::socket_t& socket, const std::string& endpoint, int s
   socket.set(zmq::sockopt::router_mandatory, 1);
   socket.set(zmq::sockopt::sndhwm, send_hwm);
   if (handover) socket.set(zmq::sockopt::router_handover, 1);
-  try {
-    socket.bind(endpoint);
-  } catch (const zmq::error_t& e) {
-    throw ConfigError(std::string("cannot bind the ") + role + " to " + endpoint + ": " + e.what());
+  // A broker that starts over (high availability) binds the ports its predecessor in this
+  // process just closed; the I/O thread releases them a moment later.
+  const auto give_up = std::chrono::steady_clock::now() + kRebindWait;
+  while (true) {
+    try {
+      socket.bind(endpoint);
+      break;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EADDRINUSE || std::chrono::steady_clock::now() >= give_up) {
+        throw ConfigError(std::string("cannot bind the ") + role + " to " + endpoint + ": " +
+                          e.what());
+      }
+      std::this_thread::sleep_for(Millis(20));
+    }
   }
   return socket.get(zmq::sockopt::last_endpoint);
 }
@@ -124,9 +140,127 @@ Broker::Broker(BrokerConfig config, zmq::context_t& context, const Clock& clock)
   workers_handler_ = std::make_unique<WorkerMessageHandler>(*core_, *warnings_);
   logger_->info("frontend (clients) bound to {}", frontend_endpoint_);
   logger_->info("backend (workers) bound to {}", backend_endpoint_);
+  if (config_.ha.enabled()) {
+    // A standby until the election says otherwise.
+    serving_ = false;
+    election_view_ = std::make_unique<ElectionView>();
+    const BrokerAddress self{
+        config_.ha.name,
+        config_.ha.advertise_frontend.empty() ? frontend_endpoint_ : config_.ha.advertise_frontend,
+        config_.ha.advertise_backend.empty() ? backend_endpoint_ : config_.ha.advertise_backend};
+    election_ = std::make_unique<LeaderElection>(
+        config_.ha, self, [this] { mailbox_.wake(); }, logger_);
+    clients_->reportHa([this] { return haStatus(); });
+    election_->start();
+  }
 }
 
-Broker::~Broker() = default;
+Broker::~Broker() {
+  // The replies of a broker that steps down (or stops) still go out.
+  frontend_.set(zmq::sockopt::linger, 1000);
+  if (replica_ && serving_) core_->events().unsubscribe(*replica_);
+  election_.reset();  // resigns first, so that a standby takes over at once
+}
+
+msg::HaStatus Broker::haStatus() const {
+  msg::HaStatus ha;
+  if (!election_view_) return ha;
+  const ElectionView& view = *election_view_;
+  ha.role = serving_                                      ? "leader"
+            : view.role == ElectionView::Role::kCandidate ? "candidate"
+                                                          : "standby";
+  ha.name = config_.ha.name;
+  ha.term = view.term;
+  ha.cluster = config_.ha.cluster;
+  for (const auto& member : view.members) {
+    ha.members.push_back(
+        msg::HaMember{member.address.name, member.address.frontend, member.leader});
+  }
+  return ha;
+}
+
+void Broker::followElection() {
+  const uint64_t version = election_->version();
+  const auto now = std::chrono::steady_clock::now();
+  if (version != election_version_) {
+    election_version_ = version;
+    *election_view_ = election_->view();
+  } else if (!serving_ || now < election_view_->serve_until) {
+    return;  // nothing new, and the term has not run out
+  }
+  const ElectionView& view = *election_view_;
+  const bool lead = view.role == ElectionView::Role::kLeader && now < view.serve_until;
+  if (lead && !serving_ && !deposed_) {
+    serving_ = true;
+    core_->takeLeadership(view.term);
+    if (auto declared = election_->takeDeclarations()) {
+      std::vector<SessionSpec> sessions;
+      std::vector<std::string> creators;
+      std::vector<PoolSpec> pools;
+      for (const auto& session : declared->sessions) {
+        sessions.push_back(SessionSpec{session.name, session.options});
+        creators.push_back(session.creator);
+      }
+      for (const auto& pool : declared->pools) pools.push_back(pool.spec());
+      core_->restore(sessions, creators, pools);
+    }
+    // From now on what only this broker knows goes to etcd as it changes.
+    replica_ = std::make_unique<DeclarationReplica>(
+        core_->sessions(), core_->pools(),
+        [this](DeclarationWrite write) { election_->record(std::move(write)); });
+    core_->events().subscribe(*replica_);
+    // Workers connected while this broker was a standby know it as such: they ask again.
+    return;
+  }
+  if (!lead && serving_) {
+    serving_ = false;
+    deposed_ = true;
+    core_->events().unsubscribe(*replica_);
+    core_->stepDown(view.role == ElectionView::Role::kLeader
+                        ? "its etcd lease was not renewed in time"
+                        : "it lost its etcd lease: " + view.problem);
+    election_->stepDown();
+    outbox_->flush();
+  }
+}
+
+bool Broker::stillServing() {
+  if (serving_ && election_ && std::chrono::steady_clock::now() >= election_view_->serve_until) {
+    followElection();
+  }
+  return serving_;
+}
+
+void Broker::answerAsStandby(const std::string& routing_id, bool from_clients,
+                             const Envelope& envelope) {
+  // Nothing answers these, and a worker's error must not ping-pong.
+  if (envelope.type == MessageType::kCancel || envelope.type == MessageType::kPermissionReply ||
+      envelope.type == MessageType::kError) {
+    return;
+  }
+  const ElectionView& view = *election_view_;
+  msg::ErrorReply reply;
+  reply.id = envelope.id;
+  if (view.leader && view.leader->name != config_.ha.name) {
+    reply.code = errorCodeName(ErrorCode::kNotLeader);
+    reply.leader = from_clients ? view.leader->frontend : view.leader->backend;
+    reply.message = "broker " + config_.ha.name + " is a standby of cluster " + config_.ha.cluster +
+                    "; the leader is " + view.leader->name + " at " + reply.leader + " (term " +
+                    std::to_string(view.term) + ")";
+  } else {
+    // No leader to name: none is elected yet, or this broker cannot reach etcd to know. Not
+    // this broker, at any rate: clients and workers try the others.
+    reply.code = errorCodeName(ErrorCode::kNotLeader);
+    reply.message = "broker " + config_.ha.name + " does not serve cluster " + config_.ha.cluster +
+                    " and knows no leader" +
+                    (view.problem.empty() ? std::string() : ": " + view.problem);
+  }
+  if (from_clients) {
+    outbox_->toClientBody(routing_id, MessageType::kError, reply);
+  } else {
+    outbox_->toWorker(routing_id, MessageType::kError, encodeBody(reply));
+  }
+}
 
 void Broker::addSessions(const std::vector<SessionSpec>& specs) { core_->declare(specs); }
 
@@ -155,8 +289,8 @@ const RequestTable& Broker::requests() const { return core_->requests(); }
 const PoolRegistry& Broker::pools() const { return core_->pools(); }
 const TranscriptStore& Broker::transcripts() const { return core_->transcripts(); }
 
-void Broker::run(SignalPipe& signals) {
-  while (true) {
+bool Broker::run(SignalPipe& signals) {
+  while (!deposed_) {
     if (!pollOnce(config_.heartbeat, signals.fd())) continue;
     const SignalPipe::Signals got = signals.drain();
     if (got.reloads > 0) reloadAllowLists();
@@ -164,12 +298,26 @@ void Broker::run(SignalPipe& signals) {
   }
   // Events gathered for watchers go now rather than wait out their window.
   feed_->flushAll();
+  if (deposed_) {
+    logger_->warn(
+        "no longer the leader: dropping what this broker held to start over as a "
+        "standby");
+    return true;
+  }
   logger_->info("stopping: {} worker(s), {} session(s), {} request(s) in flight",
                 core_->workers().size(), core_->sessions().size(), core_->requests().size());
+  return false;
 }
 
 bool Broker::pollOnce(Millis max_wait, int wake_fd) {
+  if (election_) followElection();
   auto wait = std::clamp(std::min(max_wait, untilNextTimer()), Millis(0), max_wait);
+  if (serving_ && election_) {
+    // Wake when the term runs out, renewed or not.
+    const auto left =
+        std::chrono::ceil<Millis>(election_view_->serve_until - std::chrono::steady_clock::now());
+    wait = std::clamp(left, Millis(0), wait);
+  }
   if (outbox_->hasBacklog() || feed_->hasBacklog()) wait = std::min(wait, Millis(5));
   if (auto batch = feed_->nextFlush()) {
     const auto left = std::chrono::ceil<Millis>(*batch - std::chrono::steady_clock::now());
@@ -192,6 +340,7 @@ bool Broker::pollOnce(Millis max_wait, int wake_fd) {
     if (e.num() != EINTR) throw;
     return false;  // a signal: the self-pipe is readable at the next poll
   }
+  if (election_) followElection();
   // Handshakes first: a peer's first message waits for them.
   if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->drain(kBatch);
   // Closed worker connections: probe their workers at once (dead ones are reaped below).
@@ -235,6 +384,10 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
     const auto caller = access_->identify(frames, from_clients);
     auto envelope = decodeFrames(std::span<const zmq::message_t>(frames).subspan(1));
     if (!caller) return refuseUnknownKey(routing_id, from_clients, envelope ? envelope->id : 0);
+    if (election_ && envelope && !stillServing()) {
+      answerAsStandby(routing_id, from_clients, *envelope);
+      return;
+    }
     if (!envelope) {
       rejectFrames(routing_id, from_clients, envelope.error().id, envelope.error().error);
       return;

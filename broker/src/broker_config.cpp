@@ -44,6 +44,36 @@ Millis workerExpiry(const BrokerConfig& config) {
   return config.heartbeat * config.liveness + margin;
 }
 
+namespace {
+
+// The --ha-* options.
+void validateHa(const HaConfig& ha) {
+  if (!ha.enabled()) {
+    if (!ha.name.empty() || !ha.advertise_frontend.empty() || !ha.advertise_backend.empty()) {
+      throw ConfigError("--ha-name and --ha-advertise-* need --ha-etcd");
+    }
+    return;
+  }
+  if (ha.name.empty()) throw ConfigError("--ha-etcd needs --ha-name (this broker's name)");
+  const auto plain = [](const std::string& text) {
+    return !text.empty() && text.find_first_of("/ \t\n") == std::string::npos;
+  };
+  if (!plain(ha.name) || !plain(ha.cluster)) {
+    throw ConfigError("--ha-name and --ha-cluster must be non-empty, without '/' or spaces");
+  }
+  for (const auto& endpoint : ha.etcd) {
+    if (endpoint.rfind("http://", 0) != 0 || endpoint.size() <= 7) {
+      throw ConfigError("--ha-etcd takes http://HOST:PORT endpoints, comma-separated; got '" +
+                        endpoint + "'");
+    }
+  }
+  if (ha.ttl < Millis(200) || ha.ttl > Millis(600000)) {
+    throw ConfigError("--ha-ttl-ms must be between 200 and 600000");
+  }
+}
+
+}  // namespace
+
 void validateConfig(const BrokerConfig& config) {
   const bool curve = !config.curve_secret_file.empty();
   if (curve && (config.clients_allow_file.empty() || config.workers_allow_file.empty())) {
@@ -61,6 +91,7 @@ void validateConfig(const BrokerConfig& config) {
   if (config.max_sessions_per_client < 1 || config.max_pending_per_client < 1) {
     throw ConfigError("--max-sessions-per-client and --max-pending-per-client must be at least 1");
   }
+  validateHa(config.ha);
   checkEndpoint(config, config.frontend, "frontend");
   checkEndpoint(config, config.backend, "backend");
   monitoring::validateHttpOptions({config.http, config.http_token_file, config.insecure}, "http");

@@ -145,4 +145,11 @@ std::size_t RequestTable::countOfClient(const std::string& client) const {
   return it == per_client_.end() ? 0 : it->second;
 }
 
+std::vector<uint64_t> RequestTable::ids() const {
+  std::vector<uint64_t> ids;
+  ids.reserve(requests_.size());
+  for (const auto& [id, request] : requests_) ids.push_back(id);
+  return ids;
+}
+
 }  // namespace ccmesh::broker

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "ccmesh/common/config_loader.hpp"
+#include "ccmesh/common/endpoint_list.hpp"
 #include "ccmesh/common/limits.hpp"
 #include "ccmesh/common/requests.hpp"
 #include "ccmesh/common/socket_io.hpp"
@@ -18,6 +19,10 @@ namespace {
 constexpr Millis kCancelPollInterval{50};
 // How long cancel() may wait for room in a full send queue.
 constexpr Millis kCancelSendWait{1000};
+// not_leader replies one call follows before it gives up (leaders changing under it).
+constexpr int kMaxRedirects = 8;
+// How soon a request a standby refused while no leader serves is sent again.
+constexpr Millis kElectionRetry{100};
 
 TimePoint now() { return std::chrono::steady_clock::now(); }
 
@@ -54,14 +59,76 @@ Client::Client(ClientOptions options)
       own_context_(options_.context == nullptr ? std::make_unique<zmq::context_t>(1) : nullptr),
       context_(options_.context != nullptr ? *options_.context : *own_context_),
       socket_(context_, zmq::socket_type::dealer),
-      handshakes_(context_, socket_) {
+      handshakes_(context_, socket_),
+      brokers_(splitEndpoints(options_.broker)) {
   applyCommonOptions(socket_);
+  if (brokers_.empty()) throw ConfigError("no broker endpoint given");
+  // Every endpoint is checked now: a bad one must not wait for a failover to show.
+  for (const auto& endpoint : brokers_) {
+    if (endpoint.find("://") == std::string::npos) {
+      throw ConfigError("bad broker endpoint '" + endpoint +
+                        "': expected tcp://HOST:PORT, ipc://PATH or inproc://NAME");
+    }
+  }
   try {
     if (options_.curve) applyCurveClient(socket_, *options_.curve);
-    socket_.connect(options_.broker);
   } catch (const zmq::error_t& e) {
-    throw ConfigError("bad broker endpoint '" + options_.broker + "': " + e.what());
+    throw ConfigError(std::string("bad CURVE keys: ") + e.what());
   }
+  connectTo(brokers_.front());
+}
+
+void Client::connectTo(const std::string& endpoint) {
+  // What was seen of that broker before is not about this connection.
+  handshakes_.drain();
+  handshakes_.forget(endpoint);
+  try {
+    if (!endpoint_.empty()) socket_.disconnect(endpoint_);
+  } catch (const zmq::error_t&) {
+    // Not connected to it any more: nothing to leave.
+  }
+  try {
+    socket_.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw ConfigError("bad broker endpoint '" + endpoint + "': " + e.what());
+  }
+  endpoint_ = endpoint;
+}
+
+bool Client::tryNextBroker() {
+  if (brokers_.size() < 2) return false;
+  auto at = std::find(brokers_.begin(), brokers_.end(), endpoint_);
+  const std::size_t next = at == brokers_.end() ? 0 : (at - brokers_.begin() + 1) % brokers_.size();
+  connectTo(brokers_[next]);
+  return true;
+}
+
+bool Client::electionUnderWay(const Expected<Envelope, DecodeError>& message) const {
+  if (!message.ok() || message.value().type != MessageType::kError) return false;
+  auto error = decodeBody<msg::ErrorReply>(message.value());
+  if (!error.ok() || error.value().code != errorCodeName(ErrorCode::kNotLeader)) return false;
+  auto dead = lost_brokers_.find(error.value().leader);
+  return dead != lost_brokers_.end() && now() - dead->second < options_.broker_check;
+}
+
+bool Client::followLeader(const Expected<Envelope, DecodeError>& message) {
+  if (!message.ok() || message.value().type != MessageType::kError) return false;
+  auto error = decodeBody<msg::ErrorReply>(message.value());
+  if (!error.ok() || error.value().code != errorCodeName(ErrorCode::kNotLeader)) return false;
+  // A standby that knows no leader (none elected, or it cannot reach etcd): another broker
+  // of the list may serve.
+  if (error.value().leader.empty()) return tryNextBroker();
+  if (error.value().leader == endpoint_) return false;
+  // A standby that still names the leader this client just found dead: the next leader is
+  // not elected yet; ask the standby again later rather than go back to the dead one.
+  auto dead = lost_brokers_.find(error.value().leader);
+  if (dead != lost_brokers_.end() && now() - dead->second < options_.broker_check) return false;
+  try {
+    connectTo(error.value().leader);
+  } catch (const ConfigError&) {
+    return false;  // an endpoint this client cannot use: the caller gets not_leader
+  }
+  return true;
 }
 
 Client::~Client() = default;
@@ -85,6 +152,8 @@ Reply<msg::QueryResult> Client::runQuery(MessageType type, uint64_t id,
   if (on_event) waiting.on_event = &on_event;
   if (options.should_cancel) waiting.should_cancel = &options.should_cancel;
   waiting.on_permission = &options.on_permission;
+  waiting.body = &body;
+  waiting.type = type;
   // A query (of a session or a pool) the broker lost would otherwise wait out its deadline.
   LostRequestCheck check(id, options_.broker_check, now());
   waiting.check = &check;
@@ -260,6 +329,8 @@ Expected<Envelope, ReplyError> Client::call(MessageType type, uint64_t id,
   if (auto error = sendRequest(type, body, deadline)) return *error;
   Waiting waiting;
   if (should_cancel != nullptr && *should_cancel) waiting.should_cancel = should_cancel;
+  waiting.body = &body;
+  waiting.type = type;
   // Requests the broker forwards to a worker: it tracks them until they end.
   // (A waiting pool checkout too: ping knows it.)
   const bool tracked = type == MessageType::kStart || type == MessageType::kTerminate ||
@@ -292,9 +363,12 @@ ReplyError Client::watch(const std::string& session, const std::string& pool,
   const msg::Watch request{next_id_++, session, pool};
   // A watch has no deadline: it runs until stopped, cut off, or its broker is lost.
   const TimePoint deadline = now() + std::chrono::hours(24 * 365);
-  if (auto error = sendRequest(MessageType::kWatch, encodeBody(request), deadline)) return *error;
+  const auto watch_body = encodeBody(request);
+  if (auto error = sendRequest(MessageType::kWatch, watch_body, deadline)) return *error;
   Waiting waiting;
   waiting.on_feed_event = &on_event;
+  waiting.body = &watch_body;
+  waiting.type = MessageType::kWatch;
   if (should_stop) waiting.should_cancel = &should_stop;
   LostRequestCheck check(request.id, options_.broker_check, now());
   waiting.check = &check;
@@ -325,15 +399,15 @@ std::optional<ReplyError> Client::sendRequest(MessageType type, const msgpack::s
       if (sendMessage(socket_, {}, type, body) == SendStatus::kSent) return std::nullopt;
     } catch (const zmq::error_t& e) {
       return ReplyError{ErrorCode::kInternal, std::string(errorCodeName(ErrorCode::kInternal)),
-                        "cannot send to broker at " + options_.broker + ": " + e.what(), ""};
+                        "cannot send to broker at " + endpoint_ + ": " + e.what(), ""};
     }
     handshakes_.drain();
     if (handshakes_.failure()) return noReply(Millis{0});
     if (now() >= deadline) {
-      return ReplyError{ErrorCode::kTimeout, std::string(errorCodeName(ErrorCode::kTimeout)),
-                        "cannot send to broker at " + options_.broker +
-                            ": its queue stayed full until the deadline",
-                        ""};
+      return ReplyError{
+          ErrorCode::kTimeout, std::string(errorCodeName(ErrorCode::kTimeout)),
+          "cannot send to broker at " + endpoint_ + ": its queue stayed full until the deadline",
+          ""};
     }
     pollFor(ZMQ_POLLOUT, remaining(deadline));
   }
@@ -351,8 +425,15 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
         waiting.check->heard(now());
         if (message_id != 0 && message_id == waiting.check->outstanding()) {
           abandoned_.erase(message_id);
-          if (!waiting.check->lost(*message)) continue;
-          return LostRequestCheck::lostReply(id, options_.broker, waiting.partial);
+          const bool lost = waiting.check->lost(*message);
+          if (!lost && followLeader(*message)) {
+            // A standby answered the check: ask the leader it names instead.
+            waiting.check->abandon(now());
+            sendCheck(id, *waiting.check);
+            continue;
+          }
+          if (!lost) continue;
+          return LostRequestCheck::lostReply(id, endpoint_, waiting.partial);
         }
       }
       const bool final_reply = isFinal(*message);
@@ -360,6 +441,18 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
       // waits, the call is the best owner for it (it would otherwise wait to its deadline).
       if (message_id != id && !(message_id == 0 && final_reply)) {
         stash(std::move(*message));
+        continue;
+      }
+      if (final_reply && waiting.body != nullptr && waiting.redirects < kMaxRedirects &&
+          followLeader(*message)) {
+        // A standby did nothing with it: the leader gets it now, under the same id.
+        ++waiting.redirects;
+        (void)sendRequest(waiting.type, *waiting.body, now() + kCancelSendWait);
+        continue;
+      }
+      if (final_reply && waiting.body != nullptr && electionUnderWay(*message)) {
+        // A standby did nothing with it and no leader serves yet: ask again shortly.
+        waiting.retry_at = now() + kElectionRetry;
         continue;
       }
       if (final_reply) {
@@ -390,8 +483,35 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
       cancel(id);
       waiting.cancel_sent = true;
     }
+    if (waiting.retry_at && now() >= *waiting.retry_at) {
+      waiting.retry_at.reset();
+      (void)sendRequest(waiting.type, *waiting.body, now() + kCancelSendWait);
+    }
+    if (waiting.check != nullptr && brokers_.size() > 1 && handshakes_.reachOf(endpoint_).lost) {
+      // The connection to this broker failed or closed: the next one, at once.
+      const bool never_reached = !handshakes_.reachOf(endpoint_).reached;
+      lost_brokers_[endpoint_] = now();
+      (void)tryNextBroker();
+      waiting.check->abandon(now());
+      if (never_reached && waiting.body != nullptr) {
+        // Nothing this call sent ever reached that broker: the request goes to the next.
+        (void)sendRequest(waiting.type, *waiting.body, now() + kCancelSendWait);
+      } else if (waiting.resend != nullptr) {
+        (void)sendRequest(waiting.resend_type, *waiting.resend, now() + kCancelSendWait);
+      } else {
+        sendCheck(id, *waiting.check);
+      }
+    }
+    if (waiting.check != nullptr && waiting.check->unanswered(now()) && tryNextBroker()) {
+      // The broker is silent: ask the next one whether it knows the request (a new leader
+      // does not, and the call ends unavailable at once; a standby names the leader).
+      waiting.check->abandon(now());
+      sendCheck(id, *waiting.check);
+    }
     if (waiting.check != nullptr && waiting.check->due(now())) {
       if (waiting.resend != nullptr) {
+        // With several brokers, silence means this one is down: the next one gets it.
+        (void)tryNextBroker();
         // A restarted broker never saw it; a broker merely slow answers twice (the second
         // answer is dropped). Waits double, so a slow broker is not flooded.
         (void)sendRequest(waiting.resend_type, *waiting.resend, now() + kCancelSendWait);
@@ -404,7 +524,13 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
     Millis wait = remaining(deadline);
     if (wait <= Millis{0}) return std::nullopt;
     if (watch_cancel) wait = std::min(wait, kCancelPollInterval);
-    if (waiting.check != nullptr) wait = std::min(wait, waiting.check->untilDue(now()));
+    if (waiting.retry_at) {
+      wait = std::min(wait, std::chrono::ceil<Millis>(*waiting.retry_at - now()));
+    }
+    if (waiting.check != nullptr) {
+      wait = std::min(wait, waiting.check->untilDue(now()));
+      if (brokers_.size() > 1) wait = std::min(wait, waiting.check->untilUnanswered(now()));
+    }
     pollFor(ZMQ_POLLIN, wait);
   }
 }
@@ -418,7 +544,7 @@ void Client::sendCheck(uint64_t id, LostRequestCheck& check) {
     abandoned_.erase(ping_id);
     return;  // could not send: try again at the next pass
   }
-  check.sent(ping_id);
+  check.sent(ping_id, now());
 }
 
 std::optional<Expected<Envelope, DecodeError>> Client::readOne() {
@@ -461,16 +587,16 @@ ReplyError Client::noReply(Millis waited) {
   if (const auto& failure = handshakes_.failure()) {
     return ReplyError{ErrorCode::kUnauthorized,
                       std::string(errorCodeName(ErrorCode::kUnauthorized)),
-                      "broker at " + options_.broker + ": " + *failure, ""};
+                      "broker at " + endpoint_ + ": " + *failure, ""};
   }
   return localTimeout(waited);
 }
 
 ReplyError Client::localTimeout(Millis waited) const {
-  return ReplyError{ErrorCode::kTimeout, std::string(errorCodeName(ErrorCode::kTimeout)),
-                    "no reply from broker at " + options_.broker + " within " +
-                        std::to_string(waited.count()) + " ms",
-                    ""};
+  return ReplyError{
+      ErrorCode::kTimeout, std::string(errorCodeName(ErrorCode::kTimeout)),
+      "no reply from broker at " + endpoint_ + " within " + std::to_string(waited.count()) + " ms",
+      ""};
 }
 
 }  // namespace ccmesh::client

@@ -20,9 +20,23 @@ Millis LostRequestCheck::untilDue(TimePoint now) const {
   return std::max(left, Millis{0});
 }
 
+Millis LostRequestCheck::untilUnanswered(TimePoint now) const {
+  if (interval_ <= Millis{0} || ping_id_ == 0) return Millis::max();
+  const auto left = std::chrono::ceil<Millis>(ping_sent_ + interval_ - now);
+  return std::max(left, Millis{0});
+}
+
 bool LostRequestCheck::lost(const Expected<Envelope, DecodeError>& answer) {
   ping_id_ = 0;
-  if (!answer.ok() || answer.value().type != MessageType::kResult) return false;
+  if (!answer.ok()) return false;
+  if (answer.value().type == MessageType::kError) {
+    // A standby with no leader to name (high availability): the broker talked to does not
+    // serve, so nothing there holds the request.
+    auto error = decodeBody<msg::ErrorReply>(answer.value());
+    return error.ok() && error.value().code == errorCodeName(ErrorCode::kNotLeader) &&
+           error.value().leader.empty();
+  }
+  if (answer.value().type != MessageType::kResult) return false;
   auto pong = decodeBody<msg::PingResult>(answer.value());
   if (!pong.ok()) return false;
   const auto& unknown = pong.value().unknown;

@@ -27,7 +27,20 @@ class LostRequestCheck {
   // How long the caller may wait before due() can turn true.
   Millis untilDue(TimePoint now) const;
   // A check went out as ping `ping_id`.
-  void sent(uint64_t ping_id) { ping_id_ = ping_id; }
+  void sent(uint64_t ping_id, TimePoint now) {
+    ping_id_ = ping_id;
+    ping_sent_ = now;
+  }
+  // The check sent has had no answer for an interval: the broker is down (or was never
+  // reached). The caller may try another broker and check again there.
+  bool unanswered(TimePoint now) const { return ping_id_ != 0 && now - ping_sent_ >= interval_; }
+  // How long until unanswered() can turn true (Millis::max() with no check out).
+  Millis untilUnanswered(TimePoint now) const;
+  // Forgets the check sent (it went to a broker given up on); due() counts from `now`.
+  void abandon(TimePoint now) {
+    ping_id_ = 0;
+    last_heard_ = now;
+  }
   // Id of the ping whose answer is awaited; 0: none.
   uint64_t outstanding() const { return ping_id_; }
   // The answer to the check arrived; true if the broker does not know the request.
@@ -38,10 +51,11 @@ class LostRequestCheck {
                                                    const std::string& partial);
 
  private:
-  uint64_t request_id_;   // the request checked on
-  Millis interval_;       // silence before a check
-  TimePoint last_heard_;  // when the broker last sent anything
-  uint64_t ping_id_ = 0;  // see outstanding()
+  uint64_t request_id_;    // the request checked on
+  Millis interval_;        // silence before a check
+  TimePoint last_heard_;   // when the broker last sent anything
+  uint64_t ping_id_ = 0;   // see outstanding()
+  TimePoint ping_sent_{};  // when it went out
 };
 
 }  // namespace ccmesh::client

@@ -8,6 +8,11 @@ ReplyError toReplyError(const msg::ErrorReply& reply) {
   error.code_name = reply.code;
   error.message = reply.message;
   error.partial = reply.partial;
+  if (error.code == ErrorCode::kNotLeader && reply.leader.empty()) {
+    // A standby that knows no leader, and no other broker served: nothing serves now.
+    error.code = ErrorCode::kUnavailable;
+    error.code_name = errorCodeName(ErrorCode::kUnavailable);
+  }
   return error;
 }
 

@@ -123,8 +123,16 @@ void printStatus(std::ostream& out, const msg::StatusResult& status) {
              {"WORKER", "CAPACITY", "SESSIONS", "LIVE", "HIBERNATED", "HEARTBEAT_AGE_MS",
               "COST_USD", "LABELS"},
              rows);
-  out << "\nbroker " << status.version << ", up " << seconds(status.uptime_ms) << " s\n"
-      << "workers: " << status.workers.size() << "\n"
+  out << "\nbroker " << status.version << ", up " << seconds(status.uptime_ms) << " s\n";
+  if (!status.ha.role.empty()) {
+    out << "high availability: cluster " << status.ha.cluster << ", " << status.ha.name << " is "
+        << status.ha.role << " of term " << status.ha.term << "\n";
+    for (const auto& member : status.ha.members) {
+      out << "  broker " << member.name << " at " << member.frontend << ": "
+          << (member.leader ? "leader" : "standby") << "\n";
+    }
+  }
+  out << "workers: " << status.workers.size() << "\n"
       << "sessions: " << status.sessions << " (" << status.pending_sessions
       << " waiting for a worker)\n"
       << "requests in flight: " << status.requests_in_flight << "\n"

@@ -6,7 +6,7 @@
 namespace ccmesh {
 namespace {
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 17> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 18> kNames{{
     {ErrorCode::kNotFound, "not_found"},
     {ErrorCode::kAlreadyExists, "already_exists"},
     {ErrorCode::kBusy, "busy"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 17> kNames{{
     {ErrorCode::kInternal, "internal"},
     {ErrorCode::kConversationIncomplete, "conversation_incomplete"},
     {ErrorCode::kBudgetExhausted, "budget_exhausted"},
+    {ErrorCode::kNotLeader, "not_leader"},
 }};
 
 }  // namespace

@@ -11,7 +11,8 @@ namespace {
 
 constexpr int kWatchedEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_CONNECT_RETRIED;
 
 // A monitor endpoint unique in the process (one context may hold several watched sockets).
 std::string nextEndpoint() {
@@ -48,6 +49,11 @@ std::string describe(uint16_t event, uint32_t value) {
 
 }  // namespace
 
+HandshakeWatch::Reach HandshakeWatch::reachOf(const std::string& endpoint) const {
+  auto it = reach_.find(endpoint);
+  return it == reach_.end() ? Reach{} : it->second;
+}
+
 HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
     : watched_(socket), monitor_(context, zmq::socket_type::pair) {
   const std::string endpoint = nextEndpoint();
@@ -63,6 +69,11 @@ bool HandshakeWatch::drain() {
   while (const auto next = receiveMonitorEvent(monitor_)) {
     const uint16_t event = next->event;
     const uint32_t value = next->value;
+    if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CONNECT_RETRIED) {
+      reach_[next->endpoint].lost = true;
+      continue;
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) reach_[next->endpoint].reached = true;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && !usesCurve(watched_)) {
       continue;  // the peer went away mid-handshake: nothing about keys
     }

@@ -169,6 +169,18 @@ void to_json(Json& json, const WorkerInfo& worker) {
               {"usage", worker.usage}};
 }
 
+void to_json(Json& json, const HaMember& member) {
+  json = Json{{"name", member.name}, {"frontend", member.frontend}, {"leader", member.leader}};
+}
+
+void to_json(Json& json, const HaStatus& ha) {
+  json = Json{{"role", ha.role},
+              {"name", ha.name},
+              {"term", ha.term},
+              {"cluster", ha.cluster},
+              {"members", ha.members}};
+}
+
 void to_json(Json& json, const StatusResult& status) {
   json = Json{
       {"version", status.version},
@@ -197,6 +209,7 @@ void to_json(Json& json, const StatusResult& status) {
       {"transcript_damaged_files", status.transcript_damaged_files},
       {"usage", status.usage},
       {"budget_exhausted", status.budget_exhausted},
+      {"ha", status.ha},
   };
 }
 

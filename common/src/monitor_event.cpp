@@ -15,12 +15,12 @@ std::optional<MonitorEvent> receiveMonitorEvent(zmq::socket_t& monitor) {
     }
     if (!got) return std::nullopt;
     // Event frames: [uint16 event, uint32 value] then [endpoint].
+    MonitorEvent event;
     if (header.more()) {
       zmq::message_t endpoint;
-      (void)monitor.recv(endpoint, zmq::recv_flags::dontwait);
+      if (monitor.recv(endpoint, zmq::recv_flags::dontwait)) event.endpoint = endpoint.to_string();
     }
     if (header.size() < 6) continue;
-    MonitorEvent event;
     std::memcpy(&event.event, header.data(), sizeof event.event);
     std::memcpy(&event.value, static_cast<const char*>(header.data()) + 2, sizeof event.value);
     return event;

@@ -24,11 +24,15 @@ std::optional<std::string> LoopMailbox::ask(std::function<std::string()> job, Mi
     std::lock_guard lock(mutex_);
     jobs_.push_back(std::move(posted));
   }
+  wake();
+  if (answer.wait_for(wait) != std::future_status::ready) return std::nullopt;
+  return answer.get();
+}
+
+void LoopMailbox::wake() {
   const uint64_t one = 1;
   // Cannot fail short of a counter at its maximum, which then is readable anyway.
   [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
-  if (answer.wait_for(wait) != std::future_status::ready) return std::nullopt;
-  return answer.get();
 }
 
 void LoopMailbox::runPending() {

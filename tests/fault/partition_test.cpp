@@ -11,9 +11,9 @@
 
 #include "ccmesh/client/client.hpp"
 #include "copy_sampler.hpp"
+#include "harness/network_lab.hpp"
 #include "harness/process.hpp"
 #include "harness/wait_for.hpp"
-#include "network_lab.hpp"
 
 namespace ccmesh::test {
 namespace {

@@ -2,15 +2,17 @@
 
 #include <algorithm>
 
+#include "ccmesh/common/endpoint_list.hpp"
 #include "ccmesh/common/socket_io.hpp"
 
 namespace ccmesh::worker {
 
-BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, std::string worker_id,
+BrokerLink::BrokerLink(zmq::context_t& context, const std::string& endpoints, std::string worker_id,
                        Millis heartbeat, uint32_t liveness, const Clock& clock,
                        std::shared_ptr<spdlog::logger> log)
     : context_(context),
-      endpoint_(std::move(endpoint)),
+      endpoints_(splitEndpoints(endpoints)),
+      endpoint_(endpoints_.empty() ? endpoints : endpoints_.front()),
       worker_id_(std::move(worker_id)),
       heartbeat_(heartbeat),
       liveness_(std::max<uint32_t>(1, liveness)),
@@ -19,8 +21,37 @@ BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, std::strin
       reconnect_backoff_(heartbeat),
       lease_(heartbeat * static_cast<int64_t>(liveness_)) {}
 
+bool BrokerLink::redirect(const std::string& leader) {
+  if (leader.empty() || leader == endpoint_) return false;
+  log_->info("the broker at {} is a standby; the leader is at {}", endpoint_, leader);
+  endpoint_ = leader;
+  rotate_ = false;
+  return true;
+}
+
+bool BrokerLink::acceptTerm(uint64_t term) {
+  if (term < term_) {
+    if (stale_terms_++ % 100 == 0) {
+      log_->warn("refused a message of term {} from the broker at {}: term {} is newer", term,
+                 endpoint_, term_);
+    }
+    return false;
+  }
+  if (term > term_ && term_ != 0) log_->info("the leader's term is {} now", term);
+  term_ = term;
+  return true;
+}
+
 void BrokerLink::connect(msg::Ready ready) {
   const bool first = socket_ == nullptr;
+  if (rotate_ && endpoints_.size() > 1) {
+    auto at = std::find(endpoints_.begin(), endpoints_.end(), endpoint_);
+    endpoint_ =
+        endpoints_[at == endpoints_.end() ? 0 : (at - endpoints_.begin() + 1) % endpoints_.size()];
+  }
+  rotate_ = false;
+  ready_refused_ = false;
+  not_serving_ = false;
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   applyCommonOptions(*socket_);
   if (curve_) applyCurveClient(*socket_, *curve_);
@@ -54,11 +85,13 @@ void BrokerLink::connect(msg::Ready ready) {
   queue_.push_front(Outgoing{MessageType::kReady, std::move(body)});
   next_heartbeat_ = now + heartbeat_;
   if (first) {
-    reconnect_due_ = now + silenceLimit();
+    reconnect_due_ = now + reconnectSilence();
   } else {
     ++reconnects_;
     reconnect_due_ = now + reconnect_backoff_;
-    reconnect_backoff_ = std::min(reconnect_backoff_ * 2, kMaxReconnectBackoff);
+    // Among several brokers, one of them answers: no need to back off far.
+    const Millis most = endpoints_.size() > 1 ? heartbeat_ * 2 : kMaxReconnectBackoff;
+    reconnect_backoff_ = std::min(reconnect_backoff_ * 2, most);
   }
   log_->info("{} broker at {} as {} ({} sessions held)",
              first ? "connecting to" : "reconnecting to", endpoint_, worker_id_,
@@ -100,8 +133,16 @@ void BrokerLink::flush() {
   }
 }
 
+void BrokerLink::notServing() {
+  ready_refused_ = true;
+  if (not_serving_) return;
+  not_serving_ = true;
+  if (endpoints_.size() > 1) reconnect_due_ = std::min(reconnect_due_, clock_.now() + heartbeat_);
+}
+
 void BrokerLink::noteHeard() {
-  reconnect_due_ = clock_.now() + silenceLimit();
+  if (not_serving_) return;  // a broker that does not serve holds no worker
+  reconnect_due_ = clock_.now() + reconnectSilence();
   reconnect_backoff_ = heartbeat_;
 }
 
@@ -121,6 +162,7 @@ std::optional<WorkerMeter::Seconds> BrokerLink::adopt(const msg::Welcome& welcom
   const std::optional<WorkerMeter::Seconds> round_trip = acknowledged(welcome.ack);
   welcomed_ = true;
   awaiting_welcome_ = false;
+  not_serving_ = false;
   next_heartbeat_ = std::min(next_heartbeat_, clock_.now() + heartbeat_);
   noteHeard();
   return round_trip;
@@ -143,6 +185,7 @@ bool BrokerLink::onTimer() {
   }
   if (now >= reconnect_due_) {
     log_->warn("no word from the broker at {} for a while; reconnecting", endpoint_);
+    rotate_ = true;
     return true;
   }
   return false;

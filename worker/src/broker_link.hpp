@@ -8,6 +8,7 @@
 #include <msgpack.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "ccmesh/common/clock.hpp"
@@ -35,8 +36,11 @@ class BrokerLink {
   // replies never are).
   static constexpr std::size_t kMaxQueuedBytes = 256u << 20;
 
-  BrokerLink(zmq::context_t& context, std::string endpoint, std::string worker_id, Millis heartbeat,
-             uint32_t liveness, const Clock& clock, std::shared_ptr<spdlog::logger> log);
+  // `endpoints`: the broker's backend, or with high availability the backends of every
+  // broker of the cluster, comma-separated.
+  BrokerLink(zmq::context_t& context, const std::string& endpoints, std::string worker_id,
+             Millis heartbeat, uint32_t liveness, const Clock& clock,
+             std::shared_ptr<spdlog::logger> log);
 
   // Talks CURVE with these keys from the next connect() on.
   void useCurve(CurveClientKeys keys) { curve_ = std::move(keys); }
@@ -68,15 +72,36 @@ class BrokerLink {
   std::optional<WorkerMeter::Seconds> onHeartbeat(const msg::Heartbeat& heartbeat) {
     return acknowledged(heartbeat.ack);
   }
-  // `ready` went out on this connection and no `welcome` has answered it yet.
-  bool awaitingWelcome() const { return awaiting_welcome_; }
+  // `ready` went out on this connection and no `welcome` has answered it yet (nor a
+  // standby's refusal: see notServing).
+  bool awaitingWelcome() const { return awaiting_welcome_ && !ready_refused_; }
+  // A standby that knows no leader answered (not_leader without a leader): its next
+  // `rejoin` (once it leads) is answered with a fresh `ready`; its answers do not count as
+  // word from a broker, so that with several brokers the next one is tried after a
+  // heartbeat.
+  void notServing();
   // The right to run sessions (see Lease).
   Lease& lease() { return lease_; }
   const Lease& lease() const { return lease_; }
 
   // Sends a heartbeat when due. Returns true when the broker has been silent too long and
-  // the caller should reconnect (with a fresh `ready`).
+  // the caller should reconnect (with a fresh `ready`). With several brokers, silence of two
+  // heartbeats is enough, and the reconnect goes to the next one: a standby names the
+  // leader, and the worker's lease (liveness x heartbeat) must not lapse meanwhile.
   bool onTimer();
+
+  // A standby named the leader (not_leader): the next connect() goes there. False if it is
+  // the broker of this connection already.
+  bool redirect(const std::string& leader);
+  // The broker talked to now.
+  const std::string& endpoint() const { return endpoint_; }
+
+  // High availability: a leader's message carries its term. True if `term` is not older than
+  // the newest seen (which it then becomes); an older one is refused and counted.
+  bool acceptTerm(uint64_t term);
+  uint64_t term() const { return term_; }
+  // Messages refused for an older term.
+  uint64_t staleTerms() const { return stale_terms_; }
   std::optional<TimePoint> nextDeadline() const;
 
   // Messages dropped because the queue was over kMaxQueuedBytes.
@@ -98,11 +123,16 @@ class BrokerLink {
   };
 
   Millis silenceLimit() const { return heartbeat_ * static_cast<int64_t>(liveness_); }
+  // How long a silent broker is waited for before reconnecting (see onTimer).
+  Millis reconnectSilence() const {
+    return endpoints_.size() > 1 ? std::min(silenceLimit(), heartbeat_ * 2) : silenceLimit();
+  }
   // Renews the lease with the broker's ack of `seq`; its round trip if it is a new ack.
   std::optional<WorkerMeter::Seconds> acknowledged(uint64_t seq);
 
   zmq::context_t& context_;                // owns the socket's I/O thread
-  std::string endpoint_;                   // where the broker's backend listens
+  std::vector<std::string> endpoints_;     // every broker's backend (one without HA)
+  std::string endpoint_;                   // the one connected to now
   std::string worker_id_;                  // routing id of the socket
   Millis heartbeat_;                       // heartbeat interval
   uint32_t liveness_;                      // heartbeats missed before the broker is dead
@@ -124,6 +154,11 @@ class BrokerLink {
   bool welcomed_ = false;                  // a broker has welcomed this worker
   bool awaiting_welcome_ = false;          // see awaitingWelcome()
   std::size_t queued_heartbeats_ = 0;      // heartbeats in queue_ (one is enough)
+  uint64_t term_ = 0;                      // the newest leader term seen
+  uint64_t stale_terms_ = 0;               // see staleTerms()
+  bool rotate_ = false;                    // the next connect() goes to the next endpoint
+  bool ready_refused_ = false;             // see notServing()
+  bool not_serving_ = false;               // see notServing()
 };
 
 }  // namespace ccmesh::worker

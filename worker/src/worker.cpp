@@ -237,6 +237,7 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
   switch (envelope->type) {
     case MessageType::kWelcome:
       if (auto welcome = body(std::type_identity<msg::Welcome>{})) {
+        if (!link_->acceptTerm(welcome->term)) break;  // a deposed leader: no lease from it
         if (auto round_trip = link_->adopt(*welcome)) meter_->onLeaseRenewed(*round_trip);
         shareLease();
         // What a broker that restarted (or refused a message before `ready`) never stored.
@@ -254,6 +255,7 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
     case MessageType::kHeartbeat:
       // Any message counts as a sign of life; a heartbeat's ack also renews the lease.
       if (auto heartbeat = body(std::type_identity<msg::Heartbeat>{})) {
+        if (!link_->acceptTerm(heartbeat->term)) break;
         if (auto round_trip = link_->onHeartbeat(*heartbeat)) {
           meter_->onLeaseRenewed(*round_trip);
         }
@@ -269,7 +271,12 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
       break;
     case MessageType::kAssign:
       if (auto assign = body(std::type_identity<msg::Assign>{})) {
-        if (shutting_down_) {
+        if (!link_->acceptTerm(assign->term)) {
+          reject(ErrorCode::kNotLeader,
+                 "assignment from term " + std::to_string(assign->term) + " refused: term " +
+                     std::to_string(link_->term()) + " is newer",
+                 assign->id);
+        } else if (shutting_down_) {
           reject(ErrorCode::kUnavailable, "worker is shutting down", assign->id);
         } else {
           table_->assign(*assign);
@@ -323,6 +330,20 @@ void Worker::dispatch(std::vector<zmq::message_t>& frames, bool oversized) {
       // ping-pong). `unauthorized` is about the worker itself: its key is not (or no longer)
       // allowed, or is allowed under another name than --id.
       if (auto error = body(std::type_identity<msg::ErrorReply>{})) {
+        if (error->code == errorCodeName(ErrorCode::kNotLeader)) {
+          // A standby: the leader it names gets this worker's `ready` at once.
+          if (link_->redirect(error->leader)) {
+            reconnect();
+            return;  // what else was read came over the old connection
+          }
+          if (error->leader.empty()) {
+            // A standby that knows no leader: it sends `rejoin` if it comes to lead, and
+            // with other brokers to try, this worker tries them meanwhile.
+            log_->debug("the broker at {} does not serve: {}", link_->endpoint(), error->message);
+            link_->notServing();
+          }
+          break;
+        }
         log_->error("the broker refused a message of this worker: {}: {}", error->code,
                     error->message);
         if (error->code != errorCodeName(ErrorCode::kUnauthorized)) break;
@@ -411,7 +432,7 @@ Worker::Readiness Worker::readiness() const {
   if (refused_) return {false, "the broker refuses this worker: " + *refused_};
   if (shutting_down_) return {false, "shutting down"};
   if (!link_->registered()) {
-    return {false, "not registered: no welcome yet from the broker at " + config_.broker};
+    return {false, "not registered: no welcome yet from the broker at " + link_->endpoint()};
   }
   if (!table_->empty() && !link_->lease().held(clock_.now())) {
     return {false, "the lease lapsed: no acknowledgment from the broker lately"};
@@ -422,7 +443,7 @@ Worker::Readiness Worker::readiness() const {
 Worker::Figures Worker::figures() {
   Figures figures;
   figures.id = config_.id;
-  figures.broker = config_.broker;
+  figures.broker = link_->endpoint();
   figures.capacity = config_.capacity;
   figures.max_live = config_.max_live;
   const msg::Load load = table_->load();

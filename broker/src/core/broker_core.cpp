@@ -163,6 +163,7 @@ void BrokerCore::placeOn(SessionEntry& entry, const std::string& worker, uint64_
   }
   msg::Assign assign{request_id, entry.name, generation, entry.options};
   assign.usage = entry.usage;  // the worker counts on from it
+  assign.term = term_;
   if (entry.fork) {
     forkIn(assign, *entry.fork);
     logger_->info("[session {}] forks conversation {} of session {} on [worker {}]", entry.name,

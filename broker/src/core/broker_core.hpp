@@ -101,6 +101,22 @@ class BrokerCore {
   // The allow-lists were read again (or not).
   void allowListsReloaded(bool ok) { events_.emit(event::AllowListsReloaded{ok}); }
 
+  // ---- Leadership (broker_core_leadership.cpp; high availability) ----
+  // This broker leads from now on, in `term`: what it sends workers carries the term, and
+  // the workers of the previous leader report their sessions within one worker expiry, so
+  // the recovery window starts now.
+  void takeLeadership(uint64_t term);
+  // This broker stops serving: every request in flight and every waiting checkout ends
+  // `unavailable` with `why` (its fate is unknown: the client may ask the new leader).
+  void stepDown(const std::string& why);
+  // The leader's term; 0: a single broker.
+  uint64_t term() const { return term_; }
+  // What the previous leaders declared at runtime (read from etcd when this term began):
+  // sessions (with their creators) and pools come back pending, until the workers that run
+  // them report them.
+  void restore(const std::vector<SessionSpec>& sessions, const std::vector<std::string>& creators,
+               const std::vector<PoolSpec>& pools);
+
   // ---- Client verbs (broker_core_requests.cpp) ----
   // Sessions of a sessions file: registered, pending until workers have room.
   void declare(const std::vector<SessionSpec>& specs);
@@ -340,6 +356,7 @@ class BrokerCore {
   PoolSelector selector_;                         // pool strategies
   std::unique_ptr<TranscriptStore> transcripts_;  // sessions' transcripts
   RecoveryWindow recovery_;                       // see RecoveryWindow
+  uint64_t term_ = 0;                             // see term()
   TimePoint started_at_;                          // when this core started
   std::vector<std::string> to_reap_;              // workers marked lost, not dropped yet
   std::optional<TimePoint> release_at_;           // when names held back may be placed

@@ -31,9 +31,9 @@ void BrokerCore::workerJoined(const std::string& routing_id, const std::string& 
                 is_new ? "joined" : "registered again", ready.capacity, ready.sessions.size());
   events_.emit(
       event::WorkerJoined{id, ready.capacity, ready.labels, !is_new, ready.sessions.size()});
-  toWorkerBody(
-      id, MessageType::kWelcome,
-      msg::Welcome{static_cast<uint64_t>(config_.heartbeat.count()), config_.liveness, ready.seq});
+  toWorkerBody(id, MessageType::kWelcome,
+               msg::Welcome{static_cast<uint64_t>(config_.heartbeat.count()), config_.liveness,
+                            ready.seq, term_});
   std::set<std::string> held;
   for (const auto& report : ready.sessions) adoptReport(*worker, report, held);
   // Whatever the registry placed here that the worker no longer holds moves on, and its
@@ -349,7 +349,7 @@ void BrokerCore::sendHeartbeat(const std::string& worker_id) {
   if (worker == nullptr || worker->lost()) return;
   worker->last_heartbeat_sent = clock_.now();
   toWorkerBody(worker_id, MessageType::kHeartbeat,
-               msg::Heartbeat{++worker->sent_seq, worker->last_seq});
+               msg::Heartbeat{++worker->sent_seq, worker->last_seq, term_});
   auto held = std::move(worker->held_acks);
   worker->held_acks.clear();
   for (const auto& [session, ack] : held)

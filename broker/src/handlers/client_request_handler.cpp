@@ -244,6 +244,7 @@ msg::StatusResult ClientRequestHandler::status(uint64_t id) const {
   result.id = id;
   result.version = kVersion;
   result.uptime_ms = uptimeMs();
+  if (ha_) result.ha = ha_();
   const auto now = core_.clock().now();
   const auto& sessions = core_.sessions();
   for (const auto& [worker_id, worker] : core_.workers().entries()) {

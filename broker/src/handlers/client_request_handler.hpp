@@ -31,6 +31,8 @@ class ClientRequestHandler {
   msg::ListResult list(uint64_t id) const;
   msg::CountResult count(uint64_t id) const;
   msg::StatusResult status(uint64_t id) const;
+  // Where `status` reads high availability from (none: a single broker).
+  void reportHa(std::function<msg::HaStatus()> ha) { ha_ = std::move(ha); }
 
   // True for the message types handle() takes.
   static bool handles(MessageType type);
@@ -69,6 +71,7 @@ class ClientRequestHandler {
   RateLimitedLog& warnings_;            // rate-limited warnings about bad input
   std::function<BrokerStats()> stats_;  // counters for `status`
   TimePoint started_;                   // for uptime_ms
+  std::function<msg::HaStatus()> ha_;   // see reportHa()
 };
 
 }  // namespace ccmesh::broker

@@ -27,6 +27,7 @@ int httpStatus(ErrorCode code) {
       return 401;
     case ErrorCode::kUnavailable:
     case ErrorCode::kSessionFailed:
+    case ErrorCode::kNotLeader:
       return 503;
     case ErrorCode::kWorkerLost:
     case ErrorCode::kSessionCrashed:

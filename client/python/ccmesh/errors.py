@@ -134,6 +134,16 @@ class BudgetExhaustedError(CcmeshError):
     wire_code = "budget_exhausted"
 
 
+class NotLeaderError(CcmeshError):
+    """A standby broker answered: only the leader of a high-availability cluster serves.
+
+    The reply's ``leader`` field names the leader's endpoint, or is empty while the standby
+    knows no leader (then no broker it knows of serves: try another, or wait).
+    """
+
+    wire_code = "not_leader"
+
+
 #: wire code -> exception class
 ERROR_CLASSES: dict[str, type[CcmeshError]] = {
     cls.wire_code: cls
@@ -148,6 +158,7 @@ ERROR_CLASSES: dict[str, type[CcmeshError]] = {
         SessionFailedError,
         UnavailableError,
         PoolExhaustedError,
+        NotLeaderError,
         BadRequestError,
         DuplicateIdError,
         UnauthorizedError,

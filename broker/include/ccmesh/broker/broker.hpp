@@ -30,7 +30,10 @@ namespace ccmesh::broker {
 
 class BrokerCore;
 class ClientRequestHandler;
+class DeclarationReplica;
 class DisconnectWatch;
+class LeaderElection;
+struct ElectionView;
 class Outbox;
 class PoolRequestHandler;
 class RateLimitedLog;
@@ -75,8 +78,17 @@ class Broker {
   // caller reads it).
   bool pollOnce(Millis max_wait, int wake_fd = -1);
 
-  // Loops until SIGTERM or SIGINT arrives on `signals`; SIGHUP rereads the allow-lists.
-  void run(SignalPipe& signals);
+  // Loops until SIGTERM or SIGINT arrives on `signals` (then false); SIGHUP rereads the
+  // allow-lists. With high availability it also ends (true) when this broker stops serving
+  // as leader: everything it holds is stale then, so the caller starts a fresh Broker on the
+  // same endpoints, which campaigns again as a standby.
+  bool run(SignalPipe& signals);
+
+  // With high availability (config.ha): this broker is the leader and serves now. Always
+  // true for a single broker.
+  bool serving() const { return serving_; }
+  // High availability as `status` shows it (empty role for a single broker).
+  msg::HaStatus haStatus() const;
 
   // Reads the CURVE allow-lists again (SIGHUP): new handshakes and every later message are
   // checked against them; connections stay up. On a bad file the lists in force stay.
@@ -129,6 +141,13 @@ class Broker {
   void runTimers();
   // How long the loop may sleep before a timer is due.
   Millis untilNextTimer() const;
+  // Starts or stops serving as the election says (high availability).
+  void followElection();
+  // Serving, and the term has not run out (checked before each message).
+  bool stillServing();
+  // How a standby (or a deposed leader) answers any message: not_leader naming the leader,
+  // or unavailable while none is known.
+  void answerAsStandby(const std::string& routing_id, bool from_clients, const Envelope& envelope);
 
   BrokerConfig config_;                                    // tuning
   zmq::context_t& context_;                                // of both sockets
@@ -155,6 +174,12 @@ class Broker {
   std::unique_ptr<DisconnectWatch> disconnects_;           // closed worker connections
   std::vector<zmq::message_t> frames_;                     // receive buffer, reused
   monitoring::LoopMailbox mailbox_;                        // jobs from other threads
+  std::unique_ptr<LeaderElection> election_;               // with --ha-etcd only
+  std::unique_ptr<ElectionView> election_view_;            // as last read
+  uint64_t election_version_ = 0;                          // election_->version() then
+  std::unique_ptr<DeclarationReplica> replica_;            // writes declarations while leading
+  bool serving_ = true;                                    // see serving()
+  bool deposed_ = false;                                   // served, and stopped: run() ends
 };
 
 }  // namespace ccmesh::broker

@@ -4,11 +4,26 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/limits.hpp"
 
 namespace ccmesh::broker {
+
+// High availability (docs/OPERATIONS.md "High availability"): brokers of one cluster elect
+// a leader through etcd; only the leader serves. Off (a single broker) without etcd.
+struct HaConfig {
+  std::vector<std::string> etcd;   // --ha-etcd: http://HOST:PORT of etcd members; empty: off
+  std::string name;                // --ha-name: this broker's name in the cluster
+  std::string cluster = "ccmesh";  // --ha-cluster: brokers of one cluster elect one leader
+  Millis ttl{2000};                // --ha-ttl-ms: the leader's lease
+  // --ha-advertise-frontend / --ha-advertise-backend: where other machines reach this
+  // broker's ports ("": as bound).
+  std::string advertise_frontend;
+  std::string advertise_backend;
+  bool enabled() const { return !etcd.empty(); }
+};
 
 // Everything that tunes a broker. main() fills it from the command line, the environment
 // and --config; tests build one by hand.
@@ -54,6 +69,8 @@ struct BrokerConfig {
   std::string data_dir;                             // --data-dir ("": memory only)
   std::size_t transcript_max_bytes = 8u << 20;      // per session; oldest entries go
   std::size_t transcript_total_bytes = 512u << 20;  // in memory, all sessions
+
+  HaConfig ha;  // leader election; off by default
 };
 
 // The largest --http-max-queries: each running query holds one of the endpoint's threads.

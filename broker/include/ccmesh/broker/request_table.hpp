@@ -101,6 +101,8 @@ class RequestTable {
   std::size_t countOfClient(const std::string& client) const;
 
   std::size_t size() const { return requests_.size(); }
+  // Every request in flight.
+  std::vector<uint64_t> ids() const;
 
  private:
   uint64_t next_id_ = 1;                                            // next broker request id

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -38,8 +39,11 @@ template <class T>
 using Reply = Expected<T, ReplyError>;
 
 struct ClientOptions {
-  std::string broker = "tcp://127.0.0.1:5555";  // the broker's frontend endpoint
-  Millis timeout{60000};                        // deadline of calls that get none
+  // The broker's frontend endpoint; with high availability, the frontends of the cluster's
+  // brokers, comma-separated: the client follows a standby's not_leader to the leader, and
+  // tries the next one when the broker it talks to falls silent.
+  std::string broker = "tcp://127.0.0.1:5555";
+  Millis timeout{60000};  // deadline of calls that get none
   // How long query() waits past its deadline for the broker's own `timeout` reply (which
   // carries the partial answer) before giving up locally.
   Millis query_grace{2000};
@@ -221,6 +225,12 @@ class Client {
     const msgpack::sbuffer* resend = nullptr;
     MessageType resend_type = MessageType::kPing;  // the type of `resend`
     Millis resend_interval{0};                     // silence before the next resend; doubles
+    // The request as sent, to send again to the leader a standby names (not_leader); null:
+    // not sent again.
+    const msgpack::sbuffer* body = nullptr;
+    MessageType type = MessageType::kPing;  // the type of `body`
+    int redirects = 0;                      // not_leader replies followed so far
+    std::optional<TimePoint> retry_at;      // when to send `body` again (election under way)
   };
 
   // Sends one management request and waits for its final reply for `wait` (0: the default
@@ -252,6 +262,16 @@ class Client {
   void stash(Expected<Envelope, DecodeError> message);
   // Sends the ping of a LostRequestCheck on request `id`.
   void sendCheck(uint64_t id, LostRequestCheck& check);
+  // Talks to `endpoint` from now on (the socket leaves the one before).
+  void connectTo(const std::string& endpoint);
+  // With several brokers: talks to the next one of the list; false with a single one.
+  bool tryNextBroker();
+  // If `message` is a standby's not_leader naming the leader, talks to the leader and
+  // returns true.
+  bool followLeader(const Expected<Envelope, DecodeError>& message);
+  // `message` is a standby's not_leader naming a leader this client just found dead: a new
+  // one is being elected.
+  bool electionUnderWay(const Expected<Envelope, DecodeError>& message) const;
   // Blocks until the socket has `events` (ZMQ_POLLIN / ZMQ_POLLOUT) or `wait` passed.
   void pollFor(short events, Millis wait);
   // The local timeout error of a call that waited `waited`.
@@ -260,12 +280,15 @@ class Client {
   // deadline passed (timeout).
   ReplyError noReply(Millis waited);
 
-  ClientOptions options_;                        // endpoint and default deadline
-  std::unique_ptr<zmq::context_t> own_context_;  // when options.context is none
-  zmq::context_t& context_;                      // declared before the socket: destroyed after it
-  zmq::socket_t socket_;                         // DEALER connected to the broker frontend
-  HandshakeWatch handshakes_;                    // refused security handshakes of socket_
-  uint64_t next_id_ = 1;                         // next request id
+  ClientOptions options_;                          // endpoint and default deadline
+  std::unique_ptr<zmq::context_t> own_context_;    // when options.context is none
+  zmq::context_t& context_;                        // declared before the socket: destroyed after it
+  zmq::socket_t socket_;                           // DEALER connected to the broker frontend
+  HandshakeWatch handshakes_;                      // refused security handshakes of socket_
+  std::vector<std::string> brokers_;               // options_.broker, split at commas
+  std::string endpoint_;                           // the broker talked to now
+  std::map<std::string, TimePoint> lost_brokers_;  // endpoint -> when its connection was lost
+  uint64_t next_id_ = 1;                           // next request id
   std::deque<Incoming> stashed_;  // replies of other requests, oldest first, for receive()
   std::set<uint64_t> abandoned_;  // requests given up on locally: their late replies drop
 };

@@ -27,6 +27,7 @@ enum class ErrorCode {
   kConversationIncomplete,  // the session's conversation was cut (entries lost): a restart
                             // accepts the cut (--from-cut) or starts afresh
   kBudgetExhausted,         // the session spent its max_budget_usd
+  kNotLeader,  // a standby broker (high availability): `leader` names the one that serves
 };
 
 std::string_view errorCodeName(ErrorCode code);

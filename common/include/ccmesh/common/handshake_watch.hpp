@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <zmq.hpp>
@@ -42,6 +43,18 @@ class HandshakeWatch {
   // Handshakes that failed since the last one that succeeded (or since the start).
   uint32_t failuresInARow() const { return failures_in_a_row_; }
 
+  // Since drain() last read it, whether a handshake with `endpoint` ever succeeded, and
+  // whether a connection to it failed or closed (a refused connect, a peer that went away).
+  // A client of several brokers uses them to tell a request that never left from one whose
+  // broker died with it.
+  struct Reach {
+    bool reached = false;  // a handshake with it succeeded
+    bool lost = false;     // a connection to it failed or closed
+  };
+  Reach reachOf(const std::string& endpoint) const;
+  // Forgets what was seen of `endpoint` (before connecting to it again).
+  void forget(const std::string& endpoint) { reach_.erase(endpoint); }
+
  private:
   zmq::socket_t& watched_;              // the socket watched (outlives every drain())
   zmq::socket_t monitor_;               // PAIR receiving the monitor's events
@@ -49,6 +62,7 @@ class HandshakeWatch {
   bool succeeded_ = false;              // see succeeded()
   bool refused_ = false;                // see refused()
   uint32_t failures_in_a_row_ = 0;      // see failuresInARow()
+  std::map<std::string, Reach> reach_;  // see reachOf()
 };
 
 }  // namespace ccmesh

@@ -37,6 +37,8 @@ void to_json(Json& json, const Ack& ack);
 void to_json(Json& json, const SessionInfo& info);
 void to_json(Json& json, const CountResult& count);
 void to_json(Json& json, const WorkerInfo& worker);
+void to_json(Json& json, const HaMember& member);
+void to_json(Json& json, const HaStatus& ha);
 void to_json(Json& json, const StatusResult& status);
 void to_json(Json& json, const PingResult& ping);
 void to_json(Json& json, const PoolMemberInfo& member);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <zmq.hpp>
 
 namespace ccmesh {
@@ -9,8 +10,9 @@ namespace ccmesh {
 // One event of a ZeroMQ socket monitor (zmq_socket_monitor): what happened to the watched
 // socket and the number that goes with it (a descriptor, an error or a ZAP status).
 struct MonitorEvent {
-  uint16_t event = 0;  // ZMQ_EVENT_*
-  uint32_t value = 0;  // its value; for ZMQ_EVENT_DISCONNECTED, the connection's descriptor
+  uint16_t event = 0;    // ZMQ_EVENT_*
+  uint32_t value = 0;    // its value; for ZMQ_EVENT_DISCONNECTED, the connection's descriptor
+  std::string endpoint;  // the endpoint it concerns, as connected or bound (tcp://...)
 };
 
 // Reads the next event from `monitor`, the PAIR connected to a socket monitor's endpoint,

@@ -50,7 +50,28 @@ struct ErrorReply {
   std::string message;  // for humans
   std::string partial;  // answer text produced before the failure, if any
   std::string session;  // the session concerned, if any
-  MSGPACK_DEFINE_MAP(id, code, message, partial, session)
+  // not_leader: the endpoint of the broker that leads (the frontend for clients, the
+  // backend for workers); empty otherwise.
+  std::string leader{};
+  MSGPACK_DEFINE_MAP(id, code, message, partial, session, leader)
+};
+
+// One broker of a high-availability cluster, as `status` shows it.
+struct HaMember {
+  std::string name;      // --ha-name
+  std::string frontend;  // where clients reach it
+  bool leader = false;   // it holds the leader key
+  MSGPACK_DEFINE_MAP(name, frontend, leader)
+};
+
+// High availability as the answering broker (the leader) sees it; empty without --ha-etcd.
+struct HaStatus {
+  std::string role;   // "leader", "standby" or "candidate"; "": a single broker
+  std::string name;   // this broker's --ha-name
+  uint64_t term = 0;  // the leader's term
+  std::string cluster;
+  std::vector<HaMember> members;  // every broker with a live lease in etcd
+  MSGPACK_DEFINE_MAP(role, name, term, cluster, members)
 };
 
 // `result` of a query.
@@ -244,13 +265,14 @@ struct StatusResult {
   uint64_t transcript_damaged_files = 0;    // --data-dir files read back with a torn end
   Usage usage{};                            // every registered session's usage added up
   uint64_t budget_exhausted = 0;  // queries refused budget_exhausted by the broker since start
+  HaStatus ha{};                  // high availability (docs/OPERATIONS.md)
   MSGPACK_DEFINE_MAP(id, version, uptime_ms, workers, sessions, pending_sessions,
                      requests_in_flight, malformed_messages, stale_messages, workers_lost, curve,
                      insecure, refused_handshakes, unauthorized, refused_worker_ids, reloads,
                      failed_reloads, transcript_bytes, transcript_dropped_entries,
                      transcript_evictions, transcript_rejected, transcript_write_errors,
                      transcript_duplicates, transcript_gaps, transcript_damaged_files, usage,
-                     budget_exhausted)
+                     budget_exhausted, ha)
 };
 
 struct PingResult {

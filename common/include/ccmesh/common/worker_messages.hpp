@@ -84,8 +84,9 @@ struct Load {
 struct Welcome {
   uint64_t heartbeat_ms = 1000;
   uint32_t liveness = 3;
-  uint64_t ack = 0;  // the `seq` of the `ready` it answers (renews the worker's lease)
-  MSGPACK_DEFINE_MAP(heartbeat_ms, liveness, ack)
+  uint64_t ack = 0;   // the `seq` of the `ready` it answers (renews the worker's lease)
+  uint64_t term = 0;  // the leader's term (high availability); 0: a single broker
+  MSGPACK_DEFINE_MAP(heartbeat_ms, liveness, ack, term)
 };
 
 // `rejoin` (broker -> worker): the broker does not know this worker (it restarted, or
@@ -101,7 +102,8 @@ struct Rejoin {
 struct Heartbeat {
   uint64_t seq = 0;
   uint64_t ack = 0;
-  MSGPACK_DEFINE_MAP(seq, ack)
+  uint64_t term = 0;  // broker -> worker: the leader's term (0: a single broker)
+  MSGPACK_DEFINE_MAP(seq, ack, term)
 };
 
 // `assign` (broker -> worker): host this session. Answered with `result` (Ack) once its CLI
@@ -129,8 +131,11 @@ struct Assign {
   // The session forks `session_id`: its CLI starts with --resume=<session_id> --fork-session
   // and a new conversation id of its own, so `transcript` stays that conversation's.
   bool fork = false;
+  // The term of the leader that sends it (high availability; 0: a single broker). A worker
+  // refuses an assignment from an older term than one it has seen.
+  uint64_t term = 0;
   MSGPACK_DEFINE_MAP(id, session, generation, options, session_id, transcript, moved_from, cut,
-                     usage, fork)
+                     usage, fork, term)
 };
 
 // `budget` (broker -> worker): a session's cluster-side budget changed (`budget` request):

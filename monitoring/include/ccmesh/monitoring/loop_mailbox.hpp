@@ -32,6 +32,9 @@ class LoopMailbox {
   // exception the job throws is rethrown here.
   std::optional<std::string> ask(std::function<std::string()> job, Millis wait);
 
+  // From any thread: wakes the loop without a job (it then looks at what changed).
+  void wake();
+
   // On the loop's thread: runs every job posted so far.
   void runPending();
 

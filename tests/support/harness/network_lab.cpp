@@ -1,4 +1,4 @@
-#include "network_lab.hpp"
+#include "harness/network_lab.hpp"
 
 #include <signal.h>
 #include <unistd.h>
