@@ -207,7 +207,7 @@ void Broker::followElection() {
     // From now on what only this broker knows goes to etcd as it changes.
     replica_ = std::make_unique<DeclarationReplica>(
         core_->sessions(), core_->pools(),
-        [this](DeclarationWrite write) { election_->record(std::move(write)); });
+        [this](DeclarationWrite write) { return election_->record(std::move(write)); });
     core_->events().subscribe(*replica_);
     // Workers connected while this broker was a standby know it as such: they ask again.
     return;
@@ -340,7 +340,10 @@ bool Broker::pollOnce(Millis max_wait, int wake_fd) {
     if (e.num() != EINTR) throw;
     return false;  // a signal: the self-pipe is readable at the next poll
   }
-  if (election_) followElection();
+  if (election_) {
+    followElection();
+    releaseDeclared();
+  }
   // Handshakes first: a peer's first message waits for them.
   if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->drain(kBatch);
   // Closed worker connections: probe their workers at once (dead ones are reaped below).
@@ -393,7 +396,8 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
       return;
     }
     if (from_clients) {
-      handleClient(*caller, routing_id, *envelope);
+      holdUntilDeclared(routing_id, *envelope,
+                        [&] { handleClient(*caller, routing_id, *envelope); });
     } else {
       workers_handler_->handle(routing_id, *envelope, caller->name);
     }
@@ -403,6 +407,55 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
                    peerName(routing_id), e.what());
   }
   reapLost();
+}
+
+void Broker::holdUntilDeclared(const std::string& client, const Envelope& envelope,
+                               const std::function<void()>& handle) {
+  const MessageType type = envelope.type;
+  const bool declares = type == MessageType::kStart || type == MessageType::kTerminate ||
+                        type == MessageType::kPoolCreate || type == MessageType::kPoolResize ||
+                        type == MessageType::kPoolDelete || type == MessageType::kBudget;
+  if (!replica_ || !serving_ || !declares) {
+    handle();
+    return;
+  }
+  // What this request declares must be in etcd before the client hears of it: a leader
+  // that dies in between would otherwise have answered for something the next one does not
+  // know. Everything to this client waits meanwhile, in order.
+  const uint64_t before = replica_->lastRecorded();
+  // A session being terminated is no longer declared from the moment the request is taken
+  // (its worker confirms later), so that no later leader starts it again.
+  std::optional<std::string> terminated;
+  if (type == MessageType::kTerminate) {
+    auto request = decodeBody<msg::Terminate>(envelope);
+    if (request.ok() && core_->sessions().find(request.value().session) != nullptr) {
+      terminated = request.value().session;
+    }
+  }
+  outbox_->hold(client);
+  handle();
+  if (terminated) {
+    const auto* entry = core_->sessions().find(*terminated);
+    if (entry == nullptr || entry->terminating) replica_->forgetSession(*terminated);
+  }
+  const uint64_t declared = replica_->lastRecorded();
+  auto& waits_for = held_clients_[client];
+  waits_for = std::max(waits_for, declared > before ? declared : 0);
+  releaseDeclared();
+}
+
+void Broker::releaseDeclared() {
+  if (held_clients_.empty()) return;
+  const uint64_t written = election_->written();
+  for (auto it = held_clients_.begin(); it != held_clients_.end();) {
+    if (it->second > written) {
+      ++it;
+      continue;
+    }
+    outbox_->release(it->first);
+    it = held_clients_.erase(it);
+  }
+  outbox_->flush();
 }
 
 void Broker::reapLost() {

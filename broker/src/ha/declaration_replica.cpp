@@ -22,7 +22,7 @@ Overloaded(F...) -> Overloaded<F...>;
 }  // namespace
 
 DeclarationReplica::DeclarationReplica(const SessionRegistry& sessions, const PoolRegistry& pools,
-                                       std::function<void(DeclarationWrite)> write)
+                                       std::function<uint64_t(DeclarationWrite)> write)
     : sessions_(sessions), pools_(pools), write_(std::move(write)) {}
 
 void DeclarationReplica::onEvent(const BrokerEvent& event) {
@@ -32,12 +32,12 @@ void DeclarationReplica::onEvent(const BrokerEvent& event) {
                    if (e.pool.empty()) writeSession(e.session);
                  },
                  [&](const event::SessionTerminated& e) {
-                   write_(DeclarationWrite{sessionKey(e.session), std::nullopt});
+                   record(DeclarationWrite{sessionKey(e.session), std::nullopt});
                  },
                  [&](const event::PoolCreated& e) { writePool(e.pool); },
                  [&](const event::PoolResized& e) { writePool(e.pool); },
                  [&](const event::PoolDeleted& e) {
-                   write_(DeclarationWrite{poolKey(e.pool), std::nullopt});
+                   record(DeclarationWrite{poolKey(e.pool), std::nullopt});
                  },
                  [&](const event::BudgetChanged& e) {
                    if (e.kind == "pool") {
@@ -58,7 +58,7 @@ void DeclarationReplica::writeSession(const std::string& name) {
     const auto* owner = pools_.find(*pool);
     if (owner != nullptr && owner->owned) return;  // its pool makes it again
   }
-  write_(DeclarationWrite{sessionKey(name),
+  record(DeclarationWrite{sessionKey(name),
                           packed(DeclaredSession{name, entry->options, entry->creator})});
 }
 
@@ -74,7 +74,7 @@ void DeclarationReplica::writePool(const std::string& name) {
   } else {
     for (const auto& member : pool->members) declared.members.push_back(member.name);
   }
-  write_(DeclarationWrite{poolKey(name), packed(declared)});
+  record(DeclarationWrite{poolKey(name), packed(declared)});
 }
 
 }  // namespace ccmesh::broker

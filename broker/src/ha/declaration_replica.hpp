@@ -15,10 +15,18 @@ namespace ccmesh::broker {
 // whole from the registries as they are after the event.
 class DeclarationReplica : public BrokerObserver {
  public:
+  // `write` queues a declaration and returns its number (LeaderElection::record).
   DeclarationReplica(const SessionRegistry& sessions, const PoolRegistry& pools,
-                     std::function<void(DeclarationWrite)> write);
+                     std::function<uint64_t(DeclarationWrite)> write);
 
   void onEvent(const BrokerEvent& event) override;
+
+  // Deletes a session's declaration now (a terminate taken, before its worker confirms).
+  void forgetSession(const std::string& name) {
+    record(DeclarationWrite{sessionKey(name), std::nullopt});
+  }
+  // The number of the last declaration queued (0: none yet).
+  uint64_t lastRecorded() const { return last_; }
 
  private:
   void writeSession(const std::string& name);
@@ -26,7 +34,10 @@ class DeclarationReplica : public BrokerObserver {
 
   const SessionRegistry& sessions_;
   const PoolRegistry& pools_;
-  std::function<void(DeclarationWrite)> write_;
+  std::function<uint64_t(DeclarationWrite)> write_;
+  uint64_t last_ = 0;  // see lastRecorded()
+  // Queues one write and remembers its number.
+  void record(DeclarationWrite write) { last_ = write_(std::move(write)); }
 };
 
 }  // namespace ccmesh::broker

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 namespace ccmesh::broker {
 namespace {
@@ -49,12 +50,15 @@ std::optional<Declarations> LeaderElection::takeDeclarations() {
   return taken;
 }
 
-void LeaderElection::record(DeclarationWrite write) {
+uint64_t LeaderElection::record(DeclarationWrite write) {
+  uint64_t number = 0;
   {
     std::lock_guard lock(mutex_);
-    writes_.push_back(std::move(write));
+    number = ++recorded_;
+    writes_.emplace_back(number, std::move(write));
   }
   wake_.notify_all();
+  return number;
 }
 
 bool LeaderElection::readDeclarations() {
@@ -83,23 +87,31 @@ bool LeaderElection::readDeclarations() {
 
 void LeaderElection::writeDeclarations() {
   while (leading_) {
+    uint64_t number = 0;
     DeclarationWrite next;
     {
       std::lock_guard lock(mutex_);
       if (writes_.empty()) return;
-      next = writes_.front();
+      std::tie(number, next) = writes_.front();
     }
     bool applied = false;
     if (!etcd_.writeIfCreatedAt(leaderKey(config_.cluster), static_cast<int64_t>(term_),
                                 declaredPrefix(config_.cluster) + next.key, next.value, applied)) {
       return;  // etcd did not answer: the next pass tries again
     }
+    {
+      std::lock_guard lock(mutex_);
+      writes_.pop_front();
+    }
     if (!applied) {
+      // Not durable, and nothing after it will be (the guard never holds again): whatever
+      // waits for it waits until this broker steps down.
       logger_->warn("declaration {} not written: this broker no longer holds the leader key",
                     next.key);
+      continue;
     }
-    std::lock_guard lock(mutex_);
-    writes_.pop_front();
+    written_.store(number, std::memory_order_release);
+    if (on_change_) on_change_();
   }
 }
 

@@ -84,7 +84,11 @@ class LeaderElection {
   // (once: nullopt afterwards, and before it leads).
   std::optional<Declarations> takeDeclarations();
   // The leader writes a declaration (queued; written in order, only while it leads).
-  void record(DeclarationWrite write);
+  // Returns its number: once written() reaches it, etcd holds it.
+  uint64_t record(DeclarationWrite write);
+  // The number of the last declaration etcd holds (see record()); the broker's loop is woken
+  // when it grows.
+  uint64_t written() const { return written_.load(std::memory_order_acquire); }
 
   // The etcd keys of a cluster.
   static std::string leaderKey(const std::string& cluster);
@@ -134,8 +138,10 @@ class LeaderElection {
   bool step_down_ = false;                // guarded by mutex_
   ElectionView view_;                     // guarded by mutex_
   std::optional<Declarations> declared_;  // guarded by mutex_: see takeDeclarations()
-  std::deque<DeclarationWrite> writes_;   // guarded by mutex_: see record()
-  std::atomic<uint64_t> version_{0};      // see version()
+  std::deque<std::pair<uint64_t, DeclarationWrite>> writes_;  // guarded by mutex_: see record()
+  uint64_t recorded_ = 0;                                     // guarded by mutex_: see record()
+  std::atomic<uint64_t> written_{0};                          // see written()
+  std::atomic<uint64_t> version_{0};                          // see version()
   std::thread thread_;
 };
 

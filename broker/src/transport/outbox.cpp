@@ -8,6 +8,10 @@ Outbox::Outbox(zmq::socket_t& frontend, zmq::socket_t& backend, std::size_t clie
     : frontend_(frontend), backend_(backend), client_backlog_limit_(client_backlog_limit) {}
 
 void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuffer body) {
+  if (held_.count(client) != 0) {
+    backlog_[client].push_back(Queued{type, std::move(body)});
+    return;
+  }
   const bool is_event = type == MessageType::kEvent;
   auto queued = backlog_.find(client);
   if (queued == backlog_.end()) {
@@ -38,6 +42,12 @@ void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuf
 
 bool Outbox::offerToClient(const std::string& client, MessageType type,
                            const msgpack::sbuffer& body) {
+  if (held_.count(client) != 0) {
+    msgpack::sbuffer copy;
+    copy.write(body.data(), body.size());
+    backlog_[client].push_back(Queued{type, std::move(copy)});
+    return true;
+  }
   if (backlog_.count(client) != 0) return false;
   switch (sendMessage(frontend_, client, type, body)) {
     case SendStatus::kSent:
@@ -59,6 +69,10 @@ SendStatus Outbox::toWorker(const std::string& routing_id, MessageType type,
 bool Outbox::flush() {
   std::vector<std::string> lost;
   for (auto it = backlog_.begin(); it != backlog_.end();) {
+    if (held_.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
     auto& queue = it->second;
     bool unreachable = false;
     while (!queue.empty()) {
@@ -85,6 +99,7 @@ std::vector<std::string> Outbox::takeLostClients() {
 
 void Outbox::lose(const std::string& client) {
   backlog_.erase(client);
+  held_.erase(client);
   if (std::find(lost_clients_.begin(), lost_clients_.end(), client) == lost_clients_.end()) {
     lost_clients_.push_back(client);
   }

@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 #include <zmq.hpp>
 
@@ -43,6 +44,12 @@ class Outbox final : public PeerSender {
   SendStatus toWorker(const std::string& routing_id, MessageType type,
                       const msgpack::sbuffer& body) override;
 
+  // Holds every message to `client`, events included, in order until release(client):
+  // replies that may go out only once what they announce is durable (high availability:
+  // a declaration written to etcd). A held client's queue has no length limit.
+  void hold(const std::string& client) { held_.insert(client); }
+  void release(const std::string& client) { held_.erase(client); }
+
   // Retries queued client replies. True while some remain.
   bool flush();
 
@@ -73,6 +80,7 @@ class Outbox final : public PeerSender {
   uint64_t dropped_replies_ = 0;      // see droppedReplies()
   std::unordered_map<std::string, std::deque<Queued>> backlog_;  // client -> queued replies
   std::vector<std::string> lost_clients_;  // unreachable clients not yet taken
+  std::unordered_set<std::string> held_;   // see hold()
 };
 
 }  // namespace ccmesh::broker

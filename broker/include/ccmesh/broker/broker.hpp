@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
@@ -148,6 +150,13 @@ class Broker {
   // How a standby (or a deposed leader) answers any message: not_leader naming the leader,
   // or unavailable while none is known.
   void answerAsStandby(const std::string& routing_id, bool from_clients, const Envelope& envelope);
+  // Runs `handle` (the client request `envelope`). When this leader declares something to etcd
+  // while handling it (a session or pool made, changed or removed), every message to `client`
+  // waits until etcd holds it; releaseDeclared() lets them go.
+  void holdUntilDeclared(const std::string& client, const Envelope& envelope,
+                         const std::function<void()>& handle);
+  // Releases the clients whose declarations etcd now holds.
+  void releaseDeclared();
 
   BrokerConfig config_;                                    // tuning
   zmq::context_t& context_;                                // of both sockets
@@ -177,9 +186,12 @@ class Broker {
   std::unique_ptr<LeaderElection> election_;               // with --ha-etcd only
   std::unique_ptr<ElectionView> election_view_;            // as last read
   uint64_t election_version_ = 0;                          // election_->version() then
-  std::unique_ptr<DeclarationReplica> replica_;            // writes declarations while leading
-  bool serving_ = true;                                    // see serving()
-  bool deposed_ = false;                                   // served, and stopped: run() ends
+  // Clients whose replies wait for a declaration to reach etcd: routing id -> its number
+  // (see holdUntilDeclared).
+  std::unordered_map<std::string, uint64_t> held_clients_;
+  std::unique_ptr<DeclarationReplica> replica_;  // writes declarations while leading
+  bool serving_ = true;                          // see serving()
+  bool deposed_ = false;                         // served, and stopped: run() ends
 };
 
 }  // namespace ccmesh::broker
