@@ -117,7 +117,13 @@ bool Client::followLeader(const Expected<Envelope, DecodeError>& message) {
   if (!error.ok() || error.value().code != errorCodeName(ErrorCode::kNotLeader)) return false;
   // A standby that knows no leader (none elected, or it cannot reach etcd): another broker
   // of the list may serve.
-  if (error.value().leader.empty()) return tryNextBroker();
+  // A standby refuses everything: what else was sent there goes where this goes.
+  const std::string standby = endpoint_;
+  if (error.value().leader.empty()) {
+    if (!tryNextBroker()) return false;
+    settleAsyncSentTo(standby, /*did_nothing=*/true);
+    return true;
+  }
   if (error.value().leader == endpoint_) return false;
   // A standby that still names the leader this client just found dead: the next leader is
   // not elected yet; ask the standby again later rather than go back to the dead one.
@@ -128,6 +134,7 @@ bool Client::followLeader(const Expected<Envelope, DecodeError>& message) {
   } catch (const ConfigError&) {
     return false;  // an endpoint this client cannot use: the caller gets not_leader
   }
+  settleAsyncSentTo(standby, /*did_nothing=*/true);
   return true;
 }
 
@@ -273,6 +280,14 @@ uint64_t Client::sendAsync(MessageType type, uint64_t id, const msgpack::sbuffer
     incoming.id = id;
     incoming.error = std::move(*error);
     stashed_.push_back(std::move(incoming));
+    return id;
+  }
+  // Kept until its final reply, to follow a leader change (high availability).
+  if (brokers_.size() > 1) {
+    auto& kept = async_[id];
+    kept.type = type;
+    kept.body.write(body.data(), body.size());
+    kept.sent_to = endpoint_;
   }
   return id;
 }
@@ -280,6 +295,7 @@ uint64_t Client::sendAsync(MessageType type, uint64_t id, const msgpack::sbuffer
 std::optional<Incoming> Client::receive(Millis wait) {
   const TimePoint deadline = now() + wait;
   while (true) {
+    superviseAsync();
     while (stashed_.empty()) {
       auto message = readOne();
       if (!message) break;
@@ -291,7 +307,61 @@ std::optional<Incoming> Client::receive(Millis wait) {
       return incoming;
     }
     if (now() >= deadline) return std::nullopt;
-    pollFor(ZMQ_POLLIN, remaining(deadline));
+    Millis left = remaining(deadline);
+    for (const auto& [id, request] : async_) {
+      if (request.retry_at) left = std::min(left, kElectionRetry);
+    }
+    pollFor(ZMQ_POLLIN, left);
+  }
+}
+
+void Client::resendAsync(AsyncRequest& request) {
+  request.retry_at.reset();
+  request.sent_to = endpoint_;
+  (void)sendRequest(request.type, request.body, now() + kCancelSendWait);
+}
+
+void Client::superviseAsync() {
+  if (async_.empty()) return;
+  handshakes_.drain();
+  for (auto& [id, request] : async_) {
+    if (request.retry_at && now() >= *request.retry_at) resendAsync(request);
+  }
+  (void)moveOnFromLostBroker();
+}
+
+std::optional<bool> Client::moveOnFromLostBroker() {
+  if (brokers_.size() < 2 || !handshakes_.reachOf(endpoint_).lost) return std::nullopt;
+  const std::string gone = endpoint_;
+  const bool reached = handshakes_.reachOf(gone).reached;
+  lost_brokers_[gone] = now();
+  (void)tryNextBroker();
+  // What was sent there: sent again if it never got there, else its fate is unknown.
+  settleAsyncSentTo(gone, /*did_nothing=*/!reached);
+  return reached;
+}
+
+void Client::settleAsyncSentTo(const std::string& left, bool did_nothing) {
+  // Their replies, if any, would come over the connection just left: they never will.
+  for (auto it = async_.begin(); it != async_.end();) {
+    if (it->second.sent_to != left) {
+      ++it;
+    } else if (did_nothing) {
+      resendAsync(it->second);
+      ++it;
+    } else {
+      Incoming lost;
+      lost.type = MessageType::kError;
+      lost.id = it->first;
+      lost.error =
+          ReplyError{ErrorCode::kUnavailable, std::string(errorCodeName(ErrorCode::kUnavailable)),
+                     "this client left the broker at " + left +
+                         " (its connection was lost, or it fell silent) with this "
+                         "request in flight; it may or may not have run",
+                     ""};
+      stashed_.push_back(std::move(lost));
+      it = async_.erase(it);
+    }
   }
 }
 
@@ -487,13 +557,12 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
       waiting.retry_at.reset();
       (void)sendRequest(waiting.type, *waiting.body, now() + kCancelSendWait);
     }
-    if (waiting.check != nullptr && brokers_.size() > 1 && handshakes_.reachOf(endpoint_).lost) {
+    const std::optional<bool> reached =
+        waiting.check != nullptr ? moveOnFromLostBroker() : std::nullopt;
+    if (reached) {
       // The connection to this broker failed or closed: the next one, at once.
-      const bool never_reached = !handshakes_.reachOf(endpoint_).reached;
-      lost_brokers_[endpoint_] = now();
-      (void)tryNextBroker();
       waiting.check->abandon(now());
-      if (never_reached && waiting.body != nullptr) {
+      if (!*reached && waiting.body != nullptr) {
         // Nothing this call sent ever reached that broker: the request goes to the next.
         (void)sendRequest(waiting.type, *waiting.body, now() + kCancelSendWait);
       } else if (waiting.resend != nullptr) {
@@ -502,7 +571,9 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
         sendCheck(id, *waiting.check);
       }
     }
+    const std::string silent = endpoint_;
     if (waiting.check != nullptr && waiting.check->unanswered(now()) && tryNextBroker()) {
+      settleAsyncSentTo(silent, /*did_nothing=*/false);
       // The broker is silent: ask the next one whether it knows the request (a new leader
       // does not, and the call ends unavailable at once; a standby names the leader).
       waiting.check->abandon(now());
@@ -511,7 +582,8 @@ std::optional<Expected<Envelope, DecodeError>> Client::awaitFinal(uint64_t id, T
     if (waiting.check != nullptr && waiting.check->due(now())) {
       if (waiting.resend != nullptr) {
         // With several brokers, silence means this one is down: the next one gets it.
-        (void)tryNextBroker();
+        const std::string silent_one = endpoint_;
+        if (tryNextBroker()) settleAsyncSentTo(silent_one, /*did_nothing=*/false);
         // A restarted broker never saw it; a broker merely slow answers twice (the second
         // answer is dropped). Waits double, so a slow broker is not flooded.
         (void)sendRequest(waiting.resend_type, *waiting.resend, now() + kCancelSendWait);
@@ -567,6 +639,20 @@ void Client::stash(Expected<Envelope, DecodeError> message) {
   if (abandoned_.count(message_id) != 0) {
     if (isFinal(message) && !isDuplicateIdRefusal(message)) abandoned_.erase(message_id);
     return;
+  }
+  auto async = async_.find(message_id);
+  if (async != async_.end() && isFinal(message)) {
+    // A standby did nothing with it: to the leader it names, or again once one is elected.
+    if (async->second.redirects < kMaxRedirects && followLeader(message)) {
+      ++async->second.redirects;
+      resendAsync(async->second);
+      return;
+    }
+    if (electionUnderWay(message)) {
+      async->second.retry_at = now() + kElectionRetry;
+      return;
+    }
+    async_.erase(async);
   }
   stashed_.push_back(toIncoming(message));
 }

@@ -168,6 +168,54 @@ TEST_F(LeaderElectionTest, LeaderKilledSessionsAnswerAgainFromTheNewLeaderWithTh
   }
 }
 
+TEST_F(LeaderElectionTest, AsynchronousQueriesEachEndOnceAcrossALeaderChange) {
+  cluster_.startBroker("b1");
+  cluster_.startBroker("b2");
+  cluster_.startWorker("w1");
+  const std::string first = cluster_.waitForLeader(1);
+  auto client = cluster_.client(Millis(10000));
+  constexpr int kSessions = 5;
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_TRUE(client->start("a" + std::to_string(i), {})) << cluster_.logs();
+  }
+
+  // Queries in flight when the leader dies end unavailable (their fate is unknown); every
+  // one ends exactly once.
+  std::map<uint64_t, std::string> asked;
+  for (int i = 0; i < kSessions; ++i) {
+    asked[client->sendQuery("a" + std::to_string(i), "/sleep 3000")] = "a" + std::to_string(i);
+  }
+  cluster_.broker(first).signal(SIGKILL);
+  std::map<uint64_t, int> finals;
+  ASSERT_TRUE(waitFor([&] {
+    auto incoming = client->receive(Millis(100));
+    if (incoming && incoming->type != MessageType::kEvent) ++finals[incoming->id];
+    return finals.size() == asked.size();
+  })) << finals.size()
+      << " of " << asked.size() << " ended" << cluster_.logs();
+  for (const auto& [id, count] : finals) {
+    EXPECT_EQ(count, 1) << asked[id];
+    EXPECT_EQ(asked.count(id), 1u);
+  }
+
+  // Sent while no leader serves yet, they reach the new one and answer.
+  asked.clear();
+  for (int i = 0; i < kSessions; ++i) {
+    asked[client->sendQuery("a" + std::to_string(i), "again")] = "a" + std::to_string(i);
+  }
+  std::map<uint64_t, std::string> answers;
+  ASSERT_TRUE(waitFor([&] {
+    auto incoming = client->receive(Millis(100));
+    if (incoming && incoming->type == MessageType::kResult) answers[incoming->id] = "ok";
+    if (incoming && incoming->type == MessageType::kError) {
+      answers[incoming->id] = incoming->error.code_name + ": " + incoming->error.message;
+    }
+    return answers.size() == asked.size();
+  })) << answers.size()
+      << " of " << asked.size() << " ended" << cluster_.logs();
+  for (const auto& [id, answer] : answers) EXPECT_EQ(answer, "ok") << asked[id];
+}
+
 TEST_F(LeaderElectionTest, SessionsAndPoolsDeclaredAtRuntimeOutliveTheLeader) {
   cluster_.startBroker("b1");
   cluster_.startBroker("b2");

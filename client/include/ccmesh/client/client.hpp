@@ -212,6 +212,16 @@ class Client {
 
  private:
   // What a call does while it waits for its final reply.
+  // A request of sendQuery (sendPoolQuery) kept until its final reply, to send it again to
+  // the leader a standby names, or to the next broker if it never reached the one it went to.
+  struct AsyncRequest {
+    MessageType type = MessageType::kQuery;
+    msgpack::sbuffer body;
+    std::string sent_to;                // the broker it went to last
+    int redirects = 0;                  // not_leader replies followed so far
+    std::optional<TimePoint> retry_at;  // when to send it again (election under way)
+  };
+
   struct Waiting {
     const std::function<void(const msg::Event&)>* on_event = nullptr;  // sees events, or null
     const std::function<void(const msg::FeedEvent&)>* on_feed_event = nullptr;  // a watch's
@@ -272,6 +282,17 @@ class Client {
   // `message` is a standby's not_leader naming a leader this client just found dead: a new
   // one is being elected.
   bool electionUnderWay(const Expected<Envelope, DecodeError>& message) const;
+  // With several brokers, when the connection to the one talked to failed or closed: moves
+  // on to the next, sends again what sendQuery sent there if it never got there, and ends
+  // the rest `unavailable`. Returns whether that broker had been reached; nothing if no
+  // connection was lost.
+  std::optional<bool> moveOnFromLostBroker();
+  // Resends due retries and moves on from a lost broker, for receive().
+  void superviseAsync();
+  void resendAsync(AsyncRequest& request);
+  // This client no longer talks to `left`: what sendQuery sent there is sent again (when
+  // `did_nothing`: a standby refused it, or it never got there) or ends `unavailable`.
+  void settleAsyncSentTo(const std::string& left, bool did_nothing);
   // Blocks until the socket has `events` (ZMQ_POLLIN / ZMQ_POLLOUT) or `wait` passed.
   void pollFor(short events, Millis wait);
   // The local timeout error of a call that waited `waited`.
@@ -288,6 +309,7 @@ class Client {
   std::vector<std::string> brokers_;               // options_.broker, split at commas
   std::string endpoint_;                           // the broker talked to now
   std::map<std::string, TimePoint> lost_brokers_;  // endpoint -> when its connection was lost
+  std::map<uint64_t, AsyncRequest> async_;         // with several brokers only
   uint64_t next_id_ = 1;                           // next request id
   std::deque<Incoming> stashed_;  // replies of other requests, oldest first, for receive()
   std::set<uint64_t> abandoned_;  // requests given up on locally: their late replies drop
