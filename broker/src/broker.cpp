@@ -396,8 +396,9 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
       return;
     }
     if (from_clients) {
-      holdUntilDeclared(routing_id, *envelope,
-                        [&] { handleClient(*caller, routing_id, *envelope); });
+      const auto hold = holdForDeclarations(routing_id, *envelope);
+      handleClient(*caller, routing_id, *envelope);
+      if (hold) settleDeclarations(routing_id, *hold);
     } else {
       workers_handler_->handle(routing_id, *envelope, caller->name);
     }
@@ -409,38 +410,39 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
   reapLost();
 }
 
-void Broker::holdUntilDeclared(const std::string& client, const Envelope& envelope,
-                               const std::function<void()>& handle) {
+std::optional<Broker::DeclarationHold> Broker::holdForDeclarations(const std::string& client,
+                                                                   const Envelope& envelope) {
   const MessageType type = envelope.type;
   const bool declares = type == MessageType::kStart || type == MessageType::kTerminate ||
                         type == MessageType::kPoolCreate || type == MessageType::kPoolResize ||
                         type == MessageType::kPoolDelete || type == MessageType::kBudget;
-  if (!replica_ || !serving_ || !declares) {
-    handle();
-    return;
-  }
+  if (!replica_ || !serving_ || !declares) return std::nullopt;
   // What this request declares must be in etcd before the client hears of it: a leader
   // that dies in between would otherwise have answered for something the next one does not
-  // know. Everything to this client waits meanwhile, in order.
-  const uint64_t before = replica_->lastRecorded();
+  // know. Everything to this client waits meanwhile, in order; released by
+  // releaseDeclared() even if handling the request fails.
+  DeclarationHold hold{replica_->lastRecorded(), std::nullopt};
   // A session being terminated is no longer declared from the moment the request is taken
   // (its worker confirms later), so that no later leader starts it again.
-  std::optional<std::string> terminated;
   if (type == MessageType::kTerminate) {
     auto request = decodeBody<msg::Terminate>(envelope);
     if (request.ok() && core_->sessions().find(request.value().session) != nullptr) {
-      terminated = request.value().session;
+      hold.terminated = request.value().session;
     }
   }
   outbox_->hold(client);
-  handle();
-  if (terminated) {
-    const auto* entry = core_->sessions().find(*terminated);
-    if (entry == nullptr || entry->terminating) replica_->forgetSession(*terminated);
+  held_clients_.try_emplace(client, 0);
+  return hold;
+}
+
+void Broker::settleDeclarations(const std::string& client, const DeclarationHold& hold) {
+  if (hold.terminated) {
+    const auto* entry = core_->sessions().find(*hold.terminated);
+    if (entry == nullptr || entry->terminating) replica_->forgetSession(*hold.terminated);
   }
   const uint64_t declared = replica_->lastRecorded();
   auto& waits_for = held_clients_[client];
-  waits_for = std::max(waits_for, declared > before ? declared : 0);
+  if (declared > hold.before) waits_for = std::max(waits_for, declared);
   releaseDeclared();
 }
 

@@ -46,8 +46,12 @@ TEST_F(LeaderElectionTest, OneBrokerLeadsAndStandbysSendClientsAndWorkersToIt) {
   const std::string leader = cluster_.waitForLeader();
   const std::string standby = leader == "b1" ? "b2" : "b1";
 
-  // The standby itself names the leader...
-  const msg::ErrorReply refusal = rawAnswer(cluster_.endpoints(standby).frontend);
+  // The standby itself names the leader, once it has read who leads...
+  msg::ErrorReply refusal;
+  ASSERT_TRUE(waitFor([&] {
+    refusal = rawAnswer(cluster_.endpoints(standby).frontend);
+    return !refusal.leader.empty();
+  })) << refusal.code << ": " << refusal.message;
   EXPECT_EQ(refusal.code, "not_leader") << refusal.message;
   EXPECT_EQ(refusal.leader, cluster_.endpoints(leader).frontend) << refusal.message;
   EXPECT_EQ(refusal.id, 7u);

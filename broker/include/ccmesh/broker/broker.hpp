@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -150,11 +150,17 @@ class Broker {
   // How a standby (or a deposed leader) answers any message: not_leader naming the leader,
   // or unavailable while none is known.
   void answerAsStandby(const std::string& routing_id, bool from_clients, const Envelope& envelope);
-  // Runs `handle` (the client request `envelope`). When this leader declares something to etcd
-  // while handling it (a session or pool made, changed or removed), every message to `client`
-  // waits until etcd holds it; releaseDeclared() lets them go.
-  void holdUntilDeclared(const std::string& client, const Envelope& envelope,
-                         const std::function<void()>& handle);
+  // While a client request that declares something (a session or pool made, changed or
+  // removed) is handled, every message to its client waits until etcd holds what it
+  // declared: holdForDeclarations before handling it (nothing for other requests, or
+  // without high availability), settleDeclarations after.
+  struct DeclarationHold {
+    uint64_t before = 0;                    // the replica's last declaration then
+    std::optional<std::string> terminated;  // a session a terminate takes away
+  };
+  std::optional<DeclarationHold> holdForDeclarations(const std::string& client,
+                                                     const Envelope& envelope);
+  void settleDeclarations(const std::string& client, const DeclarationHold& hold);
   // Releases the clients whose declarations etcd now holds.
   void releaseDeclared();
 
