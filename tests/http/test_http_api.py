@@ -73,9 +73,10 @@ def test_stream_hands_deltas_in_order_then_the_result(http: Http, name: str) -> 
     finally:
         stream.close()
     deltas = [e for e in events if e.kind == "delta"]
-    assert len(deltas) == 30
+    # 30 deltas from the CLI; the worker merges those that arrive together.
+    assert 1 <= len(deltas) <= 30
     seqs = [d.data["seq"] for d in deltas]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs == list(range(len(deltas)))
     assert events[-1].kind == "result"
     assert "".join(d.data["text"] for d in deltas) == events[-1].data["text"]
     assert [e.kind for e in events].count("result") == 1
@@ -175,7 +176,10 @@ def test_pool_queries_and_member_names_with_a_slash(cluster: Cluster, http: Http
     stream = http.stream(Http.pool_path(name, "/query"), {"prompt": "/deltas 3 4"})
     events = list(stream.events())
     stream.close()
-    assert [e.kind for e in events] == ["delta"] * 3 + ["result"]
+    kinds = [e.kind for e in events]
+    assert kinds[-1] == "result" and 1 <= len(kinds) - 1 <= 3
+    assert set(kinds[:-1]) == {"delta"}
+    assert "".join(e.data["text"] for e in events[:-1]) == events[-1].data["text"]
     assert events[-1].data["pool"] == name
     assert http.request("POST", Http.pool_path("no-pool", "/query"), {"prompt": "x"}).status == 404
 
@@ -299,8 +303,8 @@ def test_a_hundred_clients_streaming_at_once() -> None:
                 answer = http.stream(Http.session_path(name, "/query"), {"prompt": "/deltas 20 5"})
                 events = list(answer.events())
                 answer.close()
-                deltas = sum(1 for e in events if e.kind == "delta")
-                outcomes.append(f"{answer.status} {deltas} {events[-1].kind}")
+                text = "".join(e.data["text"] for e in events if e.kind == "delta")
+                outcomes.append(f"{answer.status} {len(text)} {events[-1].kind}")
             except OSError as error:
                 outcomes.append(repr(error))
 
@@ -309,7 +313,7 @@ def test_a_hundred_clients_streaming_at_once() -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert outcomes == ["200 20 result"] * 100
+        assert outcomes == ["200 100 result"] * 100  # 20 deltas of 5 bytes each
     finally:
         cluster.stop()
 

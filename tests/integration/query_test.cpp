@@ -52,7 +52,9 @@ TEST_F(QueryTest, StreamsDeltasThatJoinToTheAnswer) {
   ASSERT_TRUE(reply.ok()) << reply.error().message << cluster_->logs();
   EXPECT_EQ(reply->text, "turn 1: /sleep 200");
   EXPECT_EQ(joined, reply->text);
-  EXPECT_EQ(events, 10u);
+  // Ten deltas from the CLI; the worker merges those that arrive together.
+  EXPECT_GE(events, 1u);
+  EXPECT_LE(events, 10u);
 }
 
 TEST_F(QueryTest, KeepsHistoryAcrossTurns) {

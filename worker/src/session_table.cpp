@@ -40,7 +40,11 @@ std::string truncateUtf8(const std::string& text, std::size_t limit) {
 
 SessionTable::SessionTable(const SessionContext& context, uint32_t capacity, Outbox outbox,
                            uint32_t max_live)
-    : context_(context), capacity_(capacity), outbox_(std::move(outbox)), budget_(max_live) {}
+    : context_(context),
+      capacity_(capacity),
+      outbox_(std::move(outbox)),
+      deltas_({kMaxMergedDeltaBytes, context.delta_window}),
+      budget_(max_live) {}
 
 SessionTable::~SessionTable() = default;
 
@@ -201,6 +205,7 @@ void SessionTable::killAll() {
 void SessionTable::fenceAll() {
   killAll();  // every group at once; the destructors below then only reap
   query_owners_.clear();
+  deltas_.clear();
   deferred_.clear();
   awake_.clear();
   holders_.clear();
@@ -295,6 +300,7 @@ void SessionTable::onContext(const msg::ContextResult& result) {
 }
 
 void SessionTable::onPermissionRequest(const msg::PermissionRequest& request) {
+  flushDelta(request.id, false);
   outbox_(MessageType::kPermissionRequest, encodeBody(request));
 }
 
@@ -306,9 +312,38 @@ void SessionTable::onDelivered(uint64_t id) {
   outbox_(MessageType::kDelivered, encodeBody(msg::Delivered{id}));
 }
 
+void SessionTable::onEvent(const msg::Event& event) {
+  if (event.kind != "delta") {
+    flushDelta(event.id, false);
+    sendEvent(event);
+    return;
+  }
+  deltas_.add(event, context_.clock->now(), link_backlog_(), merged_);
+  sendDeltas(merged_);
+}
+
+void SessionTable::releaseDeltas() {
+  deltas_.release(context_.clock->now(), link_backlog_(), merged_);
+  sendDeltas(merged_);
+}
+
+void SessionTable::flushDeltas() {
+  deltas_.takeAll(merged_);
+  sendDeltas(merged_);
+}
+
+void SessionTable::sendDeltas(std::vector<msg::Event>& out) {
+  for (const msg::Event& event : out) sendEvent(event);
+  out.clear();
+}
+
+void SessionTable::flushDelta(uint64_t id, bool finished) {
+  if (auto held = finished ? deltas_.finish(id) : deltas_.take(id)) sendEvent(*held);
+}
+
 // No body may exceed limits::kMaxBodyBytes: the broker would drop the connection. Texts
 // that do not fit are cut, and an answer that does not fit becomes an error.
-void SessionTable::onEvent(const msg::Event& event) {
+void SessionTable::sendEvent(const msg::Event& event) {
   if (event.text.size() + kEnvelopeSlack <= limits::kMaxBodyBytes) {
     outbox_(MessageType::kEvent, encodeBody(event));
     return;
@@ -320,6 +355,7 @@ void SessionTable::onEvent(const msg::Event& event) {
 
 void SessionTable::onQueryResult(const msg::QueryResult& result) {
   query_owners_.erase(result.id);
+  flushDelta(result.id, true);
   if (result.text.size() + kEnvelopeSlack <= limits::kMaxBodyBytes) {
     outbox_(MessageType::kResult, encodeBody(result));
     return;
@@ -333,6 +369,7 @@ void SessionTable::onQueryResult(const msg::QueryResult& result) {
 
 void SessionTable::onError(const msg::ErrorReply& error) {
   query_owners_.erase(error.id);
+  flushDelta(error.id, true);
   if (error.partial.size() + error.message.size() + kEnvelopeSlack <= limits::kMaxBodyBytes) {
     outbox_(MessageType::kError, encodeBody(error));
     return;

@@ -17,6 +17,7 @@
 #include "ccmesh/common/worker_messages.hpp"
 #include "ccmesh/worker/live_budget.hpp"
 #include "ccmesh/worker/session.hpp"
+#include "delta_coalescer.hpp"
 
 namespace ccmesh::worker {
 
@@ -35,6 +36,10 @@ class SessionTable final : public SessionObserver {
  public:
   // Sends one message to the broker.
   using Outbox = std::function<void(MessageType, msgpack::sbuffer)>;
+  // Whether the broker link has messages its socket has not taken yet.
+  using LinkBacklog = std::function<bool()>;
+  // Most text one merged `event` carries.
+  static constexpr std::size_t kMaxMergedDeltaBytes = 16u << 10;
   // Shortest time between two `load` messages.
   static constexpr Millis kLoadInterval{100};
 
@@ -84,6 +89,14 @@ class SessionTable final : public SessionObserver {
   std::optional<TimePoint> nextDeadline() const;
   // Forgets stopped sessions; starts sessions whose retired copy has exited.
   void collectFinished();
+  // Streamed deltas (see DeltaCoalescer): the link's backlog holds them back; a round of
+  // merging ends after each read of a CLI's output and each loop iteration.
+  void watchLinkBacklog(LinkBacklog backlog) { link_backlog_ = std::move(backlog); }
+  void releaseDeltas();
+  // When held deltas are next due (without a link backlog).
+  std::optional<TimePoint> nextDeltaRelease() const { return deltas_.nextRelease(); }
+  // Sends every held delta now (shutdown).
+  void flushDeltas();
   // No session left at all (shutdown is complete).
   bool empty() const { return sessions_.empty() && retired_.empty(); }
 
@@ -117,6 +130,12 @@ class SessionTable final : public SessionObserver {
   void replyError(uint64_t id, ErrorCode code, const std::string& message,
                   const std::string& session);
   bool hasRetired(const std::string& name) const;
+  // Sends an `event`, its text cut to what a message may carry.
+  void sendEvent(const msg::Event& event);
+  // Sends the deltas of `out` and empties it.
+  void sendDeltas(std::vector<msg::Event>& out);
+  // Sends query `id`'s held delta text: something else of it follows.
+  void flushDelta(uint64_t id, bool finished);
   // --- residency (session_table_live_slots.cpp)
   // Marks a session as having something to do.
   void wakeUp(Session& session) { awake_.insert(&session); }
@@ -137,6 +156,9 @@ class SessionTable final : public SessionObserver {
   const SessionContext& context_;                             // shared session settings
   uint32_t capacity_;                                         // most sessions hosted at once
   Outbox outbox_;                                             // to the broker
+  LinkBacklog link_backlog_ = [] { return false; };           // see watchLinkBacklog()
+  DeltaCoalescer deltas_;                                     // streamed deltas held to merge
+  std::vector<msg::Event> merged_;                            // scratch: deltas to send now
   std::map<std::string, std::unique_ptr<Session>> sessions_;  // current copies by name
   std::vector<std::unique_ptr<Session>> retired_;             // replaced copies, stopping
   std::map<std::string, uint64_t> deferred_;                  // name -> assign id waiting to start

@@ -52,6 +52,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
   context_.queue_depth = config_.queue_depth;
   context_.query_timeout = config_.query_timeout;
   context_.stop_grace = config_.stop_grace;
+  context_.delta_window = config_.delta_window;
   context_.idle_timeout = config_.idle_timeout;
   context_.transcript_retain_bytes = config_.transcript_retain_bytes;
   context_.clock = &clock_;
@@ -71,6 +72,7 @@ Worker::Worker(WorkerConfig config, const Clock& clock)
       context_, config_.capacity,
       [this](MessageType type, msgpack::sbuffer body) { link_->enqueue(type, std::move(body)); },
       config_.max_live);
+  table_->watchLinkBacklog([this] { return link_->wantsWrite(); });
 }
 
 Worker::~Worker() {
@@ -150,6 +152,7 @@ void Worker::pollOnce() {
   noteRefusedHandshake();  // before a reconnect forgets what the handshakes said
   if (broker_silent && !refused_) reconnect();
   link_->flush();
+  table_->releaseDeltas();  // those whose window passed, or that waited for the link
 }
 
 void Worker::noteRefusedHandshake() {
@@ -170,6 +173,7 @@ void Worker::serveClis() {
     switch (ready.kind) {
       case CliWatch::Kind::kOutput:
         session.onOutputReadable(kReadBudget);
+        table_->releaseDeltas();  // what this read streamed leaves as one event per query
         break;
       case CliWatch::Kind::kErrors:
         session.onErrorsReadable(kReadBudget);
@@ -198,6 +202,10 @@ Millis Worker::pollTimeout() const {
   }
   if (auto sessions = table_->nextDeadline(); sessions && (!next || *sessions < *next)) {
     next = sessions;
+  }
+  // Held deltas waiting for the link leave when it can take them (the poll wakes then).
+  if (auto deltas = table_->nextDeltaRelease(); deltas && !link_->wantsWrite()) {
+    if (!next || *deltas < *next) next = deltas;
   }
   if (shutting_down_ && (!next || shutdown_deadline_ < *next)) next = shutdown_deadline_;
   if (!next) return kMaxPollWait;
@@ -469,6 +477,7 @@ std::vector<std::pair<msg::SessionUpdate, std::size_t>> Worker::sessions() {
 }
 
 void Worker::sayGoodbye() {
+  table_->flushDeltas();
   link_->send(MessageType::kBye, msg::Bye{config_.id});
   const TimePoint until = clock_.now() + kGoodbyeWait;
   while (link_->wantsWrite() && clock_.now() < until) {

@@ -134,6 +134,11 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
        "prompts a session queues besides the running one; more get `busy`")
       ("query-timeout-ms", po::value<uint64_t>()->default_value(300000)->value_name("N"),
        "deadline of a query that sets none and whose session sets none")
+      ("delta-window-ms",
+       po::value<uint64_t>()->default_value(static_cast<uint64_t>(defaults.delta_window.count()))->value_name("N"),
+       "least time between two streamed text events of one query: deltas arriving sooner are "
+       "merged into the next event (0: merge only deltas read together; the first delta of a "
+       "query is never held)")
       ("stop-grace-ms", po::value<uint64_t>()->default_value(5000)->value_name("N"),
        "stopping a CLI: time between closing its stdin and SIGTERM (SIGKILL 2 s later)")
       ("heartbeat-ms", po::value<uint64_t>()->default_value(1000)->value_name("N"),
@@ -200,6 +205,9 @@ std::optional<WorkerConfig> loadWorkerConfig(int argc, const char* const* argv) 
   config.queue_depth = vm["queue-depth"].as<std::size_t>();
   config.query_timeout = Millis(positive<uint64_t>(vm, "query-timeout-ms", 1));
   config.stop_grace = Millis(vm["stop-grace-ms"].as<uint64_t>());
+  config.delta_window = Millis(vm["delta-window-ms"].as<uint64_t>());
+  if (config.delta_window > Millis(1000))
+    throw ConfigError("--delta-window-ms must be at most 1000");
   config.heartbeat = Millis(positive<uint64_t>(vm, "heartbeat-ms", 10));
   config.liveness = positive<uint32_t>(vm, "liveness", 1);
   config.log_level = vm["log-level"].as<std::string>();

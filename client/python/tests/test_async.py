@@ -30,7 +30,8 @@ def test_fifty_concurrent_streams_keep_their_own_order(cluster: Cluster, name: s
                         texts.append(item.text)
                     else:
                         final = item
-                assert isinstance(final, Result) and seqs == list(range(10))
+                assert isinstance(final, Result) and seqs == list(range(len(seqs)))
+                assert 1 <= len(seqs) <= 10  # deltas arriving together may be merged
                 assert "".join(texts) == final.text
                 return final.text
 

@@ -26,7 +26,8 @@ def test_stream_yields_deltas_in_order_then_the_result(client: Client, name: str
     items = list(client.stream(name, "/sleep 200"))
     deltas, final = items[:-1], items[-1]
     assert isinstance(final, Result) and all(isinstance(d, Delta) for d in deltas)
-    assert [d.seq for d in deltas] == list(range(len(deltas))) and len(deltas) == 10
+    # Ten deltas; a worker may merge some that arrive together into one.
+    assert [d.seq for d in deltas] == list(range(len(deltas))) and 1 <= len(deltas) <= 10
     assert "".join(d.text for d in deltas) == final.text == "turn 1: /sleep 200"
 
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mock_cli_fixture.hpp"
@@ -48,6 +49,38 @@ TEST_F(SessionTableTest, SpawnsABurstOfClisAFewPerLoopRound) {
   for (const auto& ack : acks) EXPECT_EQ(ack.state, "starting") << ack.session;
   table.fenceAll();  // kills and reaps every CLI
   EXPECT_TRUE(table.empty());
+}
+
+// Deltas streamed while the link is backed up merge into one event, and the answer of the
+// query leaves only after it: a client sees the text in order, then the result.
+TEST_F(SessionTableTest, SendsAQuerysHeldDeltaBeforeItsAnswer) {
+  std::vector<std::pair<MessageType, std::string>> sent;  // type, event text or result text
+  bool backlog = false;
+  SessionTable table(context_, 4, [&](MessageType type, msgpack::sbuffer body) {
+    auto object = msgpack::unpack(body.data(), body.size());
+    if (type == MessageType::kEvent) {
+      sent.emplace_back(type, object.get().as<msg::Event>().text);
+    } else if (type == MessageType::kResult) {
+      sent.emplace_back(type, object.get().as<msg::QueryResult>().text);
+    }
+  });
+  table.watchLinkBacklog([&] { return backlog; });
+  table.onEvent(msg::Event{9, 0, "delta", "Hel"});
+  backlog = true;
+  table.onEvent(msg::Event{9, 1, "delta", "lo, "});
+  table.releaseDeltas();
+  table.onEvent(msg::Event{9, 2, "delta", "world"});
+  table.releaseDeltas();
+  ASSERT_EQ(sent.size(), 1u) << "the first delta leaves at once, the rest wait for the link";
+  msg::QueryResult result;
+  result.id = 9;
+  result.text = "Hello, world";
+  table.onQueryResult(result);
+  using Sent = std::vector<std::pair<MessageType, std::string>>;
+  EXPECT_EQ(sent, (Sent{{MessageType::kEvent, "Hel"},
+                        {MessageType::kEvent, "lo, world"},
+                        {MessageType::kResult, "Hello, world"}}));
+  EXPECT_FALSE(table.nextDeltaRelease().has_value()) << "nothing held after the answer";
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ struct SessionContext {
   Millis restart_backoff_max{5000};             // longest restart delay
   Millis idle_timeout{0};           // idle this long -> hibernated, unless options say (0: never)
   Millis rss_probe_interval{1000};  // how often a live CLI's resident memory is read
+  Millis delta_window{2};           // least time between two `event`s of a query (0: none)
   std::size_t max_line_bytes = LineReader::kDefaultMaxLineBytes;  // longest stdout line
   std::size_t transcript_retain_bytes = 16u << 20;  // per session: mirrored entries kept
                                                     // until the broker acknowledges them

@@ -29,6 +29,7 @@ struct WorkerConfig {
   std::size_t queue_depth = 16;                     // prompts waiting per session
   Millis query_timeout{300000};                     // default query deadline
   Millis stop_grace{5000};                          // stdin closed -> SIGTERM
+  Millis delta_window{2};                           // least time between a query's events
   Millis heartbeat{1000};                           // heartbeat interval
   uint32_t liveness = 3;                            // heartbeats missed before the broker is dead
   std::string log_level = "info";                   // spdlog level
