@@ -6,10 +6,13 @@
 #include <span>
 #include <zmq.hpp>
 
+#include "../../broker/src/reply_rewrite.hpp"
 #include "allocations_per_op.hpp"
+#include "ccmesh/common/body_fields.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
+#include "ccmesh/common/worker_messages.hpp"
 
 namespace ccmesh::bench {
 namespace {
@@ -57,10 +60,77 @@ void BM_DecodeQuery(benchmark::State& state) { decode(state, MessageType::kQuery
 void BM_EncodeEvent(benchmark::State& state) { encode(state, typicalEvent()); }
 void BM_DecodeEvent(benchmark::State& state) { decode(state, MessageType::kEvent, typicalEvent()); }
 
+// What the broker does with a worker's `event`: read its id, kind and text, and write the
+// client's copy with the client's id. Decoded: as it did for every event (msgpack objects,
+// msg::Event, a new buffer); in place: BodyFields and a buffer reused.
+void BM_ForwardEventDecoded(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kEvent, typicalEvent());
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    auto envelope = decodeFrames(std::span<const zmq::message_t>(frames));
+    auto event = decodeBody<msg::Event>(envelope.value());
+    auto copy = broker::rewriteId(envelope.value().body.get(), 7);
+    benchmark::DoNotOptimize(event.value().text.size() + copy.size());
+  }
+  allocations.report();
+}
+
+void BM_ForwardEventInPlace(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kEvent, typicalEvent());
+  BodyFields event({"seq", "kind", "text"});
+  msgpack::sbuffer copy(kEncodeFirstBytes);
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    const bool read = event.read(frames[2].to_string_view()) && event.id() &&
+                      event.unsignedField(0) && event.stringField(1) && event.stringField(2);
+    event.writeWithId(7, copy);
+    benchmark::DoNotOptimize(read + event.stringField(2)->size() + copy.size());
+  }
+  allocations.report();
+}
+
+// The worker messages that follow every prompt and every heartbeat interval.
+void BM_ReadDeliveredDecoded(benchmark::State& state) {
+  decode(state, MessageType::kDelivered, msg::Delivered{41});
+}
+
+void BM_ReadDeliveredInPlace(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kDelivered, msg::Delivered{41});
+  BodyFields delivered({});
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    const bool read = delivered.read(frames[2].to_string_view());
+    benchmark::DoNotOptimize(read + delivered.id().value_or(0));
+  }
+  allocations.report();
+}
+
+void BM_ReadHeartbeatDecoded(benchmark::State& state) {
+  decode(state, MessageType::kHeartbeat, msg::Heartbeat{1234, 0, 0});
+}
+
+void BM_ReadHeartbeatInPlace(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kHeartbeat, msg::Heartbeat{1234, 0, 0});
+  BodyFields beat({"seq", "ack", "term"});
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    const bool read =
+        beat.read(frames[2].to_string_view()) && beat.unsignedField(1) && beat.unsignedField(2);
+    benchmark::DoNotOptimize(read + beat.unsignedField(0).value_or(0));
+  }
+  allocations.report();
+}
+
 BENCHMARK(BM_EncodeQuery);
 BENCHMARK(BM_DecodeQuery);
 BENCHMARK(BM_EncodeEvent);
 BENCHMARK(BM_DecodeEvent);
+BENCHMARK(BM_ForwardEventDecoded);
+BENCHMARK(BM_ForwardEventInPlace);
+BENCHMARK(BM_ReadDeliveredDecoded);
+BENCHMARK(BM_ReadDeliveredInPlace);
+BENCHMARK(BM_ReadHeartbeatDecoded);
+BENCHMARK(BM_ReadHeartbeatInPlace);
 
 }  // namespace
 }  // namespace ccmesh::bench

@@ -385,7 +385,15 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
   const std::string routing_id = frames[0].to_string();
   try {
     const auto caller = access_->identify(frames, from_clients);
-    auto envelope = decodeFrames(std::span<const zmq::message_t>(frames).subspan(1));
+    const auto message = std::span<const zmq::message_t>(frames).subspan(1);
+    // A worker's streamed events (and deliveries, heartbeats) need only a few of their fields.
+    const bool in_place = !from_clients && caller && (!election_ || stillServing()) &&
+                          workers_handler_->handleInPlace(routing_id, message, caller->name);
+    if (in_place) {
+      reapLost();
+      return;
+    }
+    auto envelope = decodeFrames(message);
     if (!caller) return refuseUnknownKey(routing_id, from_clients, envelope ? envelope->id : 0);
     if (election_ && envelope && !stillServing()) {
       answerAsStandby(routing_id, from_clients, *envelope);

@@ -6,9 +6,12 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
+#include <span>
 #include <vector>
 #include <zmq.hpp>
 
+#include "ccmesh/common/body_fields.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/pool_messages.hpp"
 #include "ccmesh/common/replies.hpp"
@@ -91,6 +94,30 @@ void decodeEveryBody(const Envelope& envelope) {
   if (options) (void)options->validate();
 }
 
+// What the broker reads in place (BodyFields) must be what decoding would have read: a body it
+// accepts decodes as an event with the same fields, and its rewritten copy decodes too.
+void readInPlace(std::span<const zmq::message_t> frames, bool decoded) {
+  if (frames.size() != 3 || frames[0].to_string_view() != kProtocolTag ||
+      !parseMessageType(frames[1].to_string_view())) {
+    return;  // refused before any body is read
+  }
+  BodyFields event({"seq", "kind", "text"});
+  if (!event.read(frames[2].to_string_view())) return;
+  if (!decoded) std::abort();  // accepted what decodeFrames refuses
+  const auto id = event.id();
+  const auto seq = event.unsignedField(0);
+  const auto kind = event.stringField(1);
+  const auto text = event.stringField(2);
+  if (!id || !seq || !kind || !text) return;
+  msgpack::sbuffer copy;
+  event.writeWithId(*id + 1, copy);
+  const auto object = msgpack::unpack(copy.data(), copy.size());
+  const auto value = object.get().as<msg::Event>();  // throws (a finding) if it does not decode
+  if (value.id != *id + 1 || value.seq != *seq || value.kind != *kind || value.text != *text) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -111,5 +138,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto envelope = decodeFrames(frames);
   if (envelope) decodeEveryBody(*envelope);
+  readInPlace(frames, envelope.ok());
   return 0;
 }

@@ -21,6 +21,7 @@
 #include "ccmesh/broker/session_registry.hpp"
 #include "ccmesh/broker/transcript_store.hpp"
 #include "ccmesh/broker/worker_table.hpp"
+#include "ccmesh/common/body_fields.hpp"
 #include "ccmesh/common/clock.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/error_code.hpp"
@@ -190,6 +191,9 @@ class BrokerCore {
   void markDelivered(const std::string& worker_id, uint64_t request_id);
   // A streamed `event` (decoded as `event`, raw in `envelope`) goes to its client.
   void relayEvent(const std::string& worker_id, const Envelope& envelope, const msg::Event& event);
+  // The same, read in place (id, seq, kind, text: see WorkerMessageHandler::handleInPlace):
+  // the client's copy is the body with only its id replaced.
+  void relayEvent(const std::string& worker_id, const BodyFields& event);
   // A final `result` (raw in `envelope`) settles its request: relayed to its client, or the
   // next step of a `move`.
   void settleResult(const std::string& worker_id, const Envelope& envelope);
@@ -278,6 +282,10 @@ class BrokerCore {
                    std::set<std::string>& held);
   void fence(const std::string& worker_id, const std::string& session, uint64_t generation);
   BrokerRequest* requestFrom(const std::string& worker_id, uint64_t id, std::string_view type);
+  // Takes note of an `event` of request `id` (its partial answer); the request whose
+  // client gets it, or null when none does.
+  BrokerRequest* takeEvent(const std::string& worker_id, uint64_t id, std::string_view kind,
+                           std::string_view text);
   // A request of `client` for the current copy of `entry`, on its way to that copy's worker
   // (answered by the broker at control_timeout if the worker does not).
   BrokerRequest* addForwarded(const std::string& client, uint64_t id, RequestKind kind,
@@ -359,6 +367,7 @@ class BrokerCore {
   uint64_t term_ = 0;                             // see term()
   TimePoint started_at_;                          // when this core started
   std::vector<std::string> to_reap_;              // workers marked lost, not dropped yet
+  msgpack::sbuffer relayed_;                      // the client's copy of an event, reused
   std::optional<TimePoint> release_at_;           // when names held back may be placed
   uint64_t next_pool_terminate_ = 1;              // ids of the pools' own terminate requests
   std::map<std::string, Usage> worker_usage_;     // worker -> what its turns used (since start)

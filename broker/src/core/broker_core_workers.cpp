@@ -126,15 +126,31 @@ void BrokerCore::markDelivered(const std::string& worker_id, uint64_t request_id
 
 void BrokerCore::relayEvent(const std::string& worker_id, const Envelope& envelope,
                             const msg::Event& event) {
-  auto* request = requestFrom(worker_id, event.id, "event");
-  if (!request || request->kind != RequestKind::kQuery) return;
-  if (event.kind == "delta") {
-    if (request->first_delta_at == TimePoint{}) request->first_delta_at = clock_.now();
-    RequestTable::appendPartial(*request, event.text);
+  if (auto* request = takeEvent(worker_id, event.id, event.kind, event.text)) {
+    sender_.toClient(request->client, MessageType::kEvent,
+                     rewriteId(envelope.body.get(), request->client_id));
   }
-  if (request->client_gone || !request->query.stream) return;
-  sender_.toClient(request->client, MessageType::kEvent,
-                   rewriteId(envelope.body.get(), request->client_id));
+}
+
+void BrokerCore::relayEvent(const std::string& worker_id, const BodyFields& event) {
+  // BodyFields keys: seq, kind, text (handleInPlace checked their types).
+  auto* request = takeEvent(worker_id, event.id().value_or(0), event.stringField(1).value_or(""),
+                            event.stringField(2).value_or(""));
+  if (request == nullptr) return;
+  event.writeWithId(request->client_id, relayed_);
+  sender_.eventToClient(request->client, relayed_);
+}
+
+BrokerRequest* BrokerCore::takeEvent(const std::string& worker_id, uint64_t id,
+                                     std::string_view kind, std::string_view text) {
+  auto* request = requestFrom(worker_id, id, "event");
+  if (!request || request->kind != RequestKind::kQuery) return nullptr;
+  if (kind == "delta") {
+    if (request->first_delta_at == TimePoint{}) request->first_delta_at = clock_.now();
+    RequestTable::appendPartial(*request, text);
+  }
+  if (request->client_gone || !request->query.stream) return nullptr;
+  return request;
 }
 
 void BrokerCore::settleResult(const std::string& worker_id, const Envelope& envelope) {

@@ -2,6 +2,7 @@
 
 #include <msgpack.hpp>
 #include <string>
+#include <utility>
 
 #include "ccmesh/common/message_type.hpp"
 #include "ccmesh/common/socket_io.hpp"
@@ -17,6 +18,13 @@ class PeerSender {
   // To a client by routing id: events may be dropped when it is not reading, final replies
   // are never dropped silently.
   virtual void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) = 0;
+
+  // An `event` to a client from a buffer the caller reuses: as toClient.
+  virtual void eventToClient(const std::string& client, const msgpack::sbuffer& body) {
+    msgpack::sbuffer copy(body.size());
+    copy.write(body.data(), body.size());
+    toClient(client, MessageType::kEvent, std::move(copy));
+  }
 
   // Offers a client an event only if its socket takes it now (nothing queued for it ahead):
   // false, and nothing sent, when it would have to wait or be dropped.

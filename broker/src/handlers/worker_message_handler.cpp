@@ -132,6 +132,48 @@ void WorkerMessageHandler::handle(const std::string& routing_id, const Envelope&
   }
 }
 
+bool WorkerMessageHandler::handleInPlace(const std::string& routing_id,
+                                         std::span<const zmq::message_t> frames,
+                                         const std::string& key_name) {
+  if (frames.size() != 3 || frames[0].to_string_view() != kProtocolTag) return false;
+  const std::string_view type = frames[1].to_string_view();
+  const std::string_view body = frames[2].to_string_view();
+  const auto* worker = core_.workers().findByRoutingId(routing_id);
+  if (worker == nullptr || (!key_name.empty() && worker->id != key_name)) return false;
+  if (type == messageTypeName(MessageType::kEvent)) {
+    BodyFields& event = event_fields_;
+    // Each field must have the type decodeBody<msg::Event> converts.
+    if (!event.read(body) || !event.id() || !event.unsignedField(0) || !event.stringField(1) ||
+        !event.stringField(2)) {
+      return false;
+    }
+    const std::string& id = worker_id_.assign(worker->id);  // the verbs may drop the entry
+    core_.heardFrom(id);
+    core_.relayEvent(id, event);
+    return true;
+  }
+  if (type == messageTypeName(MessageType::kDelivered)) {
+    BodyFields& delivered = delivered_fields_;
+    if (!delivered.read(body) || !delivered.id()) return false;
+    const std::string& id = worker_id_.assign(worker->id);
+    core_.heardFrom(id);
+    core_.markDelivered(id, *delivered.id());
+    return true;
+  }
+  if (type == messageTypeName(MessageType::kHeartbeat)) {
+    BodyFields& beat = heartbeat_fields_;
+    if (!beat.read(body) || !beat.unsignedField(0) || !beat.unsignedField(1) ||
+        !beat.unsignedField(2)) {
+      return false;
+    }
+    const std::string& id = worker_id_.assign(worker->id);
+    core_.heardFrom(id);
+    core_.heartbeatFrom(id, *beat.unsignedField(0));
+    return true;
+  }
+  return false;
+}
+
 void WorkerMessageHandler::onReady(const std::string& routing_id, const Envelope& envelope,
                                    const std::string& key_name) {
   auto ready = decodeBody<msg::Ready>(envelope);

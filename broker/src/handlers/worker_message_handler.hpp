@@ -1,8 +1,11 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <zmq.hpp>
 
+#include "ccmesh/common/body_fields.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/worker_messages.hpp"
 #include "core/broker_core.hpp"
@@ -23,6 +26,14 @@ class WorkerMessageHandler {
   // may only speak for the worker of its own name.
   void handle(const std::string& routing_id, const Envelope& envelope,
               const std::string& key_name = {});
+  // The messages a worker sends most, `event`, `delivered` and `heartbeat`, handled from
+  // their frames ([CCM1][type][body], routing id stripped) by reading only the fields they
+  // need in place (BodyFields): no msgpack objects, and an event's client copy is its body
+  // with the id replaced. False, with nothing done, for anything else, and for anything
+  // handle() would treat otherwise than as a well-formed message of a registered worker
+  // (refusals, errors): decode it and call handle().
+  bool handleInPlace(const std::string& routing_id, std::span<const zmq::message_t> frames,
+                     const std::string& key_name = {});
 
  private:
   void onReady(const std::string& routing_id, const Envelope& envelope,
@@ -35,8 +46,12 @@ class WorkerMessageHandler {
   // Answers a malformed message (counted in malformed_messages).
   void rejectMalformed(const std::string& routing_id, uint64_t id, const Error& error);
 
-  BrokerCore& core_;          // the state machine
-  RateLimitedLog& warnings_;  // rate-limited warnings about bad or stale input
+  BrokerCore& core_;                                   // the state machine
+  RateLimitedLog& warnings_;                           // warnings about bad or stale input
+  BodyFields event_fields_{"seq", "kind", "text"};     // an `event` read in place
+  BodyFields delivered_fields_{};                      // a `delivered` read in place
+  BodyFields heartbeat_fields_{"seq", "ack", "term"};  // a `heartbeat` read in place
+  std::string worker_id_;  // the sender's id while handleInPlace runs (its memory reused)
 };
 
 }  // namespace ccmesh::broker

@@ -40,6 +40,27 @@ void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuf
   queued->second.push_back(Queued{type, std::move(body)});
 }
 
+void Outbox::eventToClient(const std::string& client, const msgpack::sbuffer& body) {
+  if (held_.count(client) != 0) {
+    msgpack::sbuffer copy(body.size());
+    copy.write(body.data(), body.size());
+    backlog_[client].push_back(Queued{MessageType::kEvent, std::move(copy)});
+    return;
+  }
+  if (backlog_.count(client) == 0) {
+    switch (sendMessage(frontend_, client, MessageType::kEvent, body)) {
+      case SendStatus::kSent:
+        return;
+      case SendStatus::kUnreachable:
+        lose(client);
+        return;
+      case SendStatus::kWouldBlock:
+        break;
+    }
+  }
+  ++dropped_events_;  // as toClient: an event never waits behind others
+}
+
 bool Outbox::offerToClient(const std::string& client, MessageType type,
                            const msgpack::sbuffer& body) {
   if (held_.count(client) != 0) {

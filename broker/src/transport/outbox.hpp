@@ -32,6 +32,8 @@ class Outbox final : public PeerSender {
 
   // Sends an event (dropped if the client is not reading) or a final reply (queued).
   void toClient(const std::string& client, MessageType type, msgpack::sbuffer body) override;
+  // Copies `body` only when it must wait (the client is held).
+  void eventToClient(const std::string& client, const msgpack::sbuffer& body) override;
   bool offerToClient(const std::string& client, MessageType type,
                      const msgpack::sbuffer& body) override;
 

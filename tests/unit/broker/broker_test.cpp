@@ -1,6 +1,11 @@
 // The broker as clients see it, driven in-process over inproc with a ManualClock.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "broker_peer.hpp"
 #include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
@@ -198,6 +203,53 @@ TEST_F(BrokerTest, RelaysStartAndStreamingQueryWithClientIdsRestored) {
   worker->send(MessageType::kResult, answer(query.id, "s1", "again"));
   peer->expectSilence(*broker_);
   EXPECT_GE(broker_->stats().stale_messages, 1u);
+}
+
+// A worker's event is read in place: the client's copy is the worker's body with only the
+// id replaced (keys the broker does not know stay), and a malformed one is still refused.
+TEST_F(BrokerTest, RelaysAnEventWithOnlyItsIdReplacedAndRefusesAMalformedOne) {
+  startBroker();
+  broker_->addSessions({{"s", {}}});
+  auto worker = joinWorker("w1", 4);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto peer = client();
+  peer->send(MessageType::kQuery, msg::Query{7, "s", "hello", true, 0});
+  const uint64_t id = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>().id;
+  // What the broker could not have re-encoded the same: a wide id, a key it does not know.
+  auto event = [&](const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& text) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack_map(5);
+    packer.pack(std::string_view("kind"));
+    packer.pack(std::string_view("delta"));
+    packer.pack(std::string_view("id"));
+    packer.pack_fix_uint64(id);
+    packer.pack(std::string_view("seq"));
+    packer.pack(0);
+    packer.pack(std::string_view("future"));
+    packer.pack(std::vector<int>{1, 2});
+    packer.pack(std::string_view("text"));
+    text(packer);
+    return std::string(body.data(), body.size());
+  };
+  const uint64_t malformed_before = broker_->stats().malformed_messages;
+  worker->sendFrames({"CCM1", "event", event([](auto& p) {
+                        p.pack_bin(3);
+                        p.pack_bin_body("Hel", 3);
+                      })});
+  const auto refused = worker->expect(*broker_, MessageType::kError).as<msg::ErrorReply>();
+  EXPECT_EQ(refused.code, "bad_request");
+  EXPECT_EQ(refused.id, id);
+  EXPECT_EQ(broker_->stats().malformed_messages, malformed_before + 1);
+  worker->sendFrames({"CCM1", "event", event([](auto& p) { p.pack(std::string_view("Hel")); })});
+  const auto relayed = peer->expect(*broker_, MessageType::kEvent);
+  const auto fields = relayed.as<std::map<std::string, msgpack::object>>();
+  EXPECT_EQ(fields.size(), 5u);
+  EXPECT_EQ(fields.at("id").as<uint64_t>(), 7u);
+  EXPECT_EQ(fields.at("text").as<std::string>(), "Hel");
+  EXPECT_EQ(fields.at("future").as<std::vector<int>>(), (std::vector<int>{1, 2}));
+  worker->send(MessageType::kResult, answer(id, "s", "Hel"));
+  EXPECT_EQ(peer->expect(*broker_, MessageType::kResult).as<msg::QueryResult>().text, "Hel");
 }
 
 TEST_F(BrokerTest, RelaysEventsOnlyToStreamingQueries) {
