@@ -34,18 +34,20 @@ void closeFd(int& fd) {
   ::_exit(127);
 }
 
-// Everything between fork and exec. Only async-signal-safe calls.
+// Everything between vfork and exec, in the worker's memory: only async-signal-safe calls,
+// nothing written but this function's own locals, and never a return.
 [[noreturn]] void runChild(const char* path, char* const* argv, char* const* envp, const char* cwd,
                            int in_read, int out_write, int err_write, int report_fd, pid_t parent) {
+  // Signals arrive blocked (see spawnChild): reset every disposition the worker changed
+  // (ignored signals survive exec, handlers must not run here) before unblocking them.
   ::setpgid(0, 0);
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) failChild(report_fd, 3);
   if (::getppid() != parent) ::_exit(127);  // the worker died before prctl took effect
-  // Dispositions the worker changed must not leak into the CLI (ignored signals survive
-  // exec), and the worker's signal mask must not either.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT})
-    ::sigaction(sig, &dfl, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);  // some: EINVAL
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -64,6 +66,32 @@ void closeFd(int& fd) {
   if (cwd != nullptr && ::chdir(cwd) != 0) failChild(report_fd, 1);
   ::execve(path, argv, envp);
   failChild(report_fd, 2);
+}
+
+// What the child needs, made before vfork.
+struct ChildPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int in_read, out_write, err_write, report_fd;
+  pid_t parent;
+};
+
+// vfork and, in the child, runChild; apart from spawnChild so that none of its locals lives
+// across vfork. Signals are blocked in between (see spawnChild). Returns the pid or -1.
+[[gnu::noinline]] pid_t vforkChild(const ChildPlan& plan, int& error) {
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const pid_t pid = ::vfork();
+  if (pid == 0) {
+    runChild(plan.path, plan.argv, plan.envp, plan.cwd, plan.in_read, plan.out_write,
+             plan.err_write, plan.report_fd, plan.parent);
+  }
+  error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return pid;
 }
 
 }  // namespace
@@ -110,15 +138,19 @@ Expected<SpawnedChild, std::string> spawnChild(const CliCommand& command) {
     return message;
   }
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
+  // vfork, not fork: the child borrows the worker's memory until it execs instead of the
+  // kernel copying the worker's page tables, which made each spawn cost milliseconds in a
+  // worker of some size (bench/micro/spawn_bench.cpp), and this thread resumes once the
+  // child has exec'd or failed. Every signal stays blocked until the child has reset the
+  // dispositions it inherited: a worker handler must never run in the child.
+  int vfork_error = 0;
+  const pid_t pid = vforkChild({path.c_str(), argv.data(), envp.data(), cwd, in_pipe[0],
+                                out_pipe[1], err_pipe[1], report[1], parent},
+                               vfork_error);
   if (pid < 0) {
-    std::string message = std::string("fork: ") + std::strerror(errno);
+    std::string message = std::string("vfork: ") + std::strerror(vfork_error);
     close_all();
     return message;
-  }
-  if (pid == 0) {
-    runChild(path.c_str(), argv.data(), envp.data(), cwd, in_pipe[0], out_pipe[1], err_pipe[1],
-             report[1], parent);
   }
   ::setpgid(pid, pid);  // also in the parent, so a signal to the group cannot race the child
   closeFd(in_pipe[0]);

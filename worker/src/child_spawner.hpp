@@ -18,12 +18,13 @@ struct SpawnedChild {
   int stderr_fd = -1;  // read end of the child's stderr
 };
 
-// Forks and execs a command in its own process group, with PR_SET_PDEATHSIG so it dies with
-// the worker, default signal dispositions, no inherited descriptors but its three pipes,
-// and the command's environment and working directory. An exec (or chdir) failure is
-// reported through a close-on-exec pipe and returned as an error message; the failed child
-// is reaped before returning. The worker has threads (ZeroMQ's I/O thread), so the child
-// only calls async-signal-safe functions between fork and exec.
+// Starts a command (vfork + exec) in its own process group, with PR_SET_PDEATHSIG so it dies
+// with the worker, default signal dispositions, no inherited descriptors but its three
+// pipes, and the command's environment and working directory. Returns once the child has
+// exec'd: an exec (or chdir) failure is reported through a close-on-exec pipe and returned
+// as an error message, the failed child reaped first. The child runs in the worker's memory
+// until exec (no page tables copied, so a spawn costs the same in a large worker), calling
+// only async-signal-safe functions, with every signal blocked until it has reset them.
 Expected<SpawnedChild, std::string> spawnChild(const CliCommand& command);
 
 // Resolves a program name the way execvp would (a name without '/' is looked up on PATH).
