@@ -51,7 +51,8 @@ TEST_F(LeaderElectionTest, OneBrokerLeadsAndStandbysSendClientsAndWorkersToIt) {
   ASSERT_TRUE(waitFor([&] {
     refusal = rawAnswer(cluster_.endpoints(standby).frontend);
     return !refusal.leader.empty();
-  })) << refusal.code << ": " << refusal.message;
+  })) << refusal.code
+      << ": " << refusal.message;
   EXPECT_EQ(refusal.code, "not_leader") << refusal.message;
   EXPECT_EQ(refusal.leader, cluster_.endpoints(leader).frontend) << refusal.message;
   EXPECT_EQ(refusal.id, 7u);
@@ -218,6 +219,68 @@ TEST_F(LeaderElectionTest, AsynchronousQueriesEachEndOnceAcrossALeaderChange) {
   })) << answers.size()
       << " of " << asked.size() << " ended" << cluster_.logs();
   for (const auto& [id, answer] : answers) EXPECT_EQ(answer, "ok") << asked[id];
+}
+
+TEST_F(LeaderElectionTest, ABurstOfDeclarationsIsWrittenWholeAndInOrder) {
+  cluster_.startBroker("b1");
+  cluster_.startBroker("b2");
+  cluster_.startWorker("w1");
+  const std::string first = cluster_.waitForLeader(1);
+  SessionOptions lazy;
+  lazy.start = std::string(SessionOptions::kStartOnDemand);
+  ASSERT_TRUE(cluster_.client(Millis(5000))->start("shared", lazy)) << cluster_.logs();
+
+  // Clients at once: many starts queue up behind each etcd write and leave in one
+  // transaction; budget changes of one name queue up twice in it, which etcd would refuse.
+  constexpr int kClients = 6;
+  constexpr int kEach = 20;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto client = cluster_.client(Millis(10000));
+      for (int i = 0; i < kEach; ++i) {
+        if (c % 2 == 0) {
+          if (!client->start("burst-" + std::to_string(c) + "-" + std::to_string(i), lazy)) {
+            ++failures;
+          }
+          continue;
+        }
+        if (!client->budget("shared", 0, 1 + c * 100 + i)) ++failures;
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  ASSERT_EQ(failures.load(), 0) << cluster_.logs();
+
+  broker::EtcdGateway etcd({cluster_.etcd().url()}, Millis(1000));
+  const std::string prefix = broker::LeaderElection::declaredPrefix("ccmesh");
+  std::set<std::string> declared;
+  for (const auto& kv : etcd.range(prefix, true).value_or(std::vector<broker::EtcdKeyValue>{})) {
+    declared.insert(kv.key.substr(prefix.size()));
+  }
+  std::set<std::string> expected{"session/shared"};
+  for (int c = 0; c < kClients; c += 2) {
+    for (int i = 0; i < kEach; ++i) {
+      expected.insert("session/burst-" + std::to_string(c) + "-" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(declared, expected);
+  auto before = cluster_.client(Millis(5000))->budget("shared");
+  ASSERT_TRUE(before) << before.error().message;
+
+  // The new leader reads the budget the old one ended with, not an earlier one of the burst.
+  cluster_.broker(first).signal(SIGKILL);
+  cluster_.broker(first).waitExit(kEventDeadline);
+  ASSERT_NE(cluster_.waitForLeader(1), first);
+  auto client = cluster_.client(Millis(5000));
+  client::Reply<msg::BudgetResult> budget = client->budget("shared");
+  ASSERT_TRUE(waitFor([&] {
+    budget = client->budget("shared");
+    return budget.ok();
+  })) << budget.error().message
+      << cluster_.logs();
+  EXPECT_EQ(budget->budget_usd, before->budget_usd);
 }
 
 TEST_F(LeaderElectionTest, SessionsAndPoolsDeclaredAtRuntimeOutliveTheLeader) {

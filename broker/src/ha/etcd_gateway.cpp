@@ -152,17 +152,20 @@ bool EtcdGateway::deleteIfCreatedAt(const std::string& key, int64_t create_revis
 }
 
 bool EtcdGateway::writeIfCreatedAt(const std::string& guard, int64_t revision,
-                                   const std::string& key, const std::optional<std::string>& value,
-                                   bool& applied) {
-  const json operation =
-      value ? json{{"request_put", {{"key", toBase64(key)}, {"value", toBase64(*value)}}}}
-            : json{{"request_delete_range", {{"key", toBase64(key)}}}};
+                                   std::span<const EtcdWrite> writes, bool& applied) {
+  json operations = json::array();
+  for (const auto& write : writes) {
+    operations.push_back(
+        write.value ? json{{"request_put",
+                            {{"key", toBase64(write.key)}, {"value", toBase64(*write.value)}}}}
+                    : json{{"request_delete_range", {{"key", toBase64(write.key)}}}});
+  }
   const json request{{"compare",
                       {{{"key", toBase64(guard)},
                         {"result", "EQUAL"},
                         {"target", "CREATE"},
                         {"create_revision", std::to_string(revision)}}}},
-                     {"success", {operation}}};
+                     {"success", std::move(operations)}};
   auto answer = post("/v3/kv/txn", request.dump());
   if (!answer) return false;
   const json reply = json::parse(*answer, nullptr, false);

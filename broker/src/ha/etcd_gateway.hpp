@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ struct EtcdKeyValue {
 };
 
 // What a create-if-absent transaction found.
+// One write of a transaction: `key` = `value`, or `key` deleted when there is no value.
+struct EtcdWrite {
+  std::string key;
+  std::optional<std::string> value;
+};
+
 struct EtcdCreated {
   bool created = false;  // the key was absent and is ours now
   EtcdKeyValue holder;   // the key as it is now (ours, or the one already there)
@@ -46,11 +53,12 @@ class EtcdGateway {
   bool put(const std::string& key, const std::string& value, int64_t lease);
   // Deletes `key` if it was created at `create_revision` (still the same incarnation).
   bool deleteIfCreatedAt(const std::string& key, int64_t create_revision);
-  // Sets `key` = `value` (deletes it with none), only while `guard` still has create
-  // revision `revision` (the writer still leads). False if etcd did not answer; true with
-  // `applied` false if the guard failed.
-  bool writeIfCreatedAt(const std::string& guard, int64_t revision, const std::string& key,
-                        const std::optional<std::string>& value, bool& applied);
+  // Applies `writes` in one transaction (all or none), only while `guard` still has create
+  // revision `revision` (the writer still leads). No key may appear twice (etcd refuses the
+  // transaction). False if etcd did not answer; true with `applied` false if the guard
+  // failed.
+  bool writeIfCreatedAt(const std::string& guard, int64_t revision,
+                        std::span<const EtcdWrite> writes, bool& applied);
   // The key `key`, or with `prefix` every key that starts with it. Empty: none.
   std::optional<std::vector<EtcdKeyValue>> range(const std::string& key, bool prefix = false);
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <tuple>
+#include <unordered_set>
 
 namespace ccmesh::broker {
 namespace {
@@ -22,6 +24,12 @@ std::optional<BrokerAddress> decodeAddress(const std::string& text) {
   return BrokerAddress{value.value("name", ""), value.value("frontend", ""),
                        value.value("backend", "")};
 }
+
+// Declarations written in one transaction at most: etcd's default --max-txn-ops is 128 and
+// its default request limit 1.5 MiB (--max-request-bytes), which base64 and JSON reach at
+// about 1 MiB of keys and values.
+constexpr std::size_t kMaxWritesPerTxn = 128;
+constexpr std::size_t kMaxTxnBytes = 768u << 10;
 
 // How often standbys read the leader key, and how long one etcd call may take.
 Millis tickOf(Millis ttl) { return std::clamp(ttl / 10, Millis(20), Millis(100)); }
@@ -87,30 +95,47 @@ bool LeaderElection::readDeclarations() {
 
 void LeaderElection::writeDeclarations() {
   while (leading_) {
-    uint64_t number = 0;
-    DeclarationWrite next;
+    // The oldest declarations waiting, as one transaction: one etcd round trip (and one
+    // fsync on its members) for many starts. It ends before a key already in it (etcd
+    // refuses a transaction naming a key twice) and at etcd's bounds.
+    std::vector<EtcdWrite> batch;
+    uint64_t last = 0;
     {
       std::lock_guard lock(mutex_);
-      if (writes_.empty()) return;
-      std::tie(number, next) = writes_.front();
+      std::unordered_set<std::string_view> keys;
+      std::size_t bytes = 0;
+      for (const auto& [number, write] : writes_) {
+        const std::size_t size = write.key.size() + (write.value ? write.value->size() : 0);
+        if (!batch.empty() && (batch.size() == kMaxWritesPerTxn || bytes + size > kMaxTxnBytes ||
+                               keys.contains(write.key))) {
+          break;
+        }
+        keys.insert(write.key);
+        bytes += size;
+        batch.push_back({declaredPrefix(config_.cluster) + write.key, write.value});
+        last = number;
+      }
     }
+    if (batch.empty()) return;
     bool applied = false;
-    if (!etcd_.writeIfCreatedAt(leaderKey(config_.cluster), static_cast<int64_t>(term_),
-                                declaredPrefix(config_.cluster) + next.key, next.value, applied)) {
+    if (!etcd_.writeIfCreatedAt(leaderKey(config_.cluster), static_cast<int64_t>(term_), batch,
+                                applied)) {
       return;  // etcd did not answer: the next pass tries again
     }
     {
       std::lock_guard lock(mutex_);
-      writes_.pop_front();
+      writes_.erase(writes_.begin(), writes_.begin() + static_cast<std::ptrdiff_t>(batch.size()));
     }
     if (!applied) {
-      // Not durable, and nothing after it will be (the guard never holds again): whatever
-      // waits for it waits until this broker steps down.
-      logger_->warn("declaration {} not written: this broker no longer holds the leader key",
-                    next.key);
+      // Not durable, and nothing after them will be (the guard never holds again): whatever
+      // waits for them waits until this broker steps down.
+      logger_->warn(
+          "{} declaration(s) from {} not written: this broker no longer holds the "
+          "leader key",
+          batch.size(), batch.front().key);
       continue;
     }
-    written_.store(number, std::memory_order_release);
+    written_.store(last, std::memory_order_release);
     if (on_change_) on_change_();
   }
 }
