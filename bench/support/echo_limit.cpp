@@ -3,8 +3,10 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
+#include <zmq_addon.hpp>
 
 namespace ccmesh::bench {
 namespace {
@@ -23,17 +25,8 @@ const std::string kWorkerId = "echo-worker";
 // Receives the frames of one message without waiting; false if none is queued.
 bool receiveAll(zmq::socket_t& socket, std::vector<zmq::message_t>& frames) {
   frames.clear();
-  zmq::message_t frame;
-  if (!socket.recv(frame, zmq::recv_flags::dontwait)) return false;
-  bool more = frame.more();
-  frames.push_back(std::move(frame));
-  while (more) {
-    zmq::message_t next;
-    (void)socket.recv(next, zmq::recv_flags::none);
-    more = next.more();
-    frames.push_back(std::move(next));
-  }
-  return true;
+  return zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)
+      .has_value();
 }
 
 // Sends frames as one message, blocking up to the socket's send timeout. False when it

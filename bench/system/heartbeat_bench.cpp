@@ -2,8 +2,6 @@
 // 100 ms and it answers each of them, read from /proc over a window: against one core (the
 // goal), and beside a plain ZeroMQ ROUTER answering the same heartbeats from the same
 // simulated workers (the floor ZeroMQ and TCP set). Prints one JSON object.
-#include <sys/resource.h>
-
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -14,6 +12,7 @@
 #include "figure_report.hpp"
 #include "harness/wait_for.hpp"
 #include "heartbeat_echo_router.hpp"
+#include "open_files.hpp"
 #include "process_probe.hpp"
 #include "simulated_workers.hpp"
 
@@ -23,15 +22,6 @@ using namespace ccmesh::bench;
 namespace {
 
 constexpr Millis kHeartbeat{100};
-
-// Every simulated worker holds a TCP connection on both ends: make room for them.
-void raiseOpenFileLimit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 // What one window of heartbeats cost the process that answered them.
 struct WindowCost {

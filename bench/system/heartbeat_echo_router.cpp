@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 namespace ccmesh::bench {
 namespace {
@@ -32,15 +34,8 @@ namespace {
       if (items[1].revents != 0) break;  // the parent closed its end (or died)
       while (true) {
         frames.clear();
-        zmq::message_t frame;
-        if (!router.recv(frame, zmq::recv_flags::dontwait)) break;
-        bool more = frame.more();
-        frames.push_back(std::move(frame));
-        while (more) {
-          zmq::message_t next;
-          (void)router.recv(next, zmq::recv_flags::none);
-          more = next.more();
-          frames.push_back(std::move(next));
+        if (!zmq::recv_multipart(router, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+          break;
         }
         for (std::size_t i = 0; i < frames.size(); ++i) {
           const auto flags = i + 1 < frames.size()

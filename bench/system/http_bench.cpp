@@ -34,6 +34,7 @@ constexpr const char* kUsage =
 constexpr const char* kRoundTripSession = "rt";
 constexpr const char* kStreamPrompt = "/deltas 100 20";  // a turn's shape: 100 deltas of 20 B
 constexpr std::size_t kDeltasPerAnswer = 100;
+constexpr std::size_t kDeltaBytes = 20;
 
 struct Sizes {
   std::size_t queries = 400;  // sequential round trips per client
@@ -95,7 +96,8 @@ double pythonRoundTripP50(BenchCluster& cluster, std::size_t queries) {
 }
 
 // Streams `answers` answers on each of `streams` sessions at once, one thread a stream;
-// returns the deltas received.
+// returns the deltas received, counted as the text they carried over kDeltaBytes (a worker
+// merges deltas that queue up, so events may carry several).
 uint64_t httpStreams(BenchCluster& cluster, std::size_t streams, std::size_t answers) {
   std::atomic<uint64_t> deltas{0};
   std::atomic<bool> failed{false};
@@ -122,7 +124,13 @@ uint64_t httpStreams(BenchCluster& cluster, std::size_t streams, std::size_t ans
           pending.append(data, length);
           for (std::size_t end; (end = pending.find("\n\n")) != std::string::npos;) {
             const std::string_view event(pending.data(), end);
-            if (event.rfind("event: delta", 0) == 0) ++deltas;
+            if (event.rfind("event: delta", 0) == 0) {
+              const auto data = event.find("\ndata: ");
+              const auto text = nlohmann::json::parse(
+                  data == std::string_view::npos ? std::string_view("{}") : event.substr(data + 7),
+                  nullptr, false);
+              if (text.is_object()) deltas += text.value("text", "").size();
+            }
             if (event.rfind("event: result", 0) == 0) done = true;
             pending.erase(0, end + 2);
           }
@@ -143,7 +151,7 @@ uint64_t httpStreams(BenchCluster& cluster, std::size_t streams, std::size_t ans
   }
   for (auto& thread : threads) thread.join();
   if (failed) throw std::runtime_error("an HTTP stream failed");
-  return deltas;
+  return deltas / kDeltaBytes;
 }
 
 // The same streams through the C++ client over ZeroMQ.
@@ -159,7 +167,7 @@ uint64_t zmqStreams(BenchCluster& cluster, std::size_t streams, std::size_t answ
       for (std::size_t a = 0; a < answers && !failed; ++a) {
         auto reply =
             client->query(streamSession(s), kStreamPrompt, options, [&](const msg::Event& event) {
-              if (event.kind == "delta") ++deltas;
+              if (event.kind == "delta") deltas += event.text.size();
             });
         if (!reply) failed = true;
       }
@@ -167,7 +175,7 @@ uint64_t zmqStreams(BenchCluster& cluster, std::size_t streams, std::size_t answ
   }
   for (auto& thread : threads) thread.join();
   if (failed) throw std::runtime_error("a ZeroMQ stream failed");
-  return deltas;
+  return deltas / kDeltaBytes;
 }
 
 }  // namespace

@@ -121,6 +121,12 @@ class SessionRegistry {
   // Number of names hosted by a worker.
   std::size_t countOn(const std::string& worker) const;
 
+  // Every worker hosting names, with those names, sorted by worker id (as WorkerTable's
+  // entries are: placement walks both at once instead of looking each worker up).
+  const std::map<std::string, std::set<std::string>, std::less<>>& placements() const {
+    return by_worker_;
+  }
+
   // Names waiting for a worker, in name order.
   const std::set<std::string>& pendingNames() const { return pending_; }
 
@@ -137,10 +143,10 @@ class SessionRegistry {
   void detach(SessionEntry& entry);
 
   std::map<std::string, SessionEntry> entries_;  // every registered name, sorted
-  std::unordered_map<std::string, std::set<std::string>> by_worker_;  // worker -> names
-  std::set<std::string> pending_;                                     // names with no worker
-  std::unordered_map<std::string, std::size_t> created_by_;           // creator -> names it started
-  std::function<void(const std::string&)> on_remove_;                 // see onRemove()
+  std::map<std::string, std::set<std::string>, std::less<>> by_worker_;  // worker -> names
+  std::set<std::string> pending_;                                        // names with no worker
+  std::unordered_map<std::string, std::size_t> created_by_;  // creator -> names it started
+  std::function<void(const std::string&)> on_remove_;        // see onRemove()
 };
 
 }  // namespace ccmesh::broker
