@@ -60,6 +60,7 @@ std::vector<std::string> WorkerTable::deadSince(TimePoint cutoff) const {
 std::optional<TimePoint> WorkerTable::oldestLastHeard() const {
   std::optional<TimePoint> oldest;
   for (const auto& [id, entry] : entries_) {
+    if (entry.lost()) continue;  // reaped in this turn of the loop
     if (!oldest || entry.last_heard < *oldest) oldest = entry.last_heard;
   }
   return oldest;

@@ -437,8 +437,7 @@ std::optional<TimePoint> BrokerCore::nextDeadline() const {
     if (other && (!next || *other < *next)) next = other;
   };
   earliest(pools_.nextDeadline());
-  if (auto oldest = workers_.oldestLastHeard())
-    earliest(*oldest + workerExpiry(config_) + Millis(1));
+  if (silence_due_) earliest(*silence_due_ + Millis(1));
   earliest(release_at_);
   if (clock_.now() < recovery_.ends()) earliest(recovery_.ends());
   return next;

@@ -369,10 +369,13 @@ class BrokerCore {
   std::vector<std::string> to_reap_;              // workers marked lost, not dropped yet
   msgpack::sbuffer relayed_;                      // the client's copy of an event, reused
   std::optional<TimePoint> release_at_;           // when names held back may be placed
-  uint64_t next_pool_terminate_ = 1;              // ids of the pools' own terminate requests
-  std::map<std::string, Usage> worker_usage_;     // worker -> what its turns used (since start)
-  std::map<std::string, Usage> model_usage_;      // model option -> what its turns used
-  uint64_t budget_refusals_ = 0;                  // queries refused budget_exhausted
+  // The earliest a worker can have been silent too long (or before): workers are only ever
+  // heard later, so until then checkLiveness need not walk them. Nullopt: walk next time.
+  std::optional<TimePoint> silence_due_;
+  uint64_t next_pool_terminate_ = 1;           // ids of the pools' own terminate requests
+  std::map<std::string, Usage> worker_usage_;  // worker -> what its turns used (since start)
+  std::map<std::string, Usage> model_usage_;   // model option -> what its turns used
+  uint64_t budget_refusals_ = 0;               // queries refused budget_exhausted
 };
 
 }  // namespace ccmesh::broker

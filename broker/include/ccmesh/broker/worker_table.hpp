@@ -62,7 +62,8 @@ class WorkerTable {
   // Ids of workers last heard from before `cutoff`, and of workers marked lost.
   std::vector<std::string> deadSince(TimePoint cutoff) const;
 
-  // When the worker heard from longest ago was last heard; nullopt with no worker.
+  // When the worker heard from longest ago was last heard, of those not lost; nullopt with
+  // none.
   std::optional<TimePoint> oldestLastHeard() const;
 
   // All workers, sorted by id.
