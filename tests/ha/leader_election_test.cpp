@@ -35,6 +35,17 @@ msg::ErrorReply rawAnswer(const std::string& frontend) {
   return error;
 }
 
+// The keys etcd holds under the cluster's declarations, without that prefix.
+std::set<std::string> declaredKeys(const std::string& etcd_url) {
+  broker::EtcdGateway etcd({etcd_url}, Millis(1000));
+  const std::string prefix = broker::LeaderElection::declaredPrefix("ccmesh");
+  std::set<std::string> declared;
+  for (const auto& kv : etcd.range(prefix, true).value_or(std::vector<broker::EtcdKeyValue>{})) {
+    declared.insert(kv.key.substr(prefix.size()));
+  }
+  return declared;
+}
+
 class LeaderElectionTest : public ::testing::Test {
  protected:
   HaCluster cluster_;
@@ -253,12 +264,7 @@ TEST_F(LeaderElectionTest, ABurstOfDeclarationsIsWrittenWholeAndInOrder) {
   for (auto& client : clients) client.join();
   ASSERT_EQ(failures.load(), 0) << cluster_.logs();
 
-  broker::EtcdGateway etcd({cluster_.etcd().url()}, Millis(1000));
-  const std::string prefix = broker::LeaderElection::declaredPrefix("ccmesh");
-  std::set<std::string> declared;
-  for (const auto& kv : etcd.range(prefix, true).value_or(std::vector<broker::EtcdKeyValue>{})) {
-    declared.insert(kv.key.substr(prefix.size()));
-  }
+  const std::set<std::string> declared = declaredKeys(cluster_.etcd().url());
   std::set<std::string> expected{"session/shared"};
   for (int c = 0; c < kClients; c += 2) {
     for (int i = 0; i < kEach; ++i) {
@@ -307,12 +313,7 @@ TEST_F(LeaderElectionTest, SessionsAndPoolsDeclaredAtRuntimeOutliveTheLeader) {
   ASSERT_TRUE(client->terminate("gone"));
   // The leader answers only once etcd holds what the request declared: right after the
   // replies, etcd has every declaration, and `gone` no more.
-  broker::EtcdGateway etcd({cluster_.etcd().url()}, Millis(1000));
-  const std::string prefix = broker::LeaderElection::declaredPrefix("ccmesh");
-  std::set<std::string> declared;
-  for (const auto& kv : etcd.range(prefix, true).value_or(std::vector<broker::EtcdKeyValue>{})) {
-    declared.insert(kv.key.substr(prefix.size()));
-  }
+  const std::set<std::string> declared = declaredKeys(cluster_.etcd().url());
   EXPECT_EQ(declared, (std::set<std::string>{"session/pending", "session/lazy", "pool/team"}));
   ASSERT_EQ(client->info("pending")->state, "pending");
   int64_t member_pid = 0;

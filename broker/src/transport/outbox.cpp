@@ -41,24 +41,9 @@ void Outbox::toClient(const std::string& client, MessageType type, msgpack::sbuf
 }
 
 void Outbox::eventToClient(const std::string& client, const msgpack::sbuffer& body) {
-  if (held_.count(client) != 0) {
-    msgpack::sbuffer copy(body.size());
-    copy.write(body.data(), body.size());
-    backlog_[client].push_back(Queued{MessageType::kEvent, std::move(copy)});
-    return;
-  }
-  if (backlog_.count(client) == 0) {
-    switch (sendMessage(frontend_, client, MessageType::kEvent, body)) {
-      case SendStatus::kSent:
-        return;
-      case SendStatus::kUnreachable:
-        lose(client);
-        return;
-      case SendStatus::kWouldBlock:
-        break;
-    }
-  }
-  ++dropped_events_;  // as toClient: an event never waits behind others
+  // As toClient: an event never waits behind others, and one the socket cannot take is
+  // dropped.
+  if (!offerToClient(client, MessageType::kEvent, body)) ++dropped_events_;
 }
 
 bool Outbox::offerToClient(const std::string& client, MessageType type,
