@@ -2,6 +2,7 @@
 // way in and an `event` (a delta) on its way out.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
 #include <span>
 #include <zmq.hpp>
@@ -89,6 +90,54 @@ void BM_ForwardEventInPlace(benchmark::State& state) {
   allocations.report();
 }
 
+// What the broker reads of a client's `query`: decoded (msgpack objects, msg::Query with its
+// strings), or in place (BodyFields: views into the frame).
+void BM_ReadQueryInPlace(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kQuery, typicalQuery());
+  BodyFields query({"session", "prompt", "stream", "timeout_ms", "generation"});
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    const bool read = query.read(frames[2].to_string_view()) && query.id() &&
+                      query.stringField(0) && query.stringField(1) && query.boolField(2) &&
+                      query.unsignedField(3) && query.unsignedField(4);
+    benchmark::DoNotOptimize(read + query.stringField(1)->size());
+  }
+  allocations.report();
+}
+
+// A worker's `result` of a query on its way to the client: decoded and re-encoded with the
+// client's id (as before), or read in place and copied with the id replaced into the one
+// buffer the reply needs.
+msg::QueryResult typicalResult() {
+  return msg::QueryResult{
+      42, "code_reviewer", std::string(400, 'a'), "3f2c9a", "w1", 1200, 0.031, 1500, 420};
+}
+
+void BM_RelayResultDecoded(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kResult, typicalResult());
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    auto envelope = decodeFrames(std::span<const zmq::message_t>(frames));
+    auto copy = broker::rewriteId(envelope.value().body.get(), 7);
+    benchmark::DoNotOptimize(copy.size());
+  }
+  allocations.report();
+}
+
+void BM_RelayResultInPlace(benchmark::State& state) {
+  const auto frames = framesOf(MessageType::kResult, typicalResult());
+  BodyFields result({"cost_usd", "input_tokens", "output_tokens", "pool"});
+  AllocationsPerOp allocations(state);
+  for (auto _ : state) {
+    const bool read = result.read(frames[2].to_string_view()) && result.id() &&
+                      result.numberField(0) && result.unsignedField(1) && result.unsignedField(2);
+    msgpack::sbuffer copy(std::max(kEncodeFirstBytes, result.size() + 32));
+    result.writeWithId(7, copy);
+    benchmark::DoNotOptimize(read + copy.size());
+  }
+  allocations.report();
+}
+
 // The worker messages that follow every prompt and every heartbeat interval.
 void BM_ReadDeliveredDecoded(benchmark::State& state) {
   decode(state, MessageType::kDelivered, msg::Delivered{41});
@@ -127,6 +176,9 @@ BENCHMARK(BM_EncodeEvent);
 BENCHMARK(BM_DecodeEvent);
 BENCHMARK(BM_ForwardEventDecoded);
 BENCHMARK(BM_ForwardEventInPlace);
+BENCHMARK(BM_ReadQueryInPlace);
+BENCHMARK(BM_RelayResultDecoded);
+BENCHMARK(BM_RelayResultInPlace);
 BENCHMARK(BM_ReadDeliveredDecoded);
 BENCHMARK(BM_ReadDeliveredInPlace);
 BENCHMARK(BM_ReadHeartbeatDecoded);

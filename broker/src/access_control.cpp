@@ -91,8 +91,7 @@ std::optional<Caller> AccessControl::identify(const std::vector<zmq::message_t>&
 }
 
 std::optional<Error> AccessControl::admit(const Caller& caller, const std::string& routing_id,
-                                          const Envelope& envelope) {
-  const MessageType type = envelope.type;
+                                          MessageType type, uint64_t id) {
   // Named lazily: most requests are queries that pass, and are only logged at debug level.
   auto who = [&] { return callerName(caller, routing_id); };
   if (requiresAdmin(type) && caller.role != ClientRole::kAdmin) {
@@ -107,9 +106,9 @@ std::optional<Error> AccessControl::admit(const Caller& caller, const std::strin
                                        "--max-pending-per-client"};
   }
   if (requiresAdmin(type)) {
-    logger_->info("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
+    logger_->info("[client {}] {} (id {})", who(), messageTypeName(type), id);
   } else if (mayStayInFlight(type) && logger_->should_log(spdlog::level::debug)) {
-    logger_->debug("[client {}] {} (id {})", who(), messageTypeName(type), envelope.id);
+    logger_->debug("[client {}] {} (id {})", who(), messageTypeName(type), id);
   }
   return std::nullopt;
 }

@@ -386,9 +386,12 @@ void Broker::handleMessage(std::vector<zmq::message_t>& frames, bool from_client
   try {
     const auto caller = access_->identify(frames, from_clients);
     const auto message = std::span<const zmq::message_t>(frames).subspan(1);
-    // A worker's streamed events (and deliveries, heartbeats) need only a few of their fields.
-    const bool in_place = !from_clients && caller && (!election_ || stillServing()) &&
-                          workers_handler_->handleInPlace(routing_id, message, caller->name);
+    // The messages sent most need only a few of their fields: a client's query, a worker's
+    // streamed events (and deliveries, heartbeats, results).
+    const bool in_place =
+        caller && (!election_ || stillServing()) &&
+        (from_clients ? queryInPlace(*caller, routing_id, message)
+                      : workers_handler_->handleInPlace(routing_id, message, caller->name));
     if (in_place) {
       reapLost();
       return;
@@ -476,26 +479,40 @@ void Broker::reapLost() {
   core_->reapLost();
 }
 
-void Broker::handleClient(const Caller& caller, const std::string& routing_id,
-                          const Envelope& envelope) {
+bool Broker::queryInPlace(const Caller& caller, const std::string& routing_id,
+                          std::span<const zmq::message_t> message) {
+  const auto query = clients_->readQuery(message);
+  if (!query) return false;
+  if (admitted(caller, routing_id, MessageType::kQuery, query->id)) {
+    clients_->query(routing_id, *query);
+  }
+  return true;
+}
+
+bool Broker::admitted(const Caller& caller, const std::string& routing_id, MessageType type,
+                      uint64_t id) {
   // Before anything answers with that id: the client matches replies by id, so any answer
   // would look like the end of the request already in flight. (The id of a cancel or a
   // permission_reply names that request.)
-  if (envelope.type != MessageType::kCancel && envelope.type != MessageType::kPermissionReply &&
-      envelope.id != 0 &&
-      core_->refuseDuplicateId(routing_id, envelope.id, feed_->holds(routing_id, envelope.id))) {
-    warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id),
-                    envelope.id);
-    return;
+  if (type != MessageType::kCancel && type != MessageType::kPermissionReply && id != 0 &&
+      core_->refuseDuplicateId(routing_id, id, feed_->holds(routing_id, id))) {
+    warnings_->warn("[client {}] request id {} reused while in flight", peerName(routing_id), id);
+    return false;
   }
-  if (auto refusal = access_->admit(caller, routing_id, envelope)) {
+  if (auto refusal = access_->admit(caller, routing_id, type, id)) {
     if (refusal->code == ErrorCode::kUnauthorized) {
       core_->refused(event::Refusal::kUnauthorized, caller.name);
       warnings_->warn("[client {}] refused: {}", caller.name, refusal->message);
     }
-    core_->replyError(routing_id, envelope.id, refusal->code, refusal->message);
-    return;
+    core_->replyError(routing_id, id, refusal->code, refusal->message);
+    return false;
   }
+  return true;
+}
+
+void Broker::handleClient(const Caller& caller, const std::string& routing_id,
+                          const Envelope& envelope) {
+  if (!admitted(caller, routing_id, envelope.type, envelope.id)) return;
   if (PoolRequestHandler::handles(envelope.type)) {
     pools_handler_->handle(routing_id, envelope, caller);
   } else {

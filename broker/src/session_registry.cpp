@@ -35,12 +35,12 @@ bool SessionRegistry::remove(const std::string& name) {
   return true;
 }
 
-SessionEntry* SessionRegistry::find(const std::string& name) {
+SessionEntry* SessionRegistry::find(std::string_view name) {
   auto it = entries_.find(name);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-const SessionEntry* SessionRegistry::find(const std::string& name) const {
+const SessionEntry* SessionRegistry::find(std::string_view name) const {
   auto it = entries_.find(name);
   return it == entries_.end() ? nullptr : &it->second;
 }

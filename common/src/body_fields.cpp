@@ -1,5 +1,8 @@
 #include "ccmesh/common/body_fields.hpp"
 
+#include <bit>
+#include <utility>
+
 #include "ccmesh/common/limits.hpp"
 
 namespace ccmesh {
@@ -9,6 +12,9 @@ namespace {
 // limits::kMaxUnpackDepth; a body this deep is not a streamed event, and refusing sends it
 // the ordinary way).
 constexpr int kMaxDepth = 8;
+
+// No slot: a pair not to leave out.
+constexpr std::size_t kNoSlot = SIZE_MAX;
 
 // A position in the body and the bytes left.
 class Cursor {
@@ -141,7 +147,6 @@ BodyFields::BodyFields(std::initializer_list<std::string_view> keys) {
 bool BodyFields::read(std::string_view body) {
   body_ = {};
   values_.fill({});
-  id_pair_start_ = id_pair_end_ = 0;
   if (body.size() > limits::kMaxBodyBytes) return false;
   Cursor at(body);
   Header map;
@@ -168,10 +173,8 @@ bool BodyFields::read(std::string_view body) {
       if (seen[slot]) return false;  // a repeated key: left to the ordinary decoding
       seen[slot] = true;
       values_[slot] = body.substr(value_start, at.offset() - value_start);
-      if (slot == 0) {
-        id_pair_start_ = pair_start;
-        id_pair_end_ = at.offset();
-      }
+      pair_starts_[slot] = pair_start;
+      pair_ends_[slot] = at.offset();
       break;
     }
   }
@@ -218,19 +221,72 @@ std::optional<std::string_view> BodyFields::stringField(std::size_t index) const
   return value.substr(at.offset());
 }
 
-void BodyFields::writeWithId(uint64_t id, msgpack::sbuffer& out) const {
+std::optional<bool> BodyFields::boolField(std::size_t index) const {
+  const Span value = values_[index + 1];
+  if (value.empty()) return false;
+  switch (static_cast<uint8_t>(value[0])) {
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<double> BodyFields::numberField(std::size_t index) const {
+  const Span value = values_[index + 1];
+  if (value.empty()) return 0.0;
+  const auto first = static_cast<uint8_t>(value[0]);
+  Cursor at(value.substr(1));
+  uint64_t bits = 0;
+  if (first == 0xca) {
+    at.bigEndian(4, bits);
+    return static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+  }
+  if (first == 0xcb) {
+    at.bigEndian(8, bits);
+    return std::bit_cast<double>(bits);
+  }
+  const auto integer = unsignedAt(index + 1);
+  if (!integer) return std::nullopt;
+  return static_cast<double>(*integer);
+}
+
+void BodyFields::writeWithId(uint64_t id, msgpack::sbuffer& out,
+                             std::optional<StringOverride> set) const {
   out.clear();
+  const std::size_t set_slot = set ? set->index + 1 : 0;
   const bool had_id = !values_[0].empty();
+  const bool had_set = set && !values_[set_slot].empty();
   msgpack::packer<msgpack::sbuffer> packer(out);
-  packer.pack_map(static_cast<uint32_t>(pairs_ - (had_id ? 1 : 0) + 1));
+  packer.pack_map(
+      static_cast<uint32_t>(pairs_ - (had_id ? 1 : 0) - (had_set ? 1 : 0) + 1 + (set ? 1 : 0)));
   packer.pack(std::string_view("id"));
   packer.pack(id);
-  if (!had_id) {
-    out.write(body_.data() + pairs_start_, body_.size() - pairs_start_);
-    return;
+  if (set) {
+    packer.pack(keys_[set_slot]);
+    packer.pack(set->text);
   }
-  out.write(body_.data() + pairs_start_, id_pair_start_ - pairs_start_);
-  out.write(body_.data() + id_pair_end_, body_.size() - id_pair_end_);
+  copyPairsExcept(had_id ? 0 : kNoSlot, had_set ? set_slot : kNoSlot, out);
+}
+
+void BodyFields::copyPairsExcept(std::size_t first, std::size_t second,
+                                 msgpack::sbuffer& out) const {
+  // The left-out pairs' spans, in the order they lie in the body.
+  std::array<std::pair<std::size_t, std::size_t>, 2> gaps{};
+  std::size_t count = 0;
+  for (std::size_t slot : {first, second}) {
+    if (slot == kNoSlot) continue;
+    gaps[count++] = {pair_starts_[slot], pair_ends_[slot]};
+  }
+  if (count == 2 && gaps[1].first < gaps[0].first) std::swap(gaps[0], gaps[1]);
+  std::size_t from = pairs_start_;
+  for (std::size_t i = 0; i < count; ++i) {
+    out.write(body_.data() + from, gaps[i].first - from);
+    from = gaps[i].second;
+  }
+  out.write(body_.data() + from, body_.size() - from);
 }
 
 }  // namespace ccmesh

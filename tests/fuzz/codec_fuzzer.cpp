@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -94,27 +95,84 @@ void decodeEveryBody(const Envelope& envelope) {
   if (options) (void)options->validate();
 }
 
+// The value `key` has in a decoded body map (its first pair), or null.
+const msgpack::object* valueIn(const msgpack::object& map, std::string_view key) {
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    const auto& pair = map.via.map.ptr[i];
+    if (pair.key.type == msgpack::type::STR &&
+        std::string_view(pair.key.via.str.ptr, pair.key.via.str.size) == key) {
+      return &pair.val;
+    }
+  }
+  return nullptr;
+}
+
 // What the broker reads in place (BodyFields) must be what decoding would have read: a body it
-// accepts decodes as an event with the same fields, and its rewritten copy decodes too.
-void readInPlace(std::span<const zmq::message_t> frames, bool decoded) {
+// accepts decodes with the same fields as an event, a query or a result, and its rewritten
+// copy decodes too.
+void readInPlace(std::span<const zmq::message_t> frames, const Envelope* envelope) {
   if (frames.size() != 3 || frames[0].to_string_view() != kProtocolTag ||
       !parseMessageType(frames[1].to_string_view())) {
     return;  // refused before any body is read
   }
+  const std::string_view body = frames[2].to_string_view();
   BodyFields event({"seq", "kind", "text"});
-  if (!event.read(frames[2].to_string_view())) return;
-  if (!decoded) std::abort();  // accepted what decodeFrames refuses
+  if (!event.read(body)) return;
+  if (envelope == nullptr) std::abort();  // accepted what decodeFrames refuses
   const auto id = event.id();
   const auto seq = event.unsignedField(0);
   const auto kind = event.stringField(1);
   const auto text = event.stringField(2);
-  if (!id || !seq || !kind || !text) return;
-  msgpack::sbuffer copy;
-  event.writeWithId(*id + 1, copy);
-  const auto object = msgpack::unpack(copy.data(), copy.size());
-  const auto value = object.get().as<msg::Event>();  // throws (a finding) if it does not decode
-  if (value.id != *id + 1 || value.seq != *seq || value.kind != *kind || value.text != *text) {
-    std::abort();
+  if (id && seq && kind && text) {
+    msgpack::sbuffer copy;
+    event.writeWithId(*id + 1, copy);
+    const auto object = msgpack::unpack(copy.data(), copy.size());
+    const auto value = object.get().as<msg::Event>();  // throws (a finding) if it does not decode
+    if (value.id != *id + 1 || value.seq != *seq || value.kind != *kind || value.text != *text) {
+      std::abort();
+    }
+  }
+
+  BodyFields query({"session", "prompt", "stream", "timeout_ms", "generation"});
+  if (!query.read(body)) std::abort();  // the same body, other keys: read alike
+  const auto session = query.stringField(0);
+  const auto prompt = query.stringField(1);
+  const auto stream = query.boolField(2);
+  const auto timeout = query.unsignedField(3);
+  if (query.id() && session && prompt && stream && timeout && query.unsignedField(4)) {
+    const auto decoded = decodeBody<msg::Query>(*envelope);
+    if (!decoded || decoded->id != *query.id() || decoded->session != *session ||
+        decoded->prompt != *prompt || decoded->stream != *stream ||
+        decoded->timeout_ms != *timeout) {
+      std::abort();
+    }
+  }
+
+  BodyFields result({"cost_usd", "input_tokens", "output_tokens", "pool"});
+  if (!result.read(body)) std::abort();
+  const auto cost = result.numberField(0);
+  const auto input = result.unsignedField(1);
+  if (result.id() && cost && input && result.unsignedField(2)) {
+    const auto& map = envelope->body.get();
+    if (const auto* value = valueIn(map, "cost_usd");
+        value != nullptr && value->as<double>() != *cost) {
+      std::abort();
+    }
+    if (const auto* value = valueIn(map, "input_tokens");
+        value != nullptr && value->as<uint64_t>() != *input) {
+      std::abort();
+    }
+    msgpack::sbuffer copy;
+    result.writeWithId(*result.id() + 1, copy, BodyFields::StringOverride{3, "pool"});
+    const auto object = msgpack::unpack(copy.data(), copy.size());
+    const auto& written = object.get();
+    if (written.type != msgpack::type::MAP ||
+        written.via.map.size !=
+            map.via.map.size + 2 - (valueIn(map, "id") ? 1 : 0) - (valueIn(map, "pool") ? 1 : 0) ||
+        valueIn(written, "id")->as<uint64_t>() != *result.id() + 1 ||
+        valueIn(written, "pool")->as<std::string>() != "pool") {
+      std::abort();
+    }
   }
 }
 
@@ -138,6 +196,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto envelope = decodeFrames(frames);
   if (envelope) decodeEveryBody(*envelope);
-  readInPlace(frames, envelope.ok());
+  readInPlace(frames, envelope ? &envelope.value() : nullptr);
   return 0;
 }

@@ -11,29 +11,6 @@ namespace {
 constexpr std::string_view kFailedState = "failed";
 constexpr std::string_view kCrashedState = "crashed";
 
-// A number a final `result` body carries under `key` (0 when absent or not a number).
-template <class T>
-T numberIn(const msgpack::object& body, std::string_view key) {
-  if (body.type != msgpack::type::MAP) return T{};
-  for (uint32_t i = 0; i < body.via.map.size; ++i) {
-    const auto& pair = body.via.map.ptr[i];
-    if (pair.key.type != msgpack::type::STR ||
-        std::string_view(pair.key.via.str.ptr, pair.key.via.str.size) != key) {
-      continue;
-    }
-    switch (pair.val.type) {
-      case msgpack::type::POSITIVE_INTEGER:
-        return static_cast<T>(pair.val.via.u64);
-      case msgpack::type::FLOAT32:
-      case msgpack::type::FLOAT64:
-        return static_cast<T>(pair.val.via.f64);
-      default:
-        return T{};
-    }
-  }
-  return T{};
-}
-
 }  // namespace
 
 BrokerCore::BrokerCore(const BrokerConfig& config, const Clock& clock, PeerSender& sender,
@@ -248,10 +225,9 @@ void BrokerCore::forwardWaiting(SessionEntry& entry) {
 }
 
 void BrokerCore::forwardQuery(BrokerRequest& request, const SessionEntry& entry) {
-  msg::Query query = request.query;
-  query.id = request.id;
-  query.session = entry.name;
-  query.generation = entry.generation;
+  // Packed from views: the prompt is not copied again.
+  msg::QueryView query{request.id,           entry.name, request.query.prompt,
+                       request.query.stream, 0,          entry.generation};
   if (request.query.timeout_ms > 0) {
     // The client's deadline runs from receipt: pass on what is left of it.
     const auto left = std::chrono::duration_cast<Millis>(
@@ -330,8 +306,8 @@ void BrokerCore::failRequest(uint64_t request_id, ErrorCode code, std::string me
 }
 
 void BrokerCore::finishRequest(uint64_t request_id, MessageType type, msgpack::sbuffer body,
-                               std::string_view outcome, const msgpack::object* result) {
-  auto request = forget(request_id, outcome, result);
+                               std::string_view outcome, const ResultFigures& figures) {
+  auto request = forget(request_id, outcome, figures);
   if (!request || request->client_gone) return;
   sender_.toClient(request->client, type, std::move(body));
 }
@@ -348,7 +324,7 @@ void BrokerCore::ackRequest(uint64_t request_id, std::string_view state) {
 }
 
 std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string_view outcome,
-                                                const msgpack::object* result) {
+                                                const ResultFigures& figures) {
   auto request = requests_.take(request_id);
   if (!request) return request;
   if (request->kind == RequestKind::kQuery) {
@@ -365,11 +341,9 @@ std::optional<BrokerRequest> BrokerCore::forget(uint64_t request_id, std::string
       finished.time_to_first_delta =
           std::chrono::duration_cast<Millis>(request->first_delta_at - request->accepted_at);
     }
-    if (result != nullptr) {
-      finished.cost_usd = numberIn<double>(*result, "cost_usd");
-      finished.input_tokens = numberIn<uint64_t>(*result, "input_tokens");
-      finished.output_tokens = numberIn<uint64_t>(*result, "output_tokens");
-    }
+    finished.cost_usd = figures.cost_usd;
+    finished.input_tokens = figures.input_tokens;
+    finished.output_tokens = figures.output_tokens;
     events_.emit(std::move(finished));
   }
   return request;

@@ -37,6 +37,13 @@
 
 namespace ccmesh::broker {
 
+// What a query's `result` says the turn spent; QueryFinished reports it.
+struct ResultFigures {
+  double cost_usd = 0;
+  uint64_t input_tokens = 0;
+  uint64_t output_tokens = 0;
+};
+
 // The broker's state machine: the only code that changes its sessions, workers, requests,
 // pools and transcripts. Handlers decode and check a message, then call one verb named after
 // the domain; the verb changes the tables, sends what must be sent through the PeerSender and
@@ -126,7 +133,10 @@ class BrokerCore {
   // if so.
   bool refuseDuplicateId(const std::string& client, uint64_t id, bool held_elsewhere = false);
   // `query`: queued in the broker until its session is placed, then forwarded.
-  void admitQuery(const std::string& client, msg::Query query);
+  void admitQuery(const std::string& client, const msg::QueryView& query);
+  void admitQuery(const std::string& client, const msg::Query& query) {
+    admitQuery(client, msg::viewOf(query));
+  }
   // `cancel`: a waiting query or checkout ends `cancelled`; a forwarded one is cancelled on
   // its worker. Unknown ids are ignored.
   void cancel(const std::string& client, uint64_t id);
@@ -197,6 +207,11 @@ class BrokerCore {
   // A final `result` (raw in `envelope`) settles its request: relayed to its client, or the
   // next step of a `move`.
   void settleResult(const std::string& worker_id, const Envelope& envelope);
+  // The same, read in place (id, cost_usd, input_tokens, output_tokens, pool: see
+  // WorkerMessageHandler::handleInPlace), for the result of a query this worker runs: the
+  // client's copy is the body with its id (and a pool query's `pool`) replaced. False, and
+  // nothing done, for any other request; the decoded message settles those.
+  bool settleResult(const std::string& worker_id, const BodyFields& result);
   // A final `error` (decoded as `error`, raw in `envelope`) settles its request, or sends it
   // on: a pool member's refusal to another member, a query the worker lost with its session.
   void settleError(const std::string& worker_id, const Envelope& envelope,
@@ -258,13 +273,15 @@ class BrokerCore {
                             const std::string& session, TimePoint deadline);
   void failRequest(uint64_t request_id, ErrorCode code, std::string message);
   // Ends a tracked request with a reply encoded for the client; `outcome` ("ok" or an
-  // error code) and the `result` body (cost, tokens) are what QueryFinished reports.
+  // error code) and a result's `figures` are what QueryFinished reports.
   void finishRequest(uint64_t request_id, MessageType type, msgpack::sbuffer body,
-                     std::string_view outcome = "ok", const msgpack::object* result = nullptr);
+                     std::string_view outcome = "ok", const ResultFigures& figures = {});
   void ackRequest(uint64_t request_id, std::string_view state);
   std::optional<BrokerRequest> forget(uint64_t request_id, std::string_view outcome,
-                                      const msgpack::object* result = nullptr);
+                                      const ResultFigures& figures = {});
   void failWaiting(SessionEntry& entry, ErrorCode code, const std::string& message);
+  // A pool query's result: its member served one more.
+  void countServed(const BrokerRequest& request);
   // Why a name (`what`: "session NAME", "pool NAME") the broker does not know yet gets
   // `unavailable`.
   std::string recoveringMessage(const std::string& what) const;

@@ -26,23 +26,25 @@ bool BrokerCore::refuseDuplicateId(const std::string& client, uint64_t id, bool 
   return true;
 }
 
-void BrokerCore::admitQuery(const std::string& client, msg::Query query) {
+void BrokerCore::admitQuery(const std::string& client, const msg::QueryView& query) {
   auto* entry = sessions_.find(query.session);
-  if (!entry || entry->terminating) return notFound(client, query.id, query.session);
+  if (!entry || entry->terminating) return notFound(client, query.id, std::string(query.session));
   if (auto spent = budgetSpent(*entry)) {
-    return replyError(client, query.id, ErrorCode::kBudgetExhausted, *spent, query.session);
+    return replyError(client, query.id, ErrorCode::kBudgetExhausted, *spent, entry->name);
   }
   const bool placed = !entry->worker.empty();
   if (!placed && requests_.waitingFor(entry->name).size() >= config_.pending_limit) {
     replyError(client, query.id, ErrorCode::kBusy,
-               "session " + query.session + " has " +
+               "session " + entry->name + " has " +
                    std::to_string(requests_.waitingFor(entry->name).size()) +
                    " queries waiting for a worker",
-               query.session);
+               entry->name);
     return;
   }
-  auto* request = addRequest(client, query.id, RequestKind::kQuery, query.session, clock_.now());
-  request->query = std::move(query);
+  auto* request = addRequest(client, query.id, RequestKind::kQuery, entry->name, clock_.now());
+  // The prompt is the one copy made of the query; forwardQuery sets the session.
+  request->query =
+      msg::Query{query.id, {}, std::string(query.prompt), query.stream, query.timeout_ms, 0};
   events_.emit(event::QueryAdmitted{request->id, request->session, {}});
   enqueueWaiting(*request);
   if (placed) forwardWaiting(*entry);

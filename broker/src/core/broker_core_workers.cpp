@@ -1,11 +1,38 @@
 // BrokerCore, continued: what workers tell the broker (registration, liveness, session
 // state, replies, transcripts).
+#include <algorithm>
 #include <chrono>
 
 #include "core/broker_core.hpp"
 #include "reply_rewrite.hpp"
 
 namespace ccmesh::broker {
+namespace {
+
+// A number a final `result` body carries under `key` (0 when absent or not a number).
+template <class T>
+T numberIn(const msgpack::object& body, std::string_view key) {
+  if (body.type != msgpack::type::MAP) return T{};
+  for (uint32_t i = 0; i < body.via.map.size; ++i) {
+    const auto& pair = body.via.map.ptr[i];
+    if (pair.key.type != msgpack::type::STR ||
+        std::string_view(pair.key.via.str.ptr, pair.key.via.str.size) != key) {
+      continue;
+    }
+    switch (pair.val.type) {
+      case msgpack::type::POSITIVE_INTEGER:
+        return static_cast<T>(pair.val.via.u64);
+      case msgpack::type::FLOAT32:
+      case msgpack::type::FLOAT64:
+        return static_cast<T>(pair.val.via.f64);
+      default:
+        return T{};
+    }
+  }
+  return T{};
+}
+
+}  // namespace
 
 void BrokerCore::workerJoined(const std::string& routing_id, const std::string& id,
                               const msg::Ready& ready) {
@@ -165,14 +192,38 @@ void BrokerCore::settleResult(const std::string& worker_id, const Envelope& enve
   }
   if (request->kind != RequestKind::kQuery) return settleAck(*request, worker_id, envelope);
   const auto& body = envelope.body.get();
-  if (!request->pool.empty()) {
-    // A pool query's result names the pool beside the member that answered (`session`).
-    if (auto* pool = pools_.find(request->pool)) {
-      if (auto* member = PoolRegistry::member(*pool, request->session)) ++member->served;
-    }
-  }
+  countServed(*request);
   finishRequest(request->id, MessageType::kResult,
-                rewriteId(body, request->client_id, request->pool), "ok", &body);
+                rewriteId(body, request->client_id, request->pool), "ok",
+                {numberIn<double>(body, "cost_usd"), numberIn<uint64_t>(body, "input_tokens"),
+                 numberIn<uint64_t>(body, "output_tokens")});
+}
+
+void BrokerCore::countServed(const BrokerRequest& request) {
+  if (request.pool.empty()) return;
+  if (auto* pool = pools_.find(request.pool)) {
+    if (auto* member = PoolRegistry::member(*pool, request.session)) ++member->served;
+  }
+}
+
+bool BrokerCore::settleResult(const std::string& worker_id, const BodyFields& result) {
+  // BodyFields keys: cost_usd, input_tokens, output_tokens, pool (handleInPlace checked the
+  // first three's types).
+  auto* request = requests_.find(result.id().value_or(0));
+  if (request == nullptr || request->worker != worker_id || request->kind != RequestKind::kQuery) {
+    return false;
+  }
+  countServed(*request);
+  // A pool query's result names the pool beside the member that answered (`session`).
+  std::optional<BodyFields::StringOverride> pool;
+  if (!request->pool.empty()) pool = BodyFields::StringOverride{3, request->pool};
+  msgpack::sbuffer reply(std::max(kEncodeFirstBytes, result.size() + request->pool.size() + 32));
+  result.writeWithId(request->client_id, reply, pool);
+  finishRequest(request->id, MessageType::kResult, std::move(reply), "ok",
+                {result.numberField(0).value_or(0),
+                 static_cast<uint64_t>(result.unsignedField(1).value_or(0)),
+                 static_cast<uint64_t>(result.unsignedField(2).value_or(0))});
+  return true;
 }
 
 void BrokerCore::settleAck(BrokerRequest& request, const std::string& worker_id,

@@ -70,7 +70,7 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
   switch (envelope.type) {
     case MessageType::kQuery:
       return with<msg::Query>(client, envelope,
-                              [&](msg::Query q) { onQuery(client, std::move(q)); });
+                              [&](const msg::Query& q) { onQuery(client, msg::viewOf(q)); });
     case MessageType::kCancel:
       return with<msg::Cancel>(client, envelope, [&](msg::Cancel c) {
         if (!feed_.cancel(client, c.id)) core_.cancel(client, c.id);
@@ -125,16 +125,46 @@ void ClientRequestHandler::handle(const std::string& client, const Envelope& env
   }
 }
 
-void ClientRequestHandler::onQuery(const std::string& client, msg::Query query) {
+std::optional<msg::QueryView> ClientRequestHandler::readQuery(
+    std::span<const zmq::message_t> frames) {
+  if (frames.size() != 3 || frames[0].to_string_view() != kProtocolTag ||
+      frames[1].to_string_view() != messageTypeName(MessageType::kQuery)) {
+    return std::nullopt;
+  }
+  BodyFields& fields = query_fields_;
+  // Each field must have the type decodeBody<msg::Query> converts; a generation is read
+  // only to check that (the broker sets its own).
+  if (!fields.read(frames[2].to_string_view()) || fields.id().value_or(0) == 0) {
+    return std::nullopt;
+  }
+  const auto session = fields.stringField(0);
+  const auto prompt = fields.stringField(1);
+  const auto stream = fields.boolField(2);
+  const auto timeout_ms = fields.unsignedField(3);
+  if (!session || !prompt || !stream || !timeout_ms || !fields.unsignedField(4)) {
+    return std::nullopt;
+  }
+  return msg::QueryView{*fields.id(), *session, *prompt, *stream, *timeout_ms, 0};
+}
+
+void ClientRequestHandler::query(const std::string& client, const msg::QueryView& query) {
+  if (auto bad = validateSessionName(query.session)) {
+    core_.replyError(client, query.id, bad->code, bad->message);
+    return;
+  }
+  onQuery(client, query);
+}
+
+void ClientRequestHandler::onQuery(const std::string& client, const msg::QueryView& query) {
   const auto limit = core_.config().max_prompt_bytes;
   if (query.prompt.size() > limit) {
     core_.replyError(client, query.id, ErrorCode::kBadRequest,
                      "prompt is " + std::to_string(query.prompt.size()) + " bytes; the limit is " +
                          std::to_string(limit) + " (--max-prompt-bytes)",
-                     query.session);
+                     std::string(query.session));
     return;
   }
-  core_.admitQuery(client, std::move(query));
+  core_.admitQuery(client, query);
 }
 
 void ClientRequestHandler::onPermissionReply(const std::string& client, const Envelope& envelope,

@@ -2,11 +2,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "ccmesh/broker/access_control.hpp"
 #include "ccmesh/broker/broker_stats.hpp"
+#include "ccmesh/common/body_fields.hpp"
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/error_code.hpp"
 #include "ccmesh/common/requests.hpp"
@@ -40,8 +43,17 @@ class ClientRequestHandler {
   // Handles one decoded message from client `client` (its routing id) sent by `caller`.
   void handle(const std::string& client, const Envelope& envelope, const Caller& caller);
 
+  // The request a client sends most, `query`, read in place from its frames
+  // ([CCM1][type][body], routing id stripped): its fields are views into the body, nothing
+  // is decoded into msgpack objects. Nullopt for anything else, and for a query handle()
+  // would answer otherwise than by running it (id 0, a field of another type, a repeated
+  // key): decode that one and call handle(). The views live as long as the frames.
+  std::optional<msg::QueryView> readQuery(std::span<const zmq::message_t> frames);
+  // Runs a query read by readQuery() from client `client`, its caller admitted.
+  void query(const std::string& client, const msg::QueryView& query);
+
  private:
-  void onQuery(const std::string& client, msg::Query query);
+  void onQuery(const std::string& client, const msg::QueryView& query);
   void onStart(const std::string& client, const Caller& caller, const msg::Start& start);
   void onSet(const std::string& client, const msg::Set& set);
   void onPermissionReply(const std::string& client, const Envelope& envelope, const Caller& caller);
@@ -65,13 +77,15 @@ class ClientRequestHandler {
   // Milliseconds since the broker started.
   uint64_t uptimeMs() const;
 
-  BrokerCore& core_;                    // the state machine
-  WatchFeed& feed_;                     // `watch` clients
-  AccessControl& access_;               // session quotas
-  RateLimitedLog& warnings_;            // rate-limited warnings about bad input
-  std::function<BrokerStats()> stats_;  // counters for `status`
-  TimePoint started_;                   // for uptime_ms
-  std::function<msg::HaStatus()> ha_;   // see reportHa()
+  BrokerCore& core_;       // the state machine
+  WatchFeed& feed_;        // `watch` clients
+  AccessControl& access_;  // session quotas
+  BodyFields query_fields_{"session", "prompt", "stream", "timeout_ms",
+                           "generation"};  // a `query` read in place
+  RateLimitedLog& warnings_;               // rate-limited warnings about bad input
+  std::function<BrokerStats()> stats_;     // counters for `status`
+  TimePoint started_;                      // for uptime_ms
+  std::function<msg::HaStatus()> ha_;      // see reportHa()
 };
 
 }  // namespace ccmesh::broker

@@ -171,6 +171,17 @@ bool WorkerMessageHandler::handleInPlace(const std::string& routing_id,
     core_.heartbeatFrom(id, *beat.unsignedField(0));
     return true;
   }
+  if (type == messageTypeName(MessageType::kResult)) {
+    BodyFields& result = result_fields_;
+    // The figures must be what the decoded path reads: anything else takes that path.
+    if (!result.read(body) || !result.id() || !result.numberField(0) || !result.unsignedField(1) ||
+        !result.unsignedField(2)) {
+      return false;
+    }
+    const std::string& id = worker_id_.assign(worker->id);
+    core_.heardFrom(id);
+    return core_.settleResult(id, result);  // false: not a query's result, decoded instead
+  }
   return false;
 }
 

@@ -26,12 +26,12 @@ class WorkerMessageHandler {
   // may only speak for the worker of its own name.
   void handle(const std::string& routing_id, const Envelope& envelope,
               const std::string& key_name = {});
-  // The messages a worker sends most, `event`, `delivered` and `heartbeat`, handled from
-  // their frames ([CCM1][type][body], routing id stripped) by reading only the fields they
-  // need in place (BodyFields): no msgpack objects, and an event's client copy is its body
-  // with the id replaced. False, with nothing done, for anything else, and for anything
-  // handle() would treat otherwise than as a well-formed message of a registered worker
-  // (refusals, errors): decode it and call handle().
+  // The messages a worker sends most, `event`, `delivered`, `heartbeat` and a query's
+  // `result`, handled from their frames ([CCM1][type][body], routing id stripped) by reading
+  // only the fields they need in place (BodyFields): no msgpack objects, and the client's
+  // copy of an event or result is its body with the id replaced. False, with nothing done, for
+  // anything else, and for anything handle() would treat otherwise than as a well-formed message of
+  // a registered worker (refusals, errors): decode it and call handle().
   bool handleInPlace(const std::string& routing_id, std::span<const zmq::message_t> frames,
                      const std::string& key_name = {});
 
@@ -51,6 +51,8 @@ class WorkerMessageHandler {
   BodyFields event_fields_{"seq", "kind", "text"};     // an `event` read in place
   BodyFields delivered_fields_{};                      // a `delivered` read in place
   BodyFields heartbeat_fields_{"seq", "ack", "term"};  // a `heartbeat` read in place
+  BodyFields result_fields_{"cost_usd", "input_tokens", "output_tokens",
+                            "pool"};  // a query's `result` read in place
   std::string worker_id_;  // the sender's id while handleInPlace runs (its memory reused)
 };
 

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <msgpack.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -84,6 +86,20 @@ inline msg::QueryResult answer(uint64_t id, const std::string& session, const st
   result.session = session;
   result.text = text;
   return result;
+}
+
+// A body written pair by pair: `pairs` pairs, each a key and what `write` packs after it.
+inline std::string bodyOf(
+    const std::vector<
+        std::pair<std::string, std::function<void(msgpack::packer<msgpack::sbuffer>&)>>>& pairs) {
+  msgpack::sbuffer body;
+  msgpack::packer<msgpack::sbuffer> packer(body);
+  packer.pack_map(static_cast<uint32_t>(pairs.size()));
+  for (const auto& [key, write] : pairs) {
+    packer.pack(key);
+    write(packer);
+  }
+  return std::string(body.data(), body.size());
 }
 
 // A broker on inproc endpoints with a ManualClock, and helpers to attach peers.

@@ -252,6 +252,72 @@ TEST_F(BrokerTest, RelaysAnEventWithOnlyItsIdReplacedAndRefusesAMalformedOne) {
   EXPECT_EQ(peer->expect(*broker_, MessageType::kResult).as<msg::QueryResult>().text, "Hel");
 }
 
+// A client's query is read in place: what decoding accepts runs (keys the broker does not
+// know are ignored), what it refuses is still answered as before, and a reused id is
+// refused while the first request runs.
+TEST_F(BrokerTest, ReadsAQueryInPlaceAndAnswersOneItCannotReadAsBefore) {
+  startBroker();
+  broker_->addSessions({{"s", {}}});
+  auto worker = joinWorker("w1", 4);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto peer = client();
+  auto query = [](uint64_t id,
+                  const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& stream) {
+    return bodyOf({{"future",
+                    [](auto& p) {
+                      p.pack(std::vector<int>{1, 2});
+                    }},
+                   {"prompt", [](auto& p) { p.pack(std::string(300, 'p')); }},  // a str16
+                   {"id", [id](auto& p) { p.pack_fix_uint32(static_cast<uint32_t>(id)); }},
+                   {"stream", stream},
+                   {"session", [](auto& p) { p.pack(std::string_view("s")); }},
+                   {"timeout_ms", [](auto& p) { p.pack_fix_int16(5000); }}});
+  };
+  peer->sendFrames({"CCM1", "query", query(7, [](auto& p) { p.pack(true); })});
+  const auto forwarded = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>();
+  EXPECT_EQ(forwarded.session, "s");
+  EXPECT_EQ(forwarded.prompt, std::string(300, 'p'));
+  EXPECT_TRUE(forwarded.stream);
+  EXPECT_GT(forwarded.timeout_ms, 0u);
+  EXPECT_LE(forwarded.timeout_ms, 5000u) << "what is left of the client's deadline";
+  EXPECT_EQ(forwarded.generation, 1u);
+
+  const auto reused = ask(*peer, MessageType::kQuery, msg::Query{7, "s", "again"});
+  EXPECT_EQ(reused.as<msg::ErrorReply>().code, "duplicate_id");
+  EXPECT_EQ(reused.as<msg::ErrorReply>().id, 7u);
+
+  // What decoding refuses gets the answer it always got, with the request's id.
+  const uint64_t malformed_before = broker_->stats().malformed_messages;
+  auto refused = [&](const std::string& body) {
+    peer->sendFrames({"CCM1", "query", body});
+    auto reply = peer->next(*broker_);
+    if (!reply) throw std::runtime_error("no reply to a malformed query");
+    return reply->as<msg::ErrorReply>();
+  };
+  const auto not_bool = refused(query(8, [](auto& p) { p.pack(1); }));
+  EXPECT_EQ(not_bool.code, "bad_request");
+  EXPECT_EQ(not_bool.id, 8u);
+  const auto bad_generation = refused(bodyOf({{"id", [](auto& p) { p.pack(9); }},
+                                              {"session", [](auto& p) { p.pack("s"); }},
+                                              {"generation", [](auto& p) { p.pack(-1); }}}));
+  EXPECT_EQ(bad_generation.code, "bad_request");
+  EXPECT_EQ(bad_generation.id, 9u);
+  const auto twice = refused(bodyOf({{"id", [](auto& p) { p.pack(10); }},
+                                     {"session", [](auto& p) { p.pack("nobody"); }},
+                                     {"session", [](auto& p) { p.pack("nobody2"); }}}));
+  EXPECT_EQ(twice.code, "not_found") << "a repeated key is decoded";
+  EXPECT_EQ(twice.id, 10u);
+  const auto no_id = refused(bodyOf({{"session", [](auto& p) { p.pack("s"); }}}));
+  EXPECT_EQ(no_id.code, "bad_request");
+  EXPECT_NE(no_id.message.find("non-zero"), std::string::npos) << no_id.message;
+  EXPECT_EQ(broker_->stats().malformed_messages, malformed_before + 3);
+  const auto bad_name = refused(
+      bodyOf({{"id", [](auto& p) { p.pack(11); }}, {"session", [](auto& p) { p.pack("-s"); }}}));
+  EXPECT_EQ(bad_name.code, "bad_request");
+  EXPECT_EQ(bad_name.id, 11u);
+  worker->expectSilence(*broker_);  // only the first query reached the worker
+}
+
 TEST_F(BrokerTest, RelaysEventsOnlyToStreamingQueries) {
   startBroker();
   broker_->addSessions({{"s", {}}});

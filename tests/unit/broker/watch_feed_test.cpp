@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,42 @@ TEST_F(WatchTest, AWatchOfOneSessionSeesOnlyItsEvents) {
   EXPECT_EQ(seen.front().kind, "session_registered");
   for (const auto& event : seen) EXPECT_EQ(event.fields.at("session"), "a") << event.kind;
   watcher->expectSilence(*broker_);  // b's events were left out
+}
+
+// A query's result is read in place: the client's copy is the worker's body with only the
+// id replaced, and query_finished reports the cost and tokens it carries.
+TEST_F(WatchTest, AResultIsRelayedWithOnlyItsIdReplacedAndItsFiguresReported) {
+  startBroker();
+  broker_->addSessions({{"s", {}}});
+  auto worker = joinWorker("w1", 4);
+  worker->expect(*broker_, MessageType::kAssign);
+  auto watcher = client();
+  watcher->send(MessageType::kWatch, msg::Watch{1, "s", ""});
+  auto peer = client();
+  peer->send(MessageType::kQuery, msg::Query{7, "s", "hello"});
+  const uint64_t id = worker->expect(*broker_, MessageType::kQuery).as<msg::Query>().id;
+  worker->sendFrames({"CCM1", "result",
+                      bodyOf({{"future",
+                               [](auto& p) {
+                                 p.pack(std::vector<int>{1, 2});
+                               }},
+                              {"text", [](auto& p) { p.pack("Hello"); }},
+                              {"id", [id](auto& p) { p.pack_fix_uint64(id); }},
+                              {"cost_usd", [](auto& p) { p.pack(0.25f); }},
+                              {"input_tokens", [](auto& p) { p.pack_fix_uint16(300); }},
+                              {"output_tokens", [](auto& p) { p.pack(12); }}})});
+  const auto relayed = peer->expect(*broker_, MessageType::kResult);
+  const auto fields = relayed.as<std::map<std::string, msgpack::object>>();
+  EXPECT_EQ(fields.size(), 6u);
+  EXPECT_EQ(fields.at("id").as<uint64_t>(), 7u);
+  EXPECT_EQ(fields.at("text").as<std::string>(), "Hello");
+  EXPECT_EQ(fields.at("future").as<std::vector<int>>(), (std::vector<int>{1, 2}));
+  EXPECT_EQ(broker_->requests().size(), 0u);
+  const auto finished = eventsUntil(*watcher, "query_finished").back();
+  EXPECT_EQ(finished.fields.at("outcome"), "ok");
+  EXPECT_EQ(finished.fields.at("cost_usd"), "0.25");
+  EXPECT_EQ(finished.fields.at("input_tokens"), "300");
+  EXPECT_EQ(finished.fields.at("output_tokens"), "12");
 }
 
 TEST_F(WatchTest, CancelEndsAWatchAndPingKnowsItWhileItRuns) {

@@ -9,6 +9,7 @@
 
 #include "ccmesh/common/codec.hpp"
 #include "ccmesh/common/replies.hpp"
+#include "ccmesh/common/requests.hpp"
 
 namespace ccmesh {
 namespace {
@@ -152,6 +153,87 @@ TEST(BodyFields, AddsAnIdTheBodyDidNotHave) {
   EXPECT_EQ(event.id, 300u);
   EXPECT_EQ(event.kind, "delta");
   EXPECT_EQ(unpacked(view(out), handle).via.map.size, 2u);
+}
+
+TEST(BodyFields, ReadsAQuerysFieldsAsDecodingWould) {
+  const auto encoded = encodeBody(msg::Query{9, "reviewer", "Look at main.cpp", true, 5000, 0});
+  BodyFields fields({"session", "prompt", "stream", "timeout_ms", "generation"});
+  ASSERT_TRUE(fields.read(std::string_view(encoded.data(), encoded.size())));
+  EXPECT_EQ(fields.id(), 9u);
+  EXPECT_EQ(fields.stringField(0), "reviewer");
+  EXPECT_EQ(fields.stringField(1), "Look at main.cpp");
+  EXPECT_EQ(fields.boolField(2), true);
+  EXPECT_EQ(fields.unsignedField(3), 5000u);
+  EXPECT_EQ(fields.unsignedField(4), 0u);
+  EXPECT_EQ(fields.size(), encoded.size());
+}
+
+TEST(BodyFields, ReadsBoolsAndNumbersOfEveryEncoding) {
+  const std::string bytes = body(7, [](Packer& p) {
+    p.pack(std::string_view("no"));
+    p.pack(false);
+    p.pack(std::string_view("one"));
+    p.pack(1);  // not a bool
+    p.pack(std::string_view("f32"));
+    p.pack(0.25f);
+    p.pack(std::string_view("f64"));
+    p.pack(1.0e-7);
+    p.pack(std::string_view("u16"));
+    p.pack_fix_uint16(300);
+    p.pack(std::string_view("neg"));
+    p.pack(-3);
+    p.pack(std::string_view("nil"));
+    p.pack_nil();
+  });
+  BodyFields bools({"no", "one", "nil", "absent"});
+  ASSERT_TRUE(bools.read(bytes));
+  EXPECT_EQ(bools.boolField(0), false);
+  EXPECT_FALSE(bools.boolField(1).has_value());
+  EXPECT_FALSE(bools.boolField(2).has_value()) << "nil is not false: decoding refuses it";
+  EXPECT_EQ(bools.boolField(3), false);
+  BodyFields numbers({"f32", "f64", "u16", "neg", "nil"});
+  ASSERT_TRUE(numbers.read(bytes));
+  EXPECT_EQ(numbers.numberField(0), 0.25);
+  EXPECT_EQ(numbers.numberField(1), 1.0e-7);
+  EXPECT_EQ(numbers.numberField(2), 300.0);
+  EXPECT_FALSE(numbers.numberField(3).has_value());
+  EXPECT_FALSE(numbers.numberField(4).has_value());
+}
+
+TEST(BodyFields, WritesAStringFieldInPlaceOfTheOneReadOrAddsIt) {
+  const std::string with_pool = body(4, [](Packer& p) {
+    p.pack(std::string_view("text"));
+    p.pack(std::string_view("hi"));
+    p.pack(std::string_view("pool"));
+    p.pack(std::string_view(""));
+    p.pack(std::string_view("cost_usd"));
+    p.pack(0.5);
+    p.pack(std::string_view("id"));
+    p.pack(12);
+  });
+  const std::string without = body(1, [](Packer& p) {
+    p.pack(std::string_view("text"));
+    p.pack(std::string_view("hi"));
+  });
+  for (const std::string& bytes : {with_pool, without}) {
+    BodyFields fields({"cost_usd", "pool"});
+    ASSERT_TRUE(fields.read(bytes));
+    msgpack::sbuffer out;
+    fields.writeWithId(7, out, BodyFields::StringOverride{1, "p"});
+    msgpack::object_handle handle;
+    const auto& map = unpacked(view(out), handle);
+    ASSERT_EQ(map.type, msgpack::type::MAP);
+    EXPECT_EQ(map.via.map.ptr[0].key.as<std::string>(), "id");
+    EXPECT_EQ(map.via.map.ptr[1].key.as<std::string>(), "pool");
+    const auto decoded = map.as<std::map<std::string, msgpack::object>>();
+    EXPECT_EQ(decoded.size(), map.via.map.size) << "no key twice";
+    EXPECT_EQ(decoded.at("id").as<uint64_t>(), 7u);
+    EXPECT_EQ(decoded.at("pool").as<std::string>(), "p");
+    EXPECT_EQ(decoded.at("text").as<std::string>(), "hi");
+    if (bytes == with_pool) {
+      EXPECT_EQ(decoded.at("cost_usd").as<double>(), 0.5);
+    }
+  }
 }
 
 TEST(BodyFields, RefusesWhatTheCodecWouldRefuseOrReadOtherwise) {

@@ -81,9 +81,10 @@ class AccessControl {
                                  bool from_clients) const;
 
   // Checks a client's request against the caller's role and its requests-in-flight quota
-  // (from the message type alone), and logs it. Nothing, or the error to answer.
-  std::optional<Error> admit(const Caller& caller, const std::string& routing_id,
-                             const Envelope& envelope);
+  // (from the message type alone), and logs it: a request of type `type` with request id
+  // `id`. Nothing, or the error to answer.
+  std::optional<Error> admit(const Caller& caller, const std::string& routing_id, MessageType type,
+                             uint64_t id);
 
   // A request would create `added` sessions for `caller` (a start, a pool's new members):
   // nothing, or `busy` when that passes --max-sessions-per-client (CURVE only).

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -134,6 +135,13 @@ class Broker {
   void reapLost();
   // Handles a decoded client request after checking it against the caller's role and quotas.
   void handleClient(const Caller& caller, const std::string& routing_id, const Envelope& envelope);
+  // Handles a client's `query` read in place (ClientRequestHandler::readQuery), as
+  // handleClient would; false, with nothing done, for anything readQuery does not take.
+  bool queryInPlace(const Caller& caller, const std::string& routing_id,
+                    std::span<const zmq::message_t> message);
+  // Refuses a reused request id, then checks request `id` of type `type` against the
+  // caller's role and quotas; false when it was answered with an error.
+  bool admitted(const Caller& caller, const std::string& routing_id, MessageType type, uint64_t id);
   // Answers a message whose sender's key is not (or no longer) allowed on its port.
   void refuseUnknownKey(const std::string& routing_id, bool from_clients, uint64_t id);
   // Answers frames that could not be decoded.

@@ -93,8 +93,8 @@ class SessionRegistry {
     on_remove_ = std::move(callback);
   }
 
-  SessionEntry* find(const std::string& name);
-  const SessionEntry* find(const std::string& name) const;
+  SessionEntry* find(std::string_view name);
+  const SessionEntry* find(std::string_view name) const;
 
   // Places a registered name on a worker with a new generation (previous + 1), state
   // starting. Returns the new generation.
@@ -131,7 +131,7 @@ class SessionRegistry {
   const std::set<std::string>& pendingNames() const { return pending_; }
 
   // All entries, sorted by name.
-  const std::map<std::string, SessionEntry>& entries() const { return entries_; }
+  const std::map<std::string, SessionEntry, std::less<>>& entries() const { return entries_; }
 
   std::size_t size() const { return entries_.size(); }
   std::size_t pendingCount() const { return pending_.size(); }
@@ -142,7 +142,7 @@ class SessionRegistry {
   // Removes a name from the index of the worker hosting it.
   void detach(SessionEntry& entry);
 
-  std::map<std::string, SessionEntry> entries_;  // every registered name, sorted
+  std::map<std::string, SessionEntry, std::less<>> entries_;  // every registered name, sorted
   std::map<std::string, std::set<std::string>, std::less<>> by_worker_;  // worker -> names
   std::set<std::string> pending_;                                        // names with no worker
   std::unordered_map<std::string, std::size_t> created_by_;  // creator -> names it started

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <msgpack.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ccmesh/common/session_options.hpp"
@@ -23,6 +24,24 @@ struct Query {
   uint64_t generation = 0;  // broker -> worker only: placement the query is meant for
   MSGPACK_DEFINE_MAP(id, session, prompt, stream, timeout_ms, generation)
 };
+
+// A `query` whose strings are views: what the broker reads in place from a client's frame,
+// and what it packs to forward one to a worker without copying the prompt. The same keys
+// as Query, so either packs to the same message.
+struct QueryView {
+  uint64_t id = 0;
+  std::string_view session;
+  std::string_view prompt;
+  bool stream = false;
+  uint64_t timeout_ms = 0;
+  uint64_t generation = 0;
+  MSGPACK_DEFINE_MAP(id, session, prompt, stream, timeout_ms, generation)
+};
+
+// `query` as views into it.
+inline QueryView viewOf(const Query& query) {
+  return {query.id, query.session, query.prompt, query.stream, query.timeout_ms, query.generation};
+}
 
 // `cancel`: stop request `id` of the same sender; that request ends with `cancelled`.
 // A notification: it gets no reply of its own.
