@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -74,28 +75,43 @@ class Fleet {
     std::size_t first = 0;
     for (std::size_t p = 0; p < plan.processes; ++p) {
       const std::size_t count = shared / plan.processes + (p < shared % plan.processes ? 1 : 0);
-      if (count > 0) processes_.push_back(spawn(plan, backend, dir, "w", first, count, capacity));
+      if (count > 0) {
+        processes_.push_back(spawn(plan, backend, dir + "/fleet-" + std::to_string(p) + ".log", "w",
+                                   first, count, capacity));
+      }
       first += count;
     }
-    processes_.push_back(spawn(plan, backend, dir, "victim", 0, 1, capacity));
+    victim_log_ = dir + "/fleet-victim.log";
+    processes_.push_back(spawn(plan, backend, victim_log_, "victim", 0, 1, capacity));
   }
   test::Process& victim() { return *processes_.back(); }
+  // The names the victim was assigned so far.
+  std::vector<std::string> victimNames() const {
+    std::vector<std::string> names;
+    std::ifstream log(victim_log_);
+    for (std::string line; std::getline(log, line);) {
+      if (line.starts_with("assigned ")) names.push_back(line.substr(9));
+    }
+    return names;
+  }
 
  private:
+  // One process of workers PREFIX-FIRST.. logging to `log`; the victim's reports its names.
   static std::unique_ptr<test::Process> spawn(const Plan& plan, const std::string& backend,
-                                              const std::string& dir, const std::string& prefix,
+                                              const std::string& log, const std::string& prefix,
                                               std::size_t first, std::size_t count,
                                               std::size_t capacity) {
-    static int number = 0;
     return std::make_unique<test::Process>(
         selfPath(),
         std::vector<std::string>{"--simulate-workers", backend, prefix, std::to_string(first),
                                  std::to_string(count), std::to_string(capacity), "1000",
                                  std::to_string(plan.delay.count()), std::to_string(plan.deltas),
-                                 std::to_string(plan.delta_bytes)},
-        dir + "/fleet-" + std::to_string(number++) + ".log");
+                                 std::to_string(plan.delta_bytes),
+                                 prefix == "victim" ? "report" : "quiet"},
+        log);
   }
   std::vector<std::unique_ptr<test::Process>> processes_;
+  std::string victim_log_;  // the victim's output: a line for each name assigned to it
 };
 
 // CPU the process `pid` used while `work` ran, and what the work saw.
@@ -188,15 +204,22 @@ void measureRouter(const Plan& plan, pid_t router, FleetLoad& load, std::size_t 
   }
 }
 
+// Queries asked of the victim's names at once after the kill: this many names, so many each.
+constexpr std::size_t kQueuedNames = 200;
+constexpr std::size_t kQueuedPerName = 3;
+
 // Time from the kill of the victim (hosting ~names/workers names) until every one of its
-// names was placed elsewhere, seen on the broker's event feed.
+// names was placed elsewhere, seen on the broker's event feed; and what became of queries
+// asked of its names right after the kill.
 struct FailoverFigures {
   std::size_t names = 0;
   double all_placed_ms = 0;
   double first_placed_ms = 0;
+  LoadFigures queued;  // kQueuedPerName queries to each of up to kQueuedNames of its names
 };
 
-FailoverFigures killVictim(BenchCluster& cluster, Fleet& fleet, const std::string& victim_id) {
+FailoverFigures killVictim(BenchCluster& cluster, Fleet& fleet, FleetLoad& load,
+                           const std::string& victim_id) {
   auto admin = cluster.client();
   auto status = admin->status();
   if (!status) throw std::runtime_error("status: " + status.error().message);
@@ -205,6 +228,13 @@ FailoverFigures killVictim(BenchCluster& cluster, Fleet& fleet, const std::strin
     if (worker.id == victim_id) figures.names = worker.sessions;
   }
   if (figures.names == 0) throw std::runtime_error("the victim worker hosts no names");
+  std::vector<std::string> names;
+  if (!test::waitFor([&] { return (names = fleet.victimNames()).size() >= figures.names; },
+                     Millis(10000))) {
+    throw std::runtime_error("the victim reported " + std::to_string(names.size()) + " of " +
+                             std::to_string(figures.names) + " names");
+  }
+  names.resize(std::min(names.size(), kQueuedNames));
   std::atomic<std::size_t> moved{0};
   std::atomic<bool> stop{false};
   std::atomic<bool> watching{false};
@@ -234,6 +264,8 @@ FailoverFigures killVictim(BenchCluster& cluster, Fleet& fleet, const std::strin
       Millis(10000));
   const auto killed = std::chrono::steady_clock::now();
   fleet.victim().signal(SIGKILL);
+  // Sent before the broker can know: they wait for their names' new places, in order.
+  figures.queued = load.askInOrder(names, kQueuedPerName, Millis(30000));
   const bool all =
       ready && test::waitFor([&] { return moved.load() >= figures.names; }, Millis(30000));
   stop.store(true);
@@ -324,7 +356,12 @@ int runBench(const BenchArguments& args) {
     std::cerr << "measuring the broker...\n";
     measureRouter(plan, cluster.broker().pid(), load, plan.names, true, broker);
     std::cerr << "killing a worker...\n";
-    failover = killVictim(cluster, fleet, "victim-0");
+    failover = killVictim(cluster, fleet, load, "victim-0");
+    requireAllAnswered(failover.queued, "queries at the kill");
+    if (failover.queued.out_of_order > 0) {
+      throw std::runtime_error(std::to_string(failover.queued.out_of_order) +
+                               " queries at the kill were answered before an earlier one");
+    }
   }
   std::cerr << "declarations through a high-availability leader...\n";
   double undeclared_rate = 0;
@@ -407,6 +444,15 @@ int runBench(const BenchArguments& args) {
               "ms", failover.all_placed_ms, std::nullopt, "", Goal::kValueAtMost, 1000, "≤ 1000 ms",
               "first placed after " + count(failover.first_placed_ms) +
                   " ms; the connection's close tells the broker at once"});
+  report.add(
+      {"queries asked of " + count(failover.queued.sent / kQueuedPerName) +
+           " of its names at the kill, " + count(kQueuedPerName) + " each: lost or out of order",
+       "queries",
+       static_cast<double>(failover.queued.failed + failover.queued.unanswered +
+                           failover.queued.out_of_order),
+       std::nullopt, "", Goal::kValueAtMost, 0, "0",
+       count(static_cast<double>(failover.queued.answered)) + " of " + count(failover.queued.sent) +
+           " answered, in order; the last after " + count(failover.queued.seconds * 1000) + " ms"});
   report.add({"sessions started through a high-availability leader (each declared in etcd)",
               "starts/s", declared_rate, undeclared_rate,
               "a single broker without --ha-etcd, no worker either", Goal::kNone, 0, "—",
@@ -422,7 +468,7 @@ int runBench(const BenchArguments& args) {
 int main(int argc, char** argv) {
   try {
     const std::vector<std::string> words(argv + 1, argv + argc);
-    if (!words.empty() && words[0] == "--simulate-workers" && words.size() == 10) {
+    if (!words.empty() && words[0] == "--simulate-workers" && words.size() == 11) {
       FleetShape shape;
       shape.backend = words[1];
       shape.prefix = words[2];
@@ -433,6 +479,7 @@ int main(int argc, char** argv) {
       shape.answer_delay = Millis(std::stoul(words[7]));
       shape.deltas = std::stoul(words[8]);
       shape.delta_bytes = std::stoul(words[9]);
+      shape.report_assigned = words[10] == "report";
       SimulatedFleet(shape).run();
     }
     if (!words.empty() && words[0] == "--relay" && words.size() == 2) {

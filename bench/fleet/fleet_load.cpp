@@ -50,8 +50,9 @@ FleetLoad::FleetLoad(const std::string& frontend, std::size_t sockets) {
 
 FleetLoad::~FleetLoad() = default;
 
-void FleetLoad::send(std::string_view type, uint64_t id, const std::string& body_bytes) {
-  auto& socket = *sockets_[next_socket_++ % sockets_.size()];
+void FleetLoad::send(std::string_view type, uint64_t id, const std::string& body_bytes,
+                     std::optional<std::size_t> socket_index) {
+  auto& socket = *sockets_[socket_index.value_or(next_socket_++) % sockets_.size()];
   socket.send(zmq::const_buffer(kProtocolTag.data(), kProtocolTag.size()),
               zmq::send_flags::sndmore);
   socket.send(zmq::const_buffer(type.data(), type.size()), zmq::send_flags::sndmore);
@@ -59,7 +60,7 @@ void FleetLoad::send(std::string_view type, uint64_t id, const std::string& body
   open_[id] = Open{Clock::now()};
 }
 
-uint64_t FleetLoad::sendQuery(const std::string& session) {
+uint64_t FleetLoad::sendQuery(const std::string& session, std::optional<std::size_t> socket) {
   msg::Query query;
   query.id = next_id_++;
   query.session = session;
@@ -67,7 +68,8 @@ uint64_t FleetLoad::sendQuery(const std::string& session) {
   query.stream = true;
   query.timeout_ms = kQueryTimeoutMs;
   const auto body = encodeBody(query);
-  send(messageTypeName(MessageType::kQuery), query.id, std::string(body.data(), body.size()));
+  send(messageTypeName(MessageType::kQuery), query.id, std::string(body.data(), body.size()),
+       socket);
   return query.id;
 }
 
@@ -104,6 +106,11 @@ void FleetLoad::receive(Millis wait, LoadFigures& figures) {
       if (envelope->type == MessageType::kResult) {
         figures.latency.add(Clock::now() - it->second.sent);
         ++figures.answered;
+        if (it->second.name < answered_of_name_.size()) {
+          auto& answered = answered_of_name_[it->second.name];
+          if (it->second.order != answered) ++figures.out_of_order;
+          ++answered;
+        }
       } else {
         ++figures.failed;
         if (figures.first_error.empty()) {
@@ -175,6 +182,28 @@ LoadFigures FleetLoad::openLoop(NameMix& names, double rate, Millis duration, Mi
   figures.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   figures.unanswered = open_.size();
   open_.clear();
+  return figures;
+}
+
+LoadFigures FleetLoad::askInOrder(const std::vector<std::string>& names, std::size_t per_name,
+                                  Millis deadline) {
+  LoadFigures figures;
+  const auto start = Clock::now();
+  answered_of_name_.assign(names.size(), 0);
+  for (std::size_t order = 0; order < per_name; ++order) {
+    for (std::size_t name = 0; name < names.size(); ++name) {
+      const uint64_t id = sendQuery(names[name], name);
+      open_[id].name = name;
+      open_[id].order = order;
+      ++figures.sent;
+    }
+  }
+  const auto give_up = start + deadline;
+  while (!open_.empty() && Clock::now() < give_up) receive(Millis(10), figures);
+  figures.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  figures.unanswered = open_.size();
+  open_.clear();
+  answered_of_name_.clear();
   return figures;
 }
 

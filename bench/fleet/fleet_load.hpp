@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -37,15 +38,16 @@ class NameMix {
 
 // What a stretch of load saw.
 struct LoadFigures {
-  std::size_t sent = 0;        // requests sent
-  std::size_t answered = 0;    // ended with a result
-  std::size_t failed = 0;      // ended with an error
-  std::size_t unanswered = 0;  // still open at the deadline
-  uint64_t text_bytes = 0;     // answer text received in delta events
-  uint64_t events = 0;         // delta events received
-  double seconds = 0;          // from the first send to the last answer
-  LatencySamples latency;      // send -> result, for each answered request
-  std::string first_error;     // the first error's code and message
+  std::size_t sent = 0;          // requests sent
+  std::size_t answered = 0;      // ended with a result
+  std::size_t failed = 0;        // ended with an error
+  std::size_t unanswered = 0;    // still open at the deadline
+  uint64_t text_bytes = 0;       // answer text received in delta events
+  uint64_t events = 0;           // delta events received
+  std::size_t out_of_order = 0;  // askInOrder: answered before an earlier query of its name
+  double seconds = 0;            // from the first send to the last answer
+  LatencySamples latency;        // send -> result, for each answered request
+  std::string first_error;       // the first error's code and message
 };
 
 // Many client sockets of the frontend protocol (DEALERs sending [CCM1][type][body]) driven
@@ -70,15 +72,24 @@ class FleetLoad {
   // Streamed queries sent at `rate` per second, evenly spaced, for `duration`; then waits
   // up to `drain` for the last answers.
   LoadFigures openLoop(NameMix& names, double rate, Millis duration, Millis drain);
+  // `per_name` streamed queries to each of `names`, all sent at once (a name's queries one
+  // after the other on one socket, so the broker takes them in that order); waits up to
+  // `deadline` for the answers and counts those that came before an earlier query's.
+  LoadFigures askInOrder(const std::vector<std::string>& names, std::size_t per_name,
+                         Millis deadline);
 
  private:
   using Clock = std::chrono::steady_clock;
   struct Open {
     Clock::time_point sent;
+    std::size_t name = SIZE_MAX;  // askInOrder: the index of its name
+    std::size_t order = 0;        // askInOrder: its place among its name's queries
   };
-  // Sends one request of `type` with `body`'s bytes on the next socket.
-  void send(std::string_view type, uint64_t id, const std::string& body_bytes);
-  uint64_t sendQuery(const std::string& session);
+  // Sends one request of `type` with `body`'s bytes on socket `socket` (by default the
+  // next one in turn).
+  void send(std::string_view type, uint64_t id, const std::string& body_bytes,
+            std::optional<std::size_t> socket = std::nullopt);
+  uint64_t sendQuery(const std::string& session, std::optional<std::size_t> socket = std::nullopt);
   uint64_t sendStart(const std::string& session);
   // Keeps `in_flight` requests outstanding, `send` sending the next one (false: none left
   // to send), until all are settled or `give_up` comes.
@@ -95,6 +106,7 @@ class FleetLoad {
   std::unordered_map<uint64_t, Open> open_;  // request id -> when it was sent
   std::vector<zmq::message_t> frames_;
   std::string prompt_ = "what changed?";
+  std::vector<std::size_t> answered_of_name_;  // askInOrder: answers so far, by name
 };
 
 }  // namespace ccmesh::bench

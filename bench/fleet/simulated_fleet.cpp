@@ -1,6 +1,7 @@
 #include "simulated_fleet.hpp"
 
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <queue>
 #include <span>
@@ -136,6 +137,7 @@ class FleetLoop {
           if (!assign) return;
           ack.session = assign->session;
           ack.generation = assign->generation;
+          if (shape_.report_assigned) std::cout << "assigned " << assign->session << std::endl;
         }
         ack.state = envelope->type == MessageType::kTerminate ? "stopped" : "hibernated";
         sendMessage(*sockets_[i], client, MessageType::kResult, encodeBody(ack));

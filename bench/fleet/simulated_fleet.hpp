@@ -20,6 +20,7 @@ struct FleetShape {
   Millis answer_delay{0};        // from a query's arrival to its first delta
   std::size_t deltas = 100;      // deltas in each answer
   std::size_t delta_bytes = 20;  // text bytes in each delta
+  bool report_assigned = false;  // print "assigned NAME" on stdout for each `assign`
 };
 
 // Many workers speaking the real worker protocol from one thread of one process: a DEALER
