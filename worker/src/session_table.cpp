@@ -127,6 +127,11 @@ void SessionTable::query(const msg::Query& query) {
   if (query.id != 0) query_owners_[query.id] = session;
   wakeUp(*session);
   session->query(query);
+  // A session waiting for its turn to spawn now has a prompt to answer: it goes ahead of
+  // those that only start (after a failover, names with queries come amid many without).
+  if (session->queueDepth() > 0 && waitsForSpawnTurn(*session)) {
+    enterSpawnLine(session->serial(), true);
+  }
 }
 
 void SessionTable::cancel(uint64_t id) {
@@ -210,6 +215,7 @@ void SessionTable::fenceAll() {
   awake_.clear();
   holders_.clear();
   spawn_line_.clear();
+  prompted_line_.clear();
   in_spawn_line_.clear();
   budget_ = LiveBudget(budget_.maxLive());
   retired_.clear();
@@ -254,7 +260,9 @@ void SessionTable::onTimer() {
 
 std::optional<TimePoint> SessionTable::nextDeadline() const {
   std::optional<TimePoint> next;
-  if (!spawn_line_.empty()) return context_.clock->now();  // the next round spawns them
+  if (!spawn_line_.empty() || !prompted_line_.empty()) {
+    return context_.clock->now();  // the next round spawns them
+  }
   if (load_due_) next = load_sent_at_ + kLoadInterval;
   for (const Session* session : awake_) {
     auto due = session->nextDeadline();

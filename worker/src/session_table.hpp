@@ -119,7 +119,8 @@ class SessionTable final : public SessionObserver {
 
   // Most CLIs spawned per loop round. A spawn blocks until the child has exec'd, which
   // on a busy machine takes milliseconds; a hundred names arriving at once (a failover)
-  // must not keep the loop from heartbeats and its lease for that long.
+  // must not keep the loop from heartbeats and its lease for that long. The others wait
+  // their turn, those with prompts queued ahead of those that only start.
   static constexpr std::size_t kSpawnsPerRound = 8;
 
  private:
@@ -145,8 +146,14 @@ class SessionTable final : public SessionObserver {
   void forget(Session* session);
   // Hands free live slots to waiting sessions; hibernates idle ones to make room.
   void balanceLive();
-  // Starts a new round of spawns and spawns the sessions that waited for their turn.
+  // Puts session `serial` in the spawn line: in the prompted line if `prompted` (it has
+  // prompts queued), else in the plain line unless it waits already.
+  void enterSpawnLine(uint64_t serial, bool prompted);
+  // Starts a new round of spawns and spawns the sessions that waited for their turn: those
+  // with prompts queued first, then the others, each line oldest first.
   void spawnWaiting();
+  // Spawns from `line` (prompted_line_ if `prompted`) until the round is full.
+  void serveSpawnLine(std::deque<uint64_t>& line, bool prompted);
   // Sends `load` when the counts changed (at most every kLoadInterval).
   void reportLoad(TimePoint now);
   // Stops polling sessions that have nothing to do.
@@ -168,11 +175,13 @@ class SessionTable final : public SessionObserver {
   std::unordered_set<Session*> awake_;                        // sessions polled and timed
   std::optional<msg::Load> load_sent_;                        // the counts the broker last heard
   TimePoint load_sent_at_{};                                  // when
-  bool load_due_ = false;                       // changed counts wait for the interval
-  std::size_t spawns_in_round_ = 0;             // CLIs spawned since spawnWaiting()
-  std::deque<uint64_t> spawn_line_;             // serials waiting for their turn, oldest first
-  std::unordered_set<uint64_t> in_spawn_line_;  // serials waiting for their turn (spawn_line_
-                                                // may still hold ones that left since)
+  bool load_due_ = false;               // changed counts wait for the interval
+  std::size_t spawns_in_round_ = 0;     // CLIs spawned since spawnWaiting()
+  std::deque<uint64_t> spawn_line_;     // serials waiting for their turn, oldest first
+  std::deque<uint64_t> prompted_line_;  // those of them with prompts queued, served first
+  // Serials waiting for their turn -> whether in prompted_line_ (both lines may still hold
+  // ones that left since, and spawn_line_ ones that moved to prompted_line_).
+  std::unordered_map<uint64_t, bool> in_spawn_line_;
 };
 
 }  // namespace ccmesh::worker

@@ -11,8 +11,10 @@ namespace ccmesh::worker {
 bool SessionTable::acquireLiveSlot(Session& session) {
   wakeUp(session);
   const uint64_t serial = session.serial();
-  if (spawns_in_round_ >= kSpawnsPerRound || !spawn_line_.empty()) {
-    if (in_spawn_line_.insert(serial).second) spawn_line_.push_back(serial);
+  if (spawns_in_round_ >= kSpawnsPerRound || !spawn_line_.empty() || !prompted_line_.empty()) {
+    // One that needs its CLI for prompts it holds (woken for its queue, or respawning with
+    // prompts queued) goes ahead of the ones that only start.
+    enterSpawnLine(serial, session.queueDepth() > 0);
     return false;
   }
   if (!budget_.acquire(serial)) return false;
@@ -28,12 +30,31 @@ bool SessionTable::waitsForSlot(const Session& session) const {
   return waitsForSpawnTurn(session) || budget_.waits(session.serial());
 }
 
+void SessionTable::enterSpawnLine(uint64_t serial, bool prompted) {
+  auto [entry, joined] = in_spawn_line_.try_emplace(serial, false);
+  if (prompted && !entry->second) {
+    entry->second = true;
+    prompted_line_.push_back(serial);  // an entry of its in spawn_line_ is skipped then
+  } else if (joined) {
+    spawn_line_.push_back(serial);
+  }
+}
+
 void SessionTable::spawnWaiting() {
   spawns_in_round_ = 0;
-  while (!spawn_line_.empty() && spawns_in_round_ < kSpawnsPerRound) {
-    const uint64_t serial = spawn_line_.front();
-    spawn_line_.pop_front();
-    if (in_spawn_line_.erase(serial) == 0) continue;  // it left the line meanwhile
+  serveSpawnLine(prompted_line_, true);
+  serveSpawnLine(spawn_line_, false);
+}
+
+void SessionTable::serveSpawnLine(std::deque<uint64_t>& line, bool prompted) {
+  while (!line.empty() && spawns_in_round_ < kSpawnsPerRound) {
+    const uint64_t serial = line.front();
+    line.pop_front();
+    auto entry = in_spawn_line_.find(serial);
+    // It left the line meanwhile (and, in the prompted line, may have come back without
+    // prompts: then it waits in the plain line).
+    if (entry == in_spawn_line_.end() || (prompted && !entry->second)) continue;
+    in_spawn_line_.erase(entry);
     Session* session = holder(serial);
     if (session == nullptr) continue;        // forgotten meanwhile
     if (!budget_.acquire(serial)) continue;  // now waits for a live slot (balanceLive)

@@ -183,6 +183,31 @@ TEST_F(BrokerCoreTest, AQueryNotDeliveredFollowsItsSessionToTheNextWorker) {
   EXPECT_EQ(core_->requests().size(), 1u);
 }
 
+// A worker spawns a few CLIs per loop round, in the order names arrive: after a failover the
+// names with queries to answer (here in flight on the lost worker) are assigned first.
+TEST_F(BrokerCoreTest, AFailoverAssignsNamesWithQueriesFirst) {
+  join("w1");
+  for (const char* name : {"s1", "s2", "s3", "s4"}) startIdle(name);
+  join("w2");
+  core_->admitQuery("c", msg::Query{7, "s2", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::Query{8, "s4", "hi", false, 0, 0});
+  EXPECT_EQ(forwarded("w1").session, "s4");
+  const std::size_t before = sender_.to_workers.size();
+  core_->workerLost("w1", event::LossCause::kSilence, "silent");
+
+  std::vector<std::string> assigned;
+  for (std::size_t i = before; i < sender_.to_workers.size(); ++i) {
+    const auto& sent = sender_.to_workers[i];
+    if (sent.peer == "r-w2" && sent.type == MessageType::kAssign) {
+      assigned.push_back(sent.as<msg::Assign>().session);
+    }
+  }
+  EXPECT_EQ(assigned, (std::vector<std::string>{"s2", "s4", "s1", "s3"}))
+      << "names with queries first, each group in name order";
+  EXPECT_EQ(forwarded("w2").session, "s4") << "the queries followed their names";
+  EXPECT_EQ(core_->requests().waitingFor("s2").size(), 0u);
+}
+
 TEST_F(BrokerCoreTest, AMoveStopsTheOldCopyThenPlacesTheNameOnTheTarget) {
   join("w1");
   join("w2");

@@ -1,5 +1,6 @@
 // SessionTable against the real mock CLI, with a manual clock: a burst of assignments (a
-// failover brings a hundred at once) spawns its CLIs a few per loop round.
+// failover brings a hundred at once) spawns its CLIs a few per loop round, those with
+// prompts queued first.
 #include "session_table.hpp"
 
 #include <gtest/gtest.h>
@@ -48,6 +49,62 @@ TEST_F(SessionTableTest, SpawnsABurstOfClisAFewPerLoopRound) {
   EXPECT_EQ(acks.size(), kBurst);
   for (const auto& ack : acks) EXPECT_EQ(ack.state, "starting") << ack.session;
   table.fenceAll();  // kills and reaps every CLI
+  EXPECT_TRUE(table.empty());
+}
+
+// Whether session `name` of `table` has a CLI process.
+bool runs(SessionTable& table, const std::string& name) {
+  bool found = false;
+  table.forEach([&](Session& session) {
+    if (session.name() == name && session.process() != nullptr) found = true;
+  });
+  return found;
+}
+
+// After a failover, names with queries arrive amid many that only start: a prompt for a
+// session waiting for its turn to spawn puts it ahead of the others.
+TEST_F(SessionTableTest, SpawnsASessionWithAPromptBeforeThoseThatOnlyStart) {
+  SessionTable table(context_, 100, [](MessageType, msgpack::sbuffer) {});
+  const std::size_t round = SessionTable::kSpawnsPerRound;
+  const std::size_t burst = 2 * round + 4;
+  for (std::size_t i = 0; i < burst; ++i) {
+    table.assign(msg::Assign{i + 1, "s" + std::to_string(i), 1, {}});
+  }
+  const std::string last = "s" + std::to_string(burst - 1);
+  ASSERT_FALSE(runs(table, last));
+  table.query(msg::Query{100, last, "hi", false, 0, 1});
+  table.onTimer();
+  EXPECT_TRUE(runs(table, last)) << "the prompted session spawns in the next round";
+  EXPECT_FALSE(runs(table, "s" + std::to_string(2 * round - 1)))
+      << "one that only starts waits a round longer for it";
+  for (std::size_t i = round; i < 2 * round - 1; ++i) {
+    EXPECT_TRUE(runs(table, "s" + std::to_string(i))) << "the plain line keeps its order";
+  }
+  table.fenceAll();
+  EXPECT_TRUE(table.empty());
+}
+
+// A hibernated (on-demand) session woken by a prompt while others wait for their turn goes
+// ahead of them.
+TEST_F(SessionTableTest, SpawnsASessionWokenByAPromptBeforeThoseThatOnlyStart) {
+  SessionTable table(context_, 100, [](MessageType, msgpack::sbuffer) {});
+  const std::size_t round = SessionTable::kSpawnsPerRound;
+  for (std::size_t i = 0; i < 2 * round; ++i) {
+    table.assign(msg::Assign{i + 1, "s" + std::to_string(i), 1, {}});
+  }
+  SessionOptions lazy;
+  lazy.start = std::string(SessionOptions::kStartOnDemand);
+  table.assign(msg::Assign{100, "lazy", 1, lazy});
+  ASSERT_FALSE(runs(table, "lazy"));
+  table.query(msg::Query{101, "lazy", "hi", false, 0, 1});
+  ASSERT_FALSE(runs(table, "lazy")) << "this round is full";
+  table.onTimer();
+  EXPECT_TRUE(runs(table, "lazy")) << "the woken session spawns in the next round";
+  EXPECT_FALSE(runs(table, "s" + std::to_string(2 * round - 1)))
+      << "one that only starts waits a round longer for it";
+  table.onTimer();
+  EXPECT_TRUE(runs(table, "s" + std::to_string(2 * round - 1)));
+  table.fenceAll();
   EXPECT_TRUE(table.empty());
 }
 
