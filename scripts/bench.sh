@@ -21,7 +21,7 @@ fi
 scripts/install-deps.sh
 build_dir=build-release
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build_dir" -j2 --target ccmesh-benchmarks
+cmake --build "$build_dir" -j2 --target ccmesh-benchmarks >&2  # stdout is the table
 bin=$build_dir/bin
 results=bench/results
 logs=$build_dir/bench-logs

@@ -97,8 +97,8 @@ void BrokerCore::placePending() {
   const TimePoint now = clock_.now();
   const bool recovering = recovery_.recovering(now);
   PlacementPolicy policy(candidates());
-  const std::vector<std::string> names(sessions_.pendingNames().begin(),
-                                       sessions_.pendingNames().end());
+  std::vector<std::string> names(sessions_.pendingNames().begin(), sessions_.pendingNames().end());
+  promptedFirst(names);
   std::size_t placed = 0;
   for (const auto& name : names) {
     auto* entry = sessions_.find(name);
@@ -117,6 +117,12 @@ void BrokerCore::placePending() {
     logger_->info("placed {} pending session(s); {} still pending", placed,
                   sessions_.pendingCount());
   }
+}
+
+void BrokerCore::promptedFirst(std::vector<std::string>& names) const {
+  std::stable_partition(names.begin(), names.end(), [this](const std::string& name) {
+    return !requests_.waitingFor(name).empty();
+  });
 }
 
 void BrokerCore::placeOn(SessionEntry& entry, const std::string& worker, uint64_t request_id) {

@@ -256,6 +256,10 @@ class BrokerCore {
   // broker_core.cpp: placement, forwarding, replies.
   bool place(const std::string& name, uint64_t request_id = 0, const std::string& avoid = {});
   void placePending();
+  // Puts the names with queries waiting first, each group in its order: a worker spawns a
+  // few CLIs per loop round, in the order the names arrive, so prompts do not wait behind
+  // names that only start.
+  void promptedFirst(std::vector<std::string>& names) const;
   void placeOn(SessionEntry& entry, const std::string& worker, uint64_t request_id);
   void moveTo(const std::string& name, const std::string& worker, uint64_t request_id);
   std::vector<PlacementCandidate> candidates() const;

@@ -90,11 +90,8 @@ void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::s
         worker_id, moved.size(), std::chrono::ceil<Millis>(not_before - clock_.now()).count());
   }
 
-  // Names with prompts waiting (those in flight on the dead worker were queued again above)
-  // go first: a worker spawns a few CLIs per loop round, in the order the names arrive.
-  std::stable_partition(moved.begin(), moved.end(), [this](const std::string& name) {
-    return !requests_.waitingFor(name).empty();
-  });
+  // (Those in flight on the dead worker were queued again above.)
+  promptedFirst(moved);
   for (const auto& name : moved) {
     uint64_t start_id = 0;
     if (auto it = starts.find(name); it != starts.end()) {

@@ -208,6 +208,19 @@ TEST_F(BrokerCoreTest, AFailoverAssignsNamesWithQueriesFirst) {
   EXPECT_EQ(core_->requests().waitingFor("s2").size(), 0u);
 }
 
+TEST_F(BrokerCoreTest, PendingNamesWithQueriesArePlacedFirst) {
+  join("w1", 1);
+  startIdle("a");
+  for (const char* name : {"s1", "s2", "s3"}) core_->start("c", msg::Start{2, name, {}}, "alice");
+  EXPECT_EQ(core_->sessions().pendingCount(), 3u) << "w1 is full";
+  core_->admitQuery("c", msg::Query{7, "s3", "hi", false, 0, 0});
+  join("w2", 1);
+  EXPECT_EQ(sender_.last("r-w2", MessageType::kAssign).as<msg::Assign>().session, "s3")
+      << "the one place goes to the name a prompt waits for";
+  EXPECT_EQ(forwarded("w2").session, "s3");
+  EXPECT_EQ(core_->sessions().pendingCount(), 2u);
+}
+
 TEST_F(BrokerCoreTest, AMoveStopsTheOldCopyThenPlacesTheNameOnTheTarget) {
   join("w1");
   join("w2");
