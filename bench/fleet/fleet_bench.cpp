@@ -188,9 +188,12 @@ void measureRouter(const Plan& plan, pid_t router, FleetLoad& load, std::size_t 
   out.cpu_per_delta_us = out.cpu_per_query_us / static_cast<double>(plan.deltas);
   out.queries_per_s = out.deltas_per_s / static_cast<double>(plan.deltas);
   // The highest rate whose p99 stays under the goal, searched upwards in steps of a quarter
-  // from a hundredth of what the closed loop reached.
+  // from a hundredth of what the closed loop reached, until two steps in a row miss it. At
+  // a low rate a step has a few hundred queries, whose p99 one stall of the machine can
+  // push over the goal; a single step that misses is shown, and the search goes on.
   double rate = std::max(out.queries_per_s / 100, 5.0);
-  for (int step = 0; step < (plan.smoke ? 3 : 20); ++step, rate *= 1.25) {
+  int missed_in_a_row = 0;
+  for (int step = 0; step < (plan.smoke ? 3 : 24); ++step, rate *= 1.25) {
     const LoadFigures seen = load.openLoop(mix, rate, plan.step, Millis(2000));
     const double p99 = seen.latency.percentileMicros(99);
     const bool kept = seen.failed == 0 && seen.unanswered == 0 && p99 <= kP99GoalMicros;
@@ -198,7 +201,11 @@ void measureRouter(const Plan& plan, pid_t router, FleetLoad& load, std::size_t 
                       std::to_string(static_cast<long>(seen.latency.percentileMicros(50) / 1000)) +
                       "/p99 " + std::to_string(static_cast<long>(p99 / 1000)) + " ms" +
                       (kept ? "" : " ✗") + "; ";
-    if (!kept) break;
+    if (!kept) {
+      if (++missed_in_a_row == 2) break;
+      continue;
+    }
+    missed_in_a_row = 0;
     out.best_rate = rate;
     out.best_rate_p99_us = p99;
   }
@@ -425,8 +432,9 @@ int runBench(const BenchArguments& args) {
   report.add({"highest query rate with p99 ≤ 10 ms", "queries/s", broker.best_rate, relay.best_rate,
               relay_name, Goal::kRatioAtLeast, 0.5, "≥ 0.5× the relay",
               "p99 at that rate " + count(broker.best_rate_p99_us) + " µs vs " +
-                  count(relay.best_rate_p99_us) + " µs; broker steps: " + broker.rate_steps +
-                  "relay steps: " + relay.rate_steps});
+                  count(relay.best_rate_p99_us) +
+                  " µs; steps of 1.25×, until two in a row miss (✗); broker steps: " +
+                  broker.rate_steps + "relay steps: " + relay.rate_steps});
   report.add({"name registration (start, on demand, 512 in flight)", "names/s",
               broker.registrations_per_s, relay.registrations_per_s, relay_name, Goal::kNone, 0,
               "—", count(plan.names) + " names; the relay " + count(relay_names)});
