@@ -134,9 +134,6 @@ class BrokerCore {
   bool refuseDuplicateId(const std::string& client, uint64_t id, bool held_elsewhere = false);
   // `query`: queued in the broker until its session is placed, then forwarded.
   void admitQuery(const std::string& client, const msg::QueryView& query);
-  void admitQuery(const std::string& client, const msg::Query& query) {
-    admitQuery(client, msg::viewOf(query));
-  }
   // `cancel`: a waiting query or checkout ends `cancelled`; a forwarded one is cancelled on
   // its worker. Unknown ids are ignored.
   void cancel(const std::string& client, uint64_t id);

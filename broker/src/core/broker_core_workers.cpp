@@ -220,9 +220,8 @@ bool BrokerCore::settleResult(const std::string& worker_id, const BodyFields& re
   msgpack::sbuffer reply(std::max(kEncodeFirstBytes, result.size() + request->pool.size() + 32));
   result.writeWithId(request->client_id, reply, pool);
   finishRequest(request->id, MessageType::kResult, std::move(reply), "ok",
-                {result.numberField(0).value_or(0),
-                 static_cast<uint64_t>(result.unsignedField(1).value_or(0)),
-                 static_cast<uint64_t>(result.unsignedField(2).value_or(0))});
+                {result.numberField(0).value_or(0), result.unsignedField(1).value_or(0),
+                 result.unsignedField(2).value_or(0)});
   return true;
 }
 

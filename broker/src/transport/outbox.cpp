@@ -49,7 +49,7 @@ void Outbox::eventToClient(const std::string& client, const msgpack::sbuffer& bo
 bool Outbox::offerToClient(const std::string& client, MessageType type,
                            const msgpack::sbuffer& body) {
   if (held_.count(client) != 0) {
-    msgpack::sbuffer copy;
+    msgpack::sbuffer copy(body.size());
     copy.write(body.data(), body.size());
     backlog_[client].push_back(Queued{type, std::move(copy)});
     return true;

@@ -104,7 +104,7 @@ TEST_F(BrokerCoreTest, AQueryIsAdmittedDeliveredAndFinishedWithItsFigures) {
   join("w1");
   startIdle("s");
   const std::size_t before = log_.events.size();
-  core_->admitQuery("c", msg::Query{7, "s", "hi", true, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{7, "s", "hi", true, 0, 0}));
   const auto query = forwarded("w1");
   clock_.advance(Millis(5));
   core_->markDelivered("w1", query.id);
@@ -153,7 +153,7 @@ TEST_F(BrokerCoreTest, AFailoverAnnouncesTheLossTheQueryAndTheMove) {
   join("w1", 1);
   startIdle("s");
   join("w2", 1);
-  core_->admitQuery("c", msg::Query{7, "s", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{7, "s", "hi", false, 0, 0}));
   core_->markDelivered("w1", forwarded("w1").id);
   const std::size_t before = log_.events.size();
   core_->workerLost("w1", event::LossCause::kSilence, "silent");
@@ -175,7 +175,7 @@ TEST_F(BrokerCoreTest, AQueryNotDeliveredFollowsItsSessionToTheNextWorker) {
   join("w1", 1);
   startIdle("s");
   join("w2", 1);
-  core_->admitQuery("c", msg::Query{7, "s", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{7, "s", "hi", false, 0, 0}));
   const auto first = forwarded("w1");
   core_->workerLost("w1", event::LossCause::kSilence, "silent");
   const auto again = forwarded("w2");
@@ -189,8 +189,8 @@ TEST_F(BrokerCoreTest, AFailoverAssignsNamesWithQueriesFirst) {
   join("w1");
   for (const char* name : {"s1", "s2", "s3", "s4"}) startIdle(name);
   join("w2");
-  core_->admitQuery("c", msg::Query{7, "s2", "hi", false, 0, 0});
-  core_->admitQuery("c", msg::Query{8, "s4", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{7, "s2", "hi", false, 0, 0}));
+  core_->admitQuery("c", msg::viewOf(msg::Query{8, "s4", "hi", false, 0, 0}));
   EXPECT_EQ(forwarded("w1").session, "s4");
   const std::size_t before = sender_.to_workers.size();
   core_->workerLost("w1", event::LossCause::kSilence, "silent");
@@ -213,7 +213,7 @@ TEST_F(BrokerCoreTest, PendingNamesWithQueriesArePlacedFirst) {
   startIdle("a");
   for (const char* name : {"s1", "s2", "s3"}) core_->start("c", msg::Start{2, name, {}}, "alice");
   EXPECT_EQ(core_->sessions().pendingCount(), 3u) << "w1 is full";
-  core_->admitQuery("c", msg::Query{7, "s3", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{7, "s3", "hi", false, 0, 0}));
   join("w2", 1);
   EXPECT_EQ(sender_.last("r-w2", MessageType::kAssign).as<msg::Assign>().session, "s3")
       << "the one place goes to the name a prompt waits for";
@@ -229,7 +229,7 @@ TEST_F(BrokerCoreTest, AMoveStopsTheOldCopyThenPlacesTheNameOnTheTarget) {
   core_->beginMove("c", msg::Move{5, "s", to});
   const auto stop = sender_.last("r-" + from, MessageType::kTerminate).as<msg::Terminate>();
   // Queries wait in the broker while it moves.
-  core_->admitQuery("c", msg::Query{6, "s", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{6, "s", "hi", false, 0, 0}));
   EXPECT_EQ(core_->requests().waitingFor("s").size(), 1u);
   const std::size_t before = log_.events.size();
   core_->settleResult(from,
@@ -301,7 +301,7 @@ TEST_F(BrokerCoreTest, IllegalTransitionsAreRefusedAndChangeNothing) {
       << "a session moves once at a time";
 
   // Replies from a worker the request was not forwarded to are stale.
-  core_->admitQuery("c", msg::Query{6, "t", "hi", false, 0, 0});
+  core_->admitQuery("c", msg::viewOf(msg::Query{6, "t", "hi", false, 0, 0}));
   EXPECT_EQ(sender_.last("c", MessageType::kError, true).as<msg::ErrorReply>().code, "not_found");
   const std::size_t before = log_.events.size();
   const uint64_t stale_before = counters_.counted().stale_messages;
