@@ -173,11 +173,12 @@ void TranscriptStore::persist(const std::string& session, Transcript& transcript
     return;
   }
   std::optional<std::string> error;
-  if (whole || transcript.file_stale ||
+  if (whole || transcript.file_stale || transcript.file_bytes == 0 ||
       transcript.file_bytes > 2 * limits_.max_session_bytes + (64u << 10) ||
       fresh <= transcript.base) {
-    // A new file, a file that missed entries, compaction of dropped entries, or new entries
-    // already trimmed away: write it anew from memory.
+    // A new file (also for a copy a worker's report began: no file, no header yet), a file
+    // that missed entries, compaction of dropped entries, or new entries already trimmed
+    // away: write it anew from memory.
     if (!rewriteFile(session, transcript)) return;
   } else if (fresh <= transcript.held()) {
     const auto from = transcript.entries.end() - static_cast<long>(transcript.held() + 1 - fresh);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -23,14 +24,19 @@ constexpr int kBrokerRestarts = 3;
 
 std::string sessionName(int i) { return "s" + std::to_string(i); }
 
-// The prompts of every CLI transcript file of conversation `session_id` under `home`, by
-// the number each prompt carries ("<session>-<n>").
-void collectPrompts(const std::string& home, const std::string& session_id,
-                    std::map<uint64_t, std::string>& prompts) {
+// What the CLIs under `home` ran: each numbered prompt ("<session>-<n>") of every
+// transcript file, by session name and number, with the conversation (file) it is in. A
+// session whose conversation was silently replaced has prompts in a conversation it no
+// longer names.
+struct Ran {
+  std::map<uint64_t, std::string> prompts;  // by number
+  std::set<std::string> conversations;      // the transcript files they are in
+};
+void collectPrompts(const std::string& home, std::map<std::string, Ran>& ran) {
   std::error_code error;
   for (auto it = std::filesystem::recursive_directory_iterator(home, error);
        !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-    if (it->path().filename() != session_id + ".jsonl") continue;
+    if (it->path().extension() != ".jsonl") continue;
     std::ifstream in(it->path());
     std::string line;
     while (std::getline(in, line)) {
@@ -41,9 +47,18 @@ void collectPrompts(const std::string& home, const std::string& session_id,
       const std::string prompt = content.get<std::string>();
       const auto dash = prompt.rfind('-');
       if (dash == std::string::npos) continue;
-      prompts[std::stoull(prompt.substr(dash + 1))] = prompt;
+      Ran& of = ran[prompt.substr(0, dash)];
+      of.prompts[std::stoull(prompt.substr(dash + 1))] = prompt;
+      of.conversations.insert(it->path().stem().string());
     }
   }
+}
+
+// The mock CLI's answer to /history: the prompts it ran, or "(none)".
+std::string historyText(const std::map<uint64_t, std::string>& prompts) {
+  std::string text;
+  for (const auto& [n, prompt] : prompts) text += (text.empty() ? "" : " | ") + prompt;
+  return text.empty() ? "(none)" : text;
 }
 
 TEST(ConversationUnderLoad, EveryConversationIsWhatItsClisRanOrSaysWhereItWasCut) {
@@ -61,6 +76,7 @@ TEST(ConversationUnderLoad, EveryConversationIsWhatItsClisRanOrSaysWhereItWasCut
   // One client per session, each sending numbered prompts until told to stop.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> answered{0};
+  std::array<std::atomic<uint64_t>, kSessions> answered_by{};  // per session, for failures
   std::vector<std::thread> clients;
   for (int i = 0; i < kSessions; ++i) {
     clients.emplace_back([&, i] {
@@ -68,6 +84,7 @@ TEST(ConversationUnderLoad, EveryConversationIsWhatItsClisRanOrSaysWhereItWasCut
       for (uint64_t n = 1; !stop; ++n) {
         if (client->query(sessionName(i), sessionName(i) + "-" + std::to_string(n)).ok()) {
           ++answered;
+          ++answered_by[i];
         }
       }
     });
@@ -113,26 +130,33 @@ TEST(ConversationUnderLoad, EveryConversationIsWhatItsClisRanOrSaysWhereItWasCut
                                << cluster.logs();
   }
 
+  // The truth: every prompt each session's CLIs ran, whatever conversation it went to.
+  std::map<std::string, Ran> ran;
+  for (const char* worker : {"w1", "w2", "w3", "w4"}) collectPrompts(cluster.homeOf(worker), ran);
   int cut = 0;
   for (int i = 0; i < kSessions; ++i) {
     const std::string name = sessionName(i);
     auto info = admin->info(name);
     ASSERT_TRUE(info.ok());
-    std::map<uint64_t, std::string> ran;
-    for (const char* worker : {"w1", "w2", "w3", "w4"}) {
-      collectPrompts(cluster.homeOf(worker), info->session_id, ran);
-    }
+    const Ran& of = ran[name];
+    const std::string context =
+        name + " on " + info->worker + ", conversation " + info->session_id + ", " +
+        std::to_string(answered_by[i]) + " answered, " + std::to_string(of.prompts.size()) +
+        " prompt(s) ran in " + std::to_string(of.conversations.size()) + " conversation(s)";
     auto history = admin->query(name, "/history");
     if (!info->cut.empty()) {
       ++cut;
-      ASSERT_FALSE(history.ok());
-      EXPECT_EQ(history.error().code, ErrorCode::kConversationIncomplete);
+      ASSERT_FALSE(history.ok()) << context;
+      EXPECT_EQ(history.error().code, ErrorCode::kConversationIncomplete) << context;
       continue;
     }
-    ASSERT_TRUE(history.ok()) << name << ": " << history.error().message;
-    std::string expected;
-    for (const auto& [n, prompt] : ran) expected += (expected.empty() ? "" : " | ") + prompt;
-    EXPECT_EQ(history->text, expected) << name << " on " << info->worker;
+    ASSERT_TRUE(history.ok()) << context << ": " << history.error().message;
+    EXPECT_EQ(history->text, historyText(of.prompts)) << context;
+    // Every prompt ran in the conversation the session still names (a session that ran
+    // none may have a conversation no CLI wrote yet).
+    for (const auto& conversation : of.conversations) {
+      EXPECT_EQ(conversation, info->session_id) << context;
+    }
   }
   RecordProperty("answered", static_cast<int>(answered.load()));
   RecordProperty("cut", cut);

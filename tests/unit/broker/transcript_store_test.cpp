@@ -107,6 +107,32 @@ TEST_F(TranscriptStoreTest, DataDirectoryKeepsTranscriptsForTheNextBroker) {
   EXPECT_GT(kept->last_entry_ms, 0u);
 }
 
+TEST_F(TranscriptStoreTest, ACopyBegunFromAWorkersReportIsKeptForTheNextBroker) {
+  {
+    // A restarted broker hears of a conversation first from its worker's report (`ready`
+    // or `session_update`), then gets its entries: they reach the file with its header.
+    auto first = store({1u << 20, 1u << 20}, true);
+    first->noteKnown("s", "c1", 2);
+    first->append("s", "c1", 1, {entry("1"), entry("2")}, 1);
+    EXPECT_TRUE(first->get("s")->complete());
+    // The same after the report of another conversation started the copy over.
+    first->append("t", "c1", 1, {entry("old")}, 1);
+    first->noteKnown("t", "c2", 1);
+    first->append("t", "c2", 1, {entry("new")}, 2);
+  }
+  auto second = store({1u << 20, 1u << 20}, true);
+  const Transcript* kept = second->get("s");
+  ASSERT_NE(kept, nullptr) << "the next broker skipped the file";
+  EXPECT_EQ(kept->session_id, "c1");
+  ASSERT_EQ(kept->entries.size(), 2u);
+  EXPECT_TRUE(kept->complete());
+  const Transcript* other = second->get("t");
+  ASSERT_NE(other, nullptr) << "the next broker skipped the file";
+  EXPECT_EQ(other->session_id, "c2");
+  ASSERT_EQ(other->entries.size(), 1u);
+  EXPECT_EQ(other->entries.front(), entry("new"));
+}
+
 TEST_F(TranscriptStoreTest, EvictedTranscriptStaysOnDiskAndIsReadBack) {
   auto transcripts = store({1000, 1000}, true);
   for (int i = 0; i < 5; ++i) transcripts->append("a", "c1", 0, {entry("a")}, 1);
