@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "harness/cluster.hpp"
@@ -54,22 +55,14 @@ void collectPrompts(const std::string& home, std::map<std::string, Ran>& ran) {
   }
 }
 
-// The lines about session `name` in the logs of every process the cluster ran (every broker
-// run included), for failure messages.
-std::string linesAbout(const Cluster& cluster, const std::string& name) {
+// The lines of `logs` about session `name` (and the headers naming each process), for
+// failure messages.
+std::string linesAbout(const std::string& logs, const std::string& name) {
   const std::string tag = "[session " + name + "]";
-  std::set<std::filesystem::path> logs;
-  for (const auto& file : std::filesystem::directory_iterator(cluster.dir())) {
-    if (file.path().extension() == ".log") logs.insert(file.path());
-  }
-  std::string about;
-  for (const auto& log : logs) {
-    about += "--- " + log.filename().string() + "\n";
-    std::ifstream in(log);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find(tag) != std::string::npos) about += line + "\n";
-    }
+  std::istringstream in(logs);
+  std::string line, about;
+  while (std::getline(in, line)) {
+    if (line.rfind("--- ", 0) == 0 || line.find(tag) != std::string::npos) about += line + "\n";
   }
   return about;
 }
@@ -183,7 +176,7 @@ TEST(ConversationUnderLoad, EveryConversationIsWhatItsClisRanOrSaysWhereItWasCut
       }
     }
     if (result->total_part_count() > failures_before || !info->cut.empty()) {
-      ADD_FAILURE() << "what the logs say of " << name << ":\n" << linesAbout(cluster, name);
+      ADD_FAILURE() << "what the logs say of " << name << ":\n" << linesAbout(cluster.logs(), name);
     }
   }
   RecordProperty("answered", static_cast<int>(answered.load()));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "harness/ready_file.hpp"
@@ -30,8 +32,7 @@ void Cluster::restartBroker() {
 }
 
 void Cluster::launchBroker(const std::string& frontend, const std::string& backend) {
-  const std::string run = ++broker_runs_ == 1 ? "" : "-" + std::to_string(broker_runs_);
-  const std::string ready = dir() + "/broker" + run + ".ready";
+  const std::string ready = brokerFile(++broker_runs_, ".ready");
   std::vector<std::string> args{"--frontend",   frontend, "--backend",   backend,
                                 "--ready-file", ready,    "--log-level", "debug"};
   // The HTTP endpoint runs as in production, on a free port (unless the test sets it).
@@ -45,7 +46,7 @@ void Cluster::launchBroker(const std::string& frontend, const std::string& backe
     args.insert(args.begin(), launcher_.begin() + 1, launcher_.end());
     program = launcher_.front();
   }
-  broker_ = std::make_unique<Process>(program, args, dir() + "/broker" + run + ".log");
+  broker_ = std::make_unique<Process>(program, args, brokerFile(broker_runs_, ".log"));
   auto endpoints = waitForBrokerEndpoints(*broker_, ready);
   frontend_ = std::move(endpoints.frontend);
   backend_ = std::move(endpoints.backend);
@@ -112,8 +113,18 @@ std::unique_ptr<client::Client> Cluster::client(Millis timeout) const {
   return std::make_unique<client::Client>(options);
 }
 
+std::string Cluster::brokerFile(int run, const char* extension) const {
+  return dir() + "/broker" + (run == 1 ? "" : "-" + std::to_string(run)) + extension;
+}
+
 std::string Cluster::logs() const {
-  std::string all = "--- broker ---\n" + broker_->log();
+  std::string all;
+  for (int run = 1; run < broker_runs_; ++run) {
+    std::ifstream file(brokerFile(run, ".log"));
+    all += "--- broker (run " + std::to_string(run) + ", ended) ---\n";
+    all.append(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  all += "--- broker ---\n" + broker_->log();
   for (const auto& [id, process] : workers_) {
     all += "--- worker " + id + " ---\n" + process->log();
   }

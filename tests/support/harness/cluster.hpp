@@ -53,13 +53,15 @@ class Cluster {
   // The HOME of a worker's sessions (their transcripts live under it).
   std::string homeOf(const std::string& worker_id) const;
 
-  // Logs of every process, for failure messages.
+  // Logs of every process (every broker run included), for failure messages.
   std::string logs() const;
 
  private:
   TempDir dir_;  // holds logs and homes
   // Starts the broker on `frontend` / `backend` (wildcards allowed) and waits for its ports.
   void launchBroker(const std::string& frontend, const std::string& backend);
+  // The file of broker run `run` (1: the first) with this extension, in dir().
+  std::string brokerFile(int run, const char* extension) const;
 
   std::vector<std::string> broker_args_;                     // extra broker arguments
   std::vector<std::string> launcher_;                        // runs the broker, if any
