@@ -120,7 +120,7 @@ std::vector<uint64_t> RequestTable::forwardedTo(const std::string& worker) const
   std::vector<uint64_t> ids;
   if (worker.empty()) return ids;
   for (const auto& [id, request] : requests_) {
-    if (request.worker == worker) ids.push_back(id);
+    if (request.worker == worker || request.confirming.count(worker) > 0) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());  // broker ids grow with arrival
   return ids;

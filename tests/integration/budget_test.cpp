@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "harness/cluster.hpp"
 
@@ -34,6 +35,13 @@ class BudgetTest : public ::testing::Test {
       ASSERT_TRUE(reply.ok()) << reply.error().message << cluster_->logs();
       EXPECT_NEAR(reply->cost_usd, kTurnCost, 1e-9) << "each answer says what its turn cost";
     }
+  }
+
+  // How a query ends when it is refused; nullopt (a failed expectation) if it was answered.
+  std::optional<ErrorCode> refusalOf(const std::string& session, const std::string& prompt) {
+    auto reply = client_->query(session, prompt);
+    if (reply.ok()) return std::nullopt;
+    return reply.error().code;
   }
 
   Usage usageOf(const std::string& session) {
@@ -109,7 +117,7 @@ TEST_F(BudgetTest, ASpentBudgetRefusesQueriesUntilAddedToOrReset) {
   EXPECT_NEAR(added->budget_usd, 3 * kTurnCost, 1e-9);
   EXPECT_FALSE(added->exhausted);
   ask(name_, 1);
-  EXPECT_EQ(client_->query(name_, "again").error().code, ErrorCode::kBudgetExhausted);
+  EXPECT_EQ(refusalOf(name_, "again"), ErrorCode::kBudgetExhausted);
 
   auto reset = client_->budget(name_, 0, -1, /*reset=*/true);
   ASSERT_TRUE(reset.ok());
@@ -150,7 +158,7 @@ TEST_F(BudgetTest, APoolsBudgetCountsItsMembersTogether) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kBudgetExhausted) << refused.error().message;
   // A member asked by name is refused too: the pool's budget is spent.
-  EXPECT_EQ(client_->query("team/0", "direct").error().code, ErrorCode::kBudgetExhausted);
+  EXPECT_EQ(refusalOf("team/0", "direct"), ErrorCode::kBudgetExhausted);
 
   auto pool = client_->poolInfo("team");
   ASSERT_TRUE(pool.ok());
@@ -187,7 +195,7 @@ TEST_F(BudgetTest, TotalsAndBudgetsSurviveFailover) {
   ask(name_, 1);
   EXPECT_EQ(usageOf(name_).turns, 3u);
   EXPECT_NEAR(usageOf(name_).cost_usd, 3 * kTurnCost, 1e-9);
-  EXPECT_EQ(client_->query(name_, "over").error().code, ErrorCode::kBudgetExhausted)
+  EXPECT_EQ(refusalOf(name_, "over"), ErrorCode::kBudgetExhausted)
       << "the budget counts the turns run on w1";
 }
 
@@ -211,7 +219,7 @@ TEST_F(BudgetTest, TotalsAndBudgetsSurviveABrokerRestart) {
   EXPECT_EQ(usage.turns, 4u);
   EXPECT_NEAR(usage.cost_usd, 4 * kTurnCost, 1e-9);
   EXPECT_NEAR(usage.spentUsd(), kTurnCost, 1e-9) << "the reset survived";
-  EXPECT_EQ(client_->query(name_, "over").error().code, ErrorCode::kBudgetExhausted)
+  EXPECT_EQ(refusalOf(name_, "over"), ErrorCode::kBudgetExhausted)
       << "the budget set before the restart survived";
 }
 

@@ -83,6 +83,8 @@ void Session::setBudget(const msg::BudgetUpdate& budget) {
   context_.log->info("[session {}] budget {} USD, pool budget {} USD, counted from {} USD", name_,
                      budget.budget_usd, budget.pool_budget_usd, budget.counted_from_usd);
   notify();
+  std::vector<uint64_t> ack{budget.id};  // the broker answers its `budget` request on this
+  sendAcks(ack);
 }
 
 void Session::refuse(uint64_t ack_id, const std::string& why) {

@@ -146,7 +146,7 @@ void SessionTable::set(const msg::Set& set) {
 }
 
 void SessionTable::budget(const msg::BudgetUpdate& budget) {
-  Session* session = find(budget.session, budget.generation, 0);
+  Session* session = find(budget.session, budget.generation, budget.id);
   if (session != nullptr) session->setBudget(budget);
 }
 

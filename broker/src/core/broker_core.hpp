@@ -335,11 +335,25 @@ class BrokerCore {
   // A pool's members' usage added up, and what its budget counts.
   Usage poolUsage(const PoolEntry& pool) const;
   double poolSpent(const PoolEntry& pool) const;
-  // Tells `entry`'s worker its budget (kept for the worker's reports).
-  void sendBudget(const SessionEntry& entry);
-  // Changes the budget of a session, or of a pool and every member.
+  // Changes the budget of a session, or of a pool and every member, in the broker only.
   msg::BudgetResult changeBudget(SessionEntry& entry, const msg::BudgetRequest& request);
   msg::BudgetResult changeBudget(PoolEntry& pool, const msg::BudgetRequest& request);
+  // The placed sessions whose budget a pool (or `name`, resolved as `budget` does: a
+  // session, else a pool) decides, by worker.
+  using BudgetCopies = std::map<std::string, std::vector<const SessionEntry*>>;
+  BudgetCopies budgetCopies(const PoolEntry& pool) const;
+  BudgetCopies budgetCopies(const std::string& name) const;
+  // Tells `worker` the budgets of `copies`, which it keeps for its reports; the last update
+  // asks it to confirm request `confirm_id` (0: nothing to confirm). A worker handles its
+  // messages in order, so that one confirmation covers them all.
+  void sendBudgets(const std::string& worker, const std::vector<const SessionEntry*>& copies,
+                   uint64_t confirm_id);
+  // `worker` keeps the change of `request` (a kBudget), or holds no copy it concerns any more
+  // (the next placement of those names carries the broker's budget): answered once no
+  // worker is left to confirm.
+  void budgetConfirmed(BrokerRequest& request, const std::string& worker);
+  // `worker` registered again (`still_runs`) or was lost while `request` waited for it.
+  void budgetWorkerRecovered(BrokerRequest& request, const std::string& worker, bool still_runs);
   // broker_core_forks.cpp
   // The conversation a fork of `source` continues: not_found for an unknown session,
   // bad_request for one with no turn yet, conversation_incomplete when the broker's copy of

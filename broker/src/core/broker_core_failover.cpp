@@ -1,4 +1,7 @@
 // BrokerCore, continued: what happens when workers die or stay silent, and deadlines pass.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <map>
 
@@ -16,6 +19,10 @@ void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::s
   std::set<std::string> requeued;          // sessions that got queries back
   for (uint64_t id : requests_.forwardedTo(worker_id)) {
     auto* request = requests_.find(id);
+    if (request->kind == RequestKind::kBudget) {
+      budgetWorkerRecovered(*request, worker_id, still_held != nullptr);
+      continue;
+    }
     auto* entry = sessions_.find(request->session);
     if (holds(request->session) && entry && entry->worker == worker_id &&
         entry->generation == request->generation) {
@@ -50,6 +57,8 @@ void BrokerCore::recoverFrom(const std::string& worker_id, const std::set<std::s
         // The name moves with the options the broker holds: a set not confirmed is not in them.
         failRequest(id, ErrorCode::kUnavailable,
                     "worker " + worker_id + " was lost before it answered; nothing changed");
+        break;
+      case RequestKind::kBudget:  // confirmed or sent again above
         break;
       case RequestKind::kTerminate:
         // The copy is gone with the worker: the terminate has done its job.
@@ -216,6 +225,13 @@ void BrokerCore::expireRequests(TimePoint now) {
     auto* request = requests_.find(id);
     if (!request) continue;
     const std::string session = request->session;
+    if (request->kind == RequestKind::kBudget) {
+      failRequest(id, ErrorCode::kTimeout,
+                  fmt::format("worker(s) {} did not confirm the budget of {} in time: this broker "
+                              "counts against it, but would lose it if it restarted before they do",
+                              fmt::join(request->confirming, ", "), session));
+      continue;
+    }
     if (request->worker.empty()) {
       failRequest(id, ErrorCode::kUnavailable,
                   "no worker could take session " + session + " before the deadline");
@@ -242,6 +258,8 @@ void BrokerCore::expireRequests(TimePoint now) {
       case RequestKind::kSet:
       case RequestKind::kContext:
         failRequest(id, ErrorCode::kTimeout, "worker " + worker + " did not answer in time");
+        break;
+      case RequestKind::kBudget:  // answered above
         break;
       case RequestKind::kMove:
         if (auto* entry = sessions_.find(session); entry && entry->moving) {

@@ -198,6 +198,7 @@ Expected<PoolEntry*, Error> BrokerCore::addPool(const PoolSpec& spec, bool stric
   for (const auto& name : spec.members) pools_.addMember(*pool, name);
   if (pool_options.pool_budget_usd > 0) {  // its members learn it, as after `budget --set`
     changeBudget(*pool, msg::BudgetRequest{0, spec.name, 0, pool_options.pool_budget_usd, false});
+    for (const auto& [worker, copies] : budgetCopies(*pool)) sendBudgets(worker, copies, 0);
   }
   events_.emit(event::PoolCreated{spec.name, static_cast<uint32_t>(spec.members.size()), false});
   logger_->info("[pool {}] created over {} existing session(s), {}", spec.name, spec.members.size(),

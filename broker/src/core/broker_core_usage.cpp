@@ -33,6 +33,19 @@ Usage growth(const Usage& before, const Usage& after) {
   return grown;
 }
 
+// The budget after set, add and reset, as `request` asks (spent: what it counts now).
+double newBudget(double budget, double spent, const msg::BudgetRequest& request) {
+  if (request.set_usd >= 0) budget = request.set_usd;
+  // Without a budget, --add gives the session (or pool) that much more to spend from now.
+  if (request.add_usd > 0)
+    budget = (budget > 0 ? budget : (request.reset ? 0 : spent)) + request.add_usd;
+  return budget;
+}
+
+bool changes(const msg::BudgetRequest& request) {
+  return request.set_usd >= 0 || request.add_usd > 0 || request.reset;
+}
+
 std::string usd(double amount) { return fmt::format("{:.4f} USD", amount); }
 
 }  // namespace
@@ -104,13 +117,6 @@ Usage BrokerCore::totalUsage() const {
   return total;
 }
 
-void BrokerCore::sendBudget(const SessionEntry& entry) {
-  if (entry.worker.empty()) return;  // its next assign carries them
-  toWorkerBody(entry.worker, MessageType::kBudget,
-               msg::BudgetUpdate{entry.name, entry.generation, entry.options.budget_usd,
-                                 entry.options.pool_budget_usd, entry.usage.counted_from_usd});
-}
-
 void BrokerCore::usage(const std::string& client, const msg::UsageRequest& request) {
   msg::UsageResult result;
   result.id = request.id;
@@ -154,37 +160,81 @@ void BrokerCore::budget(const std::string& client, const msg::BudgetRequest& req
                       bad_add ? "add_usd must be a non-negative amount of USD"
                               : "set_usd must be an amount of USD");
   }
+  msg::BudgetResult result;
   if (auto* entry = sessions_.find(request.name); entry != nullptr && !entry->terminating) {
-    return reply(client, MessageType::kResult, changeBudget(*entry, request));
+    result = changeBudget(*entry, request);
+  } else if (auto* pool = pools_.find(request.name)) {
+    result = changeBudget(*pool, request);
+  } else {
+    return notFound(client, request.id, request.name);
   }
-  if (auto* pool = pools_.find(request.name)) {
-    return reply(client, MessageType::kResult, changeBudget(*pool, request));
+  // Without --data-dir the workers are where a restarted broker gets budgets back from: the
+  // answer waits until every worker running a session the change concerns keeps it.
+  const BudgetCopies copies = changes(request) ? budgetCopies(request.name) : BudgetCopies{};
+  if (copies.empty()) return reply(client, MessageType::kResult, result);  // nothing to tell
+  auto* waiting = addRequest(client, request.id, RequestKind::kBudget, request.name,
+                             clock_.now() + config_.control_timeout);
+  waiting->budget = std::move(result);
+  for (const auto& [worker, copies_there] : copies) {
+    waiting->confirming.insert(worker);
+    sendBudgets(worker, copies_there, waiting->id);
   }
-  notFound(client, request.id, request.name);
 }
 
-namespace {
-
-// The budget after set, add and reset, as `request` asks (spent: what it counts now).
-double newBudget(double budget, double spent, const msg::BudgetRequest& request) {
-  if (request.set_usd >= 0) budget = request.set_usd;
-  // Without a budget, --add gives the session (or pool) that much more to spend from now.
-  if (request.add_usd > 0)
-    budget = (budget > 0 ? budget : (request.reset ? 0 : spent)) + request.add_usd;
-  return budget;
+BrokerCore::BudgetCopies BrokerCore::budgetCopies(const PoolEntry& pool) const {
+  BudgetCopies copies;
+  for (const auto& member : pool.members) {
+    const auto* entry = sessions_.find(member.name);
+    if (entry != nullptr && !entry->worker.empty()) copies[entry->worker].push_back(entry);
+  }
+  return copies;
 }
 
-bool changes(const msg::BudgetRequest& request) {
-  return request.set_usd >= 0 || request.add_usd > 0 || request.reset;
+BrokerCore::BudgetCopies BrokerCore::budgetCopies(const std::string& name) const {
+  if (const auto* entry = sessions_.find(name); entry != nullptr && !entry->terminating) {
+    if (entry->worker.empty()) return {};  // its next assign carries the budget
+    return {{entry->worker, {entry}}};
+  }
+  const auto* pool = pools_.find(name);
+  return pool != nullptr ? budgetCopies(*pool) : BudgetCopies{};
 }
 
-}  // namespace
+void BrokerCore::sendBudgets(const std::string& worker,
+                             const std::vector<const SessionEntry*>& copies, uint64_t confirm_id) {
+  for (const auto* entry : copies) {
+    const bool last = entry == copies.back();
+    toWorkerBody(worker, MessageType::kBudget,
+                 msg::BudgetUpdate{entry->name, entry->generation, entry->options.budget_usd,
+                                   entry->options.pool_budget_usd, entry->usage.counted_from_usd,
+                                   last ? confirm_id : 0});
+  }
+}
+
+void BrokerCore::budgetConfirmed(BrokerRequest& request, const std::string& worker) {
+  request.confirming.erase(worker);
+  if (!request.confirming.empty()) return;
+  msg::BudgetResult result = std::move(request.budget);
+  result.id = request.client_id;
+  finishRequest(request.id, MessageType::kResult, encodeBody(result));
+}
+
+void BrokerCore::budgetWorkerRecovered(BrokerRequest& request, const std::string& worker,
+                                       bool still_runs) {
+  if (still_runs) {
+    // A new connection: the update may have been lost with the old one, and the report the
+    // worker registered with may be older than it.
+    const BudgetCopies copies = budgetCopies(request.session);
+    if (auto there = copies.find(worker); there != copies.end()) {
+      return sendBudgets(worker, there->second, request.id);
+    }
+  }
+  budgetConfirmed(request, worker);  // its names move on with the broker's budget
+}
 
 msg::BudgetResult BrokerCore::changeBudget(SessionEntry& entry, const msg::BudgetRequest& request) {
   if (changes(request)) {
     entry.options.budget_usd = newBudget(entry.options.budget_usd, entry.usage.spentUsd(), request);
     if (request.reset) entry.usage.counted_from_usd = entry.usage.cost_usd;
-    sendBudget(entry);
     logger_->info("[session {}] budget {} USD, {} spent{}", entry.name, entry.options.budget_usd,
                   entry.usage.spentUsd(), request.reset ? " (reset)" : "");
     events_.emit(event::BudgetChanged{entry.name, "session", entry.options.budget_usd,
@@ -205,7 +255,6 @@ msg::BudgetResult BrokerCore::changeBudget(PoolEntry& pool, const msg::BudgetReq
       if (entry == nullptr) continue;
       entry->options.pool_budget_usd = budget;
       if (request.reset) entry->usage.counted_from_usd = entry->usage.cost_usd;
-      sendBudget(*entry);
     }
     logger_->info("[pool {}] budget {} USD, {} spent{}", pool.name, budget, poolSpent(pool),
                   request.reset ? " (reset)" : "");

@@ -190,6 +190,7 @@ void BrokerCore::settleResult(const std::string& worker_id, const Envelope& enve
     return finishRequest(request->id, MessageType::kResult,
                          rewriteId(envelope.body.get(), request->client_id));
   }
+  if (request->kind == RequestKind::kBudget) return budgetConfirmed(*request, worker_id);
   if (request->kind != RequestKind::kQuery) return settleAck(*request, worker_id, envelope);
   const auto& body = envelope.body.get();
   countServed(*request);
@@ -257,6 +258,12 @@ void BrokerCore::settleError(const std::string& worker_id, const Envelope& envel
   auto* found = requestFrom(worker_id, error.id, "error");
   if (!found) return;
   BrokerRequest& request = *found;
+  if (request.kind == RequestKind::kBudget) {
+    // It holds no such copy (any more): that name's next placement carries the budget.
+    logger_->debug("[worker {}] budget of {}: {} {}", worker_id, request.session, error.code,
+                   error.message);
+    return budgetConfirmed(request, worker_id);
+  }
   const auto& body = envelope.body.get();
   const std::string& code = error.code;
   auto* entry = sessions_.find(request.session);
@@ -395,7 +402,9 @@ void BrokerCore::fetchTranscript(const std::string& worker_id, const msg::Transc
 BrokerRequest* BrokerCore::requestFrom(const std::string& worker_id, uint64_t id,
                                        std::string_view type) {
   auto* request = requests_.find(id);
-  if (request && request->worker == worker_id) return request;
+  if (request && (request->worker == worker_id || request->confirming.count(worker_id) > 0)) {
+    return request;
+  }
   // Usually a reply that lost a race (cancelled, timed out, moved); not an error.
   refused(event::Refusal::kStale, worker_id);
   logger_->debug("[worker {}] stale {} for request {} dropped", worker_id, type, id);

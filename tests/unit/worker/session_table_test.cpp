@@ -140,5 +140,37 @@ TEST_F(SessionTableTest, SendsAQuerysHeldDeltaBeforeItsAnswer) {
   EXPECT_FALSE(table.nextDeltaRelease().has_value()) << "nothing held after the answer";
 }
 
+// A budget update that asks for a confirmation gets one once the session keeps it (the broker
+// answers its client then); one for a copy this worker does not hold gets not_found.
+TEST_F(SessionTableTest, ConfirmsABudgetUpdateOnceTheSessionKeepsIt) {
+  std::vector<msg::Ack> acks;
+  std::vector<msg::ErrorReply> errors;
+  SessionTable table(context_, 4, [&](MessageType type, msgpack::sbuffer body) {
+    auto object = msgpack::unpack(body.data(), body.size());
+    if (type == MessageType::kResult) acks.push_back(object.get().as<msg::Ack>());
+    if (type == MessageType::kError) errors.push_back(object.get().as<msg::ErrorReply>());
+  });
+  table.assign(msg::Assign{1, "s", 3, {}});
+  acks.clear();
+  table.budget(msg::BudgetUpdate{"s", 3, 0.5, 2.0, 0.25, 0});
+  EXPECT_TRUE(acks.empty()) << "an update without an id is not answered";
+  table.budget(msg::BudgetUpdate{"s", 3, 0.75, 2.0, 0.25, 42});
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].id, 42u);
+  EXPECT_EQ(acks[0].session, "s");
+  table.forEach([](Session& session) {
+    EXPECT_DOUBLE_EQ(session.options().budget_usd, 0.75);
+    EXPECT_DOUBLE_EQ(session.options().pool_budget_usd, 2.0);
+  });
+
+  table.budget(msg::BudgetUpdate{"s", 2, 1.0, 0, 0, 43});  // an older generation
+  table.budget(msg::BudgetUpdate{"gone", 1, 1.0, 0, 0, 44});
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].id, 43u);
+  EXPECT_EQ(errors[0].code, "not_found");
+  EXPECT_EQ(errors[1].id, 44u);
+  table.fenceAll();
+}
+
 }  // namespace
 }  // namespace ccmesh::worker

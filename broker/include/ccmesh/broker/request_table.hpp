@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "ccmesh/common/clock.hpp"
+#include "ccmesh/common/replies.hpp"
 #include "ccmesh/common/requests.hpp"
 
 namespace ccmesh::broker {
 
 // What a client asked for; only requests that outlive one loop iteration are tracked.
-enum class RequestKind { kQuery, kStart, kTerminate, kRestart, kMove, kSet, kContext };
+enum class RequestKind { kQuery, kStart, kTerminate, kRestart, kMove, kSet, kContext, kBudget };
 
 // A client request the broker has accepted and not yet answered.
 // `id`, `client`, `client_id`, `session`, `kind` and `deadline` are indexed: change
@@ -29,6 +30,7 @@ struct BrokerRequest {
   TimePoint accepted_at{};     // when the broker received it
   TimePoint deadline{};        // when the broker stops waiting and answers it itself
   std::string worker;          // worker it was forwarded to; empty while it waits in the broker
+                               // (and for kBudget: see confirming)
   uint64_t generation = 0;     // the session's generation when forwarded
   bool delivered = false;      // the worker said its prompt reached the CLI (never re-run)
   TimePoint first_delta_at{};  // when its first streamed delta came back ({}: none yet)
@@ -40,6 +42,8 @@ struct BrokerRequest {
   std::string partial;         // answer text seen in events so far (bounded)
   std::string pool{};          // kQuery sent through a pool: its name (empty otherwise)
   std::vector<std::string> pool_refused{};  // pool members that refused it: not tried again
+  std::set<std::string> confirming{};       // kBudget: workers yet to keep the change
+  msg::BudgetResult budget{};               // kBudget: the answer once they all have
 };
 
 // The requests in flight: broker id -> request, with indexes by (client, client id) for
@@ -88,7 +92,8 @@ class RequestTable {
   // The earliest deadline, if any request is in flight.
   std::optional<TimePoint> nextDeadline() const;
 
-  // Ids of requests forwarded to a worker, in arrival order.
+  // Ids of requests forwarded to a worker (or, for kBudget, waiting for it to confirm), in
+  // arrival order.
   std::vector<uint64_t> forwardedTo(const std::string& worker) const;
 
   // Ids of a client's requests.

@@ -140,14 +140,16 @@ struct Assign {
 
 // `budget` (broker -> worker): a session's cluster-side budget changed (`budget` request):
 // the worker keeps the new values in the session's options and usage, so that it reports
-// them in `ready` to a broker that restarted. No answer.
+// them in `ready` to a broker that restarted. With an `id`, it answers once it keeps them:
+// an Ack `result` with that id (or `not_found` if it holds no such copy); without, nothing.
 struct BudgetUpdate {
   std::string session;
   uint64_t generation = 0;
   double budget_usd = 0;        // its options' budget_usd
   double pool_budget_usd = 0;   // its options' pool_budget_usd
   double counted_from_usd = 0;  // its usage's counted_from_usd
-  MSGPACK_DEFINE_MAP(session, generation, budget_usd, pool_budget_usd, counted_from_usd)
+  uint64_t id = 0;              // the broker's request waiting for this (0: none)
+  MSGPACK_DEFINE_MAP(session, generation, budget_usd, pool_budget_usd, counted_from_usd, id)
 };
 
 // `transcript_append` (worker -> broker): transcript entries a session's CLI mirrored

@@ -66,7 +66,8 @@ class Session {
   void seedConversation(std::string session_id, std::string transcript);
   // Before start(): what the session used before this placement (the assign's usage).
   void carryUsage(const Usage& usage) { usage_ = usage; }
-  // Its cluster-side budget changed: kept in the options and usage it reports.
+  // Its cluster-side budget changed: kept in the options and usage it reports, then
+  // confirmed to the broker if the update asks (its id).
   void setBudget(const msg::BudgetUpdate& budget);
   // Before start(): fork conversation `session_id` (docs/SESSIONS.md "Forks"): `transcript` is
   // written as seedConversation does, and the CLI continues it under a new id of this
